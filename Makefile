@@ -1,0 +1,91 @@
+# warroom: the two commands of the README, and what they need.
+#
+#   make run    open the war-room window
+#   make test   everything CI checks: format, lints, docs, every Rust test, the UI's types,
+#               the end-to-end test through the real window
+#   make bench  the store's benchmarks (figures go in issue notes, not in tests)
+#
+# Both install what they need on Debian 12 (apt packages, the UI's npm packages, tauri-driver)
+# and skip what is already there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+CARGO ?= cargo
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# From ../shared/TOOLING.md: what a Tauri build and a headless WebKit need.
+APT_DESKTOP := libwebkit2gtk-4.1-dev build-essential pkg-config libxdo-dev libssl-dev \
+               libayatana-appindicator3-dev librsvg2-dev file
+APT_TEST := xvfb webkit2gtk-driver xdotool
+APT_NODE := nodejs npm
+
+.PHONY: help run test bench setup-desktop setup-test ui check-core-has-no-tauri check-bindings
+
+help:
+	@echo "make run    open the war-room window"
+	@echo "make test   run every check and test"
+	@echo "make bench  run the benchmarks"
+
+# --- setup -------------------------------------------------------------------------------
+
+define apt_ensure
+	missing=""; for p in $(1); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+endef
+
+setup-desktop:
+	@$(call apt_ensure,$(APT_DESKTOP))
+	@command -v npm >/dev/null || { $(call apt_ensure,$(APT_NODE)); }
+
+setup-test: setup-desktop
+	@$(call apt_ensure,$(APT_TEST))
+	@command -v tauri-driver >/dev/null || $(CARGO) install tauri-driver --locked
+
+ui/node_modules/.installed: ui/package-lock.json ui/package.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+# The desktop binary embeds ui/dist, so the UI is built before any cargo build of the app.
+ui: setup-desktop ui/node_modules/.installed
+	cd ui && npm run build --silent
+
+# --- the two commands ------------------------------------------------------------------
+
+run: ui
+	$(CARGO) run --bin warroom-desktop
+
+test: setup-test ui
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	$(MAKE) --no-print-directory check-core-has-no-tauri
+	cd ui && npm run typecheck --silent
+	$(CARGO) build --workspace --all-targets
+	xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO) test --workspace
+	$(MAKE) --no-print-directory check-bindings
+
+# The core library and CLI must build and test headless: no Tauri, GTK or WebKit in its tree.
+check-core-has-no-tauri:
+	@if $(CARGO) tree -p warroom --prefix none | grep -Ei '^(tauri|gtk|webkit|wry)'; then \
+	  echo "the core crate 'warroom' depends on the above: keep Tauri/GTK in the desktop shell"; exit 1; \
+	else echo "core has no tauri/gtk/webkit dependency"; fi
+
+# ts-rs rewrites ui/src/bindings during `cargo test`: a difference means a Rust type changed
+# without its TypeScript twin being committed.
+check-bindings:
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  if [ -n "$$(git status --porcelain -- ui/src/bindings)" ]; then \
+	    git status --short -- ui/src/bindings; git --no-pager diff -- ui/src/bindings; \
+	    echo "ui/src/bindings drifted from the Rust types: commit the regenerated files"; exit 1; \
+	  else echo "ui/src/bindings match the Rust types"; fi; \
+	fi
+
+bench:
+	$(CARGO) bench -p warroom --bench store

@@ -1,0 +1,95 @@
+//! Arguments and dispatch of the `warroom` CLI.
+
+mod incident;
+mod print;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
+use warroom::model::{Role, Severity, Stage};
+use warroom::ops::Actor;
+use warroom::store::Store;
+
+/// warroom: the incident war-room, from the command line.
+///
+/// Declare an incident, move it through the five response stages (detect, identify, isolate,
+/// recover, analyze), take notes and roles, and read its timeline. Everything is an event appended
+/// to a local SQLite log, the same one the desktop window uses.
+#[derive(Debug, Parser)]
+#[command(name = "warroom", version, propagate_version = true)]
+pub struct Args {
+    /// The incident log. Default: the XDG data dir (~/.local/share/warroom/warroom.db).
+    #[arg(long, global = true, env = "WARROOM_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Your name, recorded on every event you write.
+    #[arg(long = "by", global = true, env = "WARROOM_USER", value_name = "NAME")]
+    by: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Declare, list, show and change incidents.
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
+    /// Every event of an incident, in time order.
+    Timeline {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// Print JSON (an array of events) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs one command.
+pub fn run(args: Args) -> Result<()> {
+    let path = match args.db {
+        Some(path) => path,
+        None => default_db()?,
+    };
+    let mut store = Store::open(&path)?;
+    let actor = Actor { origin: "cli".to_owned(), by: args.by, now: Utc::now() };
+    match args.command {
+        Command::Incident(cmd) => incident::run(&mut store, &actor, cmd),
+        Command::Timeline { id, json } => {
+            let id = store.find_incident(&id)?;
+            let events = store.events(id)?;
+            if json { print::json(&events) } else { print::timeline(&events) }
+        }
+    }
+}
+
+fn default_db() -> Result<PathBuf> {
+    warroom::store::default_path().context("no data folder (is HOME set?); pass --db PATH or set WARROOM_DB")
+}
+
+/// `--at`: when it happened, RFC 3339.
+fn parse_at(text: &str) -> Result<DateTime<Utc>, warroom::time::TimeError> {
+    warroom::time::parse(text)
+}
+
+/// A parser that lists every severity with its meaning in `--help`.
+fn severity_parser() -> impl TypedValueParser<Value = Severity> {
+    let values = Severity::ALL.map(|s| {
+        let digit = &s.name()[3..];
+        PossibleValue::new(s.name()).help(s.meaning()).alias(digit)
+    });
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<Severity>())
+}
+
+/// A parser that lists every stage with its meaning in `--help`.
+fn stage_parser() -> impl TypedValueParser<Value = Stage> {
+    let values = Stage::ALL.map(|s| PossibleValue::new(s.name()).help(s.meaning()).aliases(s.aliases()));
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<Stage>())
+}
+
+/// A parser that lists every role with its title in `--help`.
+fn role_parser() -> impl TypedValueParser<Value = Role> {
+    let values = Role::ALL.map(|r| PossibleValue::new(r.name()).help(r.title()).aliases(r.aliases()));
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<Role>())
+}

@@ -1,0 +1,63 @@
+//! How the CLI prints incidents and events for people, and JSON for scripts.
+
+use anyhow::Result;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use warroom::model::{Event, Incident, Role};
+
+/// Pretty JSON on stdout.
+pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// One line per incident: id, severity, status, stage, declared, title.
+pub fn incidents(incidents: &[Incident]) -> Result<()> {
+    if incidents.is_empty() {
+        println!("no incidents yet: `warroom incident declare --title ... --severity SEV2` starts one");
+        return Ok(());
+    }
+    println!("{:<26}  {:<4}  {:<8}  {:<8}  {:<20}  TITLE", "ID", "SEV", "STATUS", "STAGE", "DECLARED");
+    for i in incidents {
+        println!(
+            "{:<26}  {:<4}  {:<8}  {:<8}  {:<20}  {}",
+            i.id,
+            i.severity.name(),
+            i.status.name(),
+            i.stage.name(),
+            utc(i.declared_at),
+            i.title
+        );
+    }
+    Ok(())
+}
+
+/// The header of one incident.
+pub fn incident(i: &Incident) -> Result<()> {
+    println!("{}  {}", i.id, i.title);
+    println!("severity:  {} ({})", i.severity, i.severity.meaning());
+    println!("status:    {}", i.status.name());
+    println!("stage:     {} (since {})", i.stage, utc(i.stage_entered_at));
+    println!("declared:  {}", utc(i.declared_at));
+    if let Some(at) = i.resolved_at {
+        println!("resolved:  {}", utc(at));
+    }
+    for role in Role::ALL {
+        println!("{:<10} {}", format!("{role}:"), i.roles.get(role).unwrap_or("-"));
+    }
+    println!("events:    {}", i.events);
+    Ok(())
+}
+
+/// One line per event: time (UTC), who, what.
+pub fn timeline(events: &[Event]) -> Result<()> {
+    for e in events {
+        let by = e.by.as_deref().map(|b| format!(" [{b}]")).unwrap_or_default();
+        println!("{}  {}{}", utc(e.at), e.kind.describe(), by);
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! warroom's core: the incident log and everything built on it.
+//!
+//! Everything that happens in an incident is an [`model::Event`] appended to its timeline; the
+//! incident's current state is the fold of those events ([`model::Incident::fold`]). The
+//! [`store`] keeps the log durable in SQLite, [`ops`] validates and records what responders do.
+//! The CLI (`src/main.rs`) and the desktop shell are both thin adapters over this library: it
+//! knows nothing of Tauri, GTK or the terminal.
+
+pub mod model;
+pub mod ops;
+pub mod store;
+pub mod time;

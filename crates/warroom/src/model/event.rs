@@ -1,0 +1,110 @@
+//! An event: one fact on an incident's timeline.
+//!
+//! Events are never changed once written. Each carries a globally unique id (a ULID) and its
+//! origin, so that two logs of the same incident can later be merged as a set union. `at` is when
+//! it happened, given by the caller (a scribe often records things after the fact); `recorded_at`
+//! is when it was written.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+use super::{Role, Severity, Stage};
+
+/// One fact about one incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Event {
+    /// Globally unique and time-ordered.
+    #[cfg_attr(test, ts(type = "string"))]
+    pub id: Ulid,
+    /// The incident this event belongs to.
+    #[cfg_attr(test, ts(type = "string"))]
+    pub incident: Ulid,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// When it was written to the log.
+    pub recorded_at: DateTime<Utc>,
+    /// What wrote it: "cli", "desktop", later "alertmanager", "drill", ...
+    pub origin: String,
+    /// Who did it, when known.
+    pub by: Option<String>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened. Stored as JSON in the log, so a variant may gain optional fields but is never
+/// renamed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The incident was declared. Always the first event of an incident.
+    Declared { title: String, severity: Severity, commander: Option<String> },
+    /// The severity was changed.
+    SeverityChanged { severity: Severity },
+    /// A person took a role.
+    RoleAssigned { role: Role, name: String },
+    /// The response entered a stage (possibly an earlier one again).
+    StageEntered { stage: Stage },
+    /// A free-text note from a responder.
+    Note { text: String },
+    /// Service is restored; the incident is over (analysis may go on).
+    Resolved,
+    /// A resolved incident turned out not to be over.
+    Reopened,
+}
+
+impl EventKind {
+    /// The snake_case tag stored in the log's `kind` column and shown in timelines.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            EventKind::Declared { .. } => "declared",
+            EventKind::SeverityChanged { .. } => "severity_changed",
+            EventKind::RoleAssigned { .. } => "role_assigned",
+            EventKind::StageEntered { .. } => "stage_entered",
+            EventKind::Note { .. } => "note",
+            EventKind::Resolved => "resolved",
+            EventKind::Reopened => "reopened",
+        }
+    }
+
+    /// A one-line human description, as the CLI's timeline prints it.
+    pub fn describe(&self) -> String {
+        match self {
+            EventKind::Declared { title, severity, commander } => match commander {
+                Some(name) => format!("declared {severity} \"{title}\", commander {name}"),
+                None => format!("declared {severity} \"{title}\""),
+            },
+            EventKind::SeverityChanged { severity } => format!("severity changed to {severity}"),
+            EventKind::RoleAssigned { role, name } => format!("{} is {name}", role.title()),
+            EventKind::StageEntered { stage } => format!("entered stage {stage}"),
+            EventKind::Note { text } => format!("note: {text}"),
+            EventKind::Resolved => "resolved".to_owned(),
+            EventKind::Reopened => "reopened".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_serialise_with_their_tag() {
+        let kinds = [
+            EventKind::Declared { title: "t".into(), severity: Severity::Sev1, commander: None },
+            EventKind::SeverityChanged { severity: Severity::Sev2 },
+            EventKind::RoleAssigned { role: Role::Scribe, name: "Ana".into() },
+            EventKind::StageEntered { stage: Stage::Isolate },
+            EventKind::Note { text: "n".into() },
+            EventKind::Resolved,
+            EventKind::Reopened,
+        ];
+        for kind in kinds {
+            let json = serde_json::to_value(&kind).unwrap();
+            assert_eq!(json["type"], kind.tag());
+            assert_eq!(serde_json::from_value::<EventKind>(json).unwrap(), kind);
+        }
+    }
+}

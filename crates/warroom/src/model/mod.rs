@@ -1,0 +1,19 @@
+//! The incident model: what an incident is and what can happen to it.
+//!
+//! This module depends on nothing else in the crate. An [`Event`] is a fact about an incident
+//! (declared, stage entered, note written, ...); an [`Incident`] is what those facts add up to.
+//! Nothing here is ever updated in place: a change is a new event, and the state is re-derived.
+
+mod event;
+mod incident;
+mod parse;
+mod role;
+mod severity;
+mod stage;
+
+pub use event::{Event, EventKind};
+pub use incident::{Incident, Roles, Status};
+pub use parse::ParseError;
+pub use role::Role;
+pub use severity::Severity;
+pub use stage::Stage;

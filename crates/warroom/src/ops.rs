@@ -1,0 +1,228 @@
+//! What responders do to an incident, checked against its state and recorded in the log.
+//!
+//! Each function validates the action against the current fold (you cannot resolve a resolved
+//! incident, enter the stage you are in, or write an empty note), builds the event and appends
+//! it. The current time is passed in (`now`), so tests are deterministic; `at` is when the thing
+//! happened, which a scribe may give after the fact.
+
+use chrono::{DateTime, Duration, Utc};
+use ulid::Ulid;
+
+use crate::model::{Event, EventKind, Incident, Role, Severity, Stage, Status};
+use crate::store::{Store, StoreError};
+use crate::time;
+
+/// How far in the future an `at` may lie before it is taken for a typo (clocks drift a little).
+pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+
+/// Why an action was refused. Nothing is written when one is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpsError {
+    #[error("the title is empty: say in a few words what is broken")]
+    EmptyTitle,
+    #[error("the note is empty")]
+    EmptyNote,
+    #[error("the name is empty: give the person's name")]
+    EmptyName,
+    #[error("the incident is already in stage {0}")]
+    AlreadyInStage(Stage),
+    #[error("the severity is already {0}")]
+    SameSeverity(Severity),
+    #[error("{0} already holds that role")]
+    SameRole(String),
+    #[error("the incident is already resolved (reopen it first)")]
+    AlreadyResolved,
+    #[error("the incident is not resolved, so it cannot be reopened")]
+    NotResolved,
+    #[error("{at} is in the future (now is {now}); check the date and the time zone")]
+    InFuture { at: String, now: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl OpsError {
+    /// A stable code for the UI to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OpsError::EmptyTitle | OpsError::EmptyNote | OpsError::EmptyName => "empty_text",
+            OpsError::AlreadyInStage(_) => "already_in_stage",
+            OpsError::SameSeverity(_) => "same_severity",
+            OpsError::SameRole(_) => "same_role",
+            OpsError::AlreadyResolved => "already_resolved",
+            OpsError::NotResolved => "not_resolved",
+            OpsError::InFuture { .. } => "time_in_future",
+            OpsError::Store(e) => e.code(),
+        }
+    }
+}
+
+/// Who is acting, from where, and when.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// What writes the events: "cli", "desktop", ...
+    pub origin: String,
+    /// The person, when known.
+    pub by: Option<String>,
+    /// The current time.
+    pub now: DateTime<Utc>,
+}
+
+impl Actor {
+    fn event(&self, incident: Ulid, at: Option<DateTime<Utc>>, kind: EventKind) -> Result<Event, OpsError> {
+        let now = time::truncate(self.now);
+        let at = at.map_or(now, time::truncate);
+        if at > now + FUTURE_TOLERANCE {
+            return Err(OpsError::InFuture { at: time::to_db(at), now: time::to_db(now) });
+        }
+        Ok(Event {
+            id: Ulid::new(),
+            incident,
+            at,
+            recorded_at: now,
+            origin: self.origin.clone(),
+            by: self.by.clone(),
+            kind,
+        })
+    }
+}
+
+/// What a new incident starts with.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    pub title: String,
+    pub severity: Severity,
+    pub commander: Option<String>,
+    /// When it was declared; now if `None`.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Declares a new incident; returns its state.
+///
+/// # Errors
+/// [`OpsError::EmptyTitle`], [`OpsError::InFuture`], or the store's error.
+pub fn declare(store: &mut Store, actor: &Actor, decl: Declaration) -> Result<Incident, OpsError> {
+    let title = decl.title.trim().to_owned();
+    if title.is_empty() {
+        return Err(OpsError::EmptyTitle);
+    }
+    let commander = decl.commander.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    let id = Ulid::new();
+    let kind = EventKind::Declared { title, severity: decl.severity, commander };
+    let event = actor.event(id, decl.at, kind)?;
+    store.append(std::slice::from_ref(&event))?;
+    Incident::fold([&event]).ok_or_else(|| StoreError::UnknownIncident { id: id.to_string() }.into())
+}
+
+/// Enters a stage (the next one, or an earlier one again).
+///
+/// # Errors
+/// [`OpsError::AlreadyInStage`], [`OpsError::InFuture`], or the store's error.
+pub fn enter_stage(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    stage: Stage,
+    at: Option<DateTime<Utc>>,
+) -> Result<Event, OpsError> {
+    let incident = store.incident(id)?;
+    if incident.stage == stage {
+        return Err(OpsError::AlreadyInStage(stage));
+    }
+    record(store, actor.event(id, at, EventKind::StageEntered { stage })?)
+}
+
+/// Adds a note to the timeline.
+///
+/// # Errors
+/// [`OpsError::EmptyNote`], [`OpsError::InFuture`], or the store's error.
+pub fn add_note(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    text: &str,
+    at: Option<DateTime<Utc>>,
+) -> Result<Event, OpsError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(OpsError::EmptyNote);
+    }
+    store.incident(id)?;
+    record(store, actor.event(id, at, EventKind::Note { text: text.to_owned() })?)
+}
+
+/// Gives a role to a person.
+///
+/// # Errors
+/// [`OpsError::EmptyName`], [`OpsError::SameRole`], [`OpsError::InFuture`], or the store's error.
+pub fn assign_role(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    role: Role,
+    name: &str,
+    at: Option<DateTime<Utc>>,
+) -> Result<Event, OpsError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(OpsError::EmptyName);
+    }
+    if store.incident(id)?.roles.get(role) == Some(name) {
+        return Err(OpsError::SameRole(name.to_owned()));
+    }
+    record(store, actor.event(id, at, EventKind::RoleAssigned { role, name: name.to_owned() })?)
+}
+
+/// Changes the severity.
+///
+/// # Errors
+/// [`OpsError::SameSeverity`], [`OpsError::InFuture`], or the store's error.
+pub fn change_severity(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    severity: Severity,
+    at: Option<DateTime<Utc>>,
+) -> Result<Event, OpsError> {
+    if store.incident(id)?.severity == severity {
+        return Err(OpsError::SameSeverity(severity));
+    }
+    record(store, actor.event(id, at, EventKind::SeverityChanged { severity })?)
+}
+
+/// Marks the incident resolved.
+///
+/// # Errors
+/// [`OpsError::AlreadyResolved`], [`OpsError::InFuture`], or the store's error.
+pub fn resolve(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    at: Option<DateTime<Utc>>,
+) -> Result<Event, OpsError> {
+    if store.incident(id)?.status == Status::Resolved {
+        return Err(OpsError::AlreadyResolved);
+    }
+    record(store, actor.event(id, at, EventKind::Resolved)?)
+}
+
+/// Reopens a resolved incident.
+///
+/// # Errors
+/// [`OpsError::NotResolved`], [`OpsError::InFuture`], or the store's error.
+pub fn reopen(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    at: Option<DateTime<Utc>>,
+) -> Result<Event, OpsError> {
+    if store.incident(id)?.status == Status::Active {
+        return Err(OpsError::NotResolved);
+    }
+    record(store, actor.event(id, at, EventKind::Reopened)?)
+}
+
+fn record(store: &mut Store, event: Event) -> Result<Event, OpsError> {
+    store.append(std::slice::from_ref(&event))?;
+    Ok(event)
+}

@@ -1,0 +1,107 @@
+//! The incident log on disk: one SQLite file, append-only.
+//!
+//! Opening is careful: a file is inspected read-only first (is it SQLite? is it warroom's? is it
+//! from a newer warroom?) and only then switched to WAL and migrated, so pointing warroom at the
+//! wrong file never changes that file. An append is one `IMMEDIATE` transaction committed with
+//! `synchronous=FULL`: when [`Store::append`] returns, the events survive a crash of the process
+//! or the machine. Triggers refuse `UPDATE` and `DELETE` on events: the log only grows.
+
+mod error;
+mod events;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use error::StoreError;
+
+/// The SQLite `application_id` that marks a file as warroom's ("WRM1").
+pub const APPLICATION_ID: i32 = 0x5752_4d31;
+
+/// How long a write waits for another process holding the file before giving up.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where the log lives unless told otherwise: `$XDG_DATA_HOME/warroom/warroom.db`
+/// (`~/.local/share/warroom/warroom.db`). `None` when the system has no data folder (no HOME).
+pub fn default_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("warroom").join("warroom.db"))
+}
+
+/// An open incident log.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the log at `path`, migrating it to the current schema.
+    ///
+    /// # Errors
+    /// [`StoreError::NotADatabase`], [`StoreError::ForeignDatabase`], [`StoreError::TooNew`],
+    /// [`StoreError::ReadOnly`], [`StoreError::Locked`] or [`StoreError::CannotOpen`], each naming
+    /// the file and what to do; the file is left as it was.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_timeout(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// [`Store::open`] with a chosen busy timeout (tests use a short one).
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with_timeout(path: &Path, busy_timeout: Duration) -> Result<Store, StoreError> {
+        // SQLite would open a read-only file read-only and fail only at the first write; and root
+        // may write anywhere. Refuse up front, with the file's name.
+        if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
+            return Err(StoreError::ReadOnly { path: path.to_owned() });
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::from_sqlite(path, e))?;
+        Store::init(conn, path.to_owned(), busy_timeout)
+    }
+
+    /// A log in memory, for tests and benchmarks.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if SQLite cannot allocate it.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| StoreError::from_sqlite(&path, e))?;
+        Store::init(conn, path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    fn init(mut conn: Connection, path: PathBuf, busy_timeout: Duration) -> Result<Store, StoreError> {
+        let sqlite = |e| StoreError::from_sqlite(&path, e);
+        conn.busy_timeout(busy_timeout).map_err(sqlite)?;
+        schema::inspect(&conn, &path)?;
+        // From here on the file is known to be ours (or empty): now it may be written.
+        conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0)).map_err(sqlite)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sqlite)?;
+        conn.pragma_update(None, "foreign_keys", true).map_err(sqlite)?;
+        schema::migrate(&mut conn, &path)?;
+        Ok(Store { conn, path })
+    }
+
+    /// The file this log lives in (`:memory:` for an in-memory one).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The result of `PRAGMA integrity_check`: `"ok"` for a sound file.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the check cannot run.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+}

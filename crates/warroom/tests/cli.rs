@@ -1,0 +1,200 @@
+//! The `warroom` binary, black-box: real processes on a temporary SQLite file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Cli {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("warroom.db");
+        Cli { _dir: dir, db }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("WARROOM_DB")
+            .env_remove("WARROOM_USER")
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail with one line on stderr; returns that line.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} should have failed");
+        assert!(out.stdout.is_empty(), "{args:?} printed on stdout while failing");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: the reason must be one line: {err}");
+        err.trim_end().to_owned()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+}
+
+#[test]
+fn declare_then_walk_the_stages_and_read_the_timeline_as_json() {
+    let cli = Cli::new();
+    let id = cli.ok(&[
+        "incident",
+        "declare",
+        "--title",
+        "Checkout returns 500",
+        "--severity",
+        "sev2",
+        "--commander",
+        "Mina",
+        "--at",
+        "2026-11-23T03:00:00Z",
+    ]);
+    let id = id.trim();
+    assert_eq!(id.len(), 26, "declare prints the id: {id}");
+
+    cli.ok(&["incident", "stage", &id[..10], "identify", "--at", "2026-11-23T03:04:00Z"]);
+    cli.ok(&["incident", "note", id, "orders-db pool at 97%", "--at", "2026-11-23T03:06:00+00:00"]);
+    cli.ok(&["incident", "role", id, "comms", "Jun", "--at", "2026-11-23T03:07:00Z"]);
+    cli.ok(&["incident", "severity", id, "SEV1", "--at", "2026-11-23T03:08:00Z"]);
+    cli.ok(&["incident", "stage", id, "isolate", "--at", "2026-11-23T03:10:00Z"]);
+    cli.ok(&["incident", "stage", id, "identify", "--at", "2026-11-23T03:12:00Z"]);
+    cli.ok(&["incident", "resolve", id, "--at", "2026-11-23T03:37:00Z"]);
+
+    let shown = cli.json(&["incident", "show", id, "--json"]);
+    assert_eq!(shown["id"], id);
+    assert_eq!(shown["severity"], "SEV1");
+    assert_eq!(shown["stage"], "identify");
+    assert_eq!(shown["status"], "resolved");
+    assert_eq!(shown["roles"]["commander"], "Mina");
+    assert_eq!(shown["roles"]["communications_lead"], "Jun");
+    assert_eq!(shown["resolved_at"], "2026-11-23T03:37:00Z");
+
+    let timeline = cli.json(&["timeline", id, "--json"]);
+    let kinds: Vec<&str> =
+        timeline.as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "declared",
+            "stage_entered",
+            "note",
+            "role_assigned",
+            "severity_changed",
+            "stage_entered",
+            "stage_entered",
+            "resolved"
+        ]
+    );
+    assert_eq!(timeline[2]["kind"]["text"], "orders-db pool at 97%");
+    assert_eq!(timeline[2]["origin"], "cli");
+
+    let list = cli.json(&["incident", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["title"], "Checkout returns 500");
+
+    let text = cli.ok(&["timeline", id]);
+    assert!(text.contains("2026-11-23T03:06:00Z  note: orders-db pool at 97%"), "{text}");
+    assert!(cli.ok(&["incident", "list"]).contains("Checkout returns 500"));
+}
+
+#[test]
+fn the_person_acting_is_recorded_from_by_or_the_environment() {
+    let cli = Cli::new();
+    let id = cli.ok(&["--by", "Ola", "incident", "declare", "--title", "t", "--severity", "3"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["incident", "note", id.trim(), "from env"])
+        .env("WARROOM_DB", &cli.db)
+        .env("WARROOM_USER", "Jun")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let timeline = cli.json(&["timeline", id.trim(), "--json"]);
+    assert_eq!(timeline[0]["by"], "Ola");
+    assert_eq!(timeline[1]["by"], "Jun");
+}
+
+#[test]
+fn every_bad_input_is_one_clear_line_and_a_non_zero_exit() {
+    let cli = Cli::new();
+    let a = cli.ok(&["incident", "declare", "--title", "a", "--severity", "SEV2"]);
+    let a = a.trim();
+    cli.ok(&["incident", "declare", "--title", "b", "--severity", "SEV2"]);
+
+    let e = cli.fails(&["incident", "stage", a, "fix"]);
+    assert!(e.contains("'fix'") && e.contains("detect, identify, isolate, recover, analyze"), "{e}");
+    let e = cli.fails(&["incident", "note", a, "x", "--at", "yesterday 3am"]);
+    assert!(e.contains("cannot read time 'yesterday 3am'") && e.contains("RFC 3339"), "{e}");
+    let e = cli.fails(&["incident", "show", "7ZZZZZZZZZ"]);
+    assert!(e.contains("no incident with id 7ZZZZZZZZZ"), "{e}");
+    let e = cli.fails(&["incident", "show", "0"]);
+    assert!(e.contains("matches 2 incidents"), "{e}");
+    let e = cli.fails(&["incident", "declare", "--title", "x", "--severity", "SEV9"]);
+    assert!(e.contains("SEV9") && e.contains("SEV1"), "{e}");
+    let e = cli.fails(&["incident", "stage", a, "detect"]);
+    assert!(e.contains("already in stage detect"), "{e}");
+    let e = cli.fails(&["incident", "note", a, "x", "--at", "2099-01-01T00:00:00Z"]);
+    assert!(e.contains("in the future"), "{e}");
+    let e = cli.fails(&["incident", "role", a, "boss", "Ana"]);
+    assert!(e.contains("'boss'"), "{e}");
+
+    // Nothing above was written: the incident still has its one declared event.
+    assert_eq!(cli.json(&["timeline", a, "--json"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_warroom_database_is_named_in_the_error() {
+    let cli = Cli::new();
+    std::fs::write(&cli.db, "not a database at all, just some text that is long enough\n".repeat(30))
+        .unwrap();
+    let e = cli.fails(&["incident", "list"]);
+    assert!(e.contains(&cli.db.display().to_string()) && e.contains("not a warroom database"), "{e}");
+}
+
+#[test]
+fn the_database_path_comes_from_warroom_db_or_the_xdg_data_dir() {
+    let home = tempfile::tempdir().unwrap();
+    let xdg = home.path().join("xdg-data");
+    let run = |envs: &[(&str, &Path)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warroom"));
+        cmd.args(["incident", "declare", "--title", "t", "--severity", "SEV4"]);
+        cmd.env_remove("WARROOM_DB").env("HOME", home.path()).env("XDG_DATA_HOME", &xdg);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        assert!(cmd.output().unwrap().status.success());
+    };
+    run(&[]);
+    assert!(xdg.join("warroom").join("warroom.db").exists());
+    let custom = home.path().join("custom.db");
+    run(&[("WARROOM_DB", &custom)]);
+    assert!(custom.exists());
+}
+
+#[test]
+fn help_explains_every_severity_and_stage() {
+    let cli = Cli::new();
+    let help = cli.ok(&["incident", "declare", "--help"]);
+    for sev in ["SEV1: critical", "SEV2: major", "SEV3: minor", "SEV4: low"] {
+        assert!(help.contains(sev), "{help}");
+    }
+    let help = cli.ok(&["incident", "stage", "--help"]);
+    assert!(help.contains("root-cause analysis and prevention"), "{help}");
+}

@@ -1,0 +1,240 @@
+//! The incident log on a real SQLite file: what it refuses to open, and how it says so.
+//!
+//! Every refusal must name the file, say what to do, and leave the file exactly as it was.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use warroom::model::{EventKind, Role, Severity, Stage, Status};
+use warroom::ops::{self, Actor, Declaration, OpsError};
+use warroom::store::{Store, StoreError};
+
+fn actor() -> Actor {
+    Actor { origin: "test".into(), by: Some("tester".into()), now: Utc::now() }
+}
+
+fn declare(store: &mut Store, title: &str) -> ulid::Ulid {
+    let decl = Declaration { title: title.into(), severity: Severity::Sev2, commander: None, at: None };
+    ops::declare(store, &actor(), decl).unwrap().id
+}
+
+fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.db");
+    (dir, path)
+}
+
+fn assert_untouched(path: &Path, before: &[u8]) {
+    assert_eq!(std::fs::read(path).unwrap(), before, "the file must be left as it was");
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        assert!(!Path::new(&side).exists(), "no {suffix} file may be created beside {}", path.display());
+    }
+}
+
+#[test]
+fn events_survive_closing_and_reopening_in_time_order() {
+    let (_dir, path) = temp_db();
+    let id = {
+        let mut store = Store::open(&path).unwrap();
+        let id = declare(&mut store, "checkout 500s");
+        let at = |m| Some(Utc.with_ymd_and_hms(2026, 11, 23, 3, m, 0).unwrap());
+        ops::enter_stage(&mut store, &actor(), id, Stage::Identify, at(10)).unwrap();
+        ops::add_note(&mut store, &actor(), id, "first 5xx seen", at(1)).unwrap();
+        id
+    };
+    let store = Store::open(&path).unwrap();
+    let events = store.events(id).unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.tag()).collect();
+    // The note happened before the stage change; declared is "now", after both.
+    assert_eq!(kinds, ["note", "stage_entered", "declared"]);
+    assert_eq!(events[0].by.as_deref(), Some("tester"));
+    assert_eq!(store.incident(id).unwrap().stage, Stage::Identify);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn the_log_is_append_only_even_to_raw_sql() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    declare(&mut store, "t");
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let update = conn.execute("UPDATE events SET origin = 'forged'", []).unwrap_err();
+    assert!(update.to_string().contains("append-only"), "{update}");
+    let delete = conn.execute("DELETE FROM events", []).unwrap_err();
+    assert!(delete.to_string().contains("append-only"), "{delete}");
+}
+
+#[test]
+fn a_batch_is_written_whole_or_not_at_all() {
+    let mut store = Store::open_in_memory().unwrap();
+    let id = declare(&mut store, "t");
+    let good = ops::add_note(&mut store, &actor(), id, "a", None).unwrap();
+    let mut fresh = good.clone();
+    fresh.id = ulid::Ulid::new();
+    // The second event repeats an id already in the log: the whole batch must be refused.
+    let err = store.append(&[fresh, good]).unwrap_err();
+    assert_eq!(err.code(), "database");
+    assert_eq!(store.events(id).unwrap().len(), 2);
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
+    let (_dir, path) = temp_db();
+    let text =
+        b"# my notes\nthis is not a database, but it is long enough to have a header page.\n".repeat(20);
+    std::fs::write(&path, &text).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains(&path.display().to_string()) && msg.contains("--db"), "{msg}");
+    assert_untouched(&path, &text);
+}
+
+#[test]
+fn another_programs_sqlite_database_is_refused_and_left_alone() {
+    let (_dir, path) = temp_db();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('Ana');")
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::ForeignDatabase { .. }), "{err:?}");
+    assert!(err.to_string().contains("another program"));
+    assert_untouched(&path, &before);
+}
+
+#[test]
+fn a_database_from_a_newer_warroom_is_refused_and_left_alone() {
+    let (_dir, path) = temp_db();
+    drop(Store::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    match &err {
+        StoreError::TooNew { found, supported, .. } => assert_eq!((*found, *supported), (99, 1)),
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+    assert!(err.to_string().contains("upgrade warroom"));
+    assert_untouched(&path, &before);
+}
+
+#[test]
+fn a_read_only_file_is_refused_with_what_to_do() {
+    let (_dir, path) = temp_db();
+    drop(Store::open(&path).unwrap());
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&path, perms).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
+    assert!(err.to_string().contains("chmod u+w"));
+}
+
+#[test]
+fn a_file_locked_by_another_writer_gives_a_clear_error_and_loses_nothing() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open_with_timeout(&path, Duration::from_millis(100)).unwrap();
+    let id = declare(&mut store, "t");
+
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let err = ops::add_note(&mut store, &actor(), id, "while locked", None).unwrap_err();
+    assert_eq!(err.code(), "locked", "{err:?}");
+    assert!(err.to_string().contains(&path.display().to_string()));
+    other.execute_batch("ROLLBACK").unwrap();
+
+    // Once the other writer lets go, the same store works again and nothing was lost.
+    ops::add_note(&mut store, &actor(), id, "after the lock", None).unwrap();
+    let notes: Vec<String> = store
+        .events(id)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Note { text } => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes, ["after the lock"]);
+}
+
+#[test]
+fn ids_are_found_by_unique_prefix_in_any_case() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = declare(&mut store, "a");
+    let b = declare(&mut store, "b");
+    assert_eq!(store.find_incident(&a.to_string()).unwrap(), a);
+    assert_eq!(store.find_incident(&a.to_string().to_lowercase()).unwrap(), a);
+    // Both were made in the same millisecond or so: their first characters are shared.
+    match store.find_incident("0").unwrap_err() {
+        StoreError::AmbiguousId { matches, .. } => {
+            assert!(matches.contains(&a.to_string()) && matches.contains(&b.to_string()))
+        }
+        other => panic!("expected AmbiguousId, got {other:?}"),
+    }
+    assert!(matches!(store.find_incident("ZZZZ"), Err(StoreError::UnknownIncident { .. })));
+    assert!(matches!(store.find_incident("01-bad!"), Err(StoreError::InvalidId { .. })));
+    assert!(matches!(store.find_incident(""), Err(StoreError::InvalidId { .. })));
+}
+
+#[test]
+fn events_of_an_undeclared_incident_are_refused() {
+    let mut store = Store::open_in_memory().unwrap();
+    let ghost = ulid::Ulid::new();
+    let err = ops::add_note(&mut store, &actor(), ghost, "hello", None).unwrap_err();
+    assert_eq!(err.code(), "unknown_incident");
+}
+
+#[test]
+fn ops_refuse_what_makes_no_sense_and_write_nothing() {
+    let mut store = Store::open_in_memory().unwrap();
+    let id = declare(&mut store, "t");
+    let a = actor();
+    assert!(matches!(
+        ops::enter_stage(&mut store, &a, id, Stage::Detect, None),
+        Err(OpsError::AlreadyInStage(_))
+    ));
+    assert!(matches!(ops::add_note(&mut store, &a, id, "   ", None), Err(OpsError::EmptyNote)));
+    assert!(matches!(ops::assign_role(&mut store, &a, id, Role::Scribe, "", None), Err(OpsError::EmptyName)));
+    assert!(matches!(
+        ops::change_severity(&mut store, &a, id, Severity::Sev2, None),
+        Err(OpsError::SameSeverity(_))
+    ));
+    assert!(matches!(ops::reopen(&mut store, &a, id, None), Err(OpsError::NotResolved)));
+    let next_year = Some(Utc::now() + chrono::Duration::days(365));
+    assert!(matches!(ops::add_note(&mut store, &a, id, "typo", next_year), Err(OpsError::InFuture { .. })));
+    let empty = Declaration { title: " ".into(), severity: Severity::Sev1, commander: None, at: None };
+    assert!(matches!(ops::declare(&mut store, &a, empty), Err(OpsError::EmptyTitle)));
+    assert_eq!(store.events(id).unwrap().len(), 1, "a refused action writes nothing");
+    assert_eq!(store.incidents().unwrap().len(), 1);
+
+    ops::resolve(&mut store, &a, id, None).unwrap();
+    assert!(matches!(ops::resolve(&mut store, &a, id, None), Err(OpsError::AlreadyResolved)));
+    ops::reopen(&mut store, &a, id, None).unwrap();
+    assert_eq!(store.incident(id).unwrap().status, Status::Active);
+    ops::assign_role(&mut store, &a, id, Role::Scribe, "Jun", None).unwrap();
+    assert!(matches!(
+        ops::assign_role(&mut store, &a, id, Role::Scribe, "Jun", None),
+        Err(OpsError::SameRole(_))
+    ));
+}
+
+#[test]
+fn a_missing_folder_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep").join("er").join("warroom.db");
+    let mut store = Store::open(&path).unwrap();
+    declare(&mut store, "t");
+    assert!(path.exists());
+}

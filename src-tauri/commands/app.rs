@@ -1,0 +1,35 @@
+//! Facts about the running app: the log's path for the status bar, and the vocabulary
+//! (severities, stages, roles with their meanings) so the window never keeps its own copy.
+
+use serde::Serialize;
+use tauri::State;
+use warroom::model::{Role, Severity, Stage};
+
+use crate::error::IpcError;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct Term {
+    name: &'static str,
+    meaning: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AppInfo {
+    version: &'static str,
+    db_path: String,
+    severities: Vec<Term>,
+    stages: Vec<Term>,
+    roles: Vec<Term>,
+}
+
+#[tauri::command(async)]
+pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, IpcError> {
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        db_path: state.db_path.display().to_string(),
+        severities: Severity::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
+        stages: Stage::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
+        roles: Role::ALL.map(|r| Term { name: r.name(), meaning: r.title() }).into(),
+    })
+}

@@ -1,0 +1,7 @@
+//! One thin command per user action, grouped by the area of the window they serve.
+//!
+//! Each is a few lines: take the state, call one core function, map the error. They are
+//! `#[tauri::command(async)]`, so SQLite work never runs on the UI thread.
+
+pub mod app;
+pub mod incident;

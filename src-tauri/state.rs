@@ -1,0 +1,52 @@
+//! What the desktop shell holds while it runs: the open incident log.
+//!
+//! The log is opened once at start. If it cannot be opened (another program's file, a newer
+//! schema, read-only), the window still opens and every command answers with that error, so the
+//! responder reads what is wrong and what to do instead of a window that never appears.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use chrono::Utc;
+use warroom::ops::Actor;
+use warroom::store::Store;
+
+use crate::error::IpcError;
+
+pub struct AppState {
+    pub db_path: PathBuf,
+    store: Result<Mutex<Store>, IpcError>,
+}
+
+impl AppState {
+    /// Opens the log named by `WARROOM_DB`, or the one in the XDG data dir.
+    pub fn open_from_env() -> AppState {
+        let db_path = std::env::var_os("WARROOM_DB")
+            .map(PathBuf::from)
+            .or_else(warroom::store::default_path)
+            .unwrap_or_else(|| PathBuf::from("warroom.db"));
+        let store = Store::open(&db_path).map(Mutex::new).map_err(|e| {
+            tracing::error!("{e}");
+            IpcError::from(e)
+        });
+        tracing::info!("incident log: {}", db_path.display());
+        AppState { db_path, store }
+    }
+
+    /// Runs `f` with the log, one caller at a time.
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, IpcError>) -> Result<T, IpcError> {
+        let store = self.store.as_ref().map_err(Clone::clone)?;
+        let mut guard =
+            store.lock().map_err(|_| IpcError::new("internal", "the incident log is unavailable after an earlier failure; restart warroom"))?;
+        f(&mut guard)
+    }
+}
+
+/// Who acts from the window: the person named by `WARROOM_USER`, if set.
+pub fn actor() -> Actor {
+    Actor {
+        origin: "desktop".to_owned(),
+        by: std::env::var("WARROOM_USER").ok().filter(|s| !s.trim().is_empty()),
+        now: Utc::now(),
+    }
+}

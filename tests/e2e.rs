@@ -1,0 +1,178 @@
+//! End-to-end through the real app: the built `warroom-desktop` binary in a real WebKitGTK,
+//! driven over WebDriver (tauri-driver + WebKitWebDriver), on a real SQLite file.
+//!
+//! Needs an X display (`make test` runs the tests under `xvfb-run`), `tauri-driver` on PATH
+//! (`make test` installs it) and the binaries built (`cargo build --workspace`). When one of
+//! these is missing the test fails and says which: a skipped end-to-end test proves nothing.
+//! A screenshot of the window is saved as `target/tmp/e2e-window.png`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// Where cargo put the binaries of this workspace: next to this test's `deps/` folder.
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(Path::parent).unwrap().to_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// tauri-driver, stopped with SIGTERM on drop: SIGKILL would leave WebKitWebDriver running.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(db: &Path, log: &Path) -> Driver {
+        let port = free_port();
+        let native_port = free_port();
+        let log = std::fs::File::create(log).unwrap();
+        let child = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("WARROOM_DB", db)
+            .env("WARROOM_USER", "e2e")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start tauri-driver ({e}); `make test` installs it"));
+        Driver { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn connect(driver: &Driver, app: &Path) -> Client {
+    let caps = json!({ "browserName": "wry", "tauri:options": { "application": app } });
+    let caps = caps.as_object().unwrap().clone();
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+            Ok(client) => return client,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("tauri-driver did not accept a session in 30 s: {e}"),
+        }
+    }
+}
+
+/// The text of the element `css` names (empty when there is none), read in one script.
+async fn text(c: &Client, css: &str) -> String {
+    let script = "const e = document.querySelector(arguments[0]); return e ? (e.value ?? e.textContent) : ''";
+    serde_json::from_value(c.execute(script, vec![json!(css)]).await.unwrap()).unwrap()
+}
+
+/// The timeline's texts, newest first, read in one script so a re-render cannot interleave.
+async fn timeline_texts(c: &Client) -> Vec<String> {
+    let script = "return [...document.querySelectorAll('#timeline li .event-text')].map(e => e.textContent)";
+    serde_json::from_value(c.execute(script, vec![]).await.unwrap()).unwrap()
+}
+
+/// Polls `check` until it holds or 15 s pass; then fails saying what was awaited.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn cli(db: &Path, args: &[&str]) -> Value {
+    let out = Command::new(bin_dir().join("warroom"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "warroom {args:?} failed");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn declare_stage_and_note_in_the_window_then_the_cli_reads_the_same_log() {
+    assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run under xvfb-run (as `make test` does)");
+    let app = bin_dir().join("warroom-desktop");
+    assert!(app.exists(), "{} is missing: cargo build --workspace first", app.display());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e2e.db");
+    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let driver = Driver::start(&db, &artifacts.join("e2e-tauri-driver.log"));
+    let c = connect(&driver, &app).await;
+
+    c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
+    let title = "Checkout returns 500 <script>alert(1)</script>";
+    c.find(Locator::Id("declare-title")).await.unwrap().send_keys(title).await.unwrap();
+    c.find(Locator::Id("declare-commander")).await.unwrap().send_keys("Mina").await.unwrap();
+    c.find(Locator::Css("#declare-severity option[value='SEV1']")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
+    eventually("the header shows the declared incident", || async { text(&c, "#hdr-title").await == title }).await;
+    assert_eq!(text(&c, "#hdr-severity").await, "SEV1");
+    assert_eq!(text(&c, "#hdr-stage").await, "detect");
+    assert_eq!(text(&c, "#hdr-commander").await, "Mina");
+
+    c.find(Locator::Id("stage-identify")).await.unwrap().click().await.unwrap();
+    eventually("the header shows stage identify", || async { text(&c, "#hdr-stage").await == "identify" }).await;
+
+    let note = "orders-db pool at 97% <b>not bold</b>";
+    c.find(Locator::Id("note-text")).await.unwrap().send_keys(note).await.unwrap();
+    c.find(Locator::Id("note-submit")).await.unwrap().click().await.unwrap();
+    eventually("the timeline shows three events", || async { timeline_texts(&c).await.len() == 3 }).await;
+
+    // Newest first: the note, the stage, the declaration. Markup typed by people stays text.
+    let texts = timeline_texts(&c).await;
+    assert_eq!(texts[0], note);
+    assert_eq!(texts[1], "entered stage identify");
+    assert!(texts[2].starts_with("SEV1 \"Checkout returns 500 <script>"), "{texts:?}");
+    assert!(c.find_all(Locator::Css("#timeline b, #incident-list script")).await.unwrap().is_empty());
+    assert_eq!(text(&c, "#note-text").await, "", "the note box empties once the note is recorded");
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts.join("e2e-window.png"), &png).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    c.close().await.unwrap();
+    drop(driver);
+
+    // The CLI, pointed at the same file, sees the same incident and the same three events.
+    let list = cli(&db, &["incident", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["title"], title);
+    assert_eq!(list[0]["stage"], "identify");
+    assert_eq!(list[0]["severity"], "SEV1");
+    let id = list[0]["id"].as_str().unwrap();
+    let timeline = cli(&db, &["timeline", id, "--json"]);
+    let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["declared", "stage_entered", "note"]);
+    assert_eq!(timeline[2]["kind"]["text"], note);
+    assert!(timeline.as_array().unwrap().iter().all(|e| e["origin"] == "desktop" && e["by"] == "e2e"));
+}

@@ -1,0 +1,66 @@
+// Small DOM helpers. Text from users and the outside world only ever goes in through
+// `textContent`: nothing in this UI assigns HTML.
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`the page has no #${id}`);
+  return found as T;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { class?: string; text?: string; title?: string; data?: Record<string, string> } = {},
+  children: (Node | string)[] = [],
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.class) node.className = props.class;
+  if (props.text !== undefined) node.textContent = props.text;
+  if (props.title !== undefined) node.title = props.title;
+  for (const [k, v] of Object.entries(props.data ?? {})) node.dataset[k] = v;
+  for (const child of children) node.append(child);
+  return node;
+}
+
+/** "42 s", "12 min", "3 h 05 min": how long since `iso`, as of `now`. */
+export function elapsed(iso: string, now: number): string {
+  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${String(m % 60).padStart(2, "0")} min`;
+}
+
+/** Local wall-clock time for the timeline; the UTC instant goes in the hover title. */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  const sameDay = d.toDateString() === new Date().toDateString();
+  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  return sameDay ? time : `${d.toLocaleDateString([], { month: "short", day: "numeric" })} ${time}`;
+}
+
+export function utcTitle(iso: string): string {
+  return `${new Date(iso).toISOString().replace(".000Z", "Z")} UTC`;
+}
+
+/** Asks once, clearly, in the page (no native dialog): resolves true on "Yes". */
+export function confirmDialog(message: string, yes: string): Promise<boolean> {
+  const dialog = byId<HTMLDialogElement>("confirm");
+  byId("confirm-text").textContent = message;
+  const yesButton = byId<HTMLButtonElement>("confirm-yes");
+  yesButton.textContent = yes;
+  return new Promise((resolve) => {
+    const finish = (answer: boolean) => {
+      yesButton.onclick = null;
+      byId("confirm-no").onclick = null;
+      dialog.onclose = null;
+      dialog.close();
+      resolve(answer);
+    };
+    yesButton.onclick = () => finish(true);
+    byId("confirm-no").onclick = () => finish(false);
+    dialog.onclose = () => finish(false);
+    dialog.showModal();
+    byId("confirm-no").focus();
+  });
+}

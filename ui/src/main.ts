@@ -1,0 +1,196 @@
+// The war-room window: wires the panels to the core and keeps them fresh.
+//
+// Every action calls one command and then re-reads what the core has; the log is the truth.
+// The window also re-reads every two seconds, so what the CLI (or another responder on the
+// same file) records shows up without a click.
+
+import * as api from "./api";
+import type { AppInfo, Incident, IncidentView, Stage } from "./api";
+import { byId, confirmDialog, elapsed } from "./dom";
+import { renderDetail, wireDetail } from "./panels/detail";
+import { renderHeader } from "./panels/header";
+import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
+import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
+
+const REFRESH_MS = 2000;
+
+let info: AppInfo | null = null;
+let incidents: Incident[] = [];
+let selected: string | null = localStorage.getItem("warroom.selected");
+let view: IncidentView | null = null;
+let lastRefresh: number | null = null;
+
+function showError(e: unknown): void {
+  const message = api.isIpcError(e) ? e.message : String(e);
+  byId("error-text").textContent = message;
+  byId("error").hidden = false;
+}
+
+function clearError(): void {
+  byId("error").hidden = true;
+}
+
+/** Runs an action; on failure shows why and resolves false, so the caller keeps the input. */
+async function act(action: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await action();
+    clearError();
+    await refresh();
+    return true;
+  } catch (e) {
+    showError(e);
+    return false;
+  }
+}
+
+async function refresh(): Promise<void> {
+  try {
+    incidents = await api.listIncidents();
+    if (selected && !incidents.some((i) => i.id === selected)) select(null);
+    if (!selected && incidents[0]) select(incidents[0].id);
+    view = selected ? await api.getIncident(selected) : null;
+    lastRefresh = Date.now();
+  } catch (e) {
+    showError(e);
+  }
+  render();
+}
+
+function select(id: string | null): void {
+  if (id === selected) return;
+  selected = id;
+  if (id) localStorage.setItem("warroom.selected", id);
+  else localStorage.removeItem("warroom.selected");
+  restoreDraft(id);
+}
+
+/** What each panel last showed: a panel is rebuilt only when its data changed, so focus,
+ *  selection and a half-made choice survive the periodic refresh. */
+const shown = { list: "", detail: "", timeline: "" };
+
+function changed(panel: keyof typeof shown, data: unknown): boolean {
+  const key = JSON.stringify(data);
+  if (shown[panel] === key) return false;
+  shown[panel] = key;
+  return true;
+}
+
+function render(): void {
+  const now = Date.now();
+  const incident = view?.incident ?? null;
+  renderHeader(incident, now);
+  // The list shows "12 min ago": rebuild it at least once a minute.
+  if (changed("list", [incidents, selected, Math.floor(now / 60000)])) {
+    renderIncidentList(incidents, selected, now, (id) => {
+      select(id);
+      void refresh();
+    });
+  }
+  if (info && changed("detail", incident)) renderDetail(incident, info.stages, info.roles, info.severities);
+  if (changed("timeline", view?.events ?? null)) renderTimeline(view?.events ?? null);
+  byId("status-refresh").textContent = lastRefresh ? `log read ${elapsed(new Date(lastRefresh).toISOString(), now)} ago` : "log not read yet";
+}
+
+function tick(): void {
+  const now = Date.now();
+  renderHeader(view?.incident ?? null, now);
+  if (lastRefresh) byId("status-refresh").textContent = `log read ${elapsed(new Date(lastRefresh).toISOString(), now)} ago`;
+}
+
+function nextStage(): void {
+  if (!info || !view) return;
+  const i = info.stages.findIndex((s) => s.name === view?.incident.stage);
+  const next = info.stages[i + 1];
+  if (next && selected) {
+    const id = selected;
+    void act(() => api.enterStage(id, next.name as Stage));
+  }
+}
+
+function moveSelection(step: number): void {
+  const i = incidents.findIndex((x) => x.id === selected);
+  const next = incidents[Math.min(incidents.length - 1, Math.max(0, i + step))];
+  if (next) {
+    select(next.id);
+    void refresh();
+  }
+}
+
+function wireKeys(): void {
+  document.addEventListener("keydown", (e) => {
+    const target = e.target as HTMLElement;
+    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+    if (e.key === "Escape" && typing) {
+      target.blur();
+      return;
+    }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    const keys: Record<string, () => void> = {
+      n: () => byId("note-text").focus(),
+      d: () => byId("declare-title").focus(),
+      j: () => moveSelection(1),
+      k: () => moveSelection(-1),
+      "]": nextStage,
+      "?": () => byId<HTMLDialogElement>("help").showModal(),
+    };
+    const handler = keys[e.key];
+    if (handler) {
+      e.preventDefault();
+      handler();
+    }
+  });
+}
+
+async function boot(): Promise<void> {
+  byId("error-close").addEventListener("click", clearError);
+  wireKeys();
+  try {
+    info = await api.appInfo();
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  byId("status-db").textContent = `log: ${info.db_path}`;
+  fillSeverities(byId<HTMLSelectElement>("declare-severity"), info.severities, "SEV2");
+  wireDeclareForm((form) =>
+    act(async () => {
+      const incident = await api.declareIncident(form.title, form.severity, form.commander);
+      select(incident.id);
+    }),
+  );
+  wireDetail(info.roles, {
+    enterStage: (stage) => {
+      if (selected) {
+        const id = selected;
+        void act(() => api.enterStage(id, stage));
+      }
+    },
+    assignRole: (role, name) => (selected ? act(() => api.assignRole(selected as string, role, name)) : Promise.resolve(false)),
+    changeSeverity: (severity) => {
+      if (selected) {
+        const id = selected;
+        void act(() => api.changeSeverity(id, severity));
+      }
+    },
+    toggleResolved: () => {
+      if (!selected || !view) return;
+      const id = selected;
+      if (view.incident.status === "resolved") {
+        void act(() => api.reopenIncident(id));
+      } else {
+        const question = `Resolve "${view.incident.title}"? Say so only when service is restored.`;
+        void confirmDialog(question, "Resolve").then((yes) => yes && act(() => api.resolveIncident(id)));
+      }
+    },
+  });
+  wireNoteForm(
+    () => selected,
+    (text) => (selected ? act(() => api.addNote(selected as string, text)) : Promise.resolve(false)),
+  );
+  restoreDraft(selected);
+  await refresh();
+  window.setInterval(() => void refresh(), REFRESH_MS);
+  window.setInterval(tick, 1000);
+}
+
+void boot();

@@ -1,0 +1,76 @@
+// The left panel: the declare form and the list of incidents.
+
+import type { Incident, Severity, Term } from "../api";
+import { byId, el, elapsed, utcTitle } from "../dom";
+
+export function fillSeverities(select: HTMLSelectElement, severities: Term[], chosen: string): void {
+  select.replaceChildren(
+    ...severities.map((s) => {
+      const option = el("option", { text: `${s.name}: ${s.meaning}` });
+      option.value = s.name;
+      option.selected = s.name === chosen;
+      return option;
+    }),
+  );
+}
+
+export interface DeclareForm {
+  title: string;
+  severity: Severity;
+  commander: string | null;
+}
+
+/** Wires the declare form; `onDeclare` resolves true when the incident was recorded. */
+export function wireDeclareForm(onDeclare: (form: DeclareForm) => Promise<boolean>): void {
+  const form = byId<HTMLFormElement>("declare-form");
+  const title = byId<HTMLInputElement>("declare-title");
+  const severity = byId<HTMLSelectElement>("declare-severity");
+  const commander = byId<HTMLInputElement>("declare-commander");
+  const submit = byId<HTMLButtonElement>("declare-submit");
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    const ok = await onDeclare({
+      title: title.value,
+      severity: severity.value as Severity,
+      commander: commander.value.trim() || null,
+    });
+    submit.disabled = false;
+    // Only a recorded incident clears the form: what was typed is never lost to an error.
+    if (ok) title.value = "";
+  });
+}
+
+export function renderIncidentList(
+  incidents: Incident[],
+  selected: string | null,
+  now: number,
+  onSelect: (id: string) => void,
+): void {
+  const list = byId("incident-list");
+  if (incidents.length === 0) {
+    list.replaceChildren(el("li", { class: "muted", text: "No incidents yet." }));
+    return;
+  }
+  list.replaceChildren(
+    ...incidents.map((i) => {
+      const item = el("li", { class: "incident-item", data: { id: i.id } }, [
+        el("span", { class: `sev sev-${i.severity.toLowerCase()}`, text: i.severity }),
+        el("span", { class: "incident-title", text: i.title }),
+        el("span", {
+          class: `incident-meta status-${i.status}`,
+          text: `${i.status} · ${i.stage} · ${elapsed(i.declared_at, now)} ago`,
+          title: `declared ${utcTitle(i.declared_at)}`,
+        }),
+      ]);
+      item.tabIndex = 0;
+      item.setAttribute("role", "button");
+      if (i.id === selected) item.classList.add("selected");
+      item.addEventListener("click", () => onSelect(i.id));
+      item.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") onSelect(i.id);
+      });
+      return item;
+    }),
+  );
+}

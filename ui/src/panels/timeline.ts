@@ -1,0 +1,76 @@
+// The right panel: the note box, always one keystroke away (n), and the timeline, newest first.
+
+import type { Event } from "../api";
+import { byId, el, localTime, utcTitle } from "../dom";
+
+/** What a timeline entry says. Text from people is shown as text, never as HTML. */
+function describe(e: Event): { tag: string; text: string } {
+  const k = e.kind;
+  switch (k.type) {
+    case "declared":
+      return { tag: "declared", text: `${k.severity} "${k.title}"${k.commander ? `, commander ${k.commander}` : ""}` };
+    case "severity_changed":
+      return { tag: "severity", text: `severity changed to ${k.severity}` };
+    case "role_assigned":
+      return { tag: "role", text: `${k.role} is ${k.name}` };
+    case "stage_entered":
+      return { tag: "stage", text: `entered stage ${k.stage}` };
+    case "note":
+      return { tag: "note", text: k.text };
+    case "resolved":
+      return { tag: "resolved", text: "resolved" };
+    case "reopened":
+      return { tag: "reopened", text: "reopened" };
+  }
+}
+
+export function renderTimeline(events: Event[] | null): void {
+  const enabled = events !== null;
+  byId<HTMLTextAreaElement>("note-text").disabled = !enabled;
+  byId<HTMLButtonElement>("note-submit").disabled = !enabled;
+  const list = byId("timeline");
+  if (!events) {
+    list.replaceChildren();
+    return;
+  }
+  const newestFirst = [...events].reverse();
+  list.replaceChildren(
+    ...newestFirst.map((e) => {
+      const { tag, text } = describe(e);
+      const by = e.by ? ` · ${e.by}` : "";
+      return el("li", { class: `event event-${e.kind.type}`, data: { kind: e.kind.type } }, [
+        el("time", { text: localTime(e.at), title: `${utcTitle(e.at)}, recorded ${utcTitle(e.recorded_at)}` }),
+        el("span", { class: `event-tag tag-${tag}`, text: tag }),
+        el("span", { class: "event-text", text }),
+        el("span", { class: "event-by muted", text: `${e.origin}${by}` }),
+      ]);
+    }),
+  );
+}
+
+/** Wires the note box. A draft survives errors and restarts (kept per incident in local storage). */
+export function wireNoteForm(currentId: () => string | null, onNote: (text: string) => Promise<boolean>): void {
+  const text = byId<HTMLTextAreaElement>("note-text");
+  const form = byId<HTMLFormElement>("note-form");
+  const draftKey = () => `warroom.note-draft.${currentId() ?? ""}`;
+  text.addEventListener("input", () => localStorage.setItem(draftKey(), text.value));
+  text.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!text.value.trim()) return;
+    if (await onNote(text.value)) {
+      text.value = "";
+      localStorage.removeItem(draftKey());
+    }
+  });
+}
+
+/** Puts back the draft of the incident just selected. */
+export function restoreDraft(id: string | null): void {
+  byId<HTMLTextAreaElement>("note-text").value = localStorage.getItem(`warroom.note-draft.${id ?? ""}`) ?? "";
+}
