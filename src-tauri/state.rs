@@ -36,8 +36,12 @@ impl AppState {
     /// Runs `f` with the log, one caller at a time.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, IpcError>) -> Result<T, IpcError> {
         let store = self.store.as_ref().map_err(Clone::clone)?;
-        let mut guard =
-            store.lock().map_err(|_| IpcError::new("internal", "the incident log is unavailable after an earlier failure; restart warroom"))?;
+        let mut guard = store.lock().map_err(|_| {
+            IpcError::new(
+                "internal",
+                "the incident log is unavailable after an earlier failure; restart warroom",
+            )
+        })?;
         f(&mut guard)
     }
 }

@@ -135,13 +135,15 @@ async fn declare_stage_and_note_in_the_window_then_the_cli_reads_the_same_log() 
     c.find(Locator::Id("declare-commander")).await.unwrap().send_keys("Mina").await.unwrap();
     c.find(Locator::Css("#declare-severity option[value='SEV1']")).await.unwrap().click().await.unwrap();
     c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
-    eventually("the header shows the declared incident", || async { text(&c, "#hdr-title").await == title }).await;
+    eventually("the header shows the declared incident", || async { text(&c, "#hdr-title").await == title })
+        .await;
     assert_eq!(text(&c, "#hdr-severity").await, "SEV1");
     assert_eq!(text(&c, "#hdr-stage").await, "detect");
     assert_eq!(text(&c, "#hdr-commander").await, "Mina");
 
     c.find(Locator::Id("stage-identify")).await.unwrap().click().await.unwrap();
-    eventually("the header shows stage identify", || async { text(&c, "#hdr-stage").await == "identify" }).await;
+    eventually("the header shows stage identify", || async { text(&c, "#hdr-stage").await == "identify" })
+        .await;
 
     let note = "orders-db pool at 97% <b>not bold</b>";
     c.find(Locator::Id("note-text")).await.unwrap().send_keys(note).await.unwrap();
@@ -171,7 +173,8 @@ async fn declare_stage_and_note_in_the_window_then_the_cli_reads_the_same_log() 
     assert_eq!(list[0]["severity"], "SEV1");
     let id = list[0]["id"].as_str().unwrap();
     let timeline = cli(&db, &["timeline", id, "--json"]);
-    let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        timeline.as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["declared", "stage_entered", "note"]);
     assert_eq!(timeline[2]["kind"]["text"], note);
     assert!(timeline.as_array().unwrap().iter().all(|e| e["origin"] == "desktop" && e["by"] == "e2e"));

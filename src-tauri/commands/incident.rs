@@ -59,7 +59,12 @@ pub fn add_note(state: State<'_, AppState>, id: String, text: String) -> Result<
 }
 
 #[tauri::command(async)]
-pub fn assign_role(state: State<'_, AppState>, id: String, role: String, name: String) -> Result<Event, IpcError> {
+pub fn assign_role(
+    state: State<'_, AppState>,
+    id: String,
+    role: String,
+    name: String,
+) -> Result<Event, IpcError> {
     let role: Role = role.parse()?;
     state.with_store(|store| {
         let id = store.find_incident(&id)?;
