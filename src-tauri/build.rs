@@ -1,20 +1,12 @@
-//! Runs tauri-build: embeds the configuration and the access-control list, and generates one
-//! `allow-<command>` permission per command below, so the window may call exactly the commands
-//! its capability file grants.
+//! Runs tauri-build: embeds the configuration and the access-control list. The app's own
+//! permissions (one per command) are in `src-tauri/permissions/`; the window may call exactly
+//! the commands its capability file grants.
+
+const PERMISSIONS: &str = "./src-tauri/permissions/*.toml";
 
 fn main() {
-    let manifest = tauri_build::AppManifest::new().commands(&[
-        "app_info",
-        "list_incidents",
-        "get_incident",
-        "declare_incident",
-        "enter_stage",
-        "add_note",
-        "assign_role",
-        "change_severity",
-        "resolve_incident",
-        "reopen_incident",
-    ]);
+    println!("cargo::rerun-if-changed=src-tauri/permissions");
+    let manifest = tauri_build::AppManifest::new().permissions_path_pattern(PERMISSIONS);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/*.json")
         .app_manifest(manifest);
