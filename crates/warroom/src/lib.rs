@@ -10,3 +10,4 @@ pub mod model;
 pub mod ops;
 pub mod store;
 pub mod time;
+pub mod topology;

@@ -2,6 +2,7 @@
 
 mod incident;
 mod print;
+mod topology;
 
 use std::path::PathBuf;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Declare, list, show and change incidents.
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
+    /// Check topology files, compute blast radius and single points of failure.
+    #[command(subcommand)]
+    Topology(topology::TopologyCommand),
     /// Every event of an incident, in time order.
     Timeline {
         /// The incident id, or a unique prefix of it.
@@ -48,6 +52,9 @@ enum Command {
 
 /// Runs one command.
 pub fn run(args: Args) -> Result<()> {
+    if let Command::Topology(cmd) = args.command {
+        return topology::run(cmd);
+    }
     let path = match args.db {
         Some(path) => path,
         None => default_db()?,
@@ -56,6 +63,7 @@ pub fn run(args: Args) -> Result<()> {
     let actor = Actor { origin: "cli".to_owned(), by: args.by, now: Utc::now() };
     match args.command {
         Command::Incident(cmd) => incident::run(&mut store, &actor, cmd),
+        Command::Topology(cmd) => topology::run(cmd),
         Command::Timeline { id, json } => {
             let id = store.find_incident(&id)?;
             let events = store.events(id)?;

@@ -1,0 +1,132 @@
+//! warroom's own topology file (TOML): everything the model can express.
+//!
+//! ```toml
+//! [[node]]
+//! id = "order-service"
+//! name = "Order service"
+//! kind = "service"
+//! owner = "team-commerce"
+//! depends_on = ["orders-db", "kafka"]      # hard: it fails without them
+//! soft_depends_on = ["redis"]              # soft: it degrades without them
+//!
+//! [[group]]
+//! id = "orders-db"
+//! members = ["mysql-primary", "mysql-replica"]
+//! needs = 1                                # healthy members needed to serve
+//! ```
+//!
+//! Every problem names its line: syntax errors as the TOML parser finds them, then unknown
+//! references, duplicate ids and impossible groups as [`Topology::build`] finds them.
+
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::graph::{Topology, TopologyError};
+use super::problem::Problem;
+use super::spec::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    node: Vec<Spanned<NodeEntry>>,
+    #[serde(default)]
+    group: Vec<Spanned<GroupEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeEntry {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    entrypoint: bool,
+    #[serde(default)]
+    depends_on: Vec<Spanned<String>>,
+    #[serde(default)]
+    soft_depends_on: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupEntry {
+    id: String,
+    members: Vec<String>,
+    needs: usize,
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, span: Range<usize>) -> usize {
+    text.get(..span.start).map_or(1, |before| before.matches('\n').count() + 1)
+}
+
+/// Parses a topology file's text into a spec (not yet checked).
+///
+/// # Errors
+/// A single [`Problem`] with the line of the first syntax error or unknown key.
+pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
+    let file: File = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s));
+        Problem::error(line, e.message().trim().to_owned())
+    })?;
+    let deps = |list: Vec<Spanned<String>>, strength| {
+        list.into_iter()
+            .map(|target| {
+                let line = Some(line_of(text, target.span()));
+                DependencySpec { target: target.into_inner(), strength, line }
+            })
+            .collect::<Vec<_>>()
+    };
+    let nodes = file
+        .node
+        .into_iter()
+        .map(|spanned| {
+            let line = Some(line_of(text, spanned.span()));
+            let n = spanned.into_inner();
+            let mut depends_on = deps(n.depends_on, Strength::Hard);
+            depends_on.extend(deps(n.soft_depends_on, Strength::Soft));
+            let kind =
+                n.kind.as_deref().map_or(NodeKind::Service, |k| k.parse().unwrap_or(NodeKind::Service));
+            NodeSpec {
+                id: n.id,
+                name: n.name,
+                kind,
+                owner: n.owner,
+                entrypoint: n.entrypoint,
+                depends_on,
+                line,
+            }
+        })
+        .collect();
+    let groups = file
+        .group
+        .into_iter()
+        .map(|spanned| {
+            let line = Some(line_of(text, spanned.span()));
+            let g = spanned.into_inner();
+            GroupSpec { id: g.id, members: g.members, needs: g.needs, line }
+        })
+        .collect();
+    Ok(TopologySpec { nodes, groups })
+}
+
+/// Reads and builds a topology file.
+///
+/// # Errors
+/// [`TopologyError`] with every problem, each prefixed with the file's name by its `Display`
+/// in the CLI; a file that cannot be read is one problem without a line.
+pub fn read_toml(path: &Path) -> Result<Topology, TopologyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TopologyError {
+        problems: vec![Problem::error(None, format!("cannot read {}: {e}", path.display()))],
+    })?;
+    let spec = parse_toml(&text).map_err(|p| TopologyError { problems: vec![p] })?;
+    Topology::build(&spec)
+}

@@ -1,0 +1,294 @@
+//! The checked topology: a petgraph graph of nodes and redundancy groups.
+
+use std::collections::{HashMap, HashSet};
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::problem::{Level, Problem};
+use super::spec::{NodeKind, Strength, TopologySpec};
+
+/// A topology that could not be built: every problem found, errors and warnings.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} problem(s) in the topology, first: {}", problems.len(), problems.first().map(ToString::to_string).unwrap_or_default())]
+pub struct TopologyError {
+    pub problems: Vec<Problem>,
+}
+
+/// What a vertex of the graph is.
+#[derive(Debug, Clone)]
+pub(crate) enum Vertex {
+    Node(Node),
+    Group(Group),
+}
+
+/// A node of the infrastructure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub id: String,
+    pub name: String,
+    pub kind: NodeKind,
+    pub owner: Option<String>,
+    pub entrypoint: bool,
+    /// The redundancy group it belongs to, if any.
+    pub group: Option<String>,
+}
+
+/// A redundancy group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Group {
+    pub id: String,
+    pub needs: usize,
+    pub members: usize,
+}
+
+/// An edge: a dependency, or a group's membership (group → member).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    Depends(Strength),
+    Member,
+}
+
+/// A checked topology. Build it with [`Topology::build`].
+#[derive(Debug, Clone)]
+pub struct Topology {
+    pub(crate) graph: DiGraph<Vertex, Link>,
+    pub(crate) index: HashMap<String, NodeIndex>,
+    warnings: Vec<Problem>,
+}
+
+impl Topology {
+    /// Checks the spec and builds the graph.
+    ///
+    /// # Errors
+    /// [`TopologyError`] with every problem (each with its line) when there is at least one
+    /// error: an unknown reference, a duplicate id, an edge to itself, a group needing more
+    /// members than it has. Cycles are allowed (real systems have them) and only warned about,
+    /// in [`Topology::warnings`].
+    pub fn build(spec: &TopologySpec) -> Result<Topology, TopologyError> {
+        let mut problems = Vec::new();
+        let mut graph = DiGraph::new();
+        let mut index: HashMap<String, NodeIndex> = HashMap::new();
+        let mut seen_at: HashMap<String, Option<usize>> = HashMap::new();
+        let mut duplicate = |id: &str, line: Option<usize>, problems: &mut Vec<Problem>| match seen_at.get(id)
+        {
+            Some(first) => {
+                let first = first.map(|l| format!(" (first at line {l})")).unwrap_or_default();
+                problems.push(Problem::error(line, format!("duplicate id '{id}'{first}")));
+                true
+            }
+            None => {
+                seen_at.insert(id.to_owned(), line);
+                false
+            }
+        };
+
+        let mut group_of: HashMap<&str, &str> = HashMap::new();
+        for node in &spec.nodes {
+            if node.id.trim().is_empty() {
+                problems.push(Problem::error(node.line, "a node has an empty id"));
+                continue;
+            }
+            if duplicate(&node.id, node.line, &mut problems) {
+                continue;
+            }
+            let vertex = Vertex::Node(Node {
+                id: node.id.clone(),
+                name: if node.name.is_empty() { node.id.clone() } else { node.name.clone() },
+                kind: node.kind.clone(),
+                owner: node.owner.clone(),
+                entrypoint: node.entrypoint,
+                group: None,
+            });
+            index.insert(node.id.clone(), graph.add_node(vertex));
+        }
+        for group in &spec.groups {
+            if duplicate(&group.id, group.line, &mut problems) {
+                continue;
+            }
+            let members: HashSet<&str> = group.members.iter().map(String::as_str).collect();
+            if group.needs == 0 {
+                problems.push(Problem::error(
+                    group.line,
+                    format!("group '{}' needs 0 healthy members: it must need at least 1", group.id),
+                ));
+            } else if group.needs > members.len() {
+                problems.push(Problem::error(
+                    group.line,
+                    format!(
+                        "group '{}' needs {} healthy members but has only {}",
+                        group.id,
+                        group.needs,
+                        members.len()
+                    ),
+                ));
+            }
+            let gi = graph.add_node(Vertex::Group(Group {
+                id: group.id.clone(),
+                needs: group.needs,
+                members: members.len(),
+            }));
+            index.insert(group.id.clone(), gi);
+            for member in &group.members {
+                if let Some(other) = group_of.insert(member, &group.id) {
+                    problems.push(Problem::error(
+                        group.line,
+                        format!("'{member}' is in two groups, '{other}' and '{}'", group.id),
+                    ));
+                }
+            }
+        }
+        for group in &spec.groups {
+            let Some(&gi) = index.get(&group.id) else { continue };
+            for member in &group.members {
+                match index.get(member).map(|&mi| (mi, &graph[mi])) {
+                    Some((mi, Vertex::Node(_))) => {
+                        graph.update_edge(gi, mi, Link::Member);
+                    }
+                    Some((_, Vertex::Group(_))) => problems.push(Problem::error(
+                        group.line,
+                        format!(
+                            "group '{}' has the group '{member}' as a member: members are nodes",
+                            group.id
+                        ),
+                    )),
+                    None => problems.push(Problem::error(
+                        group.line,
+                        format!("group '{}': unknown member '{member}'", group.id),
+                    )),
+                }
+            }
+        }
+        for (member, group) in &group_of {
+            if let Some(&mi) = index.get(*member)
+                && let Vertex::Node(node) = &mut graph[mi]
+            {
+                node.group = Some((*group).to_owned());
+            }
+        }
+
+        for node in &spec.nodes {
+            let Some(&from) = index.get(&node.id) else { continue };
+            for dep in &node.depends_on {
+                let line = dep.line.or(node.line);
+                if dep.target == node.id {
+                    problems.push(Problem::error(line, format!("'{}' depends on itself", node.id)));
+                    continue;
+                }
+                let Some(&target) = index.get(&dep.target) else {
+                    problems.push(Problem::error(
+                        line,
+                        format!("'{}' depends on unknown '{}'", node.id, dep.target),
+                    ));
+                    continue;
+                };
+                // A dependency on a group's member is a dependency on the group: failover.
+                let target = match &graph[target] {
+                    Vertex::Node(Node { group: Some(group), .. }) => {
+                        index.get(group).copied().unwrap_or(target)
+                    }
+                    _ => target,
+                };
+                if target == from || graph[target].group_of_node(&node.id, &graph, target) {
+                    continue; // a member depending on its own group's peers: replication, not a dependency
+                }
+                graph.update_edge(from, target, Link::Depends(dep.strength));
+            }
+        }
+
+        if problems.iter().any(|p| p.level == Level::Error) {
+            return Err(TopologyError { problems });
+        }
+        let mut warnings = problems;
+        for cycle in tarjan_scc(&graph).into_iter().filter(|scc| scc.len() > 1) {
+            let mut ids: Vec<&str> = cycle.iter().map(|&i| graph[i].id()).collect();
+            ids.sort_unstable();
+            let line =
+                ids.first().and_then(|id| spec.nodes.iter().find(|n| n.id == *id)).and_then(|n| n.line);
+            warnings.push(Problem::warning(line, format!("dependency cycle: {}", ids.join(", "))));
+        }
+        Ok(Topology { graph, index, warnings })
+    }
+
+    /// Warnings found while building (dependency cycles).
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// Every node (not the groups), in the order given.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.graph.node_weights().filter_map(|v| match v {
+            Vertex::Node(n) => Some(n),
+            Vertex::Group(_) => None,
+        })
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        match self.index.get(id).map(|&i| &self.graph[i]) {
+            Some(Vertex::Node(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Whether `id` names a node or a group.
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.contains_key(id)
+    }
+
+    /// Every dependency as (dependent, dependency, strength); a dependency on a group names
+    /// the group. Membership is not included: see [`Topology::members`].
+    pub fn dependencies(&self) -> Vec<(&str, &str, Strength)> {
+        self.graph
+            .edge_indices()
+            .filter_map(|e| {
+                let (a, b) = self.graph.edge_endpoints(e)?;
+                match self.graph[e] {
+                    Link::Depends(s) => Some((self.graph[a].id(), self.graph[b].id(), s)),
+                    Link::Member => None,
+                }
+            })
+            .collect()
+    }
+
+    /// Every group as (id, members, needs).
+    pub fn groups(&self) -> Vec<(&str, Vec<&str>, usize)> {
+        self.graph
+            .node_indices()
+            .filter_map(|i| match &self.graph[i] {
+                Vertex::Group(g) => Some((g.id.as_str(), self.members(i), g.needs)),
+                Vertex::Node(_) => None,
+            })
+            .collect()
+    }
+
+    fn members(&self, group: NodeIndex) -> Vec<&str> {
+        let mut members: Vec<&str> = self.graph.neighbors(group).map(|m| self.graph[m].id()).collect();
+        members.sort_unstable();
+        members
+    }
+
+    /// How many nodes (not counting groups).
+    pub fn len(&self) -> usize {
+        self.nodes().count()
+    }
+
+    /// Whether there are no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Vertex {
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Vertex::Node(n) => &n.id,
+            Vertex::Group(g) => &g.id,
+        }
+    }
+
+    /// True when `self` is the group vertex `group` and `node_id` is one of its members.
+    fn group_of_node(&self, node_id: &str, graph: &DiGraph<Vertex, Link>, group: NodeIndex) -> bool {
+        matches!(self, Vertex::Group(_)) && graph.neighbors(group).any(|m| graph[m].id() == node_id)
+    }
+}

@@ -1,0 +1,22 @@
+//! The infrastructure as a dependency graph: nodes, who depends on whom, and redundancy.
+//!
+//! A [`Topology`] is built from a [`TopologySpec`] (read from warroom's TOML topology file, a
+//! Backstage catalog, or later discovered from service-graph metrics). Building checks the spec
+//! and reports every [`Problem`] with its line. Inside, it is a petgraph graph whose vertices are
+//! the nodes plus one vertex per redundancy group; nothing outside this module sees petgraph.
+//!
+//! Edges point from the dependent to what it depends on. A dependency on a member of a
+//! redundancy group is a dependency on the group: that is what failover means, and it is what
+//! lets the blast radius stop where a healthy replica absorbs a failure.
+
+mod blast;
+mod file;
+mod graph;
+mod problem;
+mod spec;
+
+pub use blast::{BlastRadius, GroupState, Health, Impacted};
+pub use file::{parse_toml, read_toml};
+pub use graph::{Topology, TopologyError};
+pub use problem::{Level, Problem, located};
+pub use spec::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};

@@ -1,0 +1,120 @@
+//! A topology as plain data, before it is checked and built into a graph.
+//!
+//! Every importer (the TOML file, a Backstage catalog) produces this; every item keeps the line
+//! it came from so that problems can point at it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What a node is. Unknown kinds from other tools are kept as [`NodeKind::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Gateway,
+    Service,
+    Database,
+    Cache,
+    Queue,
+    ComputeNode,
+    ExternalProvider,
+    Storage,
+    Website,
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl NodeKind {
+    /// The snake_case name.
+    pub fn name(&self) -> &str {
+        match self {
+            NodeKind::Gateway => "gateway",
+            NodeKind::Service => "service",
+            NodeKind::Database => "database",
+            NodeKind::Cache => "cache",
+            NodeKind::Queue => "queue",
+            NodeKind::ComputeNode => "compute_node",
+            NodeKind::ExternalProvider => "external_provider",
+            NodeKind::Storage => "storage",
+            NodeKind::Website => "website",
+            NodeKind::Other(other) => other,
+        }
+    }
+}
+
+impl FromStr for NodeKind {
+    type Err = std::convert::Infallible;
+
+    /// Never fails: known names (and a few common synonyms) map to their kind, others are kept.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase().replace('-', "_");
+        Ok(match lower.as_str() {
+            "gateway" | "api_gateway" | "load_balancer" => NodeKind::Gateway,
+            "service" | "microservice" => NodeKind::Service,
+            "database" | "db" => NodeKind::Database,
+            "cache" => NodeKind::Cache,
+            "queue" | "message_queue" | "broker" => NodeKind::Queue,
+            "compute_node" | "node" | "host" | "vm" => NodeKind::ComputeNode,
+            "external_provider" | "external" | "provider" | "saas" => NodeKind::ExternalProvider,
+            "storage" | "bucket" => NodeKind::Storage,
+            "website" | "frontend" => NodeKind::Website,
+            _ => NodeKind::Other(s.trim().to_owned()),
+        })
+    }
+}
+
+impl fmt::Display for NodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a dependency fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strength {
+    /// The dependent fails without it.
+    Hard,
+    /// The dependent degrades without it (a cache with a database fallback).
+    Soft,
+}
+
+/// One node as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSpec {
+    pub id: String,
+    pub name: String,
+    pub kind: NodeKind,
+    pub owner: Option<String>,
+    /// User-facing: its failure is the outage users see.
+    pub entrypoint: bool,
+    pub depends_on: Vec<DependencySpec>,
+    /// The line the node starts at, when it came from a file.
+    pub line: Option<usize>,
+}
+
+/// "This node depends on `target`" (a node id or a group id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DependencySpec {
+    pub target: String,
+    pub strength: Strength,
+    pub line: Option<usize>,
+}
+
+/// A redundancy group: replicas or a failover pair, and how many must be healthy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSpec {
+    pub id: String,
+    pub members: Vec<String>,
+    /// How many members must be healthy for the group to serve.
+    pub needs: usize,
+    pub line: Option<usize>,
+}
+
+/// A whole topology as given, before checking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TopologySpec {
+    pub nodes: Vec<NodeSpec>,
+    pub groups: Vec<GroupSpec>,
+}
