@@ -287,3 +287,103 @@ proptest! {
         }
     }
 }
+
+// ---- Backstage --------------------------------------------------------------------------
+
+/// The catalog of `../shared/fixtures/backstage/` (copied here), in Backstage's documented shape.
+fn fixture_catalog() -> Topology {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/backstage/catalog-info.yaml");
+    warroom::topology::read(&path).unwrap()
+}
+
+#[test]
+fn a_backstage_catalog_imports_with_references_resolved_as_backstage_does() {
+    let topo = fixture_catalog();
+    let mut ids: Vec<&str> = topo.nodes().map(|n| n.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [
+            "api-gateway",
+            "kafka",
+            "order-service",
+            "orders-db",
+            "payment-service",
+            "redis-cache",
+            "user-service"
+        ]
+    );
+    let deps: Vec<(&str, &str)> = topo.dependencies().into_iter().map(|(a, b, _)| (a, b)).collect();
+    // `component:user-service` (no namespace) resolves in the referrer's namespace, default.
+    assert!(deps.contains(&("api-gateway", "user-service")));
+    assert!(deps.contains(&("order-service", "orders-db")));
+    assert_eq!(deps.len(), 10);
+    assert_eq!(topo.node("orders-db").unwrap().kind, NodeKind::Database);
+    assert_eq!(topo.node("kafka").unwrap().kind, NodeKind::Queue);
+    assert_eq!(topo.node("order-service").unwrap().owner.as_deref(), Some("team-commerce"));
+    // No entrypoint annotation anywhere: the component nothing depends on is the entrypoint.
+    let entry: Vec<&str> = topo.nodes().filter(|n| n.entrypoint).map(|n| n.id.as_str()).collect();
+    assert_eq!(entry, ["api-gateway"]);
+    assert_eq!(topo.what_if(&["orders-db"]).entrypoints_down, ["api-gateway"]);
+}
+
+#[test]
+fn backstage_annotations_express_soft_edges_groups_and_entrypoints() {
+    let catalog = r#"
+kind: Component
+metadata:
+  name: web
+  annotations:
+    warroom.dev/entrypoint: "true"
+    warroom.dev/soft-depends-on: "resource:cache"
+spec:
+  type: website
+  dependsOn: [resource:cache, resource:db-a]
+---
+kind: Resource
+metadata:
+  name: cache
+spec:
+  type: cache
+---
+kind: Resource
+metadata:
+  name: db-a
+  annotations:
+    warroom.dev/redundancy-group: db
+    warroom.dev/redundancy-needs: "1"
+---
+kind: Resource
+metadata:
+  name: db-b
+  annotations:
+    warroom.dev/redundancy-group: db
+spec:
+  dependencyOf: [component:web]
+"#;
+    let spec = warroom::topology::parse_backstage(catalog).unwrap();
+    let topo = Topology::build(&spec).unwrap();
+    assert_eq!(topo.groups(), [("db", vec!["db-a", "db-b"], 1)]);
+    assert!(topo.what_if(&["cache"]).impacted.is_empty(), "a soft edge only degrades");
+    assert!(topo.what_if(&["db-a"]).impacted.is_empty(), "the replica absorbs one failure");
+    assert_eq!(topo.what_if(&["db-a", "db-b"]).entrypoints_down, ["web"]);
+}
+
+#[test]
+fn broken_backstage_catalogs_name_each_line() {
+    let catalog = "kind: Component\nmetadata:\n  name: a\nspec:\n  dependsOn:\n    - component:ghost\n    - b\n---\nkind: Resource\nspec: {}\n";
+    let problems = warroom::topology::parse_backstage(catalog).unwrap_err();
+    let got: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "line 9: error: a Resource without `metadata.name`",
+            "line 6: error: 'a' refers to unknown 'component:ghost'",
+            "line 7: error: 'a': 'b' needs a kind, e.g. component:b or resource:b",
+        ]
+    );
+    let problems =
+        warroom::topology::parse_backstage("kind: Component\nmetadata:\n  name: [a\n").unwrap_err();
+    assert!(problems[0].message.starts_with("YAML:"), "{problems:?}");
+    assert!(problems[0].line.is_some());
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use warroom::topology::{Level, Topology, TopologyError, located, read_toml};
+use warroom::topology::{Level, Topology, TopologyError, located, read};
 
 use super::print;
 
@@ -13,12 +13,12 @@ use super::print;
 pub enum TopologyCommand {
     /// Validate a topology file: every problem with its line; exit 1 on errors.
     Check {
-        /// The topology file (TOML).
+        /// The topology: warroom TOML, or a Backstage catalog (.yaml).
         file: PathBuf,
     },
     /// What is down, impacted and degraded if these nodes fail.
     Blast {
-        /// The topology file (TOML).
+        /// The topology: warroom TOML, or a Backstage catalog (.yaml).
         file: PathBuf,
         /// The failed node ids, comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
@@ -29,7 +29,7 @@ pub enum TopologyCommand {
     },
     /// Nodes whose failure alone takes down an entrypoint.
     Spof {
-        /// The topology file (TOML).
+        /// The topology: warroom TOML, or a Backstage catalog (.yaml).
         file: PathBuf,
         /// Print JSON: [{"id", "entrypoints_down"}].
         #[arg(long)]
@@ -107,7 +107,7 @@ fn list(ids: &[String]) -> String {
 
 /// Reads a topology, printing every problem as `file:line: level: message`.
 fn load(file: &Path) -> Result<Topology> {
-    read_toml(file).map_err(|TopologyError { problems }| {
+    read(file).map_err(|TopologyError { problems }| {
         for p in &problems {
             eprintln!("{}", located(file, p));
         }

@@ -118,15 +118,35 @@ pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
     Ok(TopologySpec { nodes, groups })
 }
 
+/// Reads and builds a topology: a Backstage catalog when the file ends in `.yaml` or `.yml`,
+/// warroom's TOML topology file otherwise.
+///
+/// # Errors
+/// [`TopologyError`] with every problem found, each with its line.
+pub fn read(path: &Path) -> Result<Topology, TopologyError> {
+    let is_yaml =
+        path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    if !is_yaml {
+        return read_toml(path);
+    }
+    let text = read_text(path)?;
+    let spec = super::backstage::parse_backstage(&text).map_err(|problems| TopologyError { problems })?;
+    Topology::build(&spec)
+}
+
+fn read_text(path: &Path) -> Result<String, TopologyError> {
+    std::fs::read_to_string(path).map_err(|e| TopologyError {
+        problems: vec![Problem::error(None, format!("cannot read {}: {e}", path.display()))],
+    })
+}
+
 /// Reads and builds a topology file.
 ///
 /// # Errors
 /// [`TopologyError`] with every problem, each prefixed with the file's name by its `Display`
 /// in the CLI; a file that cannot be read is one problem without a line.
 pub fn read_toml(path: &Path) -> Result<Topology, TopologyError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TopologyError {
-        problems: vec![Problem::error(None, format!("cannot read {}: {e}", path.display()))],
-    })?;
+    let text = read_text(path)?;
     let spec = parse_toml(&text).map_err(|p| TopologyError { problems: vec![p] })?;
     Topology::build(&spec)
 }

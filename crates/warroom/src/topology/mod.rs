@@ -9,14 +9,16 @@
 //! redundancy group is a dependency on the group: that is what failover means, and it is what
 //! lets the blast radius stop where a healthy replica absorbs a failure.
 
+mod backstage;
 mod blast;
 mod file;
 mod graph;
 mod problem;
 mod spec;
 
+pub use backstage::parse_backstage;
 pub use blast::{BlastRadius, GroupState, Health, Impacted};
-pub use file::{parse_toml, read_toml};
+pub use file::{parse_toml, read, read_toml};
 pub use graph::{Topology, TopologyError};
 pub use problem::{Level, Problem, located};
 pub use spec::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};
