@@ -6,8 +6,12 @@
 //! The CLI (`src/main.rs`) and the desktop shell are both thin adapters over this library: it
 //! knows nothing of Tauri, GTK or the terminal.
 
+pub mod health;
 pub mod model;
+pub mod monitor;
 pub mod ops;
+pub mod rehearsal;
+pub mod sources;
 pub mod store;
 pub mod time;
 pub mod topology;

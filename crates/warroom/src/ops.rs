@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use ulid::Ulid;
 
-use crate::model::{Event, EventKind, Incident, Role, Severity, Stage, Status};
+use crate::model::{Event, EventKind, Health, Incident, Role, Severity, Stage, Status};
 use crate::store::{Store, StoreError};
 use crate::time;
 
@@ -220,6 +220,23 @@ pub fn reopen(
         return Err(OpsError::NotResolved);
     }
     record(store, actor.event(id, at, EventKind::Reopened)?)
+}
+
+/// Records that a node's health changed (a change, never every sample).
+///
+/// # Errors
+/// [`OpsError::InFuture`], or the store's error (an unknown incident).
+pub fn record_health_change(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    node: &str,
+    from: Health,
+    to: Health,
+    reason: &str,
+) -> Result<Event, OpsError> {
+    let kind = EventKind::HealthChanged { node: node.to_owned(), from, to, reason: reason.to_owned() };
+    record(store, actor.event(id, None, kind)?)
 }
 
 fn record(store: &mut Store, event: Event) -> Result<Event, OpsError> {

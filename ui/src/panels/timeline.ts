@@ -21,6 +21,8 @@ function describe(e: Event): { tag: string; text: string } {
       return { tag: "resolved", text: "resolved" };
     case "reopened":
       return { tag: "reopened", text: "reopened" };
+    case "health_changed":
+      return { tag: k.to, text: `${k.node}: ${k.from} → ${k.to} (${k.reason})` };
   }
 }
 

@@ -1,5 +1,6 @@
 //! Arguments and dispatch of the `warroom` CLI.
 
+mod drill;
 mod incident;
 mod print;
 mod topology;
@@ -37,6 +38,9 @@ enum Command {
     /// Declare, list, show and change incidents.
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
+    /// The built-in drills: list them, play one headless.
+    #[command(subcommand)]
+    Drill(drill::DrillCommand),
     /// Check topology files, compute blast radius and single points of failure.
     #[command(subcommand)]
     Topology(topology::TopologyCommand),
@@ -52,18 +56,21 @@ enum Command {
 
 /// Runs one command.
 pub fn run(args: Args) -> Result<()> {
-    if let Command::Topology(cmd) = args.command {
-        return topology::run(cmd);
+    let actor = Actor { origin: "cli".to_owned(), by: args.by.clone(), now: Utc::now() };
+    match args.command {
+        Command::Topology(cmd) => return topology::run(cmd),
+        Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None, &actor),
+        _ => {}
     }
     let path = match args.db {
         Some(path) => path,
         None => default_db()?,
     };
     let mut store = Store::open(&path)?;
-    let actor = Actor { origin: "cli".to_owned(), by: args.by, now: Utc::now() };
     match args.command {
         Command::Incident(cmd) => incident::run(&mut store, &actor, cmd),
         Command::Topology(cmd) => topology::run(cmd),
+        Command::Drill(cmd) => drill::run(cmd, Some(&mut store), &actor),
         Command::Timeline { id, json } => {
             let id = store.find_incident(&id)?;
             let events = store.events(id)?;

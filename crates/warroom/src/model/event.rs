@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use super::{Role, Severity, Stage};
+use super::{Health, Role, Severity, Stage};
 
 /// One fact about one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +53,8 @@ pub enum EventKind {
     Resolved,
     /// A resolved incident turned out not to be over.
     Reopened,
+    /// A node's health changed (a change, never every sample).
+    HealthChanged { node: String, from: Health, to: Health, reason: String },
 }
 
 impl EventKind {
@@ -66,6 +68,7 @@ impl EventKind {
             EventKind::Note { .. } => "note",
             EventKind::Resolved => "resolved",
             EventKind::Reopened => "reopened",
+            EventKind::HealthChanged { .. } => "health_changed",
         }
     }
 
@@ -82,6 +85,9 @@ impl EventKind {
             EventKind::Note { text } => format!("note: {text}"),
             EventKind::Resolved => "resolved".to_owned(),
             EventKind::Reopened => "reopened".to_owned(),
+            EventKind::HealthChanged { node, from, to, reason } => {
+                format!("{node}: {from} → {to} ({reason})")
+            }
         }
     }
 }
@@ -100,6 +106,12 @@ mod tests {
             EventKind::Note { text: "n".into() },
             EventKind::Resolved,
             EventKind::Reopened,
+            EventKind::HealthChanged {
+                node: "orders-db".into(),
+                from: Health::Healthy,
+                to: Health::Down,
+                reason: "up = 0".into(),
+            },
         ];
         for kind in kinds {
             let json = serde_json::to_value(&kind).unwrap();

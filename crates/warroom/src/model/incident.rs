@@ -136,7 +136,7 @@ impl Incident {
         self.events += 1;
         self.updated_at = self.updated_at.max(event.at);
         match &event.kind {
-            EventKind::Declared { .. } | EventKind::Note { .. } => {}
+            EventKind::Declared { .. } | EventKind::Note { .. } | EventKind::HealthChanged { .. } => {}
             EventKind::SeverityChanged { severity } => self.severity = *severity,
             EventKind::RoleAssigned { role, name } => self.roles.set(*role, name.clone()),
             EventKind::StageEntered { stage } => {

@@ -5,6 +5,7 @@
 //! Nothing here is ever updated in place: a change is a new event, and the state is re-derived.
 
 mod event;
+mod health;
 mod incident;
 mod parse;
 mod role;
@@ -12,6 +13,7 @@ mod severity;
 mod stage;
 
 pub use event::{Event, EventKind};
+pub use health::{Alert, Health, LogLine, Metric, Sample, Signals};
 pub use incident::{Incident, Roles, Status};
 pub use parse::ParseError;
 pub use role::Role;

@@ -13,21 +13,11 @@ use std::collections::{HashMap, VecDeque};
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::graph::{Link, Topology, Vertex};
 use super::spec::Strength;
-
-/// A node's health, as signals say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    Healthy,
-    Degraded,
-    Down,
-    /// No fresh data.
-    Unknown,
-}
+use crate::model::Health;
 
 /// An impacted node and the path that takes it down: from the node to a down node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -16,8 +16,9 @@ mod graph;
 mod problem;
 mod spec;
 
+pub use crate::model::Health;
 pub use backstage::parse_backstage;
-pub use blast::{BlastRadius, GroupState, Health, Impacted};
+pub use blast::{BlastRadius, GroupState, Impacted};
 pub use file::{parse_toml, read, read_toml};
 pub use graph::{Topology, TopologyError};
 pub use problem::{Level, Problem, located};

@@ -1,0 +1,152 @@
+//! Health of a node, and what signals say about it.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A node's health, as its signals say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Healthy,
+    /// No fresh data: never taken for healthy.
+    Unknown,
+    Degraded,
+    Down,
+}
+
+impl Health {
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Unknown => "unknown",
+            Health::Degraded => "degraded",
+            Health::Down => "down",
+        }
+    }
+}
+
+impl fmt::Display for Health {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What is measured. The names are the signal names of the configuration and the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// 1 when the target answers its scrape, 0 when not (Prometheus `up`).
+    Up,
+    /// CPU use, 0..1.
+    CpuRatio,
+    /// Memory use against the limit, 0..1.
+    MemoryRatio,
+    /// Share of HTTP responses that are 5xx, 0..1.
+    #[serde(rename = "http_5xx_ratio")]
+    Http5xxRatio,
+    /// 99th percentile latency, seconds.
+    LatencyP99Seconds,
+    /// Database connection pool in use, 0..1.
+    DbPoolRatio,
+    /// Requests per second.
+    RequestRate,
+    /// Container restarts in the last five minutes.
+    Restarts,
+}
+
+impl Metric {
+    /// Every metric.
+    pub const ALL: [Metric; 8] = [
+        Metric::Up,
+        Metric::CpuRatio,
+        Metric::MemoryRatio,
+        Metric::Http5xxRatio,
+        Metric::LatencyP99Seconds,
+        Metric::DbPoolRatio,
+        Metric::RequestRate,
+        Metric::Restarts,
+    ];
+
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Up => "up",
+            Metric::CpuRatio => "cpu_ratio",
+            Metric::MemoryRatio => "memory_ratio",
+            Metric::Http5xxRatio => "http_5xx_ratio",
+            Metric::LatencyP99Seconds => "latency_p99_seconds",
+            Metric::DbPoolRatio => "db_pool_ratio",
+            Metric::RequestRate => "request_rate",
+            Metric::Restarts => "restarts",
+        }
+    }
+
+    /// The value as people read it: ratios in %, seconds in ms.
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Metric::CpuRatio | Metric::MemoryRatio | Metric::Http5xxRatio | Metric::DbPoolRatio => {
+                format!("{:.1}%", value * 100.0)
+            }
+            Metric::LatencyP99Seconds => format!("{:.0} ms", value * 1000.0),
+            Metric::RequestRate => format!("{value:.0}/s"),
+            Metric::Up | Metric::Restarts => format!("{value:.0}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Metric {
+    type Err = super::ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.name() == s.trim())
+            .ok_or_else(|| super::ParseError::new("metric", s, &Metric::ALL.map(Metric::name)))
+    }
+}
+
+/// One measured value of one node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Sample {
+    pub node: String,
+    pub metric: Metric,
+    pub value: f64,
+    pub at: DateTime<Utc>,
+}
+
+/// An alert as a source reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Alert {
+    pub name: String,
+    pub node: String,
+    /// "critical", "warning", ...
+    pub severity: String,
+    pub firing: bool,
+    pub summary: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A log line of a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct LogLine {
+    pub node: String,
+    pub at: DateTime<Utc>,
+    pub level: String,
+    pub line: String,
+}
+
+/// What one poll of a source brought.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Signals {
+    pub samples: Vec<Sample>,
+    pub alerts: Vec<Alert>,
+    pub logs: Vec<LogLine>,
+}

@@ -1,0 +1,223 @@
+//! The war-room runtime's view of the infrastructure: sources in, health and blast radius out.
+//!
+//! A [`Monitor`] keeps the newest sample of every (node, metric), the alerts firing and the
+//! recent log lines. Each [`Monitor::ingest`] re-evaluates health and returns only the changes
+//! (a node going from healthy to degraded), which become events on the incident's timeline; a
+//! [`Monitor::view`] is everything the window draws, each value with its age.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::health::{NodeHealth, Thresholds, evaluate};
+use crate::model::{Alert, Health, LogLine, Metric, Sample, Signals};
+use crate::topology::{BlastRadius, Strength, Topology};
+
+/// How many log lines the monitor keeps.
+const LOG_LINES: usize = 500;
+
+/// A node's health changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthChange {
+    pub node: String,
+    pub from: Health,
+    pub to: Health,
+    pub reason: String,
+}
+
+/// One metric of a node, with its age.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalView {
+    pub metric: Metric,
+    pub value: f64,
+    pub display: String,
+    pub age_secs: f64,
+}
+
+/// A node as the window draws it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub owner: Option<String>,
+    pub entrypoint: bool,
+    pub group: Option<String>,
+    pub health: Health,
+    pub reasons: Vec<String>,
+    /// Age of the newest sample, seconds; `None` when there was never any.
+    pub age_secs: Option<f64>,
+    pub signals: Vec<SignalView>,
+}
+
+/// An edge as the window draws it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EdgeView {
+    pub from: String,
+    pub to: String,
+    pub strength: Strength,
+}
+
+/// Everything the window draws of the infrastructure at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphView {
+    pub at: DateTime<Utc>,
+    pub nodes: Vec<NodeView>,
+    pub edges: Vec<EdgeView>,
+    /// Redundancy groups: (id, members, needs).
+    pub groups: Vec<(String, Vec<String>, usize)>,
+    pub blast: BlastRadius,
+    pub alerts: Vec<Alert>,
+    pub logs: Vec<LogLine>,
+}
+
+/// Sources in, health and blast radius out.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    topology: Topology,
+    thresholds: Thresholds,
+    latest: HashMap<(String, Metric), Sample>,
+    health: BTreeMap<String, NodeHealth>,
+    alerts: BTreeMap<(String, String), Alert>,
+    logs: VecDeque<LogLine>,
+}
+
+impl Monitor {
+    /// A monitor of `topology`; every node starts unknown.
+    pub fn new(topology: Topology, thresholds: Thresholds) -> Monitor {
+        let ids: Vec<&str> = topology.nodes().map(|n| n.id.as_str()).collect();
+        let health = evaluate(&ids, &HashMap::new(), &thresholds, DateTime::<Utc>::UNIX_EPOCH);
+        Monitor {
+            topology,
+            thresholds,
+            latest: HashMap::new(),
+            health,
+            alerts: BTreeMap::new(),
+            logs: VecDeque::new(),
+        }
+    }
+
+    /// The topology watched.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Takes in what a source said; returns the health changes it caused.
+    ///
+    /// Alerts in `signals` replace the firing set for the nodes they name; a source reports
+    /// every alert firing at each poll, so an alert no longer reported is resolved.
+    pub fn ingest(&mut self, signals: Signals, now: DateTime<Utc>) -> Vec<HealthChange> {
+        for sample in signals.samples {
+            self.latest.insert((sample.node.clone(), sample.metric), sample);
+        }
+        self.alerts = signals
+            .alerts
+            .into_iter()
+            .filter(|a| a.firing)
+            .map(|a| ((a.name.clone(), a.node.clone()), a))
+            .collect();
+        for line in signals.logs {
+            if self.logs.len() == LOG_LINES {
+                self.logs.pop_front();
+            }
+            self.logs.push_back(line);
+        }
+        self.reevaluate(now)
+    }
+
+    /// Re-evaluates health as of `now` (data turns stale with time alone); returns the changes.
+    pub fn reevaluate(&mut self, now: DateTime<Utc>) -> Vec<HealthChange> {
+        let ids: Vec<&str> = self.topology.nodes().map(|n| n.id.as_str()).collect();
+        let health = evaluate(&ids, &self.latest, &self.thresholds, now);
+        let changes = health
+            .iter()
+            .filter_map(|(node, new)| {
+                let old = self.health.get(node);
+                // A node's first data saying it is fine is no news: only a change is an event.
+                let first_news = old.is_none_or(|h| h.newest.is_none()) && new.health == Health::Healthy;
+                let old = old.map_or(Health::Unknown, |h| h.health);
+                (old != new.health && !first_news).then(|| HealthChange {
+                    node: node.clone(),
+                    from: old,
+                    to: new.health,
+                    reason: new
+                        .reasons
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "all signals within thresholds".to_owned()),
+                })
+            })
+            .collect();
+        self.health = health;
+        changes
+    }
+
+    /// The health of every node, as last evaluated.
+    pub fn health(&self) -> HashMap<String, Health> {
+        self.health.iter().map(|(id, h)| (id.clone(), h.health)).collect()
+    }
+
+    /// The blast radius of what is down now.
+    pub fn blast_radius(&self) -> BlastRadius {
+        self.topology.blast_radius(&self.health())
+    }
+
+    /// Everything the window draws, as of `now`.
+    pub fn view(&self, now: DateTime<Utc>) -> GraphView {
+        let age = |at: DateTime<Utc>| (now - at).num_milliseconds() as f64 / 1000.0;
+        let nodes = self
+            .topology
+            .nodes()
+            .map(|n| {
+                let health = self.health.get(&n.id);
+                let mut signals: Vec<SignalView> = Metric::ALL
+                    .iter()
+                    .filter_map(|m| self.latest.get(&(n.id.clone(), *m)))
+                    .map(|s| SignalView {
+                        metric: s.metric,
+                        value: s.value,
+                        display: s.metric.format(s.value),
+                        age_secs: age(s.at),
+                    })
+                    .collect();
+                signals.sort_by_key(|s| s.metric);
+                NodeView {
+                    id: n.id.clone(),
+                    name: n.name.clone(),
+                    kind: n.kind.name().to_owned(),
+                    owner: n.owner.clone(),
+                    entrypoint: n.entrypoint,
+                    group: n.group.clone(),
+                    health: health.map_or(Health::Unknown, |h| h.health),
+                    reasons: health.map(|h| h.reasons.clone()).unwrap_or_default(),
+                    age_secs: health.and_then(|h| h.newest).map(age),
+                    signals,
+                }
+            })
+            .collect();
+        let edges = self
+            .topology
+            .dependencies()
+            .into_iter()
+            .map(|(from, to, strength)| EdgeView { from: from.to_owned(), to: to.to_owned(), strength })
+            .collect();
+        let groups = self
+            .topology
+            .groups()
+            .into_iter()
+            .map(|(id, members, needs)| {
+                (id.to_owned(), members.into_iter().map(str::to_owned).collect(), needs)
+            })
+            .collect();
+        GraphView {
+            at: now,
+            nodes,
+            edges,
+            groups,
+            blast: self.blast_radius(),
+            alerts: self.alerts.values().cloned().collect(),
+            logs: self.logs.iter().rev().take(100).cloned().collect(),
+        }
+    }
+}

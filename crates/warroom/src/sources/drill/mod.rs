@@ -1,0 +1,56 @@
+//! The built-in drill: a simulated infrastructure that breaks the way real ones do.
+//!
+//! [`DrillSource`] maps wall-clock time to scenario time (with a speed factor) and answers polls
+//! from the [`Simulation`], exactly as a real source would answer from Prometheus.
+
+mod scenario;
+mod simulation;
+
+use chrono::{DateTime, Utc};
+
+pub use scenario::{DEFAULT_SCENARIO, Fault, REFERENCE_TOPOLOGY, Scenario, ScenarioError};
+pub use simulation::{SimNode, Simulation};
+
+use super::{Source, SourceError};
+use crate::model::Signals;
+
+/// A running drill, polled like any source.
+#[derive(Debug, Clone)]
+pub struct DrillSource {
+    simulation: Simulation,
+    started: DateTime<Utc>,
+    speed: f64,
+}
+
+impl DrillSource {
+    /// A drill that started at `started` and runs `speed` times faster than real time.
+    pub fn new(simulation: Simulation, started: DateTime<Utc>, speed: f64) -> DrillSource {
+        DrillSource { simulation, started, speed: speed.max(0.01) }
+    }
+
+    /// Scenario time at wall-clock `now`, in seconds, capped at the scenario's end.
+    pub fn scenario_time(&self, now: DateTime<Utc>) -> f64 {
+        let elapsed = (now - self.started).num_milliseconds() as f64 / 1000.0;
+        (elapsed * self.speed).clamp(0.0, self.simulation.scenario.duration_secs)
+    }
+
+    /// Whether the scenario has played to its end.
+    pub fn finished(&self, now: DateTime<Utc>) -> bool {
+        self.scenario_time(now) >= self.simulation.scenario.duration_secs
+    }
+
+    /// The scenario being played.
+    pub fn scenario(&self) -> &Scenario {
+        &self.simulation.scenario
+    }
+}
+
+impl Source for DrillSource {
+    fn name(&self) -> &str {
+        "drill"
+    }
+
+    fn poll(&mut self, now: DateTime<Utc>) -> Result<Signals, SourceError> {
+        Ok(self.simulation.signals_at(self.scenario_time(now), now))
+    }
+}

@@ -1,0 +1,32 @@
+//! Where signals come from: each source turns outside data into typed [`Signals`].
+//!
+//! A source never touches the graph or the store. The built-in drill is a source like any other,
+//! so everything downstream (health, blast radius, timeline, UI) cannot tell a drill from
+//! production; Prometheus, Alertmanager, Loki and the status pages join it behind the same trait.
+
+pub mod drill;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::Signals;
+
+/// A source of signals, polled by the runtime.
+pub trait Source: Send {
+    /// A short name for the status bar ("drill", "prometheus", ...).
+    fn name(&self) -> &str;
+
+    /// What the source says as of `now`.
+    ///
+    /// # Errors
+    /// [`SourceError`] when the source cannot answer; the runtime keeps the last good values and
+    /// marks them stale.
+    fn poll(&mut self, now: DateTime<Utc>) -> Result<Signals, SourceError>;
+}
+
+/// Why a source could not answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    #[error("{source_name}: {message}")]
+    Failed { source_name: String, message: String },
+}
