@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod drill;
 mod error;
 mod state;
 
@@ -19,6 +20,8 @@ fn main() {
         .init();
 
     let state = state::AppState::open_from_env();
+    start_default_drill(&state);
+    drill::spawn_stepper(state.clone());
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![
@@ -32,10 +35,35 @@ fn main() {
             commands::incident::change_severity,
             commands::incident::resolve_incident,
             commands::incident::reopen_incident,
+            commands::drill::drill_scenarios,
+            commands::drill::start_drill,
+            commands::drill::stop_drill,
+            commands::drill::attach_drill,
+            commands::drill::graph_state,
+            commands::drill::what_if,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {
         tracing::error!("warroom could not start its window: {err:#}");
         std::process::exit(1);
+    }
+}
+
+/// With nothing configured, the window opens on a drill, so a newcomer sees it work at once.
+/// `WARROOM_DRILL=off` opens it without one; `WARROOM_DRILL=<scenario>` picks another, and
+/// `WARROOM_DRILL_SPEED` its speed (default 4: a 20-minute scenario in 5 minutes).
+fn start_default_drill(state: &state::AppState) {
+    let name = std::env::var("WARROOM_DRILL")
+        .unwrap_or_else(|_| warroom::sources::drill::DEFAULT_SCENARIO.to_owned());
+    if name == "off" {
+        return;
+    }
+    let speed = std::env::var("WARROOM_DRILL_SPEED").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(4.0);
+    match drill::RunningDrill::start(&name, 1, speed, None) {
+        Ok(running) => match state.drill.lock() {
+            Ok(mut slot) => *slot = Some(running),
+            Err(_) => tracing::error!("the drill slot is poisoned"),
+        },
+        Err(e) => tracing::error!("cannot start the drill '{name}': {e}"),
     }
 }

@@ -5,17 +5,22 @@
 //! responder reads what is wrong and what to do instead of a window that never appears.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use warroom::ops::Actor;
 use warroom::store::Store;
 
+use crate::drill::RunningDrill;
 use crate::error::IpcError;
 
+/// Shared by the commands and the drill thread; cloning shares, it does not copy.
+#[derive(Clone)]
 pub struct AppState {
     pub db_path: PathBuf,
-    store: Result<Mutex<Store>, IpcError>,
+    store: Arc<Result<Mutex<Store>, IpcError>>,
+    /// The drill playing, if any.
+    pub drill: Arc<Mutex<Option<RunningDrill>>>,
 }
 
 impl AppState {
@@ -30,12 +35,12 @@ impl AppState {
             IpcError::from(e)
         });
         tracing::info!("incident log: {}", db_path.display());
-        AppState { db_path, store }
+        AppState { db_path, store: Arc::new(store), drill: Arc::new(Mutex::new(None)) }
     }
 
     /// Runs `f` with the log, one caller at a time.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, IpcError>) -> Result<T, IpcError> {
-        let store = self.store.as_ref().map_err(Clone::clone)?;
+        let store = self.store.as_ref().as_ref().map_err(Clone::clone)?;
         let mut guard = store.lock().map_err(|_| {
             IpcError::new(
                 "internal",

@@ -118,16 +118,32 @@ fn cli(db: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn declare_stage_and_note_in_the_window_then_the_cli_reads_the_same_log() {
+/// The app under WebDriver on a fresh database: the driver, the client, the database's folder.
+async fn launch(name: &str) -> (Driver, Client, tempfile::TempDir, PathBuf) {
     assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run under xvfb-run (as `make test` does)");
     let app = bin_dir().join("warroom-desktop");
     assert!(app.exists(), "{} is missing: cargo build --workspace first", app.display());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("e2e.db");
-    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let driver = Driver::start(&db, &artifacts.join("e2e-tauri-driver.log"));
+    let driver = Driver::start(&db, &artifacts().join(format!("e2e-{name}-tauri-driver.log")));
     let c = connect(&driver, &app).await;
+    (driver, c, dir, db)
+}
+
+fn artifacts() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    std::fs::write(artifacts().join(format!("e2e-{name}.png")), &png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn declare_stage_and_note_in_the_window_then_the_cli_reads_the_same_log() {
+    let (driver, c, _dir, db) = launch("incident").await;
 
     c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
     let title = "Checkout returns 500 <script>alert(1)</script>";
@@ -158,10 +174,7 @@ async fn declare_stage_and_note_in_the_window_then_the_cli_reads_the_same_log() 
     assert!(c.find_all(Locator::Css("#timeline b, #incident-list script")).await.unwrap().is_empty());
     assert_eq!(text(&c, "#note-text").await, "", "the note box empties once the note is recorded");
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(artifacts.join("e2e-window.png"), &png).unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    screenshot(&c, "window").await;
     c.close().await.unwrap();
     drop(driver);
 
@@ -178,4 +191,83 @@ async fn declare_stage_and_note_in_the_window_then_the_cli_reads_the_same_log() 
     assert_eq!(kinds, ["declared", "stage_entered", "note"]);
     assert_eq!(timeline[2]["kind"]["text"], note);
     assert!(timeline.as_array().unwrap().iter().all(|e| e["origin"] == "desktop" && e["by"] == "e2e"));
+}
+
+/// Reads a node's classes from the graph library itself (Cytoscape), as the window drew them.
+async fn node_classes(c: &Client, id: &str) -> Vec<String> {
+    let script = "const g = window.warroomGraph; if (!g) return []; const n = g.getElementById(arguments[0]); return n.length ? n.classes() : []";
+    serde_json::from_value(c.execute(script, vec![json!(id)]).await.unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
+    let (driver, c, _dir, db) = launch("drill").await;
+    c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
+    c.find(Locator::Id("declare-title")).await.unwrap().send_keys("Drill: checkout failing").await.unwrap();
+    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
+    eventually("the incident is declared", || async {
+        text(&c, "#hdr-title").await == "Drill: checkout failing"
+    })
+    .await;
+
+    // The pool-exhaustion drill at ×120: the order service fails about 4 s after the start.
+    c.find(Locator::Css("#drill-scenario option[value='db-pool-exhaustion']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.execute("const s = document.getElementById('drill-speed'); s.add(new Option('x120', '120')); s.value = '120';", vec![])
+        .await
+        .unwrap();
+    c.find(Locator::Id("drill-start")).await.unwrap().click().await.unwrap();
+    eventually("order-service is drawn down", || async {
+        node_classes(&c, "order-service").await.contains(&"down".to_owned())
+    })
+    .await;
+    eventually("api-gateway is drawn impacted", || async {
+        node_classes(&c, "api-gateway").await.contains(&"impacted".to_owned())
+    })
+    .await;
+    assert!(node_classes(&c, "api-gateway").await.contains(&"entrypoint".to_owned()));
+    assert!(node_classes(&c, "kafka-1").await.contains(&"calm".to_owned()), "unaffected nodes step back");
+    let banner = text(&c, "#outage").await;
+    assert!(
+        banner.contains("USER-VISIBLE OUTAGE")
+            && banner.contains("api-gateway is down: api-gateway → order-service"),
+        "{banner}"
+    );
+
+    // Selecting a node shows why it is down and its signals with their age.
+    c.execute("window.warroomGraph.getElementById('api-gateway').emit('tap')", vec![]).await.unwrap();
+    eventually("the node panel explains the outage", || async {
+        text(&c, "#node-detail").await.contains("api-gateway → order-service")
+    })
+    .await;
+    screenshot(&c, "drill").await;
+
+    // What if the replica also fails? Pick both MySQL nodes: the whole back end goes.
+    c.find(Locator::Id("whatif-toggle")).await.unwrap().click().await.unwrap();
+    for id in ["mysql-primary", "mysql-replica"] {
+        c.execute("window.warroomGraph.getElementById(arguments[0]).emit('tap')", vec![json!(id)])
+            .await
+            .unwrap();
+    }
+    eventually("the what-if marks user-service impacted", || async {
+        node_classes(&c, "user-service").await.contains(&"impacted".to_owned())
+    })
+    .await;
+    assert!(text(&c, "#outage").await.contains("WHAT IF"));
+    c.close().await.unwrap();
+    drop(driver);
+
+    let list = cli(&db, &["incident", "list", "--json"]);
+    let id = list[0]["id"].as_str().unwrap();
+    let timeline = cli(&db, &["timeline", id, "--json"]);
+    let changes: Vec<&Value> =
+        timeline.as_array().unwrap().iter().filter(|e| e["kind"]["type"] == "health_changed").collect();
+    assert!(
+        changes.iter().any(|e| e["kind"]["node"] == "order-service" && e["kind"]["to"] == "down"),
+        "the drill's health changes are on the incident's timeline: {changes:?}"
+    );
 }

@@ -4,4 +4,5 @@
 //! `#[tauri::command(async)]`, so SQLite work never runs on the UI thread.
 
 pub mod app;
+pub mod drill;
 pub mod incident;

@@ -52,3 +52,42 @@ export const changeSeverity = (id: string, severity: Severity) =>
   invoke<Event>("change_severity", { id, severity });
 export const resolveIncident = (id: string) => invoke<Event>("resolve_incident", { id });
 export const reopenIncident = (id: string) => invoke<Event>("reopen_incident", { id });
+
+import type { BlastRadius } from "./bindings/BlastRadius";
+import type { GraphView } from "./bindings/GraphView";
+import type { NodeView } from "./bindings/NodeView";
+
+export type { BlastRadius, GraphView, NodeView };
+
+export interface ScenarioInfo {
+  name: string;
+  title: string;
+  summary: string;
+  duration_secs: number;
+}
+
+export interface DrillStatus {
+  scenario: string;
+  title: string;
+  summary: string;
+  speed: number;
+  seed: number;
+  scenario_secs: number;
+  duration_secs: number;
+  finished: boolean;
+  incident: string | null;
+  last_step: string | null;
+}
+
+export interface GraphState {
+  drill: DrillStatus | null;
+  view: GraphView | null;
+}
+
+export const drillScenarios = () => invoke<ScenarioInfo[]>("drill_scenarios");
+export const startDrill = (scenario: string, speed: number, seed: number, incident: string | null) =>
+  invoke<DrillStatus>("start_drill", { scenario, speed, seed, incident });
+export const stopDrill = () => invoke<void>("stop_drill");
+export const attachDrill = (incident: string | null) => invoke<DrillStatus>("attach_drill", { incident });
+export const graphState = () => invoke<GraphState>("graph_state");
+export const whatIf = (failed: string[]) => invoke<BlastRadius>("what_if", { failed });

@@ -8,17 +8,25 @@ import * as api from "./api";
 import type { AppInfo, Incident, IncidentView, Stage } from "./api";
 import { byId, confirmDialog, elapsed } from "./dom";
 import { renderDetail, wireDetail } from "./panels/detail";
+import { renderDrillBar, renderOutage, wireDrillBar } from "./panels/drill";
+import { onNodeTap, renderGraph, renderNodeDetail } from "./panels/graph";
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
 import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
 
 const REFRESH_MS = 2000;
+const GRAPH_MS = 1000;
 
 let info: AppInfo | null = null;
 let incidents: Incident[] = [];
 let selected: string | null = localStorage.getItem("warroom.selected");
 let view: IncidentView | null = null;
 let lastRefresh: number | null = null;
+let graph: api.GraphState | null = null;
+let whatIf = false;
+const picked = new Set<string>();
+let whatIfBlast: api.BlastRadius | null = null;
+let selectedNode: string | null = null;
 
 function showError(e: unknown): void {
   const message = api.isIpcError(e) ? e.message : String(e);
@@ -91,6 +99,48 @@ function render(): void {
   byId("status-refresh").textContent = lastRefresh ? `log read ${elapsed(new Date(lastRefresh).toISOString(), now)} ago` : "log not read yet";
 }
 
+/** The blast radius on screen: the hypothetical one in what-if mode, else the live one. */
+function shownBlast(): api.BlastRadius | null {
+  return whatIf ? whatIfBlast : (graph?.view?.blast ?? null);
+}
+
+function renderGraphArea(): void {
+  const view = graph?.view ?? null;
+  const blast = shownBlast() ?? view?.blast ?? null;
+  renderGraph(view, blast, picked);
+  renderNodeDetail(view, blast, selectedNode);
+  renderOutage(blast, whatIf);
+  renderDrillBar(graph?.drill ?? null, selected, whatIf);
+  const drill = graph?.drill;
+  const age = drill?.last_step ? elapsed(drill.last_step, Date.now()) : null;
+  byId("status-source").textContent = drill ? `source drill: data ${age ?? "?"} old` : "no source: start a drill";
+}
+
+async function refreshGraph(): Promise<void> {
+  try {
+    graph = await api.graphState();
+  } catch (e) {
+    showError(e);
+  }
+  renderGraphArea();
+}
+
+async function updateWhatIf(): Promise<void> {
+  try {
+    whatIfBlast = await api.whatIf([...picked]);
+  } catch (e) {
+    showError(e);
+  }
+  renderGraphArea();
+}
+
+function toggleWhatIf(): void {
+  whatIf = !whatIf;
+  picked.clear();
+  whatIfBlast = whatIf ? { down: [], impacted: [], degraded: [], entrypoints_down: [], groups: [] } : null;
+  renderGraphArea();
+}
+
 function tick(): void {
   const now = Date.now();
   renderHeader(view?.incident ?? null, now);
@@ -131,6 +181,7 @@ function wireKeys(): void {
       j: () => moveSelection(1),
       k: () => moveSelection(-1),
       "]": nextStage,
+      w: toggleWhatIf,
       "?": () => byId<HTMLDialogElement>("help").showModal(),
     };
     const handler = keys[e.key];
@@ -143,6 +194,9 @@ function wireKeys(): void {
 
 async function boot(): Promise<void> {
   byId("error-close").addEventListener("click", clearError);
+  // A bug must not fail silently: say so where the responder is looking.
+  window.addEventListener("error", (e) => showError(`unexpected error: ${e.message}`));
+  window.addEventListener("unhandledrejection", (e) => showError(`unexpected error: ${String(e.reason)}`));
   wireKeys();
   try {
     info = await api.appInfo();
@@ -187,9 +241,38 @@ async function boot(): Promise<void> {
     () => selected,
     (text) => (selected ? act(() => api.addNote(selected as string, text)) : Promise.resolve(false)),
   );
+  wireDrillBar(await api.drillScenarios().catch((e) => (showError(e), [])), {
+    start: (scenario, speed) =>
+      void act(async () => {
+        const active = view?.incident.status === "active" ? selected : null;
+        await api.startDrill(scenario, speed, 1, active);
+        await refreshGraph();
+      }),
+    stop: () => void act(async () => {
+      await api.stopDrill();
+      await refreshGraph();
+    }),
+    attach: () => void act(async () => {
+      await api.attachDrill(selected);
+      await refreshGraph();
+    }),
+    toggleWhatIf,
+  });
+  onNodeTap((id) => {
+    if (whatIf) {
+      if (picked.has(id)) picked.delete(id);
+      else picked.add(id);
+      void updateWhatIf();
+    } else {
+      selectedNode = id;
+      renderGraphArea();
+    }
+  });
   restoreDraft(selected);
   await refresh();
+  await refreshGraph();
   window.setInterval(() => void refresh(), REFRESH_MS);
+  window.setInterval(() => void refreshGraph(), GRAPH_MS);
   window.setInterval(tick, 1000);
 }
 

@@ -19,6 +19,7 @@ const LOG_LINES: usize = 500;
 
 /// A node's health changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct HealthChange {
     pub node: String,
     pub from: Health,
@@ -28,6 +29,7 @@ pub struct HealthChange {
 
 /// One metric of a node, with its age.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct SignalView {
     pub metric: Metric,
     pub value: f64,
@@ -37,6 +39,7 @@ pub struct SignalView {
 
 /// A node as the window draws it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct NodeView {
     pub id: String,
     pub name: String,
@@ -53,6 +56,7 @@ pub struct NodeView {
 
 /// An edge as the window draws it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct EdgeView {
     pub from: String,
     pub to: String,
@@ -61,11 +65,13 @@ pub struct EdgeView {
 
 /// Everything the window draws of the infrastructure at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct GraphView {
     pub at: DateTime<Utc>,
     pub nodes: Vec<NodeView>,
     pub edges: Vec<EdgeView>,
     /// Redundancy groups: (id, members, needs).
+    #[cfg_attr(test, ts(type = "Array<[string, Array<string>, number]>"))]
     pub groups: Vec<(String, Vec<String>, usize)>,
     pub blast: BlastRadius,
     pub alerts: Vec<Alert>,

@@ -1,0 +1,110 @@
+//! The drill bar and the graph: scenarios, start/stop, the live graph, what-if.
+
+use chrono::Utc;
+use serde::Serialize;
+use tauri::State;
+use warroom::monitor::GraphView;
+use warroom::rehearsal::reference_topology;
+use warroom::sources::drill::Scenario;
+use warroom::topology::BlastRadius;
+
+use crate::drill::{DrillStatus, RunningDrill, lock};
+use crate::error::IpcError;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioInfo {
+    name: String,
+    title: String,
+    summary: String,
+    duration_secs: f64,
+}
+
+/// The graph as the last drill step left it, and the drill's status.
+#[derive(Debug, Serialize)]
+pub struct GraphState {
+    drill: Option<DrillStatus>,
+    view: Option<GraphView>,
+}
+
+#[tauri::command(async)]
+pub fn drill_scenarios() -> Result<Vec<ScenarioInfo>, IpcError> {
+    let scenarios = Scenario::built_in().map_err(|e| IpcError::new("scenario", e.to_string()))?;
+    Ok(scenarios
+        .into_iter()
+        .map(|s| ScenarioInfo {
+            name: s.name,
+            title: s.title,
+            summary: s.summary,
+            duration_secs: s.duration_secs,
+        })
+        .collect())
+}
+
+#[tauri::command(async)]
+pub fn start_drill(
+    state: State<'_, AppState>,
+    scenario: String,
+    speed: f64,
+    seed: u64,
+    incident: Option<String>,
+) -> Result<DrillStatus, IpcError> {
+    if !(speed.is_finite() && speed > 0.0 && speed <= 10_000.0) {
+        return Err(IpcError::new(
+            "invalid_input",
+            format!("speed must be between 0 and 10000, not {speed}"),
+        ));
+    }
+    let incident = match incident {
+        Some(id) => Some(state.with_store(|store| Ok(store.find_incident(&id)?))?),
+        None => None,
+    };
+    let drill = RunningDrill::start(&scenario, seed, speed, incident)
+        .map_err(|e| IpcError::new(e.code(), e.to_string()))?;
+    let status = drill.status(Utc::now());
+    *lock(&state.drill)? = Some(drill);
+    Ok(status)
+}
+
+#[tauri::command(async)]
+pub fn stop_drill(state: State<'_, AppState>) -> Result<(), IpcError> {
+    *lock(&state.drill)? = None;
+    Ok(())
+}
+
+/// Records the running drill's health changes on this incident from now on (or on none).
+#[tauri::command(async)]
+pub fn attach_drill(state: State<'_, AppState>, incident: Option<String>) -> Result<DrillStatus, IpcError> {
+    let incident = match incident {
+        Some(id) => Some(state.with_store(|store| Ok(store.find_incident(&id)?))?),
+        None => None,
+    };
+    let mut guard = lock(&state.drill)?;
+    let drill =
+        guard.as_mut().ok_or_else(|| IpcError::new("no_drill", "no drill is running: start one first"))?;
+    drill.incident = incident;
+    Ok(drill.status(Utc::now()))
+}
+
+#[tauri::command(async)]
+pub fn graph_state(state: State<'_, AppState>) -> Result<GraphState, IpcError> {
+    let now = Utc::now();
+    let guard = lock(&state.drill)?;
+    Ok(match guard.as_ref() {
+        Some(drill) => GraphState { drill: Some(drill.status(now)), view: Some(drill.rehearsal.view(now)) },
+        None => GraphState { drill: None, view: None },
+    })
+}
+
+/// What would break if these nodes failed, on the graph on screen.
+#[tauri::command(async)]
+pub fn what_if(state: State<'_, AppState>, failed: Vec<String>) -> Result<BlastRadius, IpcError> {
+    let guard = lock(&state.drill)?;
+    match guard.as_ref() {
+        Some(drill) => Ok(drill.rehearsal.monitor().topology().what_if(&failed)),
+        None => {
+            let topology = reference_topology().map_err(|e| IpcError::new("topology", e.to_string()))?;
+            Ok(topology.what_if(&failed))
+        }
+    }
+}

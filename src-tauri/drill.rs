@@ -1,0 +1,117 @@
+//! The drill running inside the app: a background thread steps it once a second, records health
+//! changes on the incident it is attached to, and leaves the latest state for the window to read.
+//!
+//! Commands never wait for the drill: they read what the last step left (with its time), so the
+//! window stays responsive however slow a step is.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use ulid::Ulid;
+use warroom::ops::{self, Actor};
+use warroom::rehearsal::{Rehearsal, RehearsalError};
+
+use crate::error::IpcError;
+use crate::state::AppState;
+
+/// How often the drill is stepped, in wall-clock time.
+const STEP: Duration = Duration::from_secs(1);
+
+/// A drill in progress and where it records.
+pub struct RunningDrill {
+    pub rehearsal: Rehearsal,
+    pub incident: Option<Ulid>,
+    pub last_step: Option<DateTime<Utc>>,
+}
+
+/// What the window shows about the drill.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillStatus {
+    pub scenario: String,
+    pub title: String,
+    pub summary: String,
+    pub speed: f64,
+    pub seed: u64,
+    pub scenario_secs: f64,
+    pub duration_secs: f64,
+    pub finished: bool,
+    pub incident: Option<String>,
+    /// When the drill was last stepped (its data is that old).
+    pub last_step: Option<DateTime<Utc>>,
+}
+
+impl RunningDrill {
+    pub fn start(
+        name: &str,
+        seed: u64,
+        speed: f64,
+        incident: Option<Ulid>,
+    ) -> Result<RunningDrill, RehearsalError> {
+        let mut rehearsal = Rehearsal::start(name, seed, speed, Utc::now())?;
+        let now = Utc::now();
+        rehearsal.step(now)?;
+        Ok(RunningDrill { rehearsal, incident, last_step: Some(now) })
+    }
+
+    pub fn status(&self, now: DateTime<Utc>) -> DrillStatus {
+        let scenario = self.rehearsal.scenario();
+        DrillStatus {
+            scenario: scenario.name.clone(),
+            title: scenario.title.clone(),
+            summary: scenario.summary.clone(),
+            speed: self.rehearsal.speed,
+            seed: self.rehearsal.seed,
+            scenario_secs: self.rehearsal.scenario_time(now),
+            duration_secs: scenario.duration_secs,
+            finished: self.rehearsal.finished(now),
+            incident: self.incident.map(|i| i.to_string()),
+            last_step: self.last_step,
+        }
+    }
+}
+
+/// Steps the drill forever, once a second, on its own thread.
+pub fn spawn_stepper(state: AppState) {
+    let spawned = std::thread::Builder::new().name("drill".to_owned()).spawn(move || {
+        loop {
+            std::thread::sleep(STEP);
+            if let Err(e) = step(&state) {
+                tracing::warn!("drill step: {}", e.message);
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the drill thread: {e}");
+    }
+}
+
+fn step(state: &AppState) -> Result<(), IpcError> {
+    let now = Utc::now();
+    let (changes, incident) = {
+        let mut guard = lock(&state.drill)?;
+        let Some(drill) = guard.as_mut() else { return Ok(()) };
+        let changes = drill.rehearsal.step(now).map_err(|e| IpcError::new(e.code(), e.to_string()))?;
+        drill.last_step = Some(now);
+        (changes, drill.incident)
+    };
+    let Some(incident) = incident else { return Ok(()) };
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let actor = Actor { origin: "drill".to_owned(), by: None, now };
+    state.with_store(|store| {
+        for c in &changes {
+            ops::record_health_change(store, &actor, incident, &c.node, c.from, c.to, &c.reason)?;
+        }
+        Ok(())
+    })
+}
+
+/// Locks a mutex, turning poisoning into an error the window can show.
+pub fn lock<T>(mutex: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, IpcError> {
+    mutex
+        .lock()
+        .map_err(|_| IpcError::new("internal", "the drill stopped after an earlier failure; restart warroom"))
+}

@@ -1,0 +1,208 @@
+// The live dependency graph (Cytoscape.js), layered from the entrypoints down.
+//
+// The graph is built once per topology and then only restyled: each refresh sets classes and
+// labels on the existing elements, so zoom, pan and selection survive and nothing flickers.
+// Every state has its own colour AND shape/border (down: octagon with a thick border, impacted:
+// diamond with a dashed border, degraded: amber double border, unknown: grey dotted), so the
+// graph reads the same for colour-blind responders and in greyscale screenshots.
+
+import cytoscape from "cytoscape";
+import type { BlastRadius, GraphView, NodeView } from "../api";
+import { byId, el } from "../dom";
+
+export type NodeState = "down" | "impacted" | "degraded" | "healthy" | "unknown";
+
+let cy: cytoscape.Core | null = null;
+let shape = ""; // the element set the graph was laid out for
+let onTap: (id: string) => void = () => {};
+
+const style: cytoscape.StylesheetJson = [
+  {
+    selector: "node",
+    style: {
+      label: "data(label)",
+      "text-wrap": "wrap",
+      "text-valign": "bottom",
+      "text-margin-y": 4,
+      "font-size": 11,
+      "min-zoomed-font-size": 7,
+      color: "#e6e8ec",
+      "text-outline-color": "#0f1115",
+      "text-outline-width": 2,
+      "background-color": "#1f6f43",
+      "border-color": "#22c55e",
+      "border-width": 2,
+      width: 30,
+      height: 30,
+      shape: "round-rectangle",
+    },
+  },
+  { selector: "node.group", style: { shape: "round-hexagon", "background-color": "#1e222b", "border-color": "#5aa2ff", width: 26, height: 26 } },
+  { selector: "node.entrypoint", style: { width: 44, height: 44, "font-size": 13, "font-weight": "bold", shape: "star" } },
+  { selector: "node.degraded", style: { "background-color": "#8a5a00", "border-color": "#f59e0b", "border-style": "double", "border-width": 6 } },
+  { selector: "node.unknown", style: { "background-color": "#374151", "border-color": "#9ca3af", "border-style": "dotted", "border-width": 3 } },
+  { selector: "node.impacted", style: { "background-color": "#7f1d1d", "border-color": "#f87171", "border-style": "dashed", "border-width": 4, shape: "diamond" } },
+  { selector: "node.down", style: { "background-color": "#dc2626", "border-color": "#fecaca", "border-width": 5, shape: "octagon" } },
+  { selector: "node.entrypoint.down, node.entrypoint.impacted", style: { width: 56, height: 56, "font-size": 15, "text-background-color": "#7f1d1d", "text-background-opacity": 1, "text-background-padding": "3px" } },
+  { selector: "node.calm", style: { opacity: 0.35 } },
+  { selector: "node:selected", style: { "overlay-color": "#5aa2ff", "overlay-opacity": 0.25, "overlay-padding": 6 } },
+  { selector: "node.whatif-picked", style: { "border-color": "#5aa2ff", "border-width": 6, "border-style": "solid" } },
+  {
+    selector: "edge",
+    style: {
+      width: 1.5,
+      "line-color": "#4b5563",
+      "target-arrow-color": "#4b5563",
+      "target-arrow-shape": "triangle",
+      "curve-style": "bezier",
+      "arrow-scale": 0.8,
+    },
+  },
+  { selector: "edge.soft", style: { "line-style": "dashed" } },
+  { selector: "edge.member", style: { "line-style": "dotted", "target-arrow-shape": "none", "line-color": "#5aa2ff" } },
+  { selector: "edge.hot", style: { "line-color": "#f87171", "target-arrow-color": "#f87171", width: 3 } },
+  { selector: "edge.calm", style: { opacity: 0.25 } },
+];
+
+/** The state of every node and group under a blast radius and the nodes' own health. */
+export function states(view: GraphView, blast: BlastRadius): Map<string, NodeState> {
+  const result = new Map<string, NodeState>();
+  for (const n of view.nodes) result.set(n.id, n.health === "down" ? "down" : n.health === "degraded" ? "degraded" : n.health === "unknown" ? "unknown" : "healthy");
+  for (const id of blast.degraded) if (result.get(id) === "healthy") result.set(id, "degraded");
+  for (const i of blast.impacted) result.set(i.id, "impacted");
+  for (const id of blast.down) result.set(id, "down");
+  for (const [id] of view.groups) result.set(id, "healthy");
+  for (const g of blast.groups) result.set(g.id, g.down ? "impacted" : "degraded");
+  return result;
+}
+
+function label(n: NodeView): string {
+  const age = n.age_secs !== null && n.age_secs > 10 ? `\nstale ${Math.round(n.age_secs)} s` : "";
+  return `${n.name}${age}`;
+}
+
+function build(view: GraphView): void {
+  const container = byId("graph");
+  const elements: cytoscape.ElementDefinition[] = [
+    ...view.nodes.map((n) => ({ data: { id: n.id, label: label(n) }, classes: n.entrypoint ? "entrypoint" : "" })),
+    ...view.groups.map(([id, , needs]) => ({ data: { id, label: `${id} (needs ${needs})` }, classes: "group" })),
+    ...view.edges.map((e) => ({
+      data: { id: `${e.from}->${e.to}`, source: e.from, target: e.to },
+      classes: e.strength === "soft" ? "soft" : "",
+    })),
+    ...view.groups.flatMap(([id, members]) =>
+      members.map((m) => ({ data: { id: `${id}=>${m}`, source: id, target: m }, classes: "member" })),
+    ),
+  ];
+  // Breadth-first from the entrypoints (an array here means ids, not selectors).
+  const roots = view.nodes.filter((n) => n.entrypoint).map((n) => n.id);
+  if (cy) cy.destroy();
+  cy = cytoscape({ container, elements, style, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
+  // Lay out in the panel's real size (the first frame may not have it yet).
+  const boundingBox = { x1: 0, y1: 0, w: container.clientWidth || 900, h: container.clientHeight || 600 };
+  cy.layout({ name: "breadthfirst", directed: true, roots: roots.length ? roots : undefined, spacingFactor: 1, padding: 30, boundingBox }).run();
+  cy.fit(undefined, 30);
+  cy.on("tap", "node", (e) => onTap(e.target.id()));
+  // Tests and the curious read the graph's state through this handle.
+  (window as unknown as { warroomGraph: cytoscape.Core }).warroomGraph = cy;
+}
+
+// Follow the panel's size: collapse a panel or resize the window and the graph still fits.
+new ResizeObserver(() => {
+  if (cy) {
+    cy.resize();
+    cy.fit(undefined, 30);
+  }
+}).observe(byId("graph"));
+
+export function onNodeTap(handler: (id: string) => void): void {
+  onTap = handler;
+}
+
+/** Draws `view`, coloured by `blast` (the live one, or a what-if). */
+export function renderGraph(view: GraphView | null, blast: BlastRadius | null, picked: Set<string>): void {
+  byId("graph").classList.toggle("empty-graph", view === null);
+  if (!view || !blast) {
+    if (cy) {
+      cy.destroy();
+      cy = null;
+      shape = "";
+    }
+    return;
+  }
+  const key = JSON.stringify([view.nodes.map((n) => n.id), view.edges.map((e) => [e.from, e.to]), view.groups]);
+  if (key !== shape || !cy) {
+    build(view);
+    shape = key;
+  }
+  const graph = cy;
+  if (!graph) return;
+  const st = states(view, blast);
+  const failing = blast.down.length + blast.impacted.length > 0;
+  const hot = new Set<string>();
+  for (const i of blast.impacted) i.reason.forEach((id, k) => k > 0 && hot.add(`${i.reason[k - 1]}->${id}`) && hot.add(`${i.reason[k - 1]}=>${id}`));
+  graph.batch(() => {
+    for (const n of view.nodes) {
+      const node = graph.getElementById(n.id);
+      node.data("label", label(n));
+    }
+    graph.nodes().forEach((node) => {
+      const s = st.get(node.id()) ?? "unknown";
+      node.removeClass("down impacted degraded healthy unknown calm whatif-picked");
+      node.addClass(s);
+      if (failing && s === "healthy") node.addClass("calm");
+      if (picked.has(node.id())) node.addClass("whatif-picked");
+    });
+    graph.edges().forEach((edge) => {
+      edge.removeClass("hot calm");
+      if (hot.has(edge.id())) edge.addClass("hot");
+      else if (failing) edge.addClass("calm");
+    });
+  });
+}
+
+/** The side panel of the selected node: health, why, reason path, signals with their age. */
+export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | null, id: string | null): void {
+  const panel = byId("node-detail");
+  const node = view?.nodes.find((n) => n.id === id);
+  const group = view?.groups.find(([g]) => g === id);
+  panel.hidden = !node && !group;
+  if (!view || !blast || (!node && !group)) return;
+  const st = states(view, blast).get(id ?? "") ?? "unknown";
+  const rows: Node[] = [];
+  if (node) {
+    rows.push(el("h3", { text: node.name }));
+    rows.push(el("p", { class: `state state-${st}`, text: `${st.toUpperCase()}${node.entrypoint ? " · entrypoint" : ""}` }));
+    rows.push(el("p", { class: "muted", text: `${node.kind}${node.owner ? ` · ${node.owner}` : ""}${node.group ? ` · group ${node.group}` : ""}` }));
+  } else if (group) {
+    const g = blast.groups.find((x) => x.id === id);
+    rows.push(el("h3", { text: `group ${group[0]}` }));
+    rows.push(el("p", { class: `state state-${st}`, text: g ? `${g.healthy} of ${g.members} healthy, needs ${g.needs}` : `all ${group[1].length} members healthy, needs ${group[2]}` }));
+  }
+  const impacted = blast.impacted.find((i) => i.id === id);
+  if (impacted) {
+    rows.push(el("h4", { text: "Why it is down" }));
+    rows.push(el("p", { class: "reason-path", text: impacted.reason.join(" → ") }));
+  }
+  if (node && node.reasons.length) {
+    rows.push(el("h4", { text: "Signals over threshold" }));
+    rows.push(el("ul", {}, node.reasons.map((r) => el("li", { text: r }))));
+  }
+  if (node && node.signals.length) {
+    rows.push(el("h4", { text: "Signals" }));
+    rows.push(
+      el(
+        "table",
+        { class: "signals" },
+        node.signals.map((s) =>
+          el("tr", {}, [
+            el("td", { text: s.metric }),
+            el("td", { class: "num", text: s.display }),
+            el("td", { class: "muted num", text: s.age_secs < 1 ? "now" : `${Math.round(s.age_secs)} s ago` }),
+          ]),
+        ),
+      ),
+    );
+  }
+  panel.replaceChildren(...rows);
+}
