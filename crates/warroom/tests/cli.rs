@@ -198,3 +198,44 @@ fn help_explains_every_severity_and_stage() {
     let help = cli.ok(&["incident", "stage", "--help"]);
     assert!(help.contains("root-cause analysis and prevention"), "{help}");
 }
+
+fn asset(path: &str) -> String {
+    format!("{}/../../assets/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn topology_check_accepts_both_example_formats_and_lists_every_problem_with_its_line() {
+    let cli = Cli::new();
+    for example in ["topology/reference.toml", "topology/catalog-info.yaml"] {
+        let out = cli.ok(&["topology", "check", &asset(example)]);
+        assert!(out.contains(": ok: "), "{out}");
+    }
+    let bad = cli.db.with_file_name("bad.toml");
+    std::fs::write(&bad, "[[node]]\nid = \"a\"\ndepends_on = [\"ghost\", \"a\"]\n[[group]]\nid = \"g\"\nmembers = [\"a\"]\nneeds = 3\n").unwrap();
+    let out = cli.run(&["topology", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let file = bad.display().to_string();
+    assert!(err.contains(&format!("{file}:3: error: 'a' depends on unknown 'ghost'")), "{err}");
+    assert!(err.contains(&format!("{file}:3: error: 'a' depends on itself")), "{err}");
+    assert!(
+        err.contains(&format!("{file}:4: error: group 'g' needs 3 healthy members but has only 1")),
+        "{err}"
+    );
+}
+
+#[test]
+fn topology_blast_and_spof_print_the_documented_json() {
+    let cli = Cli::new();
+    let file = asset("topology/reference.toml");
+    let blast = cli.json(&["topology", "blast", &file, "--fail", "mysql-primary,mysql-replica", "--json"]);
+    assert_eq!(blast["down"], serde_json::json!(["mysql-primary", "mysql-replica"]));
+    assert_eq!(blast["entrypoints_down"], serde_json::json!(["api-gateway"]));
+    assert_eq!(blast["degraded"], serde_json::json!([]));
+    let gateway = blast["impacted"].as_array().unwrap().iter().find(|i| i["id"] == "api-gateway").unwrap();
+    assert_eq!(gateway["reason"][0], "api-gateway");
+    let spof = cli.json(&["topology", "spof", &file, "--json"]);
+    assert!(spof.as_array().unwrap().iter().any(|s| s["id"] == "payment-provider"));
+    let e = cli.fails(&["topology", "blast", &file, "--fail", "nope"]);
+    assert!(e.contains("no node 'nope'"), "{e}");
+}

@@ -188,6 +188,16 @@ export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | nu
     rows.push(el("h4", { text: "Signals over threshold" }));
     rows.push(el("ul", {}, node.reasons.map((r) => el("li", { text: r }))));
   }
+  const alerts = view.alerts.filter((a) => a.node === id);
+  if (alerts.length) {
+    rows.push(el("h4", { text: "Alerts firing" }));
+    rows.push(el("ul", {}, alerts.map((a) => el("li", { text: `${a.name} (${a.severity}): ${a.summary}` }))));
+  }
+  const logs = view.logs.filter((l) => l.node === id).slice(0, 5);
+  if (logs.length) {
+    rows.push(el("h4", { text: "Recent log lines" }));
+    rows.push(el("ul", { class: "logs" }, logs.map((l) => el("li", { text: l.line, title: l.at }))));
+  }
   if (node && node.signals.length) {
     rows.push(el("h4", { text: "Signals" }));
     rows.push(

@@ -15,11 +15,12 @@ pub struct TopologyError {
     pub problems: Vec<Problem>,
 }
 
-/// What a vertex of the graph is.
+/// What a vertex of the graph is. Boxed so that the graph's vertex array stays small: the
+/// blast-radius walk touches every vertex it passes, and a compact array keeps it in cache.
 #[derive(Debug, Clone)]
 pub(crate) enum Vertex {
-    Node(Node),
-    Group(Group),
+    Node(Box<Node>),
+    Group(Box<Group>),
 }
 
 /// A node of the infrastructure.
@@ -92,14 +93,14 @@ impl Topology {
             if duplicate(&node.id, node.line, &mut problems) {
                 continue;
             }
-            let vertex = Vertex::Node(Node {
+            let vertex = Vertex::Node(Box::new(Node {
                 id: node.id.clone(),
                 name: if node.name.is_empty() { node.id.clone() } else { node.name.clone() },
                 kind: node.kind.clone(),
                 owner: node.owner.clone(),
                 entrypoint: node.entrypoint,
                 group: None,
-            });
+            }));
             index.insert(node.id.clone(), graph.add_node(vertex));
         }
         for group in &spec.groups {
@@ -123,11 +124,11 @@ impl Topology {
                     ),
                 ));
             }
-            let gi = graph.add_node(Vertex::Group(Group {
+            let gi = graph.add_node(Vertex::Group(Box::new(Group {
                 id: group.id.clone(),
                 needs: group.needs,
                 members: members.len(),
-            }));
+            })));
             index.insert(group.id.clone(), gi);
             for member in &group.members {
                 if let Some(other) = group_of.insert(member, &group.id) {
@@ -184,10 +185,8 @@ impl Topology {
                 };
                 // A dependency on a group's member is a dependency on the group: failover.
                 let target = match &graph[target] {
-                    Vertex::Node(Node { group: Some(group), .. }) => {
-                        index.get(group).copied().unwrap_or(target)
-                    }
-                    _ => target,
+                    Vertex::Node(n) => n.group.as_ref().and_then(|g| index.get(g).copied()).unwrap_or(target),
+                    Vertex::Group(_) => target,
                 };
                 if target == from || graph[target].group_of_node(&node.id, &graph, target) {
                     continue; // a member depending on its own group's peers: replication, not a dependency
@@ -218,7 +217,7 @@ impl Topology {
     /// Every node (not the groups), in the order given.
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.graph.node_weights().filter_map(|v| match v {
-            Vertex::Node(n) => Some(n),
+            Vertex::Node(n) => Some(n.as_ref()),
             Vertex::Group(_) => None,
         })
     }
@@ -226,7 +225,7 @@ impl Topology {
     /// The node with this id.
     pub fn node(&self, id: &str) -> Option<&Node> {
         match self.index.get(id).map(|&i| &self.graph[i]) {
-            Some(Vertex::Node(n)) => Some(n),
+            Some(Vertex::Node(n)) => Some(n.as_ref()),
             _ => None,
         }
     }
@@ -237,7 +236,7 @@ impl Topology {
     }
 
     /// Every dependency as (dependent, dependency, strength); a dependency on a group names
-    /// the group. Membership is not included: see [`Topology::members`].
+    /// the group. Membership is not included: see [`Topology::groups`].
     pub fn dependencies(&self) -> Vec<(&str, &str, Strength)> {
         self.graph
             .edge_indices()
