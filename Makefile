@@ -19,7 +19,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # From ../shared/TOOLING.md: what a Tauri build and a headless WebKit need.
 APT_DESKTOP := libwebkit2gtk-4.1-dev build-essential pkg-config libxdo-dev libssl-dev \
                libayatana-appindicator3-dev librsvg2-dev file
-APT_TEST := xvfb webkit2gtk-driver xdotool
+APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager
 APT_NODE := nodejs npm
 
 .PHONY: help run test bench setup-desktop setup-test ui check-core-has-no-tauri check-bindings

@@ -6,7 +6,9 @@
 //! The CLI (`src/main.rs`) and the desktop shell are both thin adapters over this library: it
 //! knows nothing of Tauri, GTK or the terminal.
 
+pub mod config;
 pub mod health;
+pub mod live;
 pub mod model;
 pub mod monitor;
 pub mod ops;

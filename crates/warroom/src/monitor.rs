@@ -111,8 +111,8 @@ impl Monitor {
 
     /// Takes in what a source said; returns the health changes it caused.
     ///
-    /// Alerts in `signals` replace the firing set for the nodes they name; a source reports
-    /// every alert firing at each poll, so an alert no longer reported is resolved.
+    /// When `signals.alerts_complete`, its alerts replace the firing set (an alert no longer
+    /// reported is resolved); otherwise the alerts known before are kept.
     pub fn ingest(&mut self, signals: Signals, now: DateTime<Utc>) -> Vec<HealthChange> {
         for sample in signals.samples {
             self.latest.insert((sample.node.clone(), sample.metric), sample);

@@ -2,6 +2,7 @@
 
 mod drill;
 mod incident;
+mod poll;
 mod print;
 mod topology;
 
@@ -26,6 +27,9 @@ pub struct Args {
     /// The incident log. Default: the XDG data dir (~/.local/share/warroom/warroom.db).
     #[arg(long, global = true, env = "WARROOM_DB", value_name = "PATH")]
     db: Option<PathBuf>,
+    /// The configuration: sources, topology, signals (see the README).
+    #[arg(long, global = true, env = "WARROOM_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Your name, recorded on every event you write.
     #[arg(long = "by", global = true, env = "WARROOM_USER", value_name = "NAME")]
     by: Option<String>,
@@ -41,6 +45,15 @@ enum Command {
     /// The built-in drills: list them, play one headless.
     #[command(subcommand)]
     Drill(drill::DrillCommand),
+    /// Poll the configured sources: print every node's health and every source's status.
+    Poll {
+        /// One cycle, then print and exit.
+        #[arg(long)]
+        once: bool,
+        /// With --once: print JSON {"at","nodes":[{"id","health","reasons","age_secs"}],"sources","problems","warnings","queries"}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check topology files, compute blast radius and single points of failure.
     #[command(subcommand)]
     Topology(topology::TopologyCommand),
@@ -57,19 +70,24 @@ enum Command {
 /// Runs one command.
 pub fn run(args: Args) -> Result<()> {
     let actor = Actor { origin: "cli".to_owned(), by: args.by.clone(), now: Utc::now() };
-    match args.command {
+    let command = match args.command {
         Command::Topology(cmd) => return topology::run(cmd),
         Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None, &actor),
-        _ => {}
-    }
+        Command::Poll { once, json } => {
+            let config = args.config.context("poll needs --config FILE (or WARROOM_CONFIG)")?;
+            return if once { poll::once(&config, json) } else { poll::watch(&config) };
+        }
+        other => other,
+    };
     let path = match args.db {
         Some(path) => path,
         None => default_db()?,
     };
     let mut store = Store::open(&path)?;
-    match args.command {
+    match command {
         Command::Incident(cmd) => incident::run(&mut store, &actor, cmd),
-        Command::Topology(cmd) => topology::run(cmd),
+        // Answered above, without opening the log.
+        Command::Topology(_) | Command::Poll { .. } => Ok(()),
         Command::Drill(cmd) => drill::run(cmd, Some(&mut store), &actor),
         Command::Timeline { id, json } => {
             let id = store.find_incident(&id)?;

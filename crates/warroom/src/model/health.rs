@@ -148,5 +148,8 @@ pub struct LogLine {
 pub struct Signals {
     pub samples: Vec<Sample>,
     pub alerts: Vec<Alert>,
+    /// Whether `alerts` is the complete set firing now. When an alert source failed it is not,
+    /// and the alerts known before are kept rather than taken for resolved.
+    pub alerts_complete: bool,
     pub logs: Vec<LogLine>,
 }

@@ -4,7 +4,11 @@
 //! so everything downstream (health, blast radius, timeline, UI) cannot tell a drill from
 //! production; Prometheus, Alertmanager, Loki and the status pages join it behind the same trait.
 
+pub mod alertmanager;
 pub mod drill;
+pub mod http;
+pub mod poller;
+pub mod prometheus;
 
 use chrono::{DateTime, Utc};
 

@@ -101,7 +101,7 @@ impl Simulation {
     /// Every signal at scenario time `t`, stamped `at`.
     pub fn signals_at(&self, t: f64, at: DateTime<Utc>) -> Signals {
         let tick = (t / self.scenario.tick_secs.max(0.1)).floor() as u64;
-        let mut signals = Signals::default();
+        let mut signals = Signals { alerts_complete: true, ..Signals::default() };
         for node in &self.nodes {
             for &(metric, base) in baseline(&node.kind) {
                 let mut value = self.value(&node.id, metric, base, t);

@@ -1,0 +1,347 @@
+//! `warroom.toml`: the sources to poll, the topology, and which query gives which signal.
+//!
+//! ```toml
+//! [topology]
+//! file = "topology.toml"              # or a Backstage catalog-info.yaml; relative to this file
+//!
+//! [[source]]
+//! name = "prom"
+//! kind = "prometheus"                 # prometheus | alertmanager
+//! url = "http://127.0.0.1:9090"
+//! timeout_secs = 5                    # every request, retries included
+//! interval_secs = 15                  # one poll cycle every ...
+//! bearer_token_env = "PROM_TOKEN"     # secrets are named, never written here
+//! # basic_user = "warroom"; basic_password_env = "PROM_PASSWORD"
+//! # headers = { "X-Scope-OrgID" = "ops" }
+//!
+//! [[signal]]
+//! metric = "http_5xx_ratio"           # one of the metric names of the thresholds
+//! source = "prom"
+//! query = 'sum by (service) (rate(http_requests_total{code=~"5.."}[5m])) / sum by (service) (rate(http_requests_total[5m]))'
+//! label = "service"                   # the label whose value is the node id
+//! ```
+//!
+//! A signal is one query for all nodes, aggregated by the label that names the node, so the
+//! number of requests per cycle does not grow with the number of nodes. Every error names the
+//! file, the line and the key.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::Metric;
+
+/// A configuration that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// What kind of server a source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Prometheus,
+    Alertmanager,
+}
+
+/// A secret, by reference: the name of the environment variable that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub env: String,
+}
+
+impl SecretRef {
+    /// The secret's value, read now (never stored).
+    ///
+    /// # Errors
+    /// A message naming the variable when it is not set.
+    pub fn resolve(&self) -> Result<String, String> {
+        std::env::var(&self.env).map_err(|_| format!("the environment variable {} is not set", self.env))
+    }
+}
+
+/// How a source authenticates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    Bearer(SecretRef),
+    Basic { user: String, password: SecretRef },
+}
+
+/// One source to poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceConfig {
+    pub name: String,
+    pub kind: SourceKind,
+    pub url: String,
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub auth: Auth,
+    pub headers: Vec<(String, String)>,
+    /// For alert sources: the label whose value is the node id.
+    pub node_label: String,
+    /// Answers larger than this are cut off with an error.
+    pub max_bytes: usize,
+}
+
+/// One signal: a query whose result, by `label`, gives `metric` for every node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalConfig {
+    pub metric: Metric,
+    pub source: String,
+    pub query: String,
+    pub label: String,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub path: PathBuf,
+    pub topology: Option<PathBuf>,
+    pub sources: Vec<SourceConfig>,
+    pub signals: Vec<SignalConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    topology: Option<TopologyEntry>,
+    #[serde(default)]
+    source: Vec<Spanned<SourceEntry>>,
+    #[serde(default)]
+    signal: Vec<Spanned<SignalEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopologyEntry {
+    file: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceEntry {
+    name: String,
+    kind: SourceKind,
+    url: Spanned<String>,
+    #[serde(default = "default_timeout")]
+    timeout_secs: f64,
+    #[serde(default = "default_interval")]
+    interval_secs: f64,
+    bearer_token_env: Option<String>,
+    basic_user: Option<String>,
+    basic_password_env: Option<String>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    #[serde(default = "default_node_label")]
+    node_label: String,
+    #[serde(default = "default_max_mb")]
+    max_response_mb: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignalEntry {
+    metric: Spanned<String>,
+    source: Spanned<String>,
+    query: String,
+    label: String,
+}
+
+fn default_timeout() -> f64 {
+    5.0
+}
+fn default_interval() -> f64 {
+    15.0
+}
+fn default_node_label() -> String {
+    "service".to_owned()
+}
+fn default_max_mb() -> f64 {
+    10.0
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(1, |t| t.matches('\n').count() + 1)
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file, the line and what was expected.
+    pub fn read(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_owned(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses a configuration's text; `path` is where it came from (for errors and relative paths).
+    ///
+    /// # Errors
+    /// As [`Config::read`].
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let err = |offset: Option<usize>, message: String| ConfigError {
+            path: path.to_owned(),
+            line: offset.map(|o| line_of(text, o)),
+            message,
+        };
+        let file: File = toml::from_str(text)
+            .map_err(|e| err(e.span().map(|s| s.start), e.message().trim().to_owned()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let topology = file.topology.map(|t| base.join(t.file.get_ref()));
+
+        let mut sources = Vec::new();
+        for entry in file.source {
+            let at = Some(entry.span().start);
+            let s = entry.into_inner();
+            if sources.iter().any(|o: &SourceConfig| o.name == s.name) {
+                return Err(err(at, format!("source.name: '{}' is used twice", s.name)));
+            }
+            let url = s.url.get_ref().trim_end_matches('/').to_owned();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(err(
+                    Some(s.url.span().start),
+                    format!("source.url: expected http:// or https://, got '{url}'"),
+                ));
+            }
+            if !(s.timeout_secs > 0.0 && s.interval_secs > 0.0 && s.max_response_mb > 0.0) {
+                return Err(err(
+                    at,
+                    "source: timeout_secs, interval_secs and max_response_mb must be positive".to_owned(),
+                ));
+            }
+            let auth = match (s.bearer_token_env, s.basic_user, s.basic_password_env) {
+                (None, None, None) => Auth::None,
+                (Some(env), None, None) => Auth::Bearer(SecretRef { env }),
+                (None, Some(user), Some(env)) => Auth::Basic { user, password: SecretRef { env } },
+                _ => {
+                    return Err(err(
+                        at,
+                        "source: give either bearer_token_env, or basic_user with basic_password_env"
+                            .to_owned(),
+                    ));
+                }
+            };
+            sources.push(SourceConfig {
+                name: s.name,
+                kind: s.kind,
+                url,
+                timeout: Duration::from_secs_f64(s.timeout_secs),
+                interval: Duration::from_secs_f64(s.interval_secs),
+                auth,
+                headers: s.headers.into_iter().collect(),
+                node_label: s.node_label,
+                max_bytes: (s.max_response_mb * 1024.0 * 1024.0) as usize,
+            });
+        }
+
+        let mut signals = Vec::new();
+        for entry in file.signal {
+            let s = entry.into_inner();
+            let metric: Metric = s
+                .metric
+                .get_ref()
+                .parse()
+                .map_err(|e| err(Some(s.metric.span().start), format!("signal.metric: {e}")))?;
+            let source = s.source.get_ref();
+            match sources.iter().find(|o| o.name == *source) {
+                Some(o) if o.kind == SourceKind::Prometheus => {}
+                Some(_) => {
+                    return Err(err(
+                        Some(s.source.span().start),
+                        format!("signal.source: '{source}' is not a prometheus source"),
+                    ));
+                }
+                None => {
+                    return Err(err(
+                        Some(s.source.span().start),
+                        format!("signal.source: no source named '{source}'"),
+                    ));
+                }
+            }
+            signals.push(SignalConfig { metric, source: source.clone(), query: s.query, label: s.label });
+        }
+        Ok(Config { path: path.to_owned(), topology, sources, signals })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/warroom/warroom.toml"), text)
+    }
+
+    #[test]
+    fn a_full_config_parses_with_defaults() {
+        let config = parse(
+            r#"
+[topology]
+file = "topo.toml"
+
+[[source]]
+name = "prom"
+kind = "prometheus"
+url = "http://127.0.0.1:9090/"
+bearer_token_env = "PROM_TOKEN"
+headers = { "X-Scope-OrgID" = "ops" }
+
+[[source]]
+name = "am"
+kind = "alertmanager"
+url = "https://am.example"
+interval_secs = 5
+
+[[signal]]
+metric = "up"
+source = "prom"
+query = "up"
+label = "job"
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.topology, Some(PathBuf::from("/etc/warroom/topo.toml")));
+        assert_eq!(config.sources[0].url, "http://127.0.0.1:9090");
+        assert_eq!(config.sources[0].auth, Auth::Bearer(SecretRef { env: "PROM_TOKEN".into() }));
+        assert_eq!(config.sources[0].timeout, Duration::from_secs(5));
+        assert_eq!(config.sources[1].interval, Duration::from_secs(5));
+        assert_eq!(config.signals[0].metric, Metric::Up);
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_key() {
+        let e = parse("[[source]]\nname = \"p\"\nkind = \"graphite\"\nurl = \"http://x\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.to_string().starts_with("/etc/warroom/warroom.toml:3: unknown variant `graphite`"), "{e}");
+
+        let e = parse("[[source]]\nname = \"p\"\nkind = \"prometheus\"\nurl = \"ftp://x\"\n").unwrap_err();
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.contains("source.url"), "{e}");
+
+        let e = parse("[[source]]\nname = \"p\"\nkind = \"prometheus\"\nurl = \"http://x\"\n[[signal]]\nmetric = \"temp\"\nsource = \"p\"\nquery = \"q\"\nlabel = \"l\"\n").unwrap_err();
+        assert_eq!(e.line, Some(6));
+        assert!(e.message.contains("signal.metric") && e.message.contains("http_5xx_ratio"), "{e}");
+
+        let e = parse("[[signal]]\nmetric = \"up\"\nsource = \"nope\"\nquery = \"up\"\nlabel = \"job\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("no source named 'nope'"));
+
+        let e = parse(
+            "[[source]]\nname = \"p\"\nkind = \"prometheus\"\nurl = \"http://x\"\npassword = \"hunter2\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("unknown field `password`"), "secrets never go in the file: {e}");
+    }
+}

@@ -1,0 +1,126 @@
+//! Production: the configured sources feeding a monitor, cycle after cycle.
+//!
+//! The monitor keeps the last good value of every signal; when a source fails its nodes' data
+//! ages and turns stale (unknown) after two poll intervals, never silently healthy.
+
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::{Config, ConfigError};
+use crate::health::Thresholds;
+use crate::model::Health;
+use crate::monitor::{HealthChange, Monitor};
+use crate::sources::http::EndpointStatus;
+use crate::sources::poller::{CycleProblem, Poller, PollerError};
+use crate::topology::{TopologyError, located, read};
+
+/// Why live monitoring could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LiveError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{}: no [topology] file: say which nodes to watch", .0.display())]
+    NoTopology(std::path::PathBuf),
+    #[error("topology: {}", .0.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Topology(TopologyError),
+    #[error(transparent)]
+    Poller(#[from] PollerError),
+}
+
+/// One node in a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeReport {
+    pub id: String,
+    pub health: Health,
+    pub reasons: Vec<String>,
+    pub age_secs: Option<f64>,
+}
+
+/// What `warroom poll` prints: every node's health and every source's status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub at: DateTime<Utc>,
+    pub nodes: Vec<NodeReport>,
+    pub sources: Vec<EndpointStatus>,
+    pub problems: Vec<CycleProblem>,
+    pub warnings: Vec<String>,
+    /// Requests the last cycle planned: one per query and alert source, whatever the node count.
+    pub queries: usize,
+}
+
+/// Sources, poller and monitor, together. A cycle holds no lock while it waits on the network:
+/// the monitor is locked only to take in a finished cycle and to answer a query, so the state
+/// can be read at any moment, however slow a source is.
+pub struct Live {
+    poller: Poller,
+    monitor: Mutex<Monitor>,
+    last: Mutex<Option<crate::sources::poller::Cycle>>,
+    pub interval: std::time::Duration,
+}
+
+impl Live {
+    /// Reads the topology the configuration names and sets up every source.
+    ///
+    /// # Errors
+    /// [`LiveError`] naming what is wrong.
+    pub fn start(config: &Config) -> Result<Live, LiveError> {
+        let path = config.topology.clone().ok_or_else(|| LiveError::NoTopology(config.path.clone()))?;
+        let topology = read(&path).map_err(|e| {
+            let problems = e
+                .problems
+                .iter()
+                .map(|p| crate::topology::Problem { message: located(&path, p), ..p.clone() })
+                .collect();
+            LiveError::Topology(TopologyError { problems })
+        })?;
+        let interval =
+            config.sources.iter().map(|s| s.interval).min().unwrap_or(std::time::Duration::from_secs(15));
+        let thresholds = Thresholds {
+            stale_after: chrono::Duration::from_std(interval * 2).unwrap_or(chrono::Duration::seconds(30)),
+            ..Thresholds::default()
+        };
+        Ok(Live {
+            poller: Poller::new(config)?,
+            monitor: Mutex::new(Monitor::new(topology, thresholds)),
+            last: Mutex::new(None),
+            interval,
+        })
+    }
+
+    /// Polls every source once and returns the health changes.
+    pub async fn cycle(&self, now: DateTime<Utc>) -> Vec<HealthChange> {
+        let cycle = self.poller.cycle(now).await;
+        let changes = self.monitor().ingest(cycle.signals.clone(), Utc::now());
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(cycle);
+        changes
+    }
+
+    /// The monitor (health, blast radius, view), locked for as long as the guard lives: keep it
+    /// short, and never across an `await`.
+    pub fn monitor(&self) -> MutexGuard<'_, Monitor> {
+        self.monitor.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every node's health and every source's status, as of `now`.
+    pub fn report(&self, now: DateTime<Utc>) -> Report {
+        // Health as the last cycle evaluated it (a cycle re-evaluates staleness every interval);
+        // ages are computed fresh.
+        let view = self.monitor().view(now);
+        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        Report {
+            at: now,
+            nodes: view
+                .nodes
+                .into_iter()
+                .map(|n| NodeReport { id: n.id, health: n.health, reasons: n.reasons, age_secs: n.age_secs })
+                .collect(),
+            sources: self.poller.statuses(),
+            problems: last.as_ref().map(|c| c.problems.clone()).unwrap_or_default(),
+            warnings: last.as_ref().map(|c| c.warnings.clone()).unwrap_or_default(),
+            queries: last.as_ref().map_or(0, |c| c.queries),
+        }
+    }
+}

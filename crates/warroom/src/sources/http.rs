@@ -1,0 +1,355 @@
+//! One HTTP endpoint, polled without ever freezing the war room.
+//!
+//! Outages are exactly when Prometheus and its friends are slow, flaky or down, so every request
+//! here has a deadline (the source's timeout, retries included), retries with exponential backoff
+//! and jitter on what is worth retrying (connection errors, timeouts, 5xx, 429), honours
+//! `Retry-After`, refuses answers larger than the configured limit without loading them, and goes
+//! through a circuit breaker: after three failed calls in a row the endpoint is left alone for a
+//! while, then one probe is let through (half-open), and a success closes it again. The breaker
+//! keeps the request rate to a failing server bounded however often the poller asks.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use serde::Serialize;
+
+use crate::config::{Auth, SourceConfig};
+
+/// How many failed calls in a row open the breaker.
+const BREAKER_THRESHOLD: u32 = 3;
+/// Tries per call (the first and the retries), within the call's deadline.
+const TRIES: u32 = 3;
+/// The first backoff; it doubles with each retry, plus up to 50 % jitter.
+const BACKOFF: Duration = Duration::from_millis(200);
+
+/// Why a fetch failed, in words for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("HTTP {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("answer larger than {limit} bytes: cut off")]
+    TooLarge { limit: usize },
+    #[error("circuit open after {failures} failures in a row; next try in {retry_in:?}")]
+    BreakerOpen { failures: u32, retry_in: Duration },
+    #[error("cannot read the answer: {0}")]
+    Body(String),
+    #[error("bad configuration: {0}")]
+    Config(String),
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// The breaker's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+/// What the status bar shows of an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointStatus {
+    pub name: String,
+    pub breaker: BreakerState,
+    pub last_success: Option<DateTime<Utc>>,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Requests actually sent (tries included), since start.
+    pub requests: u64,
+}
+
+#[derive(Debug)]
+struct Health {
+    failures: u32,
+    open_until: Option<Instant>,
+    probing: bool,
+    status: EndpointStatus,
+}
+
+/// One server: its base URL, headers (secrets resolved when built), limits and breaker.
+/// Its `Debug` shows the URL only: secrets never reach a log.
+pub struct Endpoint {
+    client: reqwest::Client,
+    base: String,
+    headers: HeaderMap,
+    /// Basic auth (user, password), sent by reqwest's own encoder.
+    basic: Option<(String, String)>,
+    timeout: Duration,
+    open_for: Duration,
+    max_bytes: usize,
+    health: Mutex<Health>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("base", &self.base)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint for a configured source, sharing `client`.
+    ///
+    /// # Errors
+    /// [`FetchError::Config`] when a secret's variable is unset or a header is not valid.
+    pub fn new(client: reqwest::Client, source: &SourceConfig) -> Result<Endpoint, FetchError> {
+        let mut headers = HeaderMap::new();
+        let mut basic = None;
+        let value = |v: &str| {
+            HeaderValue::from_str(v).map_err(|e| FetchError::Config(format!("{}: {e}", source.name)))
+        };
+        match &source.auth {
+            Auth::None => {}
+            Auth::Bearer(secret) => {
+                let token = secret.resolve().map_err(FetchError::Config)?;
+                let mut v = value(&format!("Bearer {token}"))?;
+                v.set_sensitive(true);
+                headers.insert(AUTHORIZATION, v);
+            }
+            Auth::Basic { user, password } => {
+                let password = password.resolve().map_err(FetchError::Config)?;
+                basic = Some((user.clone(), password));
+            }
+        }
+        for (k, v) in &source.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| FetchError::Config(format!("header {k}: {e}")))?;
+            headers.insert(name, value(v)?);
+        }
+        Ok(Endpoint {
+            client,
+            base: source.url.clone(),
+            headers,
+            basic,
+            timeout: source.timeout,
+            // One probe per poll interval while open: the rate to a failing server stays at one
+            // request per interval, and recovery shows within one interval of the fault clearing.
+            open_for: source.interval,
+            max_bytes: source.max_bytes,
+            health: Mutex::new(Health {
+                failures: 0,
+                open_until: None,
+                probing: false,
+                status: EndpointStatus {
+                    name: source.name.clone(),
+                    breaker: BreakerState::Closed,
+                    last_success: None,
+                    failing_since: None,
+                    last_error: None,
+                    requests: 0,
+                },
+            }),
+        })
+    }
+
+    /// The endpoint's status for the status bar.
+    pub fn status(&self) -> EndpointStatus {
+        self.health.lock().map(|h| h.status.clone()).unwrap_or_else(|p| p.into_inner().status.clone())
+    }
+
+    fn with_health<T>(&self, f: impl FnOnce(&mut Health) -> T) -> T {
+        match self.health.lock() {
+            Ok(mut h) => f(&mut h),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    /// GETs `path` with `query`, within the endpoint's deadline, through the breaker, and reads
+    /// the answer with `parse`. An answer that does not parse (HTML from a proxy, truncated
+    /// JSON, an error body) counts as a failure of the endpoint, like a refused connection.
+    ///
+    /// # Errors
+    /// The outer [`FetchError`]: the last try's failure, or [`FetchError::BreakerOpen`] without a
+    /// request; the inner error: what `parse` said.
+    pub async fn get<T, E: std::fmt::Display>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        parse: impl FnOnce(&Answer) -> Result<T, E>,
+    ) -> Result<Result<T, E>, FetchError> {
+        let probing = self.admit()?;
+        let deadline = Instant::now() + self.timeout;
+        let tries = if probing { 1 } else { TRIES };
+        let result = self.get_with_retries(path, query, deadline, tries).await;
+        let parsed = result.map(|answer| parse(&answer));
+        self.record(match &parsed {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        });
+        parsed
+    }
+
+    /// Lets a call through the breaker; `Ok(true)` when it is the half-open probe.
+    fn admit(&self) -> Result<bool, FetchError> {
+        self.with_health(|h| {
+            let now = Instant::now();
+            match h.open_until {
+                Some(until) if now < until => {
+                    Err(FetchError::BreakerOpen { failures: h.failures, retry_in: until - now })
+                }
+                Some(_) if h.probing => {
+                    Err(FetchError::BreakerOpen { failures: h.failures, retry_in: Duration::ZERO })
+                }
+                Some(_) => {
+                    h.probing = true;
+                    h.status.breaker = BreakerState::HalfOpen;
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        })
+    }
+
+    fn record(&self, result: Result<(), String>) {
+        self.with_health(|h| {
+            h.probing = false;
+            match result {
+                Ok(_) => {
+                    h.failures = 0;
+                    h.open_until = None;
+                    h.status.breaker = BreakerState::Closed;
+                    h.status.last_success = Some(Utc::now());
+                    h.status.failing_since = None;
+                    h.status.last_error = None;
+                }
+                Err(e) => {
+                    h.failures += 1;
+                    h.status.failing_since.get_or_insert_with(Utc::now);
+                    h.status.last_error = Some(e);
+                    if h.failures >= BREAKER_THRESHOLD {
+                        h.open_until = Some(Instant::now() + self.open_for);
+                        h.status.breaker = BreakerState::Open;
+                    }
+                }
+            }
+        });
+    }
+
+    async fn get_with_retries(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        deadline: Instant,
+        tries: u32,
+    ) -> Result<Answer, FetchError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(FetchError::Timeout(self.timeout));
+            }
+            let (result, retry_after) = self.try_once(path, query, left).await;
+            let retryable = match &result {
+                Ok(_) => return result,
+                Err(FetchError::Connect(_) | FetchError::Timeout(_)) => true,
+                Err(FetchError::Status { status, .. }) => *status == 429 || *status >= 500,
+                Err(_) => false,
+            };
+            if !retryable || attempt >= tries {
+                return result;
+            }
+            let backoff = BACKOFF * 2u32.pow(attempt - 1);
+            let jitter = backoff.mul_f64(fastrand::f64() * 0.5);
+            let wait = retry_after.unwrap_or(backoff + jitter);
+            if Instant::now() + wait >= deadline {
+                return result;
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn try_once(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        left: Duration,
+    ) -> (Result<Answer, FetchError>, Option<Duration>) {
+        self.with_health(|h| h.status.requests += 1);
+        let url = format!("{}{path}", self.base);
+        let mut request = self.client.get(&url).headers(self.headers.clone()).query(query).timeout(left);
+        if let Some((user, password)) = &self.basic {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = match tokio::time::timeout(left, request.send()).await {
+            Err(_) => return (Err(FetchError::Timeout(self.timeout)), None),
+            Ok(Err(e)) if e.is_timeout() => return (Err(FetchError::Timeout(self.timeout)), None),
+            Ok(Err(e)) => return (Err(FetchError::Connect(without_url(&e))), None),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = match tokio::time::timeout(left, self.read_limited(response)).await {
+            Err(_) => return (Err(FetchError::Timeout(self.timeout)), None),
+            Ok(Err(e)) => return (Err(e), None),
+            Ok(Ok(body)) => body,
+        };
+        if status.is_success() {
+            return (Ok(Answer { content_type, body }), None);
+        }
+        // Prometheus answers 4xx with a JSON error body the caller wants to read.
+        if status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY {
+            return (Ok(Answer { content_type, body }), None);
+        }
+        let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+        (Err(FetchError::Status { status: status.as_u16(), body: text.trim().to_owned() }), retry_after)
+    }
+
+    async fn read_limited(&self, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        if response.content_length().is_some_and(|n| n as usize > self.max_bytes) {
+            return Err(FetchError::TooLarge { limit: self.max_bytes });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Body(without_url(&e)))? {
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(FetchError::TooLarge { limit: self.max_bytes });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// A reqwest error without the URL (which may carry a query, never a secret, but is long).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "").replace(" ()", "").trim().to_owned();
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,153 @@
+//! One poll cycle over every configured source, all queries at once, none waiting on another.
+//!
+//! Each (source, query) pair is its own task, so a slow Prometheus query delays nothing else,
+//! and a cycle starts only once the previous one is over, so there is at most one request in
+//! flight per query. All sources share one HTTP client (connection pools, TLS setup).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use super::alertmanager;
+use super::http::{Endpoint, EndpointStatus, FetchError};
+use super::prometheus;
+use crate::config::{Config, SignalConfig, SourceKind};
+use crate::model::Signals;
+
+/// A source that could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("source {source_name}: {error}")]
+pub struct PollerError {
+    pub source_name: String,
+    pub error: FetchError,
+}
+
+/// What went wrong in a cycle, per source: shown in the status bar, never fatal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CycleProblem {
+    pub source: String,
+    pub message: String,
+}
+
+/// The outcome of one cycle.
+#[derive(Debug, Clone, Default)]
+pub struct Cycle {
+    pub signals: Signals,
+    pub problems: Vec<CycleProblem>,
+    /// Warnings Prometheus attached to successful answers.
+    pub warnings: Vec<String>,
+    /// Requests planned this cycle (one per query and alert source).
+    pub queries: usize,
+}
+
+struct Polled {
+    name: String,
+    kind: SourceKind,
+    node_label: String,
+    endpoint: Arc<Endpoint>,
+    signals: Vec<SignalConfig>,
+}
+
+/// Every configured source, ready to poll.
+pub struct Poller {
+    sources: Vec<Polled>,
+}
+
+enum Outcome {
+    Samples(Result<prometheus::QueryResult, prometheus::PrometheusError>),
+    Alerts(Result<Vec<alertmanager::FetchedAlert>, alertmanager::AlertmanagerError>),
+}
+
+impl Poller {
+    /// Builds the shared client and one endpoint per source.
+    ///
+    /// # Errors
+    /// [`PollerError`] when a source's secret is missing or a header is invalid.
+    pub fn new(config: &Config) -> Result<Poller, PollerError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("warroom/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| PollerError {
+                source_name: "(client)".into(),
+                error: FetchError::Config(e.to_string()),
+            })?;
+        let sources = config
+            .sources
+            .iter()
+            .map(|s| {
+                let endpoint = Endpoint::new(client.clone(), s)
+                    .map_err(|error| PollerError { source_name: s.name.clone(), error })?;
+                Ok(Polled {
+                    name: s.name.clone(),
+                    kind: s.kind,
+                    node_label: s.node_label.clone(),
+                    endpoint: Arc::new(endpoint),
+                    signals: config.signals.iter().filter(|g| g.source == s.name).cloned().collect(),
+                })
+            })
+            .collect::<Result<_, PollerError>>()?;
+        Ok(Poller { sources })
+    }
+
+    /// Every source's status: breaker, last success, failing since, last error.
+    pub fn statuses(&self) -> Vec<EndpointStatus> {
+        self.sources.iter().map(|s| s.endpoint.status()).collect()
+    }
+
+    /// Runs one cycle as of `now`: every query and alert source at once.
+    pub async fn cycle(&self, now: DateTime<Utc>) -> Cycle {
+        let mut tasks: JoinSet<(String, Outcome)> = JoinSet::new();
+        let mut cycle = Cycle::default();
+        for source in &self.sources {
+            match source.kind {
+                SourceKind::Prometheus => {
+                    for signal in &source.signals {
+                        let (endpoint, signal, name) =
+                            (source.endpoint.clone(), signal.clone(), source.name.clone());
+                        tasks.spawn(async move {
+                            (name, Outcome::Samples(prometheus::query(&endpoint, &signal, now).await))
+                        });
+                        cycle.queries += 1;
+                    }
+                }
+                SourceKind::Alertmanager => {
+                    let (endpoint, label, name) =
+                        (source.endpoint.clone(), source.node_label.clone(), source.name.clone());
+                    tasks.spawn(async move {
+                        (name, Outcome::Alerts(alertmanager::alerts(&endpoint, &label, now).await))
+                    });
+                    cycle.queries += 1;
+                }
+            }
+        }
+        let mut alerts_complete = true;
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((source, outcome)) = joined else {
+                cycle
+                    .problems
+                    .push(CycleProblem { source: "(poller)".into(), message: "a poll task failed".into() });
+                continue;
+            };
+            match outcome {
+                Outcome::Samples(Ok(result)) => {
+                    cycle.signals.samples.extend(result.samples);
+                    cycle.warnings.extend(result.warnings);
+                }
+                Outcome::Alerts(Ok(alerts)) => {
+                    cycle.signals.alerts.extend(alerts.into_iter().map(|a| a.alert))
+                }
+                Outcome::Samples(Err(e)) => {
+                    cycle.problems.push(CycleProblem { source, message: e.to_string() })
+                }
+                Outcome::Alerts(Err(e)) => {
+                    alerts_complete = false;
+                    cycle.problems.push(CycleProblem { source, message: e.to_string() });
+                }
+            }
+        }
+        cycle.signals.alerts_complete = alerts_complete;
+        cycle
+    }
+}

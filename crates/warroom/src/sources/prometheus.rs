@@ -1,0 +1,185 @@
+//! Prometheus's HTTP API: one instant query per signal, for all nodes at once.
+//!
+//! Each configured signal is a query aggregated by the label that names the node
+//! (`sum by (service) (...)`), so a poll cycle sends one request per signal whatever the number
+//! of nodes. Sample values arrive as strings; `NaN` (no data, e.g. 0/0) is dropped, `+Inf`/`-Inf`
+//! are kept as the extremes they are. `warnings` on success are passed on; an error body
+//! (`status: error`) becomes an error naming its `errorType`.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use super::http::{Endpoint, FetchError};
+use crate::config::SignalConfig;
+use crate::model::Sample;
+
+/// What went wrong with a query.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrometheusError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("query `{query}`: {error_type}: {error}")]
+    Query { query: String, error_type: String, error: String },
+    #[error("query `{query}`: not a Prometheus answer ({reason})")]
+    Malformed { query: String, reason: String },
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    status: String,
+    data: Option<Data>,
+    #[serde(rename = "errorType")]
+    error_type: Option<String>,
+    error: Option<String>,
+    #[serde(default)]
+    warnings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
+enum Data {
+    Vector(Vec<VectorSample>),
+    Scalar(IgnoredAny),
+    Matrix(IgnoredAny),
+    String(IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct VectorSample {
+    metric: std::collections::BTreeMap<String, String>,
+    value: (f64, String),
+}
+
+/// The samples of one signal, and any warnings Prometheus gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    pub samples: Vec<Sample>,
+    pub warnings: Vec<String>,
+}
+
+fn at(ts: f64) -> DateTime<Utc> {
+    let millis = (ts * 1000.0).round() as i64;
+    Utc.timestamp_millis_opt(millis).single().unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// Parses a value as Prometheus writes it: a decimal, `NaN`, `+Inf`, `-Inf`.
+fn value(text: &str) -> Option<f64> {
+    match text {
+        "NaN" => None,
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        other => other.parse::<f64>().ok().filter(|v| !v.is_nan()),
+    }
+}
+
+/// Turns an instant-query answer into samples of `signal`.
+///
+/// # Errors
+/// [`PrometheusError::Query`] for an error body, [`PrometheusError::Malformed`] for anything
+/// that is not Prometheus JSON (truncated, HTML from a proxy, a matrix where a vector was due).
+pub fn parse_instant(signal: &SignalConfig, body: &[u8]) -> Result<QueryResult, PrometheusError> {
+    let malformed = |reason: String| PrometheusError::Malformed { query: signal.query.clone(), reason };
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    if envelope.status != "success" {
+        return Err(PrometheusError::Query {
+            query: signal.query.clone(),
+            error_type: envelope.error_type.unwrap_or_else(|| "error".to_owned()),
+            error: envelope.error.unwrap_or_default(),
+        });
+    }
+    let samples = match envelope.data {
+        Some(Data::Vector(vector)) => vector
+            .into_iter()
+            .filter_map(|s| {
+                let node = s.metric.get(&signal.label)?.clone();
+                let v = value(&s.value.1)?;
+                Some(Sample { node, metric: signal.metric, value: v, at: at(s.value.0) })
+            })
+            .collect(),
+        Some(Data::Scalar(_) | Data::String(_)) => {
+            return Err(malformed(format!(
+                "a scalar has no `{}` label: aggregate `by ({})`",
+                signal.label, signal.label
+            )));
+        }
+        Some(Data::Matrix(_)) => return Err(malformed("a range vector: use an instant vector".to_owned())),
+        None => return Err(malformed("no data".to_owned())),
+    };
+    Ok(QueryResult { samples, warnings: envelope.warnings })
+}
+
+/// Runs one signal's query as of `now`.
+///
+/// # Errors
+/// As [`parse_instant`], or the fetch's error.
+pub async fn query(
+    endpoint: &Endpoint,
+    signal: &SignalConfig,
+    now: DateTime<Utc>,
+) -> Result<QueryResult, PrometheusError> {
+    let time = format!("{:.3}", now.timestamp_millis() as f64 / 1000.0);
+    let query = [("query", signal.query.as_str()), ("time", time.as_str())];
+    endpoint
+        .get("/api/v1/query", &query, |answer| {
+            if !answer.content_type.contains("json") {
+                let ct = if answer.content_type.is_empty() {
+                    "no content type"
+                } else {
+                    answer.content_type.as_str()
+                };
+                return Err(PrometheusError::Malformed {
+                    query: signal.query.clone(),
+                    reason: format!("expected application/json, got {ct}"),
+                });
+            }
+            parse_instant(signal, &answer.body)
+        })
+        .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Metric;
+
+    fn signal(label: &str) -> SignalConfig {
+        SignalConfig { metric: Metric::Up, source: "p".into(), query: "up".into(), label: label.into() }
+    }
+
+    #[test]
+    fn the_documented_vector_shape() {
+        let body = include_bytes!("../../tests/fixtures/prometheus/query_vector.json");
+        let result = parse_instant(&signal("job"), body).unwrap();
+        let got: Vec<(&str, f64)> = result.samples.iter().map(|s| (s.node.as_str(), s.value)).collect();
+        assert_eq!(got, [("order-service", 1.0), ("payment-service", 0.0)]);
+        assert_eq!(result.samples[0].at.timestamp_millis(), 1_763_880_000_781);
+    }
+
+    #[test]
+    fn nan_is_dropped_and_infinities_kept() {
+        let body = br#"{"status":"success","warnings":["partial data"],"data":{"resultType":"vector","result":[
+            {"metric":{"job":"a"},"value":[1,"NaN"]},{"metric":{"job":"b"},"value":[1,"+Inf"]},{"metric":{"other":"c"},"value":[1,"1"]}]}}"#;
+        let result = parse_instant(&signal("job"), body).unwrap();
+        assert_eq!(result.samples.len(), 1);
+        assert_eq!(result.samples[0].value, f64::INFINITY);
+        assert_eq!(result.warnings, ["partial data"]);
+    }
+
+    #[test]
+    fn error_bodies_and_garbage_are_errors_that_say_why() {
+        let body = include_bytes!("../../tests/fixtures/prometheus/error_bad_data.json");
+        let err = parse_instant(&signal("job"), body).unwrap_err();
+        assert!(err.to_string().contains("bad_data: invalid parameter"), "{err}");
+        let err =
+            parse_instant(&signal("job"), br#"{"status":"success","data":{"resultType":"vec"#).unwrap_err();
+        assert!(matches!(err, PrometheusError::Malformed { .. }), "{err}");
+        let err = parse_instant(&signal("job"), b"<html>502 Bad Gateway</html>").unwrap_err();
+        assert!(matches!(err, PrometheusError::Malformed { .. }));
+        let scalar = include_bytes!("../../tests/fixtures/prometheus/query_scalar.json");
+        assert!(
+            parse_instant(&signal("job"), scalar).unwrap_err().to_string().contains("aggregate `by (job)`")
+        );
+    }
+}

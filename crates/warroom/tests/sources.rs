@@ -1,0 +1,152 @@
+//! Real sources: a real Prometheus (scraping a test exporter every second, with an alerting
+//! rule) and a real Alertmanager, both from Debian's packages on 127.0.0.1, polled through
+//! warroom's configuration, poller and monitor. Then the faults a source can have, each on a
+//! local stub server (the only way to make a server misbehave on cue).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::{Behaviour, Stub};
+use warroom::config::Config;
+use warroom::live::Live;
+use warroom::model::Health;
+
+const TOPOLOGY: &str = r#"
+[[node]]
+id = "api-gateway"
+entrypoint = true
+depends_on = ["order-service", "payment-service"]
+
+[[node]]
+id = "order-service"
+
+[[node]]
+id = "payment-service"
+"#;
+
+fn metrics(order_errors: f64) -> Behaviour {
+    let text = format!(
+        "# TYPE warroom_test_error_ratio gauge\nwarroom_test_error_ratio{{service=\"order-service\"}} {order_errors}\nwarroom_test_error_ratio{{service=\"payment-service\"}} 0.001\nwarroom_test_error_ratio{{service=\"api-gateway\"}} 0.001\n# TYPE warroom_test_up gauge\nwarroom_test_up{{service=\"order-service\"}} 1\nwarroom_test_up{{service=\"payment-service\"}} 1\nwarroom_test_up{{service=\"api-gateway\"}} 1\n"
+    );
+    Behaviour::Ok { body: text.into_bytes(), content_type: "text/plain; version=0.0.4" }
+}
+
+const RULES: &str = "groups:\n  - name: warroom\n    rules:\n      - alert: HighErrorRate\n        expr: warroom_test_error_ratio > 0.02\n        labels:\n          severity: critical\n        annotations:\n          summary: '{{ $labels.service }} answers 5xx'\n";
+
+fn write_config(dir: &Path, prometheus: u16, alertmanager: Option<u16>, timeout: f64) -> Config {
+    std::fs::write(dir.join("topology.toml"), TOPOLOGY).unwrap();
+    let am = alertmanager
+        .map(|p| format!("[[source]]\nname = \"am\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:{p}\"\ninterval_secs = 1\ntimeout_secs = {timeout}\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "[topology]\nfile = \"topology.toml\"\n\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{prometheus}\"\ninterval_secs = 1\ntimeout_secs = {timeout}\n\n{am}\n[[signal]]\nmetric = \"http_5xx_ratio\"\nsource = \"prom\"\nquery = 'max by (service) (warroom_test_error_ratio)'\nlabel = \"service\"\n\n[[signal]]\nmetric = \"up\"\nsource = \"prom\"\nquery = 'max by (service) (warroom_test_up)'\nlabel = \"service\"\n"
+    );
+    let path = dir.join("warroom.toml");
+    std::fs::write(&path, text).unwrap();
+    Config::read(&path).unwrap()
+}
+
+/// Cycles every 250 ms until `check` holds on the live state, or 40 s pass.
+async fn cycle_until(live: &Live, what: &str, check: impl Fn(&Live) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        live.cycle(Utc::now()).await;
+        if check(live) {
+            return;
+        }
+        let report = live.report(Utc::now());
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}; last report: {report:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn health(live: &Live, node: &str) -> Health {
+    live.monitor().health().get(node).copied().unwrap_or(Health::Unknown)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn real_prometheus_and_alertmanager_drive_health_alerts_and_staleness() {
+    let exporter = Stub::start(metrics(0.3)).await;
+    let am = common::alertmanager().await;
+    let prom = common::prometheus(&[exporter.port], RULES, Some(am.port)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), prom.port, Some(am.port), 2.0);
+    let live = Live::start(&config).unwrap();
+
+    cycle_until(&live, "order-service down from its 5xx ratio", |l| {
+        health(l, "order-service") == Health::Down
+    })
+    .await;
+    assert_eq!(health(&live, "payment-service"), Health::Healthy);
+    let radius = live.monitor().blast_radius();
+    assert_eq!(radius.entrypoints_down, ["api-gateway"]);
+    let report = live.report(Utc::now());
+    assert_eq!(report.queries, 3, "one request per signal and per alert source, not per node");
+    let order = report.nodes.iter().find(|n| n.id == "order-service").unwrap();
+    assert!(order.reasons[0].starts_with("http_5xx_ratio 30.0% > 2.0%"), "{order:?}");
+
+    // The rule fires in Prometheus, reaches Alertmanager, and maps to the node by its label.
+    cycle_until(&live, "the HighErrorRate alert on order-service", |l| {
+        l.monitor()
+            .view(Utc::now())
+            .alerts
+            .iter()
+            .any(|a| a.name == "HighErrorRate" && a.node == "order-service")
+    })
+    .await;
+
+    // The fix lands: errors drop, the node recovers.
+    exporter.set(metrics(0.001));
+    cycle_until(&live, "order-service healthy again", |l| health(l, "order-service") == Health::Healthy)
+        .await;
+
+    // Prometheus dies: the values are kept but age, turn stale (unknown, never healthy), and
+    // the source says it is failing.
+    drop(prom);
+    cycle_until(&live, "stale data turns unknown", |l| health(l, "payment-service") == Health::Unknown).await;
+    let report = live.report(Utc::now());
+    let prom_status = report.sources.iter().find(|s| s.name == "prom").unwrap();
+    assert!(prom_status.failing_since.is_some() && prom_status.last_error.is_some(), "{prom_status:?}");
+    let node = report.nodes.iter().find(|n| n.id == "payment-service").unwrap();
+    assert!(node.reasons[0].starts_with("stale: last data"), "{node:?}");
+}
+
+/// The CLI: `warroom poll --config FILE --once --json` against a real Prometheus.
+#[tokio::test(flavor = "multi_thread")]
+async fn poll_once_prints_every_node_and_source() {
+    let exporter = Stub::start(metrics(0.3)).await;
+    let prom = common::prometheus(&[exporter.port], RULES, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), prom.port, None, 2.0);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(["poll", "--once", "--json", "--config"])
+            .arg(&config.path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let order =
+            report["nodes"].as_array().unwrap().iter().find(|n| n["id"] == "order-service").cloned().unwrap();
+        if order["health"] == "down" {
+            assert_eq!(report["sources"][0]["name"], "prom");
+            assert_eq!(report["queries"], 2);
+            break;
+        }
+        assert!(Instant::now() < deadline, "order-service never showed down: {report}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["poll", "--once"])
+        .env_remove("WARROOM_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("poll needs --config"));
+}
