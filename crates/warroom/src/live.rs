@@ -92,8 +92,9 @@ impl Live {
 
     /// Polls every source once and returns the health changes.
     pub async fn cycle(&self, now: DateTime<Utc>) -> Vec<HealthChange> {
-        let cycle = self.poller.cycle(now).await;
-        let changes = self.monitor().ingest(cycle.signals.clone(), Utc::now());
+        let mut cycle = self.poller.cycle(now).await;
+        let signals = std::mem::take(&mut cycle.signals);
+        let changes = self.monitor().ingest(signals, Utc::now());
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(cycle);
         changes
     }

@@ -7,6 +7,8 @@
 //! (`status: error`) becomes an error naming its `errorType`.
 
 use chrono::{DateTime, TimeZone, Utc};
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
@@ -27,9 +29,10 @@ pub enum PrometheusError {
 }
 
 #[derive(Deserialize)]
-struct Envelope {
+struct Envelope<'a> {
     status: String,
-    data: Option<Data>,
+    #[serde(borrow)]
+    data: Option<Data<'a>>,
     #[serde(rename = "errorType")]
     error_type: Option<String>,
     error: Option<String>,
@@ -39,17 +42,22 @@ struct Envelope {
 
 #[derive(Deserialize)]
 #[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
-enum Data {
-    Vector(Vec<VectorSample>),
+enum Data<'a> {
+    #[serde(borrow)]
+    Vector(Vec<VectorSample<'a>>),
     Scalar(IgnoredAny),
     Matrix(IgnoredAny),
     String(IgnoredAny),
 }
 
+/// One series of a vector. Labels and values are borrowed from the answer where they can be:
+/// a 1 000-series answer parses without 2 000 small allocations per label.
 #[derive(Deserialize)]
-struct VectorSample {
-    metric: std::collections::BTreeMap<String, String>,
-    value: (f64, String),
+struct VectorSample<'a> {
+    #[serde(borrow)]
+    metric: std::collections::HashMap<Cow<'a, str>, Cow<'a, str>>,
+    #[serde(borrow)]
+    value: (f64, Cow<'a, str>),
 }
 
 /// The samples of one signal, and any warnings Prometheus gave.
@@ -93,7 +101,7 @@ pub fn parse_instant(signal: &SignalConfig, body: &[u8]) -> Result<QueryResult, 
         Some(Data::Vector(vector)) => vector
             .into_iter()
             .filter_map(|s| {
-                let node = s.metric.get(&signal.label)?.clone();
+                let node = s.metric.get(signal.label.as_str())?.to_string();
                 let v = value(&s.value.1)?;
                 Some(Sample { node, metric: signal.metric, value: v, at: at(s.value.0) })
             })
