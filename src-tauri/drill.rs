@@ -115,3 +115,37 @@ pub fn lock<T>(mutex: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, IpcErro
         .lock()
         .map_err(|_| IpcError::new("internal", "the drill stopped after an earlier failure; restart warroom"))
 }
+
+/// Polls the configured sources forever on their own thread, one cycle per interval, recording
+/// health changes on the incident chosen in the window.
+pub fn spawn_live(state: AppState) {
+    let Some(live) = state.live.clone() else { return };
+    let spawned = std::thread::Builder::new().name("live".to_owned()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => return tracing::error!("cannot start the poller: {e}"),
+        };
+        loop {
+            let started = std::time::Instant::now();
+            let now = Utc::now();
+            let changes = runtime.block_on(live.cycle(now));
+            let incident = lock(&state.live_incident).ok().and_then(|g| *g);
+            if let (Some(incident), false) = (incident, changes.is_empty()) {
+                let actor = Actor { origin: "live".to_owned(), by: None, now };
+                let recorded = state.with_store(|store| {
+                    for c in &changes {
+                        ops::record_health_change(store, &actor, incident, &c.node, c.from, c.to, &c.reason)?;
+                    }
+                    Ok(())
+                });
+                if let Err(e) = recorded {
+                    tracing::warn!("recording health changes: {}", e.message);
+                }
+            }
+            std::thread::sleep(live.interval.saturating_sub(started.elapsed()));
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the poller thread: {e}");
+    }
+}

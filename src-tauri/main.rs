@@ -20,7 +20,11 @@ fn main() {
         .init();
 
     let state = state::AppState::open_from_env();
-    start_default_drill(&state);
+    if state.live.is_some() {
+        drill::spawn_live(state.clone());
+    } else {
+        start_default_drill(&state);
+    }
     drill::spawn_stepper(state.clone());
     let result = tauri::Builder::default()
         .manage(state)

@@ -11,6 +11,10 @@ use chrono::Utc;
 use warroom::ops::Actor;
 use warroom::store::Store;
 
+use ulid::Ulid;
+use warroom::config::Config;
+use warroom::live::Live;
+
 use crate::drill::RunningDrill;
 use crate::error::IpcError;
 
@@ -21,6 +25,12 @@ pub struct AppState {
     store: Arc<Result<Mutex<Store>, IpcError>>,
     /// The drill playing, if any.
     pub drill: Arc<Mutex<Option<RunningDrill>>>,
+    /// The configured sources, when `WARROOM_CONFIG` names a configuration.
+    pub live: Option<Arc<Live>>,
+    /// The incident live health changes are recorded on.
+    pub live_incident: Arc<Mutex<Option<Ulid>>>,
+    /// Why the configuration could not be used, shown in the window.
+    pub startup_error: Option<IpcError>,
 }
 
 impl AppState {
@@ -35,7 +45,30 @@ impl AppState {
             IpcError::from(e)
         });
         tracing::info!("incident log: {}", db_path.display());
-        AppState { db_path, store: Arc::new(store), drill: Arc::new(Mutex::new(None)) }
+        let (live, startup_error) = match std::env::var_os("WARROOM_CONFIG") {
+            None => (None, None),
+            Some(path) => match Config::read(std::path::Path::new(&path))
+                .map_err(|e| e.to_string())
+                .and_then(|c| Live::start(&c).map_err(|e| e.to_string()))
+            {
+                Ok(live) => (Some(Arc::new(live)), None),
+                Err(message) => {
+                    tracing::error!("{message}");
+                    (
+                        None,
+                        Some(IpcError::new("config", format!("the configuration cannot be used: {message}"))),
+                    )
+                }
+            },
+        };
+        AppState {
+            db_path,
+            store: Arc::new(store),
+            drill: Arc::new(Mutex::new(None)),
+            live,
+            live_incident: Arc::new(Mutex::new(None)),
+            startup_error,
+        }
     }
 
     /// Runs `f` with the log, one caller at a time.

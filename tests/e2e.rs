@@ -8,6 +8,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The core's server harness: real Prometheus from Debian's packages, and a stub exporter.
+#[path = "../crates/warroom/tests/common/mod.rs"]
+mod common;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -33,7 +37,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(db: &Path, log: &Path) -> Driver {
+    fn start(db: &Path, log: &Path, env: &[(&str, &Path)]) -> Driver {
         let port = free_port();
         let native_port = free_port();
         let log = std::fs::File::create(log).unwrap();
@@ -41,6 +45,7 @@ impl Driver {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("WARROOM_DB", db)
             .env("WARROOM_USER", "e2e")
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -120,12 +125,16 @@ fn cli(db: &Path, args: &[&str]) -> Value {
 
 /// The app under WebDriver on a fresh database: the driver, the client, the database's folder.
 async fn launch(name: &str) -> (Driver, Client, tempfile::TempDir, PathBuf) {
+    launch_with(name, &[]).await
+}
+
+async fn launch_with(name: &str, env: &[(&str, &Path)]) -> (Driver, Client, tempfile::TempDir, PathBuf) {
     assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run under xvfb-run (as `make test` does)");
     let app = bin_dir().join("warroom-desktop");
     assert!(app.exists(), "{} is missing: cargo build --workspace first", app.display());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("e2e.db");
-    let driver = Driver::start(&db, &artifacts().join(format!("e2e-{name}-tauri-driver.log")));
+    let driver = Driver::start(&db, &artifacts().join(format!("e2e-{name}-tauri-driver.log")), env);
     let c = connect(&driver, &app).await;
     (driver, c, dir, db)
 }
@@ -270,4 +279,54 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
         changes.iter().any(|e| e["kind"]["node"] == "order-service" && e["kind"]["to"] == "down"),
         "the drill's health changes are on the incident's timeline: {changes:?}"
     );
+}
+
+/// With `WARROOM_CONFIG`, the window watches real sources: a real Prometheus scraping a stub
+/// exporter. The graph shows what Prometheus says, the status bar says how fresh it is, and when
+/// Prometheus dies the status bar says so and the nodes turn unknown (stale), never healthy.
+#[tokio::test(flavor = "multi_thread")]
+async fn live_sources_drive_the_graph_and_the_status_bar() {
+    let metrics = "# TYPE e2e_errors gauge\ne2e_errors{service=\"order-service\"} 0.3\ne2e_errors{service=\"api-gateway\"} 0.001\n";
+    let exporter = common::Stub::start(common::Behaviour::Ok {
+        body: metrics.as_bytes().to_vec(),
+        content_type: "text/plain",
+    })
+    .await;
+    let prom = common::prometheus(&[exporter.port], "groups: []\n", None).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("topology.toml"),
+        "[[node]]\nid = \"api-gateway\"\nentrypoint = true\ndepends_on = [\"order-service\"]\n[[node]]\nid = \"order-service\"\n",
+    )
+    .unwrap();
+    let config = dir.path().join("warroom.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[topology]\nfile = \"topology.toml\"\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{}\"\ninterval_secs = 1\ntimeout_secs = 1\n[[signal]]\nmetric = \"http_5xx_ratio\"\nsource = \"prom\"\nquery = 'max by (service) (e2e_errors)'\nlabel = \"service\"\n",
+            prom.port
+        ),
+    )
+    .unwrap();
+    let (driver, c, _dir, _db) = launch_with("live", &[("WARROOM_CONFIG", &config)]).await;
+    eventually("order-service is drawn down from Prometheus's data", || async {
+        node_classes(&c, "order-service").await.contains(&"down".to_owned())
+    })
+    .await;
+    assert!(node_classes(&c, "api-gateway").await.contains(&"impacted".to_owned()));
+    assert!(text(&c, "#status-source").await.contains("prom: ok"), "{}", text(&c, "#status-source").await);
+    assert!(text(&c, "#drill-clock").await.contains("live: 1 sources"));
+
+    drop(prom);
+    eventually("the status bar says Prometheus is failing", || async {
+        text(&c, "#status-source").await.contains("prom: FAILING")
+    })
+    .await;
+    eventually("order-service turns unknown (stale), not healthy", || async {
+        node_classes(&c, "order-service").await.contains(&"unknown".to_owned())
+    })
+    .await;
+    screenshot(&c, "live").await;
+    c.close().await.unwrap();
+    drop(driver);
 }

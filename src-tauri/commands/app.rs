@@ -21,6 +21,8 @@ pub struct AppInfo {
     severities: Vec<Term>,
     stages: Vec<Term>,
     roles: Vec<Term>,
+    /// Why the configuration could not be used, if it could not.
+    startup_error: Option<IpcError>,
 }
 
 #[tauri::command(async)]
@@ -31,5 +33,6 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, IpcError> {
         severities: Severity::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         stages: Stage::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         roles: Role::ALL.map(|r| Term { name: r.name(), meaning: r.title() }).into(),
+        startup_error: state.startup_error.clone(),
     })
 }

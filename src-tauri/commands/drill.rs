@@ -6,6 +6,7 @@ use tauri::State;
 use warroom::monitor::GraphView;
 use warroom::rehearsal::reference_topology;
 use warroom::sources::drill::Scenario;
+use warroom::sources::http::EndpointStatus;
 use warroom::topology::BlastRadius;
 
 use crate::drill::{DrillStatus, RunningDrill, lock};
@@ -20,11 +21,16 @@ pub struct ScenarioInfo {
     duration_secs: f64,
 }
 
-/// The graph as the last drill step left it, and the drill's status.
+/// The graph as the last drill step or poll cycle left it, the drill's status, the sources'.
 #[derive(Debug, Serialize)]
 pub struct GraphState {
     drill: Option<DrillStatus>,
     view: Option<GraphView>,
+    /// "drill" or "live" (configured sources).
+    mode: &'static str,
+    sources: Vec<EndpointStatus>,
+    /// With live sources: the incident their health changes are recorded on.
+    recording_on: Option<String>,
 }
 
 #[tauri::command(async)]
@@ -49,6 +55,12 @@ pub fn start_drill(
     seed: u64,
     incident: Option<String>,
 ) -> Result<DrillStatus, IpcError> {
+    if state.live.is_some() {
+        return Err(IpcError::new(
+            "live_sources",
+            "live sources are configured: drills run when warroom starts without WARROOM_CONFIG",
+        ));
+    }
     if !(speed.is_finite() && speed > 0.0 && speed <= 10_000.0) {
         return Err(IpcError::new(
             "invalid_input",
@@ -72,33 +84,55 @@ pub fn stop_drill(state: State<'_, AppState>) -> Result<(), IpcError> {
     Ok(())
 }
 
-/// Records the running drill's health changes on this incident from now on (or on none).
+/// Records the running drill's (or the live sources') health changes on this incident from now
+/// on (or on none).
 #[tauri::command(async)]
-pub fn attach_drill(state: State<'_, AppState>, incident: Option<String>) -> Result<DrillStatus, IpcError> {
+pub fn attach_drill(
+    state: State<'_, AppState>,
+    incident: Option<String>,
+) -> Result<Option<DrillStatus>, IpcError> {
     let incident = match incident {
         Some(id) => Some(state.with_store(|store| Ok(store.find_incident(&id)?))?),
         None => None,
     };
+    if state.live.is_some() {
+        *lock(&state.live_incident)? = incident;
+        return Ok(None);
+    }
     let mut guard = lock(&state.drill)?;
     let drill =
         guard.as_mut().ok_or_else(|| IpcError::new("no_drill", "no drill is running: start one first"))?;
     drill.incident = incident;
-    Ok(drill.status(Utc::now()))
+    Ok(Some(drill.status(Utc::now())))
 }
 
 #[tauri::command(async)]
 pub fn graph_state(state: State<'_, AppState>) -> Result<GraphState, IpcError> {
     let now = Utc::now();
+    if let Some(live) = &state.live {
+        let recording_on = lock(&state.live_incident)?.map(|i| i.to_string());
+        return Ok(GraphState {
+            drill: None,
+            view: Some(live.monitor().view(now)),
+            mode: "live",
+            sources: live.sources(),
+            recording_on,
+        });
+    }
     let guard = lock(&state.drill)?;
-    Ok(match guard.as_ref() {
-        Some(drill) => GraphState { drill: Some(drill.status(now)), view: Some(drill.rehearsal.view(now)) },
-        None => GraphState { drill: None, view: None },
-    })
+    let (drill, view) = match guard.as_ref() {
+        Some(drill) => (Some(drill.status(now)), Some(drill.rehearsal.view(now))),
+        None => (None, None),
+    };
+    Ok(GraphState { drill, view, mode: "drill", sources: Vec::new(), recording_on: None })
 }
 
 /// What would break if these nodes failed, on the graph on screen.
 #[tauri::command(async)]
 pub fn what_if(state: State<'_, AppState>, failed: Vec<String>) -> Result<BlastRadius, IpcError> {
+    if let Some(live) = &state.live {
+        return Ok(live.monitor().topology().what_if(&failed));
+    }
     let guard = lock(&state.drill)?;
     match guard.as_ref() {
         Some(drill) => Ok(drill.rehearsal.monitor().topology().what_if(&failed)),

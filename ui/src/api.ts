@@ -37,6 +37,7 @@ export interface AppInfo {
   severities: Term[];
   stages: Term[];
   roles: Term[];
+  startup_error: IpcError | null;
 }
 
 export const appInfo = () => invoke<AppInfo>("app_info");
@@ -79,15 +80,28 @@ export interface DrillStatus {
   last_step: string | null;
 }
 
+/** A source's state, for the status bar. */
+export interface SourceStatus {
+  name: string;
+  breaker: "closed" | "open" | "half_open";
+  last_success: string | null;
+  failing_since: string | null;
+  last_error: string | null;
+  requests: number;
+}
+
 export interface GraphState {
   drill: DrillStatus | null;
   view: GraphView | null;
+  mode: "drill" | "live";
+  sources: SourceStatus[];
+  recording_on: string | null;
 }
 
 export const drillScenarios = () => invoke<ScenarioInfo[]>("drill_scenarios");
 export const startDrill = (scenario: string, speed: number, seed: number, incident: string | null) =>
   invoke<DrillStatus>("start_drill", { scenario, speed, seed, incident });
 export const stopDrill = () => invoke<void>("stop_drill");
-export const attachDrill = (incident: string | null) => invoke<DrillStatus>("attach_drill", { incident });
+export const attachDrill = (incident: string | null) => invoke<DrillStatus | null>("attach_drill", { incident });
 export const graphState = () => invoke<GraphState>("graph_state");
 export const whatIf = (failed: string[]) => invoke<BlastRadius>("what_if", { failed });

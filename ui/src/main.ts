@@ -8,7 +8,7 @@ import * as api from "./api";
 import type { AppInfo, Incident, IncidentView, Stage } from "./api";
 import { byId, confirmDialog, elapsed } from "./dom";
 import { renderDetail, wireDetail } from "./panels/detail";
-import { renderDrillBar, renderOutage, wireDrillBar } from "./panels/drill";
+import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./panels/drill";
 import { onNodeTap, renderGraph, renderNodeDetail } from "./panels/graph";
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
@@ -110,10 +110,8 @@ function renderGraphArea(): void {
   renderGraph(view, blast, picked);
   renderNodeDetail(view, blast, selectedNode);
   renderOutage(blast, whatIf);
-  renderDrillBar(graph?.drill ?? null, selected, whatIf);
-  const drill = graph?.drill;
-  const age = drill?.last_step ? elapsed(drill.last_step, Date.now()) : null;
-  byId("status-source").textContent = drill ? `source drill: data ${age ?? "?"} old` : "no source: start a drill";
+  renderDrillBar(graph, selected, whatIf);
+  renderSources(graph, Date.now());
 }
 
 async function refreshGraph(): Promise<void> {
@@ -205,6 +203,7 @@ async function boot(): Promise<void> {
     return;
   }
   byId("status-db").textContent = `log: ${info.db_path}`;
+  if (info.startup_error) showError(info.startup_error);
   fillSeverities(byId<HTMLSelectElement>("declare-severity"), info.severities, "SEV2");
   wireDeclareForm((form) =>
     act(async () => {

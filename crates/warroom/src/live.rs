@@ -105,6 +105,11 @@ impl Live {
         self.monitor.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Every source's status: breaker, last success, failing since, last error.
+    pub fn sources(&self) -> Vec<EndpointStatus> {
+        self.poller.statuses()
+    }
+
     /// Every node's health and every source's status, as of `now`.
     pub fn report(&self, now: DateTime<Utc>) -> Report {
         // Health as the last cycle evaluated it (a cycle re-evaluates staleness every interval);
