@@ -6,7 +6,7 @@
 //!
 //! [[source]]
 //! name = "prom"
-//! kind = "prometheus"                 # prometheus | alertmanager
+//! kind = "prometheus"                 # prometheus | alertmanager | loki | statuspage
 //! url = "http://127.0.0.1:9090"
 //! timeout_secs = 5                    # every request, retries included
 //! interval_secs = 15                  # one poll cycle every ...
@@ -48,6 +48,9 @@ pub struct ConfigError {
 pub enum SourceKind {
     Prometheus,
     Alertmanager,
+    /// An Atlassian Statuspage v2 page (`/api/v2/summary.json`).
+    Statuspage,
+    Loki,
 }
 
 /// A secret, by reference: the name of the environment variable that holds it.
@@ -88,6 +91,14 @@ pub struct SourceConfig {
     pub node_label: String,
     /// Answers larger than this are cut off with an error.
     pub max_bytes: usize,
+    /// Status pages: which component gives which node its health (node id → component name).
+    pub components: std::collections::BTreeMap<String, String>,
+    /// Loki: the log query whose lines are shown per node, if any.
+    pub logs_query: Option<String>,
+    /// Loki: the stream label that names the node.
+    pub logs_label: String,
+    /// Loki: at most this many lines per cycle.
+    pub logs_limit: usize,
 }
 
 /// One signal: a query whose result, by `label`, gives `metric` for every node.
@@ -143,6 +154,13 @@ struct SourceEntry {
     node_label: String,
     #[serde(default = "default_max_mb")]
     max_response_mb: f64,
+    #[serde(default)]
+    components: std::collections::BTreeMap<String, String>,
+    logs_query: Option<String>,
+    #[serde(default = "default_logs_label")]
+    logs_label: String,
+    #[serde(default = "default_logs_limit")]
+    logs_limit: usize,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +183,12 @@ fn default_node_label() -> String {
 }
 fn default_max_mb() -> f64 {
     10.0
+}
+fn default_logs_label() -> String {
+    "app".to_owned()
+}
+fn default_logs_limit() -> usize {
+    100
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -242,6 +266,10 @@ impl Config {
                 headers: s.headers.into_iter().collect(),
                 node_label: s.node_label,
                 max_bytes: (s.max_response_mb * 1024.0 * 1024.0) as usize,
+                components: s.components,
+                logs_query: s.logs_query,
+                logs_label: s.logs_label,
+                logs_limit: s.logs_limit,
             });
         }
 

@@ -34,6 +34,9 @@ impl Threshold {
         if self.metric == Metric::Up {
             return "up = 0: not answering".to_owned();
         }
+        if self.metric == Metric::ProviderStatus {
+            return format!("status page: {}", self.metric.format(sample.value));
+        }
         let (op, limit) = match (self.above, self.below) {
             (Some(limit), _) => (">", limit),
             (None, Some(limit)) => ("<", limit),
@@ -69,6 +72,8 @@ impl Default for Thresholds {
                 rule(Metric::MemoryRatio, Some(0.90), None, Health::Degraded),
                 rule(Metric::LatencyP99Seconds, Some(1.0), None, Health::Degraded),
                 rule(Metric::Restarts, Some(3.0), None, Health::Degraded),
+                rule(Metric::ProviderStatus, Some(2.5), None, Health::Down),
+                rule(Metric::ProviderStatus, Some(0.5), None, Health::Degraded),
             ],
             stale_after: Duration::seconds(30),
         }

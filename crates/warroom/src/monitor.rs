@@ -123,7 +123,15 @@ impl Monitor {
             .filter(|a| a.firing)
             .map(|a| ((a.name.clone(), a.node.clone()), a))
             .collect();
-        for line in signals.logs {
+        // Log sources answer with a window that overlaps the last one: keep the buffer in time
+        // order and take only lines newer than what is already there for the node.
+        let mut lines = signals.logs;
+        lines.sort_by_key(|l| l.at);
+        for line in lines {
+            let newest = self.logs.iter().rev().find(|l| l.node == line.node).map(|l| l.at);
+            if newest.is_some_and(|at| line.at <= at) {
+                continue;
+            }
             if self.logs.len() == LOG_LINES {
                 self.logs.pop_front();
             }

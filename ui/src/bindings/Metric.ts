@@ -3,4 +3,4 @@
 /**
  * What is measured. The names are the signal names of the configuration and the UI.
  */
-export type Metric = "up" | "cpu_ratio" | "memory_ratio" | "http_5xx_ratio" | "latency_p99_seconds" | "db_pool_ratio" | "request_rate" | "restarts";
+export type Metric = "up" | "cpu_ratio" | "memory_ratio" | "http_5xx_ratio" | "latency_p99_seconds" | "db_pool_ratio" | "request_rate" | "restarts" | "provider_status" | "error_log_rate";

@@ -57,11 +57,16 @@ pub enum Metric {
     RequestRate,
     /// Container restarts in the last five minutes.
     Restarts,
+    /// A provider's status page for the component: 0 operational, 1 degraded performance or
+    /// maintenance, 2 partial outage, 3 major outage.
+    ProviderStatus,
+    /// Error log lines per second (a Loki metric query).
+    ErrorLogRate,
 }
 
 impl Metric {
     /// Every metric.
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 10] = [
         Metric::Up,
         Metric::CpuRatio,
         Metric::MemoryRatio,
@@ -70,6 +75,8 @@ impl Metric {
         Metric::DbPoolRatio,
         Metric::RequestRate,
         Metric::Restarts,
+        Metric::ProviderStatus,
+        Metric::ErrorLogRate,
     ];
 
     /// The snake_case name.
@@ -83,6 +90,8 @@ impl Metric {
             Metric::DbPoolRatio => "db_pool_ratio",
             Metric::RequestRate => "request_rate",
             Metric::Restarts => "restarts",
+            Metric::ProviderStatus => "provider_status",
+            Metric::ErrorLogRate => "error_log_rate",
         }
     }
 
@@ -93,7 +102,13 @@ impl Metric {
                 format!("{:.1}%", value * 100.0)
             }
             Metric::LatencyP99Seconds => format!("{:.0} ms", value * 1000.0),
-            Metric::RequestRate => format!("{value:.0}/s"),
+            Metric::RequestRate | Metric::ErrorLogRate => format!("{value:.1}/s"),
+            Metric::ProviderStatus => match value.round() as i64 {
+                0 => "operational".to_owned(),
+                1 => "degraded performance".to_owned(),
+                2 => "partial outage".to_owned(),
+                _ => "major outage".to_owned(),
+            },
             Metric::Up | Metric::Restarts => format!("{value:.0}"),
         }
     }

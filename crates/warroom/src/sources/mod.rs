@@ -7,8 +7,10 @@
 pub mod alertmanager;
 pub mod drill;
 pub mod http;
+pub mod loki;
 pub mod poller;
 pub mod prometheus;
+pub mod statuspage;
 
 use chrono::{DateTime, Utc};
 

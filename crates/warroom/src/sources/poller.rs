@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use super::alertmanager;
 use super::http::{Endpoint, EndpointStatus, FetchError};
 use super::prometheus;
+use super::{alertmanager, loki, statuspage};
 use crate::config::{Config, SignalConfig, SourceKind};
 use crate::model::Signals;
 
@@ -40,12 +40,15 @@ pub struct Cycle {
     pub warnings: Vec<String>,
     /// Requests planned this cycle (one per query and alert source).
     pub queries: usize,
+    /// Incidents the providers' status pages declare.
+    pub provider_incidents: Vec<statuspage::Incident>,
 }
 
 struct Polled {
     name: String,
     kind: SourceKind,
     node_label: String,
+    config: crate::config::SourceConfig,
     endpoint: Arc<Endpoint>,
     signals: Vec<SignalConfig>,
 }
@@ -58,6 +61,9 @@ pub struct Poller {
 enum Outcome {
     Samples(Result<prometheus::QueryResult, prometheus::PrometheusError>),
     Alerts(Result<Vec<alertmanager::FetchedAlert>, alertmanager::AlertmanagerError>),
+    Provider(Result<(Vec<crate::model::Sample>, Vec<statuspage::Incident>), statuspage::StatuspageError>),
+    LokiSamples(Result<Vec<crate::model::Sample>, loki::LokiError>),
+    Logs(Result<Vec<crate::model::LogLine>, loki::LokiError>),
 }
 
 impl Poller {
@@ -83,6 +89,7 @@ impl Poller {
                     name: s.name.clone(),
                     kind: s.kind,
                     node_label: s.node_label.clone(),
+                    config: s.clone(),
                     endpoint: Arc::new(endpoint),
                     signals: config.signals.iter().filter(|g| g.source == s.name).cloned().collect(),
                 })
@@ -96,16 +103,17 @@ impl Poller {
         self.sources.iter().map(|s| s.endpoint.status()).collect()
     }
 
-    /// Runs one cycle as of `now`: every query and alert source at once.
+    /// Runs one cycle as of `now`: every query, alert source, status page and log query at once.
     pub async fn cycle(&self, now: DateTime<Utc>) -> Cycle {
         let mut tasks: JoinSet<(String, Outcome)> = JoinSet::new();
         let mut cycle = Cycle::default();
         for source in &self.sources {
+            let endpoint = &source.endpoint;
+            let name = &source.name;
             match source.kind {
                 SourceKind::Prometheus => {
                     for signal in &source.signals {
-                        let (endpoint, signal, name) =
-                            (source.endpoint.clone(), signal.clone(), source.name.clone());
+                        let (endpoint, signal, name) = (endpoint.clone(), signal.clone(), name.clone());
                         tasks.spawn(async move {
                             (name, Outcome::Samples(prometheus::query(&endpoint, &signal, now).await))
                         });
@@ -113,12 +121,36 @@ impl Poller {
                     }
                 }
                 SourceKind::Alertmanager => {
-                    let (endpoint, label, name) =
-                        (source.endpoint.clone(), source.node_label.clone(), source.name.clone());
+                    let (endpoint, label, name) = (endpoint.clone(), source.node_label.clone(), name.clone());
                     tasks.spawn(async move {
                         (name, Outcome::Alerts(alertmanager::alerts(&endpoint, &label, now).await))
                     });
                     cycle.queries += 1;
+                }
+                SourceKind::Statuspage => {
+                    let (endpoint, components, name) =
+                        (endpoint.clone(), source.config.components.clone(), name.clone());
+                    tasks.spawn(async move {
+                        (name, Outcome::Provider(statuspage::summary(&endpoint, &components, now).await))
+                    });
+                    cycle.queries += 1;
+                }
+                SourceKind::Loki => {
+                    for signal in &source.signals {
+                        let (endpoint, signal, name) = (endpoint.clone(), signal.clone(), name.clone());
+                        tasks.spawn(async move {
+                            (name, Outcome::LokiSamples(loki::metric(&endpoint, &signal, now).await))
+                        });
+                        cycle.queries += 1;
+                    }
+                    if let Some(query) = source.config.logs_query.clone() {
+                        let (endpoint, name) = (endpoint.clone(), name.clone());
+                        let (label, limit) = (source.config.logs_label.clone(), source.config.logs_limit);
+                        tasks.spawn(async move {
+                            (name, Outcome::Logs(loki::logs(&endpoint, &query, &label, limit, now).await))
+                        });
+                        cycle.queries += 1;
+                    }
                 }
             }
         }
@@ -130,21 +162,39 @@ impl Poller {
                     .push(CycleProblem { source: "(poller)".into(), message: "a poll task failed".into() });
                 continue;
             };
-            match outcome {
+            let problem = match outcome {
                 Outcome::Samples(Ok(result)) => {
                     cycle.signals.samples.extend(result.samples);
                     cycle.warnings.extend(result.warnings);
+                    None
                 }
                 Outcome::Alerts(Ok(alerts)) => {
-                    cycle.signals.alerts.extend(alerts.into_iter().map(|a| a.alert))
+                    cycle.signals.alerts.extend(alerts.into_iter().map(|a| a.alert));
+                    None
                 }
-                Outcome::Samples(Err(e)) => {
-                    cycle.problems.push(CycleProblem { source, message: e.to_string() })
+                Outcome::Provider(Ok((samples, incidents))) => {
+                    cycle.signals.samples.extend(samples);
+                    cycle.provider_incidents.extend(incidents);
+                    None
+                }
+                Outcome::LokiSamples(Ok(samples)) => {
+                    cycle.signals.samples.extend(samples);
+                    None
+                }
+                Outcome::Logs(Ok(lines)) => {
+                    cycle.signals.logs.extend(lines);
+                    None
                 }
                 Outcome::Alerts(Err(e)) => {
                     alerts_complete = false;
-                    cycle.problems.push(CycleProblem { source, message: e.to_string() });
+                    Some(e.to_string())
                 }
+                Outcome::Samples(Err(e)) => Some(e.to_string()),
+                Outcome::Provider(Err(e)) => Some(e.to_string()),
+                Outcome::LokiSamples(Err(e)) | Outcome::Logs(Err(e)) => Some(e.to_string()),
+            };
+            if let Some(message) = problem {
+                cycle.problems.push(CycleProblem { source, message });
             }
         }
         cycle.signals.alerts_complete = alerts_complete;
