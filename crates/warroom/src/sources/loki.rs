@@ -96,7 +96,7 @@ pub fn parse_streams(body: &[u8], content_type: &str, label: &str) -> Result<Vec
             })
         })
         .collect();
-    lines.sort_by(|a, b| b.at.cmp(&a.at));
+    lines.sort_by_key(|l| std::cmp::Reverse(l.at));
     Ok(lines)
 }
 
