@@ -89,22 +89,21 @@ pub fn spawn_stepper(state: AppState) {
 
 fn step(state: &AppState) -> Result<(), IpcError> {
     let now = Utc::now();
-    let (changes, incident) = {
+    let (changes, incident, firing) = {
         let mut guard = lock(&state.drill)?;
         let Some(drill) = guard.as_mut() else { return Ok(()) };
         let changes = drill.rehearsal.step(now).map_err(|e| IpcError::new(e.code(), e.to_string()))?;
         drill.last_step = Some(now);
-        (changes, drill.incident)
+        (changes, drill.incident, drill.rehearsal.monitor().firing_alerts())
     };
+    state.with_store(|store| Ok(store.remember_alerts(&firing, now)?))?;
     let Some(incident) = incident else { return Ok(()) };
     if changes.is_empty() {
         return Ok(());
     }
     let actor = Actor { origin: "drill".to_owned(), by: None, now };
     state.with_store(|store| {
-        for c in &changes {
-            ops::record_health_change(store, &actor, incident, &c.node, c.from, c.to, &c.reason)?;
-        }
+        ops::record_changes(store, &actor, incident, &changes)?;
         Ok(())
     })
 }
@@ -129,13 +128,15 @@ pub fn spawn_live(state: AppState) {
             let started = std::time::Instant::now();
             let now = Utc::now();
             let changes = runtime.block_on(live.cycle(now));
+            let firing = live.monitor().firing_alerts();
+            if let Err(e) = state.with_store(|store| Ok(store.remember_alerts(&firing, now)?)) {
+                tracing::warn!("remembering alerts: {}", e.message);
+            }
             let incident = lock(&state.live_incident).ok().and_then(|g| *g);
             if let (Some(incident), false) = (incident, changes.is_empty()) {
                 let actor = Actor { origin: "live".to_owned(), by: None, now };
                 let recorded = state.with_store(|store| {
-                    for c in &changes {
-                        ops::record_health_change(store, &actor, incident, &c.node, c.from, c.to, &c.reason)?;
-                    }
+                    ops::record_changes(store, &actor, incident, &changes)?;
                     Ok(())
                 });
                 if let Err(e) = recorded {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::config::{Config, ConfigError};
 use crate::health::Thresholds;
 use crate::model::Health;
-use crate::monitor::{HealthChange, Monitor};
+use crate::monitor::{Changes, Monitor};
 use crate::sources::http::EndpointStatus;
 use crate::sources::poller::{CycleProblem, Poller, PollerError};
 use crate::topology::{TopologyError, located, read};
@@ -90,8 +90,8 @@ impl Live {
         })
     }
 
-    /// Polls every source once and returns the health changes.
-    pub async fn cycle(&self, now: DateTime<Utc>) -> Vec<HealthChange> {
+    /// Polls every source once and returns what changed.
+    pub async fn cycle(&self, now: DateTime<Utc>) -> Changes {
         let mut cycle = self.poller.cycle(now).await;
         let signals = std::mem::take(&mut cycle.signals);
         let changes = self.monitor().ingest(signals, Utc::now());

@@ -27,6 +27,21 @@ pub struct HealthChange {
     pub reason: String,
 }
 
+/// What one ingest changed: node health, and alerts that started or stopped firing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub health: Vec<HealthChange>,
+    pub fired: Vec<Alert>,
+    pub resolved: Vec<Alert>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.health.is_empty() && self.fired.is_empty() && self.resolved.is_empty()
+    }
+}
+
 /// One metric of a node, with its age.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -85,7 +100,8 @@ pub struct Monitor {
     thresholds: Thresholds,
     latest: HashMap<(String, Metric), Sample>,
     health: BTreeMap<String, NodeHealth>,
-    alerts: BTreeMap<(String, String), Alert>,
+    /// Alerts firing, by fingerprint.
+    alerts: BTreeMap<String, Alert>,
     logs: VecDeque<LogLine>,
 }
 
@@ -109,20 +125,33 @@ impl Monitor {
         &self.topology
     }
 
-    /// Takes in what a source said; returns the health changes it caused.
+    /// Takes in what a source said; returns the health changes and alert changes it caused.
     ///
     /// When `signals.alerts_complete`, its alerts replace the firing set (an alert no longer
     /// reported is resolved); otherwise the alerts known before are kept.
-    pub fn ingest(&mut self, signals: Signals, now: DateTime<Utc>) -> Vec<HealthChange> {
+    pub fn ingest(&mut self, signals: Signals, now: DateTime<Utc>) -> Changes {
         for sample in signals.samples {
             self.latest.insert((sample.node.clone(), sample.metric), sample);
         }
-        self.alerts = signals
-            .alerts
-            .into_iter()
-            .filter(|a| a.firing)
-            .map(|a| ((a.name.clone(), a.node.clone()), a))
-            .collect();
+        // When an alert source failed, the set is not complete: keep what was firing rather than
+        // take it for resolved.
+        let mut changes = Changes::default();
+        if signals.alerts_complete {
+            let now_firing: BTreeMap<String, Alert> =
+                signals.alerts.into_iter().filter(|a| a.firing).map(|a| (a.fingerprint.clone(), a)).collect();
+            changes.fired = now_firing
+                .iter()
+                .filter(|(f, _)| !self.alerts.contains_key(*f))
+                .map(|(_, a)| a.clone())
+                .collect();
+            changes.resolved = self
+                .alerts
+                .iter()
+                .filter(|(f, _)| !now_firing.contains_key(*f))
+                .map(|(_, a)| a.clone())
+                .collect();
+            self.alerts = now_firing;
+        }
         // Log sources answer with a window that overlaps the last one: keep the buffer in time
         // order and take only lines newer than what is already there for the node.
         let mut lines = signals.logs;
@@ -137,7 +166,8 @@ impl Monitor {
             }
             self.logs.push_back(line);
         }
-        self.reevaluate(now)
+        changes.health = self.reevaluate(now);
+        changes
     }
 
     /// Re-evaluates health as of `now` (data turns stale with time alone); returns the changes.
@@ -165,6 +195,11 @@ impl Monitor {
             .collect();
         self.health = health;
         changes
+    }
+
+    /// The alerts firing now.
+    pub fn firing_alerts(&self) -> Vec<Alert> {
+        self.alerts.values().cloned().collect()
     }
 
     /// The health of every node, as last evaluated.
@@ -233,5 +268,42 @@ impl Monitor {
             alerts: self.alerts.values().cloned().collect(),
             logs: self.logs.iter().rev().take(100).cloned().collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::parse_toml;
+
+    fn alert(fingerprint: &str) -> Alert {
+        Alert {
+            name: "HighErrorRate".into(),
+            node: "a".into(),
+            severity: "critical".into(),
+            firing: true,
+            summary: String::new(),
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            fingerprint: fingerprint.into(),
+            starts_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn alerts_fire_once_resolve_once_and_survive_a_failed_alert_source() {
+        let topology = Topology::build(&parse_toml("[[node]]\nid = \"a\"\n").unwrap()).unwrap();
+        let mut monitor = Monitor::new(topology, Thresholds::default());
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let complete = |alerts: Vec<Alert>| Signals { alerts, alerts_complete: true, ..Signals::default() };
+        let changes = monitor.ingest(complete(vec![alert("f1")]), now);
+        assert_eq!(changes.fired.len(), 1);
+        assert!(monitor.ingest(complete(vec![alert("f1")]), now).fired.is_empty(), "still firing is no news");
+        // The alert source failed this cycle: what was firing is kept, not taken for resolved.
+        let changes = monitor.ingest(Signals::default(), now);
+        assert!(changes.resolved.is_empty());
+        assert_eq!(monitor.firing_alerts().len(), 1);
+        let changes = monitor.ingest(complete(vec![]), now);
+        assert_eq!(changes.resolved.len(), 1);
+        assert!(monitor.firing_alerts().is_empty());
     }
 }

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use ulid::Ulid;
 
-use crate::model::{Event, EventKind, Health, Incident, Role, Severity, Stage, Status};
+use crate::model::{Alert, Event, EventKind, Health, Incident, Role, Severity, Stage, Status};
 use crate::store::{Store, StoreError};
 use crate::time;
 
@@ -237,6 +237,67 @@ pub fn record_health_change(
 ) -> Result<Event, OpsError> {
     let kind = EventKind::HealthChanged { node: node.to_owned(), from, to, reason: reason.to_owned() };
     record(store, actor.event(id, None, kind)?)
+}
+
+/// Records that an alert started (`firing`) or stopped firing, once per fingerprint: an alert
+/// already firing on the incident's timeline is not recorded again, one not firing is not
+/// resolved again. Returns the event, or `None` when there was nothing new to say.
+///
+/// # Errors
+/// [`OpsError::InFuture`], or the store's error (an unknown incident).
+pub fn record_alert(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    alert: &Alert,
+    firing: bool,
+) -> Result<Option<Event>, OpsError> {
+    let already = store.incident(id)?.firing_alerts.contains(&alert.fingerprint);
+    if already == firing {
+        return Ok(None);
+    }
+    let kind = if firing {
+        EventKind::AlertFired {
+            name: alert.name.clone(),
+            node: alert.node.clone(),
+            severity: alert.severity.clone(),
+            summary: alert.summary.clone(),
+            fingerprint: alert.fingerprint.clone(),
+            starts_at: time::truncate(alert.starts_at),
+        }
+    } else {
+        EventKind::AlertResolved {
+            name: alert.name.clone(),
+            node: alert.node.clone(),
+            fingerprint: alert.fingerprint.clone(),
+        }
+    };
+    record(store, actor.event(id, None, kind)?).map(Some)
+}
+
+/// Records everything a monitor said changed on the incident: health changes, alerts fired and
+/// resolved (deduplicated by fingerprint). Returns how many events were written.
+///
+/// # Errors
+/// As [`record_health_change`] and [`record_alert`]; what was recorded before an error stays.
+pub fn record_changes(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    changes: &crate::monitor::Changes,
+) -> Result<usize, OpsError> {
+    let mut written = 0;
+    for c in &changes.health {
+        record_health_change(store, actor, id, &c.node, c.from, c.to, &c.reason)?;
+        written += 1;
+    }
+    for alert in &changes.fired {
+        written += usize::from(record_alert(store, actor, id, alert, true)?.is_some());
+    }
+    for alert in &changes.resolved {
+        written += usize::from(record_alert(store, actor, id, alert, false)?.is_some());
+    }
+    Ok(written)
 }
 
 fn record(store: &mut Store, event: Event) -> Result<Event, OpsError> {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::health::Thresholds;
-use crate::monitor::{GraphView, HealthChange, Monitor};
+use crate::monitor::{Changes, GraphView, Monitor};
 use crate::sources::Source;
 use crate::sources::drill::{DrillSource, REFERENCE_TOPOLOGY, Scenario, SimNode, Simulation};
 use crate::topology::{Topology, TopologyError, parse_toml};
@@ -92,11 +92,11 @@ impl Rehearsal {
         })
     }
 
-    /// Polls the drill as of `now` and returns the health changes.
+    /// Polls the drill as of `now` and returns what changed.
     ///
     /// # Errors
     /// [`RehearsalError::Source`] (the drill never fails today; real sources will).
-    pub fn step(&mut self, now: DateTime<Utc>) -> Result<Vec<HealthChange>, RehearsalError> {
+    pub fn step(&mut self, now: DateTime<Utc>) -> Result<Changes, RehearsalError> {
         let signals = self.source.poll(now)?;
         Ok(self.monitor.ingest(signals, now))
     }

@@ -123,7 +123,7 @@ fn a_database_from_a_newer_warroom_is_refused_and_left_alone() {
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
     match &err {
-        StoreError::TooNew { found, supported, .. } => assert_eq!((*found, *supported), (99, 1)),
+        StoreError::TooNew { found, supported, .. } => assert_eq!((*found, *supported), (99, 2)),
         other => panic!("expected TooNew, got {other:?}"),
     }
     assert!(err.to_string().contains("upgrade warroom"));
@@ -237,4 +237,58 @@ fn a_missing_folder_is_created() {
     let mut store = Store::open(&path).unwrap();
     declare(&mut store, "t");
     assert!(path.exists());
+}
+
+fn alert(fingerprint: &str, minute: u32) -> warroom::model::Alert {
+    warroom::model::Alert {
+        name: "RedisDown".into(),
+        node: "redis".into(),
+        severity: "critical".into(),
+        firing: true,
+        summary: "redis-0 is not answering".into(),
+        at: Utc.with_ymd_and_hms(2026, 11, 23, 3, minute, 0).unwrap(),
+        fingerprint: fingerprint.into(),
+        starts_at: Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap(),
+    }
+}
+
+#[test]
+fn an_alert_is_recorded_once_per_fingerprint_until_it_resolves() {
+    let mut store = Store::open_in_memory().unwrap();
+    let id = declare(&mut store, "t");
+    let a = actor();
+    let redis = alert("fp-1", 1);
+    assert!(ops::record_alert(&mut store, &a, id, &redis, true).unwrap().is_some());
+    assert!(
+        ops::record_alert(&mut store, &a, id, &redis, true).unwrap().is_none(),
+        "already firing: no duplicate"
+    );
+    let incident = store.incident(id).unwrap();
+    assert!(incident.firing_alerts.contains("fp-1"));
+    assert_eq!(incident.first_alert_at, Some(redis.starts_at), "the alert's own start, not when it was seen");
+    assert!(ops::record_alert(&mut store, &a, id, &redis, false).unwrap().is_some());
+    assert!(
+        ops::record_alert(&mut store, &a, id, &redis, false).unwrap().is_none(),
+        "not firing: nothing to resolve"
+    );
+    let kinds: Vec<&str> = store.events(id).unwrap().iter().map(|e| e.kind.tag()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "alert_fired").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "alert_resolved").count(), 1);
+}
+
+#[test]
+fn every_alert_seen_is_kept_with_its_first_and_last_sighting() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.remember_alerts(&[alert("fp-1", 1)], Utc.with_ymd_and_hms(2026, 11, 23, 3, 1, 0).unwrap()).unwrap();
+    store
+        .remember_alerts(
+            &[alert("fp-1", 5), alert("fp-2", 5)],
+            Utc.with_ymd_and_hms(2026, 11, 23, 3, 5, 0).unwrap(),
+        )
+        .unwrap();
+    let seen = store.alerts_seen().unwrap();
+    assert_eq!(seen.len(), 2);
+    let first = seen.iter().find(|s| s.fingerprint == "fp-1").unwrap();
+    assert_eq!(first.first_seen, Utc.with_ymd_and_hms(2026, 11, 23, 3, 1, 0).unwrap());
+    assert_eq!(first.last_seen, Utc.with_ymd_and_hms(2026, 11, 23, 3, 5, 0).unwrap());
 }

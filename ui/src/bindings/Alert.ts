@@ -7,4 +7,16 @@ export type Alert = { name: string, node: string,
 /**
  * "critical", "warning", ...
  */
-severity: string, firing: boolean, summary: string, at: string, };
+severity: string, firing: boolean, summary: string, 
+/**
+ * When it was seen.
+ */
+at: string, 
+/**
+ * What identifies the alert across polls (Alertmanager's fingerprint).
+ */
+fingerprint: string, 
+/**
+ * When the alert started, as its source says.
+ */
+starts_at: string, };

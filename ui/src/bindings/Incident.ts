@@ -27,4 +27,12 @@ updated_at: string,
 /**
  * How many events the fold saw.
  */
-events: number, };
+events: number, 
+/**
+ * Fingerprints of the alerts firing on this incident's timeline.
+ */
+firing_alerts: Array<string>, 
+/**
+ * When the first alert fired (its own start time), if any did.
+ */
+first_alert_at: string | null, };

@@ -23,6 +23,10 @@ function describe(e: Event): { tag: string; text: string } {
       return { tag: "reopened", text: "reopened" };
     case "health_changed":
       return { tag: k.to, text: `${k.node}: ${k.from} → ${k.to} (${k.reason})` };
+    case "alert_fired":
+      return { tag: "alert", text: `${k.name} firing on ${k.node} (${k.severity})${k.summary ? `: ${k.summary}` : ""}` };
+    case "alert_resolved":
+      return { tag: "resolved", text: `${k.name} resolved on ${k.node}` };
   }
 }
 

@@ -90,7 +90,8 @@ pub fn run(cmd: DrillCommand, store: Option<&mut Store>, actor: &Actor) -> Resul
                 let now = Utc::now();
                 let t = rehearsal.scenario_time(now);
                 let clock = format!("+{:02}:{:02}", (t / 60.0) as u64, (t % 60.0) as u64);
-                for change in rehearsal.step(now)? {
+                let changes = rehearsal.step(now)?;
+                for change in &changes.health {
                     println!(
                         "{clock}  {:<18} {} → {}  ({})",
                         change.node, change.from, change.to, change.reason

@@ -30,7 +30,17 @@ pub fn watch(config: &Path) -> Result<()> {
         loop {
             ticker.tick().await;
             let now = Utc::now();
-            for c in live.cycle(now).await {
+            let changes = live.cycle(now).await;
+            for a in &changes.fired {
+                println!(
+                    "{}  ALERT {} firing on {} ({})",
+                    now.format("%H:%M:%S"),
+                    a.name,
+                    a.node,
+                    a.severity
+                );
+            }
+            for c in changes.health {
                 println!("{}  {:<20} {} → {}  ({})", now.format("%H:%M:%S"), c.node, c.from, c.to, c.reason);
             }
             for p in live.report(now).problems {

@@ -55,6 +55,17 @@ pub enum EventKind {
     Reopened,
     /// A node's health changed (a change, never every sample).
     HealthChanged { node: String, from: Health, to: Health, reason: String },
+    /// An alert started firing (once per fingerprint until it resolves).
+    AlertFired {
+        name: String,
+        node: String,
+        severity: String,
+        summary: String,
+        fingerprint: String,
+        starts_at: DateTime<Utc>,
+    },
+    /// A firing alert stopped.
+    AlertResolved { name: String, node: String, fingerprint: String },
 }
 
 impl EventKind {
@@ -69,6 +80,8 @@ impl EventKind {
             EventKind::Resolved => "resolved",
             EventKind::Reopened => "reopened",
             EventKind::HealthChanged { .. } => "health_changed",
+            EventKind::AlertFired { .. } => "alert_fired",
+            EventKind::AlertResolved { .. } => "alert_resolved",
         }
     }
 
@@ -88,6 +101,10 @@ impl EventKind {
             EventKind::HealthChanged { node, from, to, reason } => {
                 format!("{node}: {from} → {to} ({reason})")
             }
+            EventKind::AlertFired { name, node, severity, summary, .. } => {
+                format!("alert {name} firing on {node} ({severity}): {summary}")
+            }
+            EventKind::AlertResolved { name, node, .. } => format!("alert {name} resolved on {node}"),
         }
     }
 }
@@ -111,6 +128,19 @@ mod tests {
                 from: Health::Healthy,
                 to: Health::Down,
                 reason: "up = 0".into(),
+            },
+            EventKind::AlertFired {
+                name: "RedisDown".into(),
+                node: "redis".into(),
+                severity: "critical".into(),
+                summary: "s".into(),
+                fingerprint: "f".into(),
+                starts_at: DateTime::<Utc>::UNIX_EPOCH,
+            },
+            EventKind::AlertResolved {
+                name: "RedisDown".into(),
+                node: "redis".into(),
+                fingerprint: "f".into(),
             },
         ];
         for kind in kinds {

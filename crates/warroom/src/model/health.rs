@@ -145,7 +145,12 @@ pub struct Alert {
     pub severity: String,
     pub firing: bool,
     pub summary: String,
+    /// When it was seen.
     pub at: DateTime<Utc>,
+    /// What identifies the alert across polls (Alertmanager's fingerprint).
+    pub fingerprint: String,
+    /// When the alert started, as its source says.
+    pub starts_at: DateTime<Utc>,
 }
 
 /// A log line of a node.

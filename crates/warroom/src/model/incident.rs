@@ -89,6 +89,10 @@ pub struct Incident {
     /// How many events the fold saw.
     #[cfg_attr(test, ts(type = "number"))]
     pub events: usize,
+    /// Fingerprints of the alerts firing on this incident's timeline.
+    pub firing_alerts: std::collections::BTreeSet<String>,
+    /// When the first alert fired (its own start time), if any did.
+    pub first_alert_at: Option<DateTime<Utc>>,
 }
 
 impl Incident {
@@ -128,6 +132,8 @@ impl Incident {
             resolved_at: None,
             updated_at: event.at,
             events: 1,
+            firing_alerts: std::collections::BTreeSet::new(),
+            first_alert_at: None,
         })
     }
 
@@ -137,6 +143,14 @@ impl Incident {
         self.updated_at = self.updated_at.max(event.at);
         match &event.kind {
             EventKind::Declared { .. } | EventKind::Note { .. } | EventKind::HealthChanged { .. } => {}
+            EventKind::AlertFired { fingerprint, starts_at, .. } => {
+                self.firing_alerts.insert(fingerprint.clone());
+                self.first_alert_at =
+                    Some(self.first_alert_at.map_or(*starts_at, |first| first.min(*starts_at)));
+            }
+            EventKind::AlertResolved { fingerprint, .. } => {
+                self.firing_alerts.remove(fingerprint);
+            }
             EventKind::SeverityChanged { severity } => self.severity = *severity,
             EventKind::RoleAssigned { role, name } => self.roles.set(*role, name.clone()),
             EventKind::StageEntered { stage } => {

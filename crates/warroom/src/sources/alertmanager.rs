@@ -83,6 +83,8 @@ pub fn parse_alerts(
                     firing: a.status.state != "suppressed",
                     summary,
                     at: now,
+                    fingerprint: a.fingerprint.clone(),
+                    starts_at: a.starts_at,
                 },
                 fingerprint: a.fingerprint,
                 starts_at: a.starts_at,

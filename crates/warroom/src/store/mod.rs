@@ -6,6 +6,7 @@
 //! `synchronous=FULL`: when [`Store::append`] returns, the events survive a crash of the process
 //! or the machine. Triggers refuse `UPDATE` and `DELETE` on events: the log only grows.
 
+mod alerts;
 mod error;
 mod events;
 mod schema;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use alerts::AlertSeen;
 pub use error::StoreError;
 
 /// The SQLite `application_id` that marks a file as warroom's ("WRM1").

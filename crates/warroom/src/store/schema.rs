@@ -12,8 +12,9 @@ use rusqlite_migration::{M, Migrations};
 use super::{APPLICATION_ID, StoreError};
 
 /// Every migration, oldest first. Append only.
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE incidents (
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE incidents (
         id TEXT PRIMARY KEY NOT NULL,
         declared_event TEXT NOT NULL
     ) STRICT;
@@ -33,7 +34,23 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
         BEGIN SELECT RAISE(ABORT, 'the incident log is append-only'); END;
     CREATE TRIGGER events_are_never_deleted BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the incident log is append-only'); END;",
-)];
+    ),
+    // Every alert ever seen, by fingerprint: Alertmanager keeps no history, so this is how an
+    // incident knows when its first alert fired. A cache of observations, not the incident log:
+    // `last_seen` moves.
+    M::up(
+        "CREATE TABLE alerts_seen (
+        fingerprint TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        node TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    ) STRICT;",
+    ),
+];
 
 /// The schema version this build writes.
 pub(crate) fn latest() -> i64 {

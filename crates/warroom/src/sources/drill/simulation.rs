@@ -61,6 +61,11 @@ fn baseline(kind: &str) -> &'static [(Metric, f64)] {
     }
 }
 
+/// The scenario time at which a fault is half-way in: when its alert fires.
+fn fault_half(fault: &Fault) -> f64 {
+    fault.start_secs + fault.ramp_secs / 2.0
+}
+
 /// How far along a fault is at `t`: 0 before it starts, 1 when fully in effect, back to 0 once
 /// it has recovered.
 fn progress(fault: &Fault, t: f64) -> f64 {
@@ -135,6 +140,10 @@ impl Simulation {
                     fault.node
                 ),
                 at,
+                fingerprint: format!("drill:{name}:{}", fault.node),
+                // The moment the fault passed half-way: when a real rule would have fired.
+                starts_at: at
+                    - chrono::Duration::milliseconds(((t - fault_half(fault)).max(0.0) * 1000.0) as i64),
             });
             if let Some(line) = &fault.log {
                 signals.logs.push(LogLine {
