@@ -106,6 +106,22 @@ fn the_cli_plays_a_drill_headless_and_records_health_changes() {
     assert!(changes.len() >= 6, "{changes:?}");
     assert!(changes.iter().all(|e| e["origin"] == "drill"));
     assert!(changes.iter().any(|e| e["kind"]["node"] == "mysql-primary" && e["kind"]["to"] == "degraded"));
+    // Alerts too, once each per fingerprint, fired then resolved as the drill recovers.
+    let fired: Vec<&serde_json::Value> =
+        timeline.as_array().unwrap().iter().filter(|e| e["kind"]["type"] == "alert_fired").collect();
+    let resolved =
+        timeline.as_array().unwrap().iter().filter(|e| e["kind"]["type"] == "alert_resolved").count();
+    assert_eq!(fired.len(), 3, "{fired:?}");
+    assert_eq!(resolved, 3);
+    assert!(
+        fired
+            .iter()
+            .any(|e| e["kind"]["name"] == "OrderServiceHighErrorRate" && e["kind"]["severity"] == "critical")
+    );
+    assert!(out.contains("ALERT MySQLConnectionPoolNearlyExhausted firing on mysql-primary"), "{out}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli(&["incident", "show", id.trim(), "--json"])).unwrap();
+    assert!(shown["first_alert_at"].is_string(), "the incident knows when its first alert fired: {shown}");
 
     let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
         .args(["drill", "run", "db-pool-exhaustion"])

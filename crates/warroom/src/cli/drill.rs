@@ -96,18 +96,13 @@ pub fn run(cmd: DrillCommand, store: Option<&mut Store>, actor: &Actor) -> Resul
                         "{clock}  {:<18} {} → {}  ({})",
                         change.node, change.from, change.to, change.reason
                     );
-                    if let Some((store, id)) = target.as_mut() {
-                        let actor = Actor { origin: "drill".to_owned(), by: actor.by.clone(), now };
-                        ops::record_health_change(
-                            store,
-                            &actor,
-                            *id,
-                            &change.node,
-                            change.from,
-                            change.to,
-                            &change.reason,
-                        )?;
-                    }
+                }
+                for alert in &changes.fired {
+                    println!("{clock}  ALERT {} firing on {} ({})", alert.name, alert.node, alert.severity);
+                }
+                if let Some((store, id)) = target.as_mut() {
+                    let actor = Actor { origin: "drill".to_owned(), by: actor.by.clone(), now };
+                    ops::record_changes(store, &actor, *id, &changes)?;
                 }
                 let radius = rehearsal.monitor().blast_radius();
                 if radius.entrypoints_down != outage {
