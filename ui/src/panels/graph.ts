@@ -43,6 +43,9 @@ const style: cytoscape.StylesheetJson = [
   { selector: "node.unknown", style: { "background-color": "#374151", "border-color": "#9ca3af", "border-style": "dotted", "border-width": 3 } },
   { selector: "node.impacted", style: { "background-color": "#7f1d1d", "border-color": "#f87171", "border-style": "dashed", "border-width": 4, shape: "diamond" } },
   { selector: "node.down", style: { "background-color": "#dc2626", "border-color": "#fecaca", "border-width": 5, shape: "octagon" } },
+  // What is failing stays big and labelled at any zoom: on a 300-node estate it is what the eye
+  // must find first.
+  { selector: "node.down, node.impacted", style: { width: 40, height: 40, "min-zoomed-font-size": 0, "font-size": 14, "z-index": 10 } },
   { selector: "node.entrypoint.down, node.entrypoint.impacted", style: { width: 56, height: 56, "font-size": 15, "text-background-color": "#7f1d1d", "text-background-opacity": 1, "text-background-padding": "3px" } },
   { selector: "node.calm", style: { opacity: 0.35 } },
   { selector: "node:selected", style: { "overlay-color": "#5aa2ff", "overlay-opacity": 0.25, "overlay-padding": 6 } },
@@ -94,17 +97,34 @@ function build(view: GraphView): void {
       members.map((m) => ({ data: { id: `${id}=>${m}`, source: id, target: m }, classes: "member" })),
     ),
   ];
-  // Breadth-first from the entrypoints (an array here means ids, not selectors).
-  const roots = view.nodes.filter((n) => n.entrypoint).map((n) => n.id);
   if (cy) cy.destroy();
-  cy = cytoscape({ container, elements, style, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
-  // Lay out in the panel's real size (the first frame may not have it yet).
+  const graph = cytoscape({ container, elements, style, minZoom: 0.05, maxZoom: 3, wheelSensitivity: 0.3 });
+  cy = graph;
+  // Small estates read best in rows from the entrypoints down (breadth-first). A large one
+  // would shrink a row of a hundred services to dots: it goes in rings around the entrypoints,
+  // one ring per level, each ring as large as its nodes need (Cytoscape's concentric layout).
+  const entry = view.nodes.filter((n) => n.entrypoint).map((n) => n.id);
+  const dependedOn = new Set(view.edges.map((e) => e.to));
+  const roots = entry.length ? entry : view.nodes.filter((n) => !dependedOn.has(n.id)).map((n) => n.id);
   const boundingBox = { x1: 0, y1: 0, w: container.clientWidth || 900, h: container.clientHeight || 600 };
-  cy.layout({ name: "breadthfirst", directed: true, roots: roots.length ? roots : undefined, spacingFactor: 1, padding: 30, boundingBox }).run();
-  cy.fit(undefined, 30);
-  cy.on("tap", "node", (e) => onTap(e.target.id()));
+  if (view.nodes.length <= 60) {
+    graph.layout({ name: "breadthfirst", directed: true, roots: roots.length ? roots : undefined, padding: 30, boundingBox }).run();
+  } else {
+    const level = levels(graph, roots);
+    const deepest = Math.max(0, ...level.values());
+    graph.layout({
+      name: "concentric",
+      concentric: (node: cytoscape.NodeSingular) => deepest + 1 - (level.get(node.id()) ?? deepest + 1),
+      levelWidth: () => 1,
+      minNodeSpacing: 12,
+      padding: 30,
+      boundingBox,
+    }).run();
+  }
+  graph.fit(undefined, 30);
+  graph.on("tap", "node", (e) => onTap(e.target.id()));
   // Tests and the curious read the graph's state through this handle.
-  (window as unknown as { warroomGraph: cytoscape.Core }).warroomGraph = cy;
+  (window as unknown as { warroomGraph: cytoscape.Core }).warroomGraph = graph;
 }
 
 // Follow the panel's size: collapse a panel or resize the window and the graph still fits.
@@ -114,6 +134,20 @@ new ResizeObserver(() => {
     cy.fit(undefined, 30);
   }
 }).observe(byId("graph"));
+
+/** How many dependency hops each node is from the roots (unreached nodes get none). */
+function levels(graph: cytoscape.Core, roots: string[]): Map<string, number> {
+  const level = new Map<string, number>(roots.map((r) => [r, 0]));
+  let frontier = graph.nodes().filter((n) => level.has(n.id()));
+  for (let depth = 1; frontier.nonempty(); depth++) {
+    const next = frontier.outgoers("node").filter((n) => !level.has(n.id()));
+    next.forEach((n) => {
+      level.set(n.id(), depth);
+    });
+    frontier = next;
+  }
+  return level;
+}
 
 export function onNodeTap(handler: (id: string) => void): void {
   onTap = handler;
