@@ -108,7 +108,8 @@ function build(view: GraphView): void {
   const roots = entry.length ? entry : view.nodes.filter((n) => !dependedOn.has(n.id)).map((n) => n.id);
   const boundingBox = { x1: 0, y1: 0, w: container.clientWidth || 900, h: container.clientHeight || 600 };
   if (view.nodes.length <= 60) {
-    graph.layout({ name: "breadthfirst", directed: true, roots: roots.length ? roots : undefined, padding: 30, boundingBox }).run();
+    const options = { directed: true, roots: roots.length ? roots : undefined, spacingFactor: 1, padding: 30, boundingBox };
+    graph.layout({ name: "breadthfirst", ...options }).run();
   } else {
     const level = levels(graph, roots);
     const deepest = Math.max(0, ...level.values());
