@@ -239,3 +239,21 @@ fn topology_blast_and_spof_print_the_documented_json() {
     let e = cli.fails(&["topology", "blast", &file, "--fail", "nope"]);
     assert!(e.contains("no node 'nope'"), "{e}");
 }
+
+/// `warroom ... | head -1`: a reader that leaves early is not an error (no panic, no noise).
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["drill", "run", "redis-down", "--speed", "500", "--headless"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("drill redis-down"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
