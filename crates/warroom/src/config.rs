@@ -99,6 +99,8 @@ pub struct SourceConfig {
     pub logs_label: String,
     /// Loki: at most this many lines per cycle.
     pub logs_limit: usize,
+    /// Prometheus: the service-graph metric to discover dependencies from, if discovery is on.
+    pub discover_edges: Option<String>,
 }
 
 /// One signal: a query whose result, by `label`, gives `metric` for every node.
@@ -161,6 +163,10 @@ struct SourceEntry {
     logs_label: String,
     #[serde(default = "default_logs_limit")]
     logs_limit: usize,
+    #[serde(default)]
+    discover_edges: bool,
+    #[serde(default = "default_servicegraph_metric")]
+    servicegraph_metric: String,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +195,9 @@ fn default_logs_label() -> String {
 }
 fn default_logs_limit() -> usize {
     100
+}
+fn default_servicegraph_metric() -> String {
+    "traces_service_graph_request_total".to_owned()
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -270,6 +279,7 @@ impl Config {
                 logs_query: s.logs_query,
                 logs_label: s.logs_label,
                 logs_limit: s.logs_limit,
+                discover_edges: s.discover_edges.then_some(s.servicegraph_metric),
             });
         }
 

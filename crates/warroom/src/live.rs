@@ -14,7 +14,7 @@ use crate::model::Health;
 use crate::monitor::{Changes, Monitor};
 use crate::sources::http::EndpointStatus;
 use crate::sources::poller::{CycleProblem, Poller, PollerError};
-use crate::topology::{TopologyError, located, read};
+use crate::topology::{Topology, TopologyError, TopologySpec, located, read_spec};
 
 /// Why live monitoring could not start.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +59,10 @@ pub struct Live {
     monitor: Mutex<Monitor>,
     last: Mutex<Option<crate::sources::poller::Cycle>>,
     pub interval: std::time::Duration,
+    /// The declared topology, to merge discovered edges into.
+    spec: TopologySpec,
+    /// The edges traces showed at the last cycle that answered.
+    discovered: Mutex<Vec<(String, String)>>,
 }
 
 impl Live {
@@ -68,14 +72,16 @@ impl Live {
     /// [`LiveError`] naming what is wrong.
     pub fn start(config: &Config) -> Result<Live, LiveError> {
         let path = config.topology.clone().ok_or_else(|| LiveError::NoTopology(config.path.clone()))?;
-        let topology = read(&path).map_err(|e| {
+        let locate = |e: TopologyError| {
             let problems = e
                 .problems
                 .iter()
                 .map(|p| crate::topology::Problem { message: located(&path, p), ..p.clone() })
                 .collect();
             LiveError::Topology(TopologyError { problems })
-        })?;
+        };
+        let spec = read_spec(&path).map_err(locate)?;
+        let topology = Topology::build(&spec).map_err(locate)?;
         let interval =
             config.sources.iter().map(|s| s.interval).min().unwrap_or(std::time::Duration::from_secs(15));
         let thresholds = Thresholds {
@@ -87,6 +93,8 @@ impl Live {
             monitor: Mutex::new(Monitor::new(topology, thresholds)),
             last: Mutex::new(None),
             interval,
+            spec,
+            discovered: Mutex::new(Vec::new()),
         })
     }
 
@@ -94,6 +102,18 @@ impl Live {
     pub async fn cycle(&self, now: DateTime<Utc>) -> Changes {
         let mut cycle = self.poller.cycle(now).await;
         let signals = std::mem::take(&mut cycle.signals);
+        if let Some(mut seen) = cycle.discovered.take() {
+            seen.sort();
+            seen.dedup();
+            let mut known = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
+            if *known != seen {
+                // The declared part was checked at start; merging never adds errors.
+                if let Ok(topology) = Topology::build_with_discovered(&self.spec, &seen) {
+                    self.monitor().set_topology(topology);
+                    *known = seen;
+                }
+            }
+        }
         let changes = self.monitor().ingest(signals, Utc::now());
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(cycle);
         changes

@@ -76,6 +76,8 @@ pub struct EdgeView {
     pub from: String,
     pub to: String,
     pub strength: Strength,
+    /// Seen in traces, not declared in the topology.
+    pub discovered: bool,
 }
 
 /// Everything the window draws of the infrastructure at one instant.
@@ -118,6 +120,12 @@ impl Monitor {
             alerts: BTreeMap::new(),
             logs: VecDeque::new(),
         }
+    }
+
+    /// Watches a new topology (discovered edges merged in); health is re-derived on the next
+    /// ingest, and nodes new to it start unknown.
+    pub fn set_topology(&mut self, topology: Topology) {
+        self.topology = topology;
     }
 
     /// The topology watched.
@@ -249,7 +257,12 @@ impl Monitor {
             .topology
             .dependencies()
             .into_iter()
-            .map(|(from, to, strength)| EdgeView { from: from.to_owned(), to: to.to_owned(), strength })
+            .map(|(from, to, strength)| EdgeView {
+                discovered: self.topology.is_discovered(from, to),
+                from: from.to_owned(),
+                to: to.to_owned(),
+                strength,
+            })
             .collect();
         let groups = self
             .topology

@@ -150,3 +150,38 @@ async fn poll_once_prints_every_node_and_source() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("poll needs --config"));
 }
+
+/// Dependencies seen in traces (Tempo / OpenTelemetry service-graph metrics, scraped by the real
+/// Prometheus) are merged into the declared topology and marked discovered.
+#[tokio::test(flavor = "multi_thread")]
+async fn service_graph_metrics_add_discovered_dependencies() {
+    let text = "# TYPE traces_service_graph_request_total counter\n\
+        traces_service_graph_request_total{client=\"order-service\",server=\"ledger\",connection_type=\"\"} 42\n\
+        traces_service_graph_request_total{client=\"api-gateway\",server=\"order-service\",connection_type=\"\"} 420\n";
+    let exporter =
+        Stub::start(Behaviour::Ok { body: text.as_bytes().to_vec(), content_type: "text/plain" }).await;
+    let prom = common::prometheus(&[exporter.port], "groups: []\n", None).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("topology.toml"), TOPOLOGY).unwrap();
+    let path = dir.path().join("warroom.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[topology]\nfile = \"topology.toml\"\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{}\"\ninterval_secs = 1\ndiscover_edges = true\n",
+            prom.port
+        ),
+    )
+    .unwrap();
+    let live = Live::start(&Config::read(&path).unwrap()).unwrap();
+    cycle_until(&live, "the ledger discovered from traces", |l| {
+        l.monitor().topology().node("ledger").is_some()
+    })
+    .await;
+    let view = live.monitor().view(Utc::now());
+    let edge = view.edges.iter().find(|e| e.from == "order-service" && e.to == "ledger").unwrap();
+    assert!(edge.discovered);
+    let declared = view.edges.iter().find(|e| e.from == "api-gateway" && e.to == "order-service").unwrap();
+    assert!(!declared.discovered, "declared in the file, so not marked discovered");
+    // A discovered dependency counts in the blast radius like a declared one.
+    assert_eq!(live.monitor().topology().what_if(&["ledger"]).entrypoints_down, ["api-gateway"]);
+}

@@ -4,4 +4,8 @@ import type { Strength } from "./Strength";
 /**
  * An edge as the window draws it.
  */
-export type EdgeView = { from: string, to: string, strength: Strength, };
+export type EdgeView = { from: string, to: string, strength: Strength, 
+/**
+ * Seen in traces, not declared in the topology.
+ */
+discovered: boolean, };

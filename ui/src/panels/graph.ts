@@ -62,6 +62,8 @@ const style: cytoscape.StylesheetJson = [
     },
   },
   { selector: "edge.soft", style: { "line-style": "dashed" } },
+  // Seen in traces, not declared: drawn, but told apart.
+  { selector: "edge.discovered", style: { "line-color": "#8b5cf6", "target-arrow-color": "#8b5cf6", "line-style": "dashed", "line-dash-pattern": [2, 4] } },
   { selector: "edge.member", style: { "line-style": "dotted", "target-arrow-shape": "none", "line-color": "#5aa2ff" } },
   { selector: "edge.hot", style: { "line-color": "#f87171", "target-arrow-color": "#f87171", width: 3 } },
   { selector: "edge.calm", style: { opacity: 0.25 } },
@@ -91,7 +93,7 @@ function build(view: GraphView): void {
     ...view.groups.map(([id, , needs]) => ({ data: { id, label: `${id} (needs ${needs})` }, classes: "group" })),
     ...view.edges.map((e) => ({
       data: { id: `${e.from}->${e.to}`, source: e.from, target: e.to },
-      classes: e.strength === "soft" ? "soft" : "",
+      classes: [e.strength === "soft" ? "soft" : "", e.discovered ? "discovered" : ""].join(" ").trim(),
     })),
     ...view.groups.flatMap(([id, members]) =>
       members.map((m) => ({ data: { id: `${id}=>${m}`, source: id, target: m }, classes: "member" })),

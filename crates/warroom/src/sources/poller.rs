@@ -42,6 +42,8 @@ pub struct Cycle {
     pub queries: usize,
     /// Incidents the providers' status pages declare.
     pub provider_incidents: Vec<statuspage::Incident>,
+    /// Dependencies seen in traces, when discovery is on and answered this cycle.
+    pub discovered: Option<Vec<(String, String)>>,
 }
 
 struct Polled {
@@ -63,6 +65,7 @@ enum Outcome {
     Alerts(Result<Vec<alertmanager::FetchedAlert>, alertmanager::AlertmanagerError>),
     Provider(Result<(Vec<crate::model::Sample>, Vec<statuspage::Incident>), statuspage::StatuspageError>),
     LokiSamples(Result<Vec<crate::model::Sample>, loki::LokiError>),
+    Edges(Result<Vec<(String, String)>, prometheus::PrometheusError>),
     Logs(Result<Vec<crate::model::LogLine>, loki::LokiError>),
 }
 
@@ -116,6 +119,13 @@ impl Poller {
                         let (endpoint, signal, name) = (endpoint.clone(), signal.clone(), name.clone());
                         tasks.spawn(async move {
                             (name, Outcome::Samples(prometheus::query(&endpoint, &signal, now).await))
+                        });
+                        cycle.queries += 1;
+                    }
+                    if let Some(metric) = source.config.discover_edges.clone() {
+                        let (endpoint, name) = (endpoint.clone(), name.clone());
+                        tasks.spawn(async move {
+                            (name, Outcome::Edges(prometheus::edges(&endpoint, &metric, now).await))
                         });
                         cycle.queries += 1;
                     }
@@ -185,6 +195,11 @@ impl Poller {
                     cycle.signals.logs.extend(lines);
                     None
                 }
+                Outcome::Edges(Ok(edges)) => {
+                    cycle.discovered.get_or_insert_with(Vec::new).extend(edges);
+                    None
+                }
+                Outcome::Edges(Err(e)) => Some(e.to_string()),
                 Outcome::Alerts(Err(e)) => {
                     alerts_complete = false;
                     Some(e.to_string())

@@ -118,6 +118,52 @@ pub fn parse_instant(signal: &SignalConfig, body: &[u8]) -> Result<QueryResult, 
     Ok(QueryResult { samples, warnings: envelope.warnings })
 }
 
+/// Parses a service-graph answer: one (client, server) pair per series.
+///
+/// # Errors
+/// As [`parse_instant`].
+pub fn parse_edges(query: &str, body: &[u8]) -> Result<Vec<(String, String)>, PrometheusError> {
+    let malformed = |reason: String| PrometheusError::Malformed { query: query.to_owned(), reason };
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    if envelope.status != "success" {
+        return Err(PrometheusError::Query {
+            query: query.to_owned(),
+            error_type: envelope.error_type.unwrap_or_else(|| "error".to_owned()),
+            error: envelope.error.unwrap_or_default(),
+        });
+    }
+    let Some(Data::Vector(vector)) = envelope.data else {
+        return Err(malformed("expected an instant vector".to_owned()));
+    };
+    let mut edges: Vec<(String, String)> = vector
+        .into_iter()
+        .filter_map(|s| Some((s.metric.get("client")?.to_string(), s.metric.get("server")?.to_string())))
+        .filter(|(client, server)| client != server)
+        .collect();
+    edges.sort();
+    edges.dedup();
+    Ok(edges)
+}
+
+/// The dependencies seen in traces: Tempo / OpenTelemetry service-graph metrics, a series per
+/// (client, server) pair that had traffic in the lookback window.
+///
+/// # Errors
+/// As [`parse_edges`], or the fetch's error.
+pub async fn edges(
+    endpoint: &Endpoint,
+    metric: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, String)>, PrometheusError> {
+    let query = format!("group by (client, server) ({metric})");
+    let time = format!("{:.3}", now.timestamp_millis() as f64 / 1000.0);
+    endpoint
+        .get("/api/v1/query", &[("query", query.as_str()), ("time", time.as_str())], |answer| {
+            parse_edges(&query, &answer.body)
+        })
+        .await?
+}
+
 /// Runs one signal's query as of `now`.
 ///
 /// # Errors
@@ -163,6 +209,14 @@ mod tests {
         let got: Vec<(&str, f64)> = result.samples.iter().map(|s| (s.node.as_str(), s.value)).collect();
         assert_eq!(got, [("order-service", 1.0), ("payment-service", 0.0)]);
         assert_eq!(result.samples[0].at.timestamp_millis(), 1_763_880_000_781);
+    }
+
+    #[test]
+    fn the_documented_service_graph_edges() {
+        let body = include_bytes!("../../tests/fixtures/prometheus/servicegraph_edges.json");
+        let edges = parse_edges("q", body).unwrap();
+        assert_eq!(edges.len(), 4);
+        assert!(edges.contains(&("order-service".to_owned(), "orders-db".to_owned())));
     }
 
     #[test]

@@ -124,14 +124,22 @@ pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
 /// # Errors
 /// [`TopologyError`] with every problem found, each with its line.
 pub fn read(path: &Path) -> Result<Topology, TopologyError> {
+    Topology::build(&read_spec(path)?)
+}
+
+/// Reads a topology file into a spec, not yet checked (to merge discovered edges into it).
+///
+/// # Errors
+/// [`TopologyError`]: the file cannot be read, or its syntax is wrong (with the line).
+pub fn read_spec(path: &Path) -> Result<TopologySpec, TopologyError> {
+    let text = read_text(path)?;
     let is_yaml =
         path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-    if !is_yaml {
-        return read_toml(path);
+    if is_yaml {
+        super::backstage::parse_backstage(&text).map_err(|problems| TopologyError { problems })
+    } else {
+        parse_toml(&text).map_err(|p| TopologyError { problems: vec![p] })
     }
-    let text = read_text(path)?;
-    let spec = super::backstage::parse_backstage(&text).map_err(|problems| TopologyError { problems })?;
-    Topology::build(&spec)
 }
 
 fn read_text(path: &Path) -> Result<String, TopologyError> {

@@ -56,6 +56,8 @@ pub struct Topology {
     pub(crate) graph: DiGraph<Vertex, Link>,
     pub(crate) index: HashMap<String, NodeIndex>,
     warnings: Vec<Problem>,
+    /// Dependencies seen in traces, not declared: (dependent, dependency).
+    pub(crate) discovered: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Topology {
@@ -206,7 +208,7 @@ impl Topology {
                 ids.first().and_then(|id| spec.nodes.iter().find(|n| n.id == *id)).and_then(|n| n.line);
             warnings.push(Problem::warning(line, format!("dependency cycle: {}", ids.join(", "))));
         }
-        Ok(Topology { graph, index, warnings })
+        Ok(Topology { graph, index, warnings, discovered: std::collections::BTreeSet::new() })
     }
 
     /// Warnings found while building (dependency cycles).

@@ -11,6 +11,7 @@
 
 mod backstage;
 mod blast;
+mod discovery;
 mod file;
 mod graph;
 mod problem;
@@ -19,7 +20,7 @@ mod spec;
 pub use crate::model::Health;
 pub use backstage::parse_backstage;
 pub use blast::{BlastRadius, GroupState, Impacted};
-pub use file::{parse_toml, read, read_toml};
+pub use file::{parse_toml, read, read_spec, read_toml};
 pub use graph::{Topology, TopologyError};
 pub use problem::{Level, Problem, located};
 pub use spec::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};
