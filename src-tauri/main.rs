@@ -45,6 +45,7 @@ fn main() {
             commands::drill::attach_drill,
             commands::drill::graph_state,
             commands::drill::what_if,
+            commands::drill::node_charts,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

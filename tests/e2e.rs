@@ -253,6 +253,12 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
         text(&c, "#node-detail").await.contains("api-gateway → order-service")
     })
     .await;
+    // Its signals over the last half hour, drawn by the core as SVG, shown as decoded images.
+    eventually("the node panel shows charts", || async {
+        let script = "return [...document.querySelectorAll('#node-detail img.chart')].filter(i => i.complete && i.naturalWidth > 0).length";
+        c.execute(script, vec![]).await.unwrap().as_u64().unwrap_or(0) >= 3
+    })
+    .await;
     screenshot(&c, "drill").await;
 
     // What if the replica also fails? Pick both MySQL nodes: the whole back end goes.

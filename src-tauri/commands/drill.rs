@@ -127,6 +127,27 @@ pub fn graph_state(state: State<'_, AppState>) -> Result<GraphState, IpcError> {
     Ok(GraphState { drill, view, mode: "drill", sources: Vec::new(), recording_on: None })
 }
 
+/// A chart of one signal, as SVG drawn by the core.
+#[derive(Debug, Serialize)]
+pub struct Chart {
+    metric: warroom::model::Metric,
+    svg: String,
+}
+
+/// Charts of the selected node's signals over the last half hour, from what the core has.
+#[tauri::command(async)]
+pub fn node_charts(state: State<'_, AppState>, node: String) -> Result<Vec<Chart>, IpcError> {
+    let charts = match &state.live {
+        Some(live) => live.monitor().charts(&node),
+        None => match lock(&state.drill)?.as_ref() {
+            Some(drill) => drill.rehearsal.monitor().charts(&node),
+            None => Ok(Vec::new()),
+        },
+    };
+    let charts = charts.map_err(|e| IpcError::new("chart", e.to_string()))?;
+    Ok(charts.into_iter().map(|(metric, svg)| Chart { metric, svg }).collect())
+}
+
 /// What would break if these nodes failed, on the graph on screen.
 #[tauri::command(async)]
 pub fn what_if(state: State<'_, AppState>, failed: Vec<String>) -> Result<BlastRadius, IpcError> {

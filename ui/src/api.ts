@@ -105,3 +105,4 @@ export const stopDrill = () => invoke<void>("stop_drill");
 export const attachDrill = (incident: string | null) => invoke<DrillStatus | null>("attach_drill", { incident });
 export const graphState = () => invoke<GraphState>("graph_state");
 export const whatIf = (failed: string[]) => invoke<BlastRadius>("what_if", { failed });
+export const nodeCharts = (node: string) => invoke<{ metric: string; svg: string }[]>("node_charts", { node });

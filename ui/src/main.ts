@@ -9,7 +9,7 @@ import type { AppInfo, Incident, IncidentView, Stage } from "./api";
 import { byId, confirmDialog, elapsed } from "./dom";
 import { renderDetail, wireDetail } from "./panels/detail";
 import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./panels/drill";
-import { onNodeTap, renderGraph, renderNodeDetail } from "./panels/graph";
+import { onNodeTap, renderGraph, renderNodeDetail, setCharts } from "./panels/graph";
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
 import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
@@ -117,6 +117,18 @@ function renderGraphArea(): void {
 async function refreshGraph(): Promise<void> {
   try {
     graph = await api.graphState();
+  } catch (e) {
+    showError(e);
+  }
+  renderGraphArea();
+}
+
+/** Fetches the selected node's charts (every few seconds while it stays selected). */
+async function refreshCharts(): Promise<void> {
+  const node = selectedNode;
+  if (!node) return;
+  try {
+    setCharts(node, await api.nodeCharts(node));
   } catch (e) {
     showError(e);
   }
@@ -264,7 +276,9 @@ async function boot(): Promise<void> {
       void updateWhatIf();
     } else {
       selectedNode = id;
+      setCharts(null, []);
       renderGraphArea();
+      void refreshCharts();
     }
   });
   restoreDraft(selected);
@@ -272,6 +286,7 @@ async function boot(): Promise<void> {
   await refreshGraph();
   window.setInterval(() => void refresh(), REFRESH_MS);
   window.setInterval(() => void refreshGraph(), GRAPH_MS);
+  window.setInterval(() => void refreshCharts(), 5000);
   window.setInterval(tick, 1000);
 }
 

@@ -10,12 +10,16 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::chart::{self, ChartError};
 use crate::health::{NodeHealth, Thresholds, evaluate};
 use crate::model::{Alert, Health, LogLine, Metric, Sample, Signals};
 use crate::topology::{BlastRadius, Strength, Topology};
 
 /// How many log lines the monitor keeps.
 const LOG_LINES: usize = 500;
+
+/// How far back the monitor keeps every sample, for the node panel's charts.
+const HISTORY: chrono::Duration = chrono::Duration::minutes(30);
 
 /// A node's health changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -105,6 +109,8 @@ pub struct Monitor {
     /// Alerts firing, by fingerprint.
     alerts: BTreeMap<String, Alert>,
     logs: VecDeque<LogLine>,
+    /// The last half hour of every (node, metric), oldest first.
+    history: HashMap<(String, Metric), VecDeque<(DateTime<Utc>, f64)>>,
 }
 
 impl Monitor {
@@ -119,6 +125,7 @@ impl Monitor {
             health,
             alerts: BTreeMap::new(),
             logs: VecDeque::new(),
+            history: HashMap::new(),
         }
     }
 
@@ -139,6 +146,13 @@ impl Monitor {
     /// reported is resolved); otherwise the alerts known before are kept.
     pub fn ingest(&mut self, signals: Signals, now: DateTime<Utc>) -> Changes {
         for sample in signals.samples {
+            let series = self.history.entry((sample.node.clone(), sample.metric)).or_default();
+            if series.back().is_none_or(|(at, _)| *at < sample.at) {
+                series.push_back((sample.at, sample.value));
+            }
+            while series.front().is_some_and(|(at, _)| *at < now - HISTORY) {
+                series.pop_front();
+            }
             self.latest.insert((sample.node.clone(), sample.metric), sample);
         }
         // When an alert source failed, the set is not complete: keep what was firing rather than
@@ -203,6 +217,27 @@ impl Monitor {
             .collect();
         self.health = health;
         changes
+    }
+
+    /// Charts of every signal a node has, over the last half hour, each with its threshold.
+    ///
+    /// # Errors
+    /// [`ChartError`] if a chart cannot be drawn.
+    pub fn charts(&self, node: &str) -> Result<Vec<(Metric, String)>, ChartError> {
+        Metric::ALL
+            .iter()
+            .filter_map(|m| self.history.get(&(node.to_owned(), *m)).map(|series| (*m, series)))
+            .map(|(metric, series)| {
+                let points: Vec<(DateTime<Utc>, f64)> = series.iter().copied().collect();
+                let limit = self
+                    .thresholds
+                    .rules
+                    .iter()
+                    .find(|r| r.metric == metric)
+                    .and_then(|r| r.above.or(r.below));
+                Ok((metric, chart::svg(node, metric, &points, limit)?))
+            })
+            .collect()
     }
 
     /// The alerts firing now.
@@ -287,6 +322,7 @@ impl Monitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Sample;
     use crate::topology::parse_toml;
 
     fn alert(fingerprint: &str) -> Alert {
@@ -300,6 +336,24 @@ mod tests {
             fingerprint: fingerprint.into(),
             starts_at: DateTime::<Utc>::UNIX_EPOCH,
         }
+    }
+
+    #[test]
+    fn the_last_half_hour_of_each_signal_is_charted_with_its_threshold() {
+        let topology = Topology::build(&parse_toml("[[node]]\nid = \"a\"\n").unwrap()).unwrap();
+        let mut monitor = Monitor::new(topology, Thresholds::default());
+        let t0 = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(1);
+        for minute in 0..45 {
+            let at = t0 + chrono::Duration::minutes(minute);
+            let sample = Sample { node: "a".into(), metric: Metric::CpuRatio, value: 0.5, at };
+            monitor.ingest(Signals { samples: vec![sample], ..Signals::default() }, at);
+        }
+        assert_eq!(monitor.history[&("a".to_owned(), Metric::CpuRatio)].len(), 31, "half an hour, no more");
+        let charts = monitor.charts("a").unwrap();
+        assert_eq!(charts.len(), 1);
+        assert_eq!(charts[0].0, Metric::CpuRatio);
+        assert!(charts[0].1.contains("stroke=\"#EF4444\""), "with the 80 % threshold drawn");
+        assert!(monitor.charts("nobody").unwrap().is_empty());
     }
 
     #[test]

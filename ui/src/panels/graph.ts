@@ -251,5 +251,24 @@ export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | nu
       ),
     );
   }
+  if (charts.node === id && charts.images.length) {
+    rows.push(el("h4", { text: "Last 30 minutes" }));
+    rows.push(...charts.images);
+  }
   panel.replaceChildren(...rows);
+}
+
+/** The charts of the selected node, drawn by the core as SVG and shown as images: nothing in an
+ *  image runs, whatever a node's name says. */
+const charts: { node: string | null; images: HTMLImageElement[] } = { node: null, images: [] };
+
+export function setCharts(node: string | null, svgs: { metric: string; svg: string }[]): void {
+  charts.node = node;
+  charts.images = svgs.map((c) => {
+    const img = document.createElement("img");
+    img.className = "chart";
+    img.alt = `${c.metric} over the last 30 minutes`;
+    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.svg)}`;
+    return img;
+  });
 }
