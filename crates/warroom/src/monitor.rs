@@ -18,6 +18,9 @@ use crate::topology::{BlastRadius, Strength, Topology};
 /// How many log lines the monitor keeps.
 const LOG_LINES: usize = 500;
 
+/// One signal's recent values, oldest first.
+type Series = VecDeque<(DateTime<Utc>, f64)>;
+
 /// How far back the monitor keeps every sample, for the node panel's charts.
 const HISTORY: chrono::Duration = chrono::Duration::minutes(30);
 
@@ -110,7 +113,7 @@ pub struct Monitor {
     alerts: BTreeMap<String, Alert>,
     logs: VecDeque<LogLine>,
     /// The last half hour of every (node, metric), oldest first.
-    history: HashMap<(String, Metric), VecDeque<(DateTime<Utc>, f64)>>,
+    history: HashMap<(String, Metric), Series>,
 }
 
 impl Monitor {
