@@ -67,11 +67,19 @@ pub async fn alertmanager() -> Server {
         "route:\n  receiver: 'null'\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: 'null'\n",
     )
     .unwrap();
-    let child = Command::new(binary("prometheus-alertmanager"))
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.path={}", dir.path().join("data").display()))
+    let args = [
+        format!("--config.file={}", config.display()),
+        format!("--storage.path={}", dir.path().join("data").display()),
+        "--cluster.listen-address=".to_owned(),
+    ];
+    start("prometheus-alertmanager", &args, port, dir).await
+}
+
+/// Starts a server listening on `port`, its files in `dir`, and waits until it is ready.
+async fn start(name: &str, args: &[String], port: u16, dir: tempfile::TempDir) -> Server {
+    let child = Command::new(binary(name))
+        .args(args)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -102,18 +110,12 @@ pub async fn prometheus(targets: &[u16], rules: &str, alertmanager: Option<u16>)
     );
     let config_file = dir.path().join("prometheus.yml");
     std::fs::write(&config_file, config).unwrap();
-    let child = Command::new(binary("prometheus"))
-        .arg(format!("--config.file={}", config_file.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--rules.alert.resend-delay=1s")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server { child, port, dir };
-    wait_ready(&format!("http://127.0.0.1:{port}/-/ready")).await;
-    server
+    let args = [
+        format!("--config.file={}", config_file.display()),
+        format!("--storage.tsdb.path={}", dir.path().join("data").display()),
+        "--rules.alert.resend-delay=1s".to_owned(),
+    ];
+    start("prometheus", &args, port, dir).await
 }
 
 /// How the stub answers.
