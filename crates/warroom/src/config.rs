@@ -101,6 +101,8 @@ pub struct SourceConfig {
     pub logs_limit: usize,
     /// Prometheus: the service-graph metric to discover dependencies from, if discovery is on.
     pub discover_edges: Option<String>,
+    /// Prometheus: also read the alerts of its own rules (`/api/v1/alerts`).
+    pub rule_alerts: bool,
 }
 
 /// One signal: a query whose result, by `label`, gives `metric` for every node.
@@ -167,6 +169,8 @@ struct SourceEntry {
     discover_edges: bool,
     #[serde(default = "default_servicegraph_metric")]
     servicegraph_metric: String,
+    #[serde(default)]
+    alerts: bool,
 }
 
 #[derive(Deserialize)]
@@ -280,6 +284,7 @@ impl Config {
                 logs_label: s.logs_label,
                 logs_limit: s.logs_limit,
                 discover_edges: s.discover_edges.then_some(s.servicegraph_metric),
+                rule_alerts: s.alerts,
             });
         }
 

@@ -185,3 +185,29 @@ async fn service_graph_metrics_add_discovered_dependencies() {
     // A discovered dependency counts in the blast radius like a declared one.
     assert_eq!(live.monitor().topology().what_if(&["ledger"]).entrypoints_down, ["api-gateway"]);
 }
+
+/// Prometheus's own rule alerts (`/api/v1/alerts`), without an Alertmanager in between.
+#[tokio::test(flavor = "multi_thread")]
+async fn prometheus_rule_alerts_are_read_directly() {
+    let exporter = Stub::start(metrics(0.3)).await;
+    let prom = common::prometheus(&[exporter.port], RULES, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("topology.toml"), TOPOLOGY).unwrap();
+    let path = dir.path().join("warroom.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[topology]\nfile = \"topology.toml\"\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{}\"\ninterval_secs = 1\nalerts = true\n",
+            prom.port
+        ),
+    )
+    .unwrap();
+    let live = Live::start(&Config::read(&path).unwrap()).unwrap();
+    cycle_until(&live, "HighErrorRate firing from Prometheus's rule", |l| {
+        l.monitor().firing_alerts().iter().any(|a| a.name == "HighErrorRate" && a.node == "order-service")
+    })
+    .await;
+    let alert = live.monitor().firing_alerts().into_iter().find(|a| a.node == "order-service").unwrap();
+    assert_eq!(alert.severity, "critical");
+    assert_eq!(alert.summary, "order-service answers 5xx");
+}

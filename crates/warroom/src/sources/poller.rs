@@ -66,6 +66,7 @@ enum Outcome {
     Provider(Result<(Vec<crate::model::Sample>, Vec<statuspage::Incident>), statuspage::StatuspageError>),
     LokiSamples(Result<Vec<crate::model::Sample>, loki::LokiError>),
     Edges(Result<Vec<(String, String)>, prometheus::PrometheusError>),
+    RuleAlerts(Result<Vec<crate::model::Alert>, prometheus::PrometheusError>),
     Logs(Result<Vec<crate::model::LogLine>, loki::LokiError>),
 }
 
@@ -119,6 +120,14 @@ impl Poller {
                         let (endpoint, signal, name) = (endpoint.clone(), signal.clone(), name.clone());
                         tasks.spawn(async move {
                             (name, Outcome::Samples(prometheus::query(&endpoint, &signal, now).await))
+                        });
+                        cycle.queries += 1;
+                    }
+                    if source.config.rule_alerts {
+                        let (endpoint, label, name) =
+                            (endpoint.clone(), source.node_label.clone(), name.clone());
+                        tasks.spawn(async move {
+                            (name, Outcome::RuleAlerts(prometheus::alerts(&endpoint, &label, now).await))
                         });
                         cycle.queries += 1;
                     }
@@ -200,6 +209,14 @@ impl Poller {
                     None
                 }
                 Outcome::Edges(Err(e)) => Some(e.to_string()),
+                Outcome::RuleAlerts(Ok(alerts)) => {
+                    cycle.signals.alerts.extend(alerts);
+                    None
+                }
+                Outcome::RuleAlerts(Err(e)) => {
+                    alerts_complete = false;
+                    Some(e.to_string())
+                }
                 Outcome::Alerts(Err(e)) => {
                     alerts_complete = false;
                     Some(e.to_string())

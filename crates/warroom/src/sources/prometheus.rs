@@ -164,6 +164,83 @@ pub async fn edges(
         .await?
 }
 
+#[derive(Deserialize)]
+struct AlertsEnvelope {
+    status: String,
+    data: Option<AlertsData>,
+}
+
+#[derive(Deserialize)]
+struct AlertsData {
+    alerts: Vec<RuleAlert>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleAlert {
+    labels: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: std::collections::BTreeMap<String, String>,
+    state: String,
+    active_at: DateTime<Utc>,
+}
+
+/// Parses `/api/v1/alerts`: firing alerts fire, pending ones are kept as not firing. Prometheus
+/// gives no fingerprint, so the sorted labels are one.
+///
+/// # Errors
+/// [`PrometheusError::Malformed`] for anything else.
+pub fn parse_alerts(
+    body: &[u8],
+    node_label: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<crate::model::Alert>, PrometheusError> {
+    let malformed =
+        |reason: String| PrometheusError::Malformed { query: "/api/v1/alerts".to_owned(), reason };
+    let envelope: AlertsEnvelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    let Some(data) = envelope.data.filter(|_| envelope.status == "success") else {
+        return Err(malformed(format!("status {}", envelope.status)));
+    };
+    Ok(data
+        .alerts
+        .into_iter()
+        .map(|a| {
+            let name = a.labels.get("alertname").cloned().unwrap_or_else(|| "unnamed".to_owned());
+            let node = [node_label, "service", "job", "instance"]
+                .iter()
+                .find_map(|l| a.labels.get(*l))
+                .cloned()
+                .unwrap_or_else(|| name.clone());
+            let fingerprint = format!(
+                "prometheus:{}",
+                a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+            );
+            crate::model::Alert {
+                name,
+                node,
+                severity: a.labels.get("severity").cloned().unwrap_or_else(|| "none".to_owned()),
+                firing: a.state == "firing",
+                summary: a.annotations.get("summary").cloned().unwrap_or_default(),
+                at: now,
+                fingerprint,
+                starts_at: a.active_at,
+            }
+        })
+        .collect())
+}
+
+/// The alerts Prometheus's own rules are firing (or about to).
+///
+/// # Errors
+/// As [`parse_alerts`], or the fetch's error.
+pub async fn alerts(
+    endpoint: &Endpoint,
+    node_label: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<crate::model::Alert>, PrometheusError> {
+    endpoint.get("/api/v1/alerts", &[], |answer| parse_alerts(&answer.body, node_label, now)).await?
+}
+
 /// Runs one signal's query as of `now`.
 ///
 /// # Errors
@@ -209,6 +286,17 @@ mod tests {
         let got: Vec<(&str, f64)> = result.samples.iter().map(|s| (s.node.as_str(), s.value)).collect();
         assert_eq!(got, [("order-service", 1.0), ("payment-service", 0.0)]);
         assert_eq!(result.samples[0].at.timestamp_millis(), 1_763_880_000_781);
+    }
+
+    #[test]
+    fn the_documented_rule_alerts() {
+        let body = include_bytes!("../../tests/fixtures/prometheus/alerts.json");
+        let alerts = parse_alerts(body, "service", Utc::now()).unwrap();
+        assert_eq!(alerts.len(), 2);
+        assert!(alerts[0].firing && !alerts[1].firing, "pending is not firing yet");
+        assert_eq!(alerts[0].node, "order-service");
+        assert_eq!(alerts[0].starts_at.to_rfc3339(), "2026-11-23T06:27:12.606021440+00:00");
+        assert!(alerts[0].fingerprint.contains("alertname=HighErrorRate"));
     }
 
     #[test]
