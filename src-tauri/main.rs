@@ -46,6 +46,8 @@ fn main() {
             commands::drill::graph_state,
             commands::drill::what_if,
             commands::drill::node_charts,
+            commands::sources::sources_config,
+            commands::sources::test_source,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -31,6 +31,8 @@ pub struct AppState {
     pub live_incident: Arc<Mutex<Option<Ulid>>>,
     /// Why the configuration could not be used, shown in the window.
     pub startup_error: Option<IpcError>,
+    /// The configuration, when one was given and could be read.
+    pub config: Option<Arc<Config>>,
 }
 
 impl AppState {
@@ -45,13 +47,13 @@ impl AppState {
             IpcError::from(e)
         });
         tracing::info!("incident log: {}", db_path.display());
-        let (live, startup_error) = match std::env::var_os("WARROOM_CONFIG") {
+        let (running, startup_error) = match std::env::var_os("WARROOM_CONFIG") {
             None => (None, None),
             Some(path) => match Config::read(std::path::Path::new(&path))
                 .map_err(|e| e.to_string())
-                .and_then(|c| Live::start(&c).map_err(|e| e.to_string()))
+                .and_then(|c| Live::start(&c).map(|live| (live, c)).map_err(|e| e.to_string()))
             {
-                Ok(live) => (Some(Arc::new(live)), None),
+                Ok((live, c)) => (Some((Arc::new(live), Arc::new(c))), None),
                 Err(message) => {
                     tracing::error!("{message}");
                     (
@@ -65,7 +67,8 @@ impl AppState {
             db_path,
             store: Arc::new(store),
             drill: Arc::new(Mutex::new(None)),
-            live,
+            live: running.as_ref().map(|(live, _)| live.clone()),
+            config: running.map(|(_, config)| config),
             live_incident: Arc::new(Mutex::new(None)),
             startup_error,
         }

@@ -323,6 +323,19 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
     assert!(text(&c, "#status-source").await.contains("prom: ok"), "{}", text(&c, "#status-source").await);
     assert!(text(&c, "#drill-clock").await.contains("live: 1 sources"));
 
+    // The sources dialog: the configuration without secrets, and a connection test that answers.
+    c.find(Locator::Id("sources-open")).await.unwrap().click().await.unwrap();
+    eventually("the sources dialog lists prom", || async {
+        text(&c, "#sources-table").await.contains("prometheus")
+    })
+    .await;
+    c.find(Locator::Id("test-prom")).await.unwrap().click().await.unwrap();
+    eventually("the connection test answers", || async {
+        text(&c, "#sources-table").await.contains("answers in")
+    })
+    .await;
+    c.execute("document.getElementById('sources').close()", vec![]).await.unwrap();
+
     drop(prom);
     eventually("the status bar says Prometheus is failing", || async {
         text(&c, "#status-source").await.contains("prom: FAILING")

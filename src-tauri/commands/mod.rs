@@ -6,3 +6,4 @@
 pub mod app;
 pub mod drill;
 pub mod incident;
+pub mod sources;

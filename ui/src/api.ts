@@ -105,4 +105,19 @@ export const stopDrill = () => invoke<void>("stop_drill");
 export const attachDrill = (incident: string | null) => invoke<DrillStatus | null>("attach_drill", { incident });
 export const graphState = () => invoke<GraphState>("graph_state");
 export const whatIf = (failed: string[]) => invoke<BlastRadius>("what_if", { failed });
+export interface SourceInfo {
+  name: string;
+  kind: string;
+  url: string;
+  interval_secs: number;
+  timeout_secs: number;
+  auth: string;
+}
+export interface SourceTest {
+  ok: boolean;
+  millis: number;
+  message: string;
+}
+export const sourcesConfig = () => invoke<SourceInfo[]>("sources_config");
+export const testSource = (name: string) => invoke<SourceTest>("test_source", { name });
 export const nodeCharts = (node: string) => invoke<{ metric: string; svg: string }[]>("node_charts", { node });

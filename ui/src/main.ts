@@ -12,6 +12,7 @@ import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./pan
 import { onNodeTap, renderGraph, renderNodeDetail, setCharts } from "./panels/graph";
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
+import { wireSources } from "./panels/sources";
 import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
 
 const REFRESH_MS = 2000;
@@ -208,6 +209,7 @@ async function boot(): Promise<void> {
   window.addEventListener("error", (e) => showError(`unexpected error: ${e.message}`));
   window.addEventListener("unhandledrejection", (e) => showError(`unexpected error: ${String(e.reason)}`));
   wireKeys();
+  wireSources();
   try {
     info = await api.appInfo();
   } catch (e) {

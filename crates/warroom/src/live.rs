@@ -125,6 +125,14 @@ impl Live {
         self.monitor.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Tries one request to a source; see [`Poller::test`].
+    ///
+    /// # Errors
+    /// What went wrong, in words.
+    pub async fn test_source(&self, name: &str) -> Result<std::time::Duration, String> {
+        self.poller.test(name).await
+    }
+
     /// Every source's status: breaker, last success, failing since, last error.
     pub fn sources(&self) -> Vec<EndpointStatus> {
         self.poller.statuses()

@@ -102,6 +102,27 @@ impl Poller {
         Ok(Poller { sources })
     }
 
+    /// Tries one request to the source named `name` (its readiness endpoint, or the status page),
+    /// through the same client, deadline and breaker as the polls; returns how long it took.
+    ///
+    /// # Errors
+    /// What went wrong, in words; or that no source has that name.
+    pub async fn test(&self, name: &str) -> Result<std::time::Duration, String> {
+        let source = self
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| format!("no source named '{name}'"))?;
+        let path = match source.kind {
+            SourceKind::Prometheus | SourceKind::Alertmanager => "/-/ready",
+            SourceKind::Loki => "/ready",
+            SourceKind::Statuspage => "/api/v2/summary.json",
+        };
+        let started = std::time::Instant::now();
+        source.endpoint.get(path, &[], |_| Ok::<(), String>(())).await.map_err(|e| e.to_string())??;
+        Ok(started.elapsed())
+    }
+
     /// Every source's status: breaker, last success, failing since, last error.
     pub fn statuses(&self) -> Vec<EndpointStatus> {
         self.sources.iter().map(|s| s.endpoint.status()).collect()

@@ -1,0 +1,61 @@
+//! The sources view: what is configured (never a secret's value) and "test connection".
+
+use serde::Serialize;
+use tauri::State;
+use warroom::config::Auth;
+
+use crate::error::IpcError;
+use crate::state::AppState;
+
+/// A configured source as the window lists it. Secrets appear only by the variable naming them.
+#[derive(Debug, Serialize)]
+pub struct SourceInfo {
+    name: String,
+    kind: String,
+    url: String,
+    interval_secs: f64,
+    timeout_secs: f64,
+    auth: String,
+}
+
+/// The outcome of a connection test.
+#[derive(Debug, Serialize)]
+pub struct SourceTest {
+    ok: bool,
+    millis: u128,
+    message: String,
+}
+
+#[tauri::command(async)]
+pub fn sources_config(state: State<'_, AppState>) -> Result<Vec<SourceInfo>, IpcError> {
+    let Some(config) = &state.config else { return Ok(Vec::new()) };
+    Ok(config
+        .sources
+        .iter()
+        .map(|s| SourceInfo {
+            name: s.name.clone(),
+            kind: format!("{:?}", s.kind).to_lowercase(),
+            url: s.url.clone(),
+            interval_secs: s.interval.as_secs_f64(),
+            timeout_secs: s.timeout.as_secs_f64(),
+            auth: match &s.auth {
+                Auth::None => "none".to_owned(),
+                Auth::Bearer(secret) => format!("bearer token from ${}", secret.env),
+                Auth::Basic { user, password } => {
+                    format!("basic, user {user}, password from ${}", password.env)
+                }
+            },
+        })
+        .collect())
+}
+
+/// One request to the source, now; answers within the source's timeout.
+#[tauri::command]
+pub async fn test_source(state: State<'_, AppState>, name: String) -> Result<SourceTest, IpcError> {
+    let live = state.live.clone().ok_or_else(|| IpcError::new("no_sources", "no sources are configured"))?;
+    let started = std::time::Instant::now();
+    Ok(match live.test_source(&name).await {
+        Ok(took) => SourceTest { ok: true, millis: took.as_millis(), message: "answers".to_owned() },
+        Err(message) => SourceTest { ok: false, millis: started.elapsed().as_millis(), message },
+    })
+}
