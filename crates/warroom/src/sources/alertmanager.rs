@@ -63,12 +63,7 @@ pub fn parse_alerts(
     Ok(raw
         .into_iter()
         .map(|a| {
-            let name = a.labels.get("alertname").cloned().unwrap_or_else(|| "unnamed".to_owned());
-            let node = [node_label, "service", "job", "instance"]
-                .iter()
-                .find_map(|l| a.labels.get(*l))
-                .cloned()
-                .unwrap_or_else(|| name.clone());
+            let (name, node) = super::alert_name_and_node(&a.labels, node_label);
             let summary = a
                 .annotations
                 .get("summary")

@@ -29,6 +29,22 @@ pub trait Source: Send {
     fn poll(&mut self, now: DateTime<Utc>) -> Result<Signals, SourceError>;
 }
 
+/// An alert's name (`alertname`) and the node it belongs to: the value of `node_label`, else of
+/// `service`, `job` or `instance`, else the alert's own name. Alertmanager and Prometheus's
+/// rule alerts label alike.
+pub(crate) fn alert_name_and_node(
+    labels: &std::collections::BTreeMap<String, String>,
+    node_label: &str,
+) -> (String, String) {
+    let name = labels.get("alertname").cloned().unwrap_or_else(|| "unnamed".to_owned());
+    let node = [node_label, "service", "job", "instance"]
+        .iter()
+        .find_map(|l| labels.get(*l))
+        .cloned()
+        .unwrap_or_else(|| name.clone());
+    (name, node)
+}
+
 /// Why a source could not answer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

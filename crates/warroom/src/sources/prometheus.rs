@@ -205,12 +205,7 @@ pub fn parse_alerts(
         .alerts
         .into_iter()
         .map(|a| {
-            let name = a.labels.get("alertname").cloned().unwrap_or_else(|| "unnamed".to_owned());
-            let node = [node_label, "service", "job", "instance"]
-                .iter()
-                .find_map(|l| a.labels.get(*l))
-                .cloned()
-                .unwrap_or_else(|| name.clone());
+            let (name, node) = super::alert_name_and_node(&a.labels, node_label);
             let fingerprint = format!(
                 "prometheus:{}",
                 a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
