@@ -204,10 +204,6 @@ fn default_servicegraph_metric() -> String {
     "traces_service_graph_request_total".to_owned()
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |t| t.matches('\n').count() + 1)
-}
-
 impl Config {
     /// Reads and checks a configuration file.
     ///
@@ -229,7 +225,7 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let err = |offset: Option<usize>, message: String| ConfigError {
             path: path.to_owned(),
-            line: offset.map(|o| line_of(text, o)),
+            line: offset.map(|o| crate::text::line_at(text, o)),
             message,
         };
         let file: File = toml::from_str(text)

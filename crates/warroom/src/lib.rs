@@ -16,5 +16,6 @@ pub mod ops;
 pub mod rehearsal;
 pub mod sources;
 pub mod store;
+pub mod text;
 pub mod time;
 pub mod topology;

@@ -51,6 +51,17 @@ fn write_config(dir: &Path, prometheus: u16, alertmanager: Option<u16>, timeout:
     Config::read(&path).unwrap()
 }
 
+/// A live monitor of `TOPOLOGY` on one Prometheus source, with `option` (one TOML line) added.
+fn live_on_prometheus(dir: &Path, port: u16, option: &str) -> Live {
+    std::fs::write(dir.join("topology.toml"), TOPOLOGY).unwrap();
+    let path = dir.join("warroom.toml");
+    let text = format!(
+        "[topology]\nfile = \"topology.toml\"\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{port}\"\ninterval_secs = 1\n{option}\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    Live::start(&Config::read(&path).unwrap()).unwrap()
+}
+
 /// Cycles every 250 ms until `check` holds on the live state, or 40 s pass.
 async fn cycle_until(live: &Live, what: &str, check: impl Fn(&Live) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(40);
@@ -162,17 +173,7 @@ async fn service_graph_metrics_add_discovered_dependencies() {
         Stub::start(Behaviour::Ok { body: text.as_bytes().to_vec(), content_type: "text/plain" }).await;
     let prom = common::prometheus(&[exporter.port], "groups: []\n", None).await;
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("topology.toml"), TOPOLOGY).unwrap();
-    let path = dir.path().join("warroom.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[topology]\nfile = \"topology.toml\"\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{}\"\ninterval_secs = 1\ndiscover_edges = true\n",
-            prom.port
-        ),
-    )
-    .unwrap();
-    let live = Live::start(&Config::read(&path).unwrap()).unwrap();
+    let live = live_on_prometheus(dir.path(), prom.port, "discover_edges = true");
     cycle_until(&live, "the ledger discovered from traces", |l| {
         l.monitor().topology().node("ledger").is_some()
     })
@@ -192,17 +193,7 @@ async fn prometheus_rule_alerts_are_read_directly() {
     let exporter = Stub::start(metrics(0.3)).await;
     let prom = common::prometheus(&[exporter.port], RULES, None).await;
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("topology.toml"), TOPOLOGY).unwrap();
-    let path = dir.path().join("warroom.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[topology]\nfile = \"topology.toml\"\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{}\"\ninterval_secs = 1\nalerts = true\n",
-            prom.port
-        ),
-    )
-    .unwrap();
-    let live = Live::start(&Config::read(&path).unwrap()).unwrap();
+    let live = live_on_prometheus(dir.path(), prom.port, "alerts = true");
     cycle_until(&live, "HighErrorRate firing from Prometheus's rule", |l| {
         l.monitor().firing_alerts().iter().any(|a| a.name == "HighErrorRate" && a.node == "order-service")
     })

@@ -63,9 +63,9 @@ struct GroupEntry {
     needs: usize,
 }
 
-/// The 1-based line of a byte offset.
+/// The 1-based line where a span starts.
 fn line_of(text: &str, span: Range<usize>) -> usize {
-    text.get(..span.start).map_or(1, |before| before.matches('\n').count() + 1)
+    crate::text::line_at(text, span.start)
 }
 
 /// Parses a topology file's text into a spec (not yet checked).

@@ -97,7 +97,7 @@ impl Scenario {
     pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError {
             name: name.to_owned(),
-            line: e.span().and_then(|s| text.get(..s.start)).map_or(1, |t| t.matches('\n').count() + 1),
+            line: e.span().map_or(1, |s| crate::text::line_at(text, s.start)),
             message: e.message().trim().to_owned(),
         })?;
         Ok(scenario)
