@@ -21,6 +21,7 @@ APT_DESKTOP := libwebkit2gtk-4.1-dev build-essential pkg-config libxdo-dev libss
                libayatana-appindicator3-dev librsvg2-dev file
 APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager
 APT_NODE := nodejs npm
+MOTO_VERSION := 5.2.5
 
 .PHONY: help run test bench setup-desktop setup-test ui check-core-has-no-tauri check-bindings
 
@@ -44,9 +45,15 @@ setup-desktop:
 	@$(call apt_ensure,$(APT_DESKTOP))
 	@command -v npm >/dev/null || { $(call apt_ensure,$(APT_NODE)); }
 
-setup-test: setup-desktop
+setup-test: setup-desktop target/moto/bin/moto_server
 	@$(call apt_ensure,$(APT_TEST))
 	@command -v tauri-driver >/dev/null || $(CARGO) install tauri-driver --locked
+
+# moto's server: a local peer for CloudWatch (no AWS is reachable from a test).
+target/moto/bin/moto_server:
+	@$(call apt_ensure,python3-venv)
+	python3 -m venv target/moto
+	target/moto/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 
 ui/node_modules/.installed: ui/package-lock.json ui/package.json
 	cd ui && npm ci --no-audit --no-fund

@@ -40,10 +40,12 @@ pub fn sources_config(state: State<'_, AppState>) -> Result<Vec<SourceInfo>, Ipc
             timeout_secs: s.timeout.as_secs_f64(),
             auth: match &s.auth {
                 Auth::None => "none".to_owned(),
-                Auth::Bearer(secret) => format!("bearer token from ${}", secret.env),
-                Auth::Basic { user, password } => {
-                    format!("basic, user {user}, password from ${}", password.env)
-                }
+                Auth::Bearer(secret) => format!("bearer token from {secret}"),
+                Auth::Basic { user, password } => format!("basic, user {user}, password from {password}"),
+                Auth::Aws(aws) => format!(
+                    "AWS SigV4 ({}), keys from {} and {}",
+                    aws.region, aws.access_key_id, aws.secret_access_key
+                ),
             },
         })
         .collect())

@@ -6,11 +6,13 @@
 //!
 //! [[source]]
 //! name = "prom"
-//! kind = "prometheus"                 # prometheus | alertmanager | loki | statuspage
+//! kind = "prometheus"                 # prometheus | alertmanager | loki | statuspage | cloudwatch
 //! url = "http://127.0.0.1:9090"
 //! timeout_secs = 5                    # every request, retries included
 //! interval_secs = 15                  # one poll cycle every ...
 //! bearer_token_env = "PROM_TOKEN"     # secrets are named, never written here
+//! # or bearer_token_keyring = "prom"  # an OS keyring entry: `warroom secret set prom`
+//! # ca_file = "internal-ca.pem"       # extra trusted roots (PEM), relative to this file
 //! # basic_user = "warroom"; basic_password_env = "PROM_PASSWORD"
 //! # headers = { "X-Scope-OrgID" = "ops" }
 //!
@@ -51,21 +53,41 @@ pub enum SourceKind {
     /// An Atlassian Statuspage v2 page (`/api/v2/summary.json`).
     Statuspage,
     Loki,
+    /// AWS CloudWatch alarms (`DescribeAlarms`, JSON 1.0 protocol, SigV4-signed).
+    Cloudwatch,
 }
 
-/// A secret, by reference: the name of the environment variable that holds it.
+/// A secret, by reference: an environment variable, or an entry of the OS keyring (service
+/// [`crate::secret::SERVICE`], the entry's name as user). The value is read when a source is set up
+/// and kept in memory only.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretRef {
-    pub env: String,
+pub enum SecretRef {
+    Env(String),
+    Keyring(String),
 }
 
 impl SecretRef {
     /// The secret's value, read now (never stored).
     ///
     /// # Errors
-    /// A message naming the variable when it is not set.
+    /// A message naming the variable or keyring entry when it cannot be read.
     pub fn resolve(&self) -> Result<String, String> {
-        std::env::var(&self.env).map_err(|_| format!("the environment variable {} is not set", self.env))
+        match self {
+            SecretRef::Env(name) => {
+                std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))
+            }
+            SecretRef::Keyring(name) => crate::secret::get(name)
+                .map_err(|e| format!("{e}; store it with `warroom secret set {name}`")),
+        }
+    }
+}
+
+impl std::fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretRef::Env(name) => write!(f, "${name}"),
+            SecretRef::Keyring(name) => write!(f, "keyring entry '{name}'"),
+        }
     }
 }
 
@@ -74,7 +96,24 @@ impl SecretRef {
 pub enum Auth {
     None,
     Bearer(SecretRef),
-    Basic { user: String, password: SecretRef },
+    Basic {
+        user: String,
+        password: SecretRef,
+    },
+    /// AWS Signature V4 (CloudWatch).
+    Aws(AwsAuth),
+}
+
+/// What a request to AWS is signed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsAuth {
+    pub region: String,
+    /// The signing name of the service (`monitoring` for CloudWatch).
+    pub service: String,
+    pub access_key_id: SecretRef,
+    pub secret_access_key: SecretRef,
+    /// Temporary credentials' session token, used when its variable is set.
+    pub session_token: Option<SecretRef>,
 }
 
 /// One source to poll.
@@ -101,8 +140,13 @@ pub struct SourceConfig {
     pub logs_limit: usize,
     /// Prometheus: the service-graph metric to discover dependencies from, if discovery is on.
     pub discover_edges: Option<String>,
-    /// Prometheus: also read the alerts of its own rules (`/api/v1/alerts`).
+    /// Prometheus: also read the alerts and health of its own rules (`/api/v1/rules`).
     pub rule_alerts: bool,
+    /// Extra trusted root certificates (PEM), for servers behind an internal CA.
+    pub ca_file: Option<PathBuf>,
+    /// CloudWatch: alarms that name their node by name rather than by a dimension
+    /// (alarm name → node id).
+    pub alarm_nodes: std::collections::BTreeMap<String, String>,
 }
 
 /// One signal: a query whose result, by `label`, gives `metric` for every node.
@@ -150,8 +194,18 @@ struct SourceEntry {
     #[serde(default = "default_interval")]
     interval_secs: f64,
     bearer_token_env: Option<String>,
+    bearer_token_keyring: Option<String>,
     basic_user: Option<String>,
     basic_password_env: Option<String>,
+    basic_password_keyring: Option<String>,
+    ca_file: Option<Spanned<String>>,
+    region: Option<String>,
+    aws_access_key_id_env: Option<String>,
+    aws_secret_access_key_env: Option<String>,
+    aws_secret_access_key_keyring: Option<String>,
+    aws_session_token_env: Option<String>,
+    #[serde(default)]
+    alarm_nodes: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
     #[serde(default = "default_node_label")]
@@ -253,16 +307,78 @@ impl Config {
                     "source: timeout_secs, interval_secs and max_response_mb must be positive".to_owned(),
                 ));
             }
-            let auth = match (s.bearer_token_env, s.basic_user, s.basic_password_env) {
-                (None, None, None) => Auth::None,
-                (Some(env), None, None) => Auth::Bearer(SecretRef { env }),
-                (None, Some(user), Some(env)) => Auth::Basic { user, password: SecretRef { env } },
-                _ => {
+            let secret = |env: Option<String>, keyring: Option<String>, key: &str| match (env, keyring) {
+                (None, None) => Ok(None),
+                (Some(env), None) => Ok(Some(SecretRef::Env(env))),
+                (None, Some(entry)) => Ok(Some(SecretRef::Keyring(entry))),
+                (Some(_), Some(_)) => {
+                    Err(err(at, format!("source: give {key}_env or {key}_keyring, not both")))
+                }
+            };
+            let bearer = secret(s.bearer_token_env, s.bearer_token_keyring, "bearer_token")?;
+            let password = secret(s.basic_password_env, s.basic_password_keyring, "basic_password")?;
+            let aws_secret = secret(
+                s.aws_secret_access_key_env,
+                s.aws_secret_access_key_keyring,
+                "aws_secret_access_key",
+            )?;
+            let auth = if s.kind == SourceKind::Cloudwatch {
+                if bearer.is_some() || s.basic_user.is_some() || password.is_some() {
                     return Err(err(
                         at,
-                        "source: give either bearer_token_env, or basic_user with basic_password_env"
-                            .to_owned(),
+                        "source: cloudwatch signs with AWS keys, not a token or password".to_owned(),
                     ));
+                }
+                let Some(region) = s.region else {
+                    return Err(err(at, "source.region: missing, e.g. region = \"eu-west-1\"".to_owned()));
+                };
+                Auth::Aws(AwsAuth {
+                    region,
+                    service: "monitoring".to_owned(),
+                    access_key_id: SecretRef::Env(
+                        s.aws_access_key_id_env.unwrap_or_else(|| "AWS_ACCESS_KEY_ID".to_owned()),
+                    ),
+                    secret_access_key: aws_secret
+                        .unwrap_or_else(|| SecretRef::Env("AWS_SECRET_ACCESS_KEY".to_owned())),
+                    session_token: Some(SecretRef::Env(
+                        s.aws_session_token_env.unwrap_or_else(|| "AWS_SESSION_TOKEN".to_owned()),
+                    )),
+                })
+            } else {
+                if s.region.is_some()
+                    || s.aws_access_key_id_env.is_some()
+                    || aws_secret.is_some()
+                    || s.aws_session_token_env.is_some()
+                {
+                    return Err(err(
+                        at,
+                        "source: region and aws_* keys are for kind = \"cloudwatch\"".to_owned(),
+                    ));
+                }
+                match (bearer, s.basic_user, password) {
+                    (None, None, None) => Auth::None,
+                    (Some(token), None, None) => Auth::Bearer(token),
+                    (None, Some(user), Some(password)) => Auth::Basic { user, password },
+                    _ => {
+                        return Err(err(
+                            at,
+                            "source: give either bearer_token_env (or _keyring), or basic_user with basic_password_env (or _keyring)"
+                                .to_owned(),
+                        ));
+                    }
+                }
+            };
+            let ca_file = match s.ca_file {
+                None => None,
+                Some(file) => {
+                    let path = base.join(file.get_ref());
+                    if !path.is_file() {
+                        return Err(err(
+                            Some(file.span().start),
+                            format!("source.ca_file: {} is not a readable file", path.display()),
+                        ));
+                    }
+                    Some(path)
                 }
             };
             sources.push(SourceConfig {
@@ -281,6 +397,8 @@ impl Config {
                 logs_limit: s.logs_limit,
                 discover_edges: s.discover_edges.then_some(s.servicegraph_metric),
                 rule_alerts: s.alerts,
+                ca_file,
+                alarm_nodes: s.alarm_nodes,
             });
         }
 
@@ -294,11 +412,11 @@ impl Config {
                 .map_err(|e| err(Some(s.metric.span().start), format!("signal.metric: {e}")))?;
             let source = s.source.get_ref();
             match sources.iter().find(|o| o.name == *source) {
-                Some(o) if o.kind == SourceKind::Prometheus => {}
+                Some(o) if matches!(o.kind, SourceKind::Prometheus | SourceKind::Loki) => {}
                 Some(_) => {
                     return Err(err(
                         Some(s.source.span().start),
-                        format!("signal.source: '{source}' is not a prometheus source"),
+                        format!("signal.source: '{source}' is not a prometheus or loki source"),
                     ));
                 }
                 None => {
@@ -352,7 +470,7 @@ label = "job"
         .unwrap();
         assert_eq!(config.topology, Some(PathBuf::from("/etc/warroom/topo.toml")));
         assert_eq!(config.sources[0].url, "http://127.0.0.1:9090");
-        assert_eq!(config.sources[0].auth, Auth::Bearer(SecretRef { env: "PROM_TOKEN".into() }));
+        assert_eq!(config.sources[0].auth, Auth::Bearer(SecretRef::Env("PROM_TOKEN".into())));
         assert_eq!(config.sources[0].timeout, Duration::from_secs(5));
         assert_eq!(config.sources[1].interval, Duration::from_secs(5));
         assert_eq!(config.signals[0].metric, Metric::Up);
@@ -382,5 +500,68 @@ label = "job"
         )
         .unwrap_err();
         assert!(e.message.contains("unknown field `password`"), "secrets never go in the file: {e}");
+
+        let e = parse("[[source]]\nname = \"p\"\nkind = \"prometheus\"\nurl = \"http://x\"\nbearer_token_env = \"T\"\nbearer_token_keyring = \"t\"\n").unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("bearer_token_env or bearer_token_keyring, not both"), "{e}");
+
+        let e = parse(
+            "[[source]]\nname = \"p\"\nkind = \"prometheus\"\nurl = \"http://x\"\nca_file = \"nope.pem\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert!(e.message.contains("/etc/warroom/nope.pem is not a readable file"), "{e}");
+
+        let e = parse("[[source]]\nname = \"aws\"\nkind = \"cloudwatch\"\nurl = \"https://monitoring.eu-west-1.amazonaws.com\"\n").unwrap_err();
+        assert!(e.message.contains("source.region: missing"), "{e}");
+        let e = parse(
+            "[[source]]\nname = \"p\"\nkind = \"prometheus\"\nurl = \"http://x\"\nregion = \"eu-west-1\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("for kind = \"cloudwatch\""), "{e}");
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_or_the_keyring_and_aws_has_defaults() {
+        let config = parse(
+            r#"
+[[source]]
+name = "p"
+kind = "prometheus"
+url = "http://x"
+basic_user = "warroom"
+basic_password_keyring = "prom-password"
+
+[[source]]
+name = "aws"
+kind = "cloudwatch"
+url = "https://monitoring.eu-west-1.amazonaws.com"
+region = "eu-west-1"
+node_label = "DBInstanceIdentifier"
+
+[[source]]
+name = "loki"
+kind = "loki"
+url = "http://l"
+
+[[signal]]
+metric = "error_log_rate"
+source = "loki"
+query = 'sum by (app) (rate({level="error"}[5m]))'
+label = "app"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.sources[0].auth,
+            Auth::Basic { user: "warroom".into(), password: SecretRef::Keyring("prom-password".into()) }
+        );
+        let Auth::Aws(aws) = &config.sources[1].auth else { panic!("{:?}", config.sources[1].auth) };
+        assert_eq!(aws.region, "eu-west-1");
+        assert_eq!(aws.service, "monitoring");
+        assert_eq!(aws.access_key_id, SecretRef::Env("AWS_ACCESS_KEY_ID".into()));
+        assert_eq!(aws.secret_access_key, SecretRef::Env("AWS_SECRET_ACCESS_KEY".into()));
+        assert_eq!(config.signals[0].source, "loki", "Loki metric queries are signals too");
+        assert_eq!(SecretRef::Keyring("k".into()).to_string(), "keyring entry 'k'");
     }
 }

@@ -14,6 +14,7 @@ pub mod model;
 pub mod monitor;
 pub mod ops;
 pub mod rehearsal;
+pub mod secret;
 pub mod sources;
 pub mod store;
 pub mod text;

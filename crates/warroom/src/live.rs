@@ -47,6 +47,8 @@ pub struct Report {
     pub sources: Vec<EndpointStatus>,
     pub problems: Vec<CycleProblem>,
     pub warnings: Vec<String>,
+    /// Alerts firing now, from every alert source.
+    pub alerts: Vec<crate::model::Alert>,
     /// Requests the last cycle planned: one per query and alert source, whatever the node count.
     pub queries: usize,
 }
@@ -154,6 +156,7 @@ impl Live {
             sources: self.poller.statuses(),
             problems: last.as_ref().map(|c| c.problems.clone()).unwrap_or_default(),
             warnings: last.as_ref().map(|c| c.warnings.clone()).unwrap_or_default(),
+            alerts: self.monitor().firing_alerts(),
             queries: last.as_ref().map_or(0, |c| c.queries),
         }
     }

@@ -187,11 +187,15 @@ async fn service_graph_metrics_add_discovered_dependencies() {
     assert_eq!(live.monitor().topology().what_if(&["ledger"]).entrypoints_down, ["api-gateway"]);
 }
 
-/// Prometheus's own rule alerts (`/api/v1/alerts`), without an Alertmanager in between.
+/// Prometheus's own rule alerts (`/api/v1/rules`), without an Alertmanager in between.
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_rule_alerts_are_read_directly() {
     let exporter = Stub::start(metrics(0.3)).await;
-    let prom = common::prometheus(&[exporter.port], RULES, None).await;
+    // A second rule that Prometheus loads but cannot evaluate (many-to-many matching).
+    let rules = format!(
+        "{RULES}      - alert: CannotFire\n        expr: warroom_test_error_ratio > on() group_left warroom_test_up\n"
+    );
+    let prom = common::prometheus(&[exporter.port], &rules, None).await;
     let dir = tempfile::tempdir().unwrap();
     let live = live_on_prometheus(dir.path(), prom.port, "alerts = true");
     cycle_until(&live, "HighErrorRate firing from Prometheus's rule", |l| {
@@ -201,4 +205,8 @@ async fn prometheus_rule_alerts_are_read_directly() {
     let alert = live.monitor().firing_alerts().into_iter().find(|a| a.node == "order-service").unwrap();
     assert_eq!(alert.severity, "critical");
     assert_eq!(alert.summary, "order-service answers 5xx");
+    cycle_until(&live, "the broken rule reported", |l| {
+        l.report(Utc::now()).warnings.iter().any(|w| w.starts_with("rule warroom/CannotFire: "))
+    })
+    .await;
 }

@@ -4,6 +4,7 @@ mod drill;
 mod incident;
 mod poll;
 mod print;
+mod secret;
 mod topology;
 
 use std::path::PathBuf;
@@ -50,13 +51,17 @@ enum Command {
         /// One cycle, then print and exit.
         #[arg(long)]
         once: bool,
-        /// With --once: print JSON {"at","nodes":[{"id","health","reasons","age_secs"}],"sources","problems","warnings","queries"}.
+        /// With --once: print JSON {"at","nodes":[{"id","health","reasons","age_secs"}],"sources","problems","warnings","alerts","queries"}.
         #[arg(long)]
         json: bool,
     },
     /// Check topology files, compute blast radius and single points of failure.
     #[command(subcommand)]
     Topology(topology::TopologyCommand),
+    /// Store or delete a source's secret in the OS keyring (then name it in warroom.toml with
+    /// bearer_token_keyring, basic_password_keyring or aws_secret_access_key_keyring).
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
     /// Every event of an incident, in time order.
     Timeline {
         /// The incident id, or a unique prefix of it.
@@ -72,6 +77,7 @@ pub fn run(args: Args) -> Result<()> {
     let actor = Actor { origin: "cli".to_owned(), by: args.by.clone(), now: Utc::now() };
     let command = match args.command {
         Command::Topology(cmd) => return topology::run(cmd),
+        Command::Secret(cmd) => return secret::run(cmd),
         Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None, &actor),
         Command::Poll { once, json } => {
             let config = args.config.context("poll needs --config FILE (or WARROOM_CONFIG)")?;
@@ -87,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
     match command {
         Command::Incident(cmd) => incident::run(&mut store, &actor, cmd),
         // Answered above, without opening the log.
-        Command::Topology(_) | Command::Poll { .. } => Ok(()),
+        Command::Topology(_) | Command::Poll { .. } | Command::Secret(_) => Ok(()),
         Command::Drill(cmd) => drill::run(cmd, Some(&mut store), &actor),
         Command::Timeline { id, json } => {
             let id = store.find_incident(&id)?;

@@ -55,6 +55,12 @@ fn text(report: &Report) -> Result<()> {
         let age = n.age_secs.map(|a| format!("{a:.0} s old")).unwrap_or_else(|| "no data".to_owned());
         println!("{:<24} {:<9} {:<12} {}", n.id, n.health.name(), age, n.reasons.join("; "));
     }
+    for a in &report.alerts {
+        println!("ALERT {:<30} on {:<20} {:<9} {}", a.name, a.node, a.severity, a.summary);
+    }
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
     for s in &report.sources {
         let state = match (&s.failing_since, &s.last_error) {
             (Some(since), Some(err)) => format!("FAILING since {}: {err}", since.format("%H:%M:%S")),

@@ -7,6 +7,9 @@
 //! through a circuit breaker: after three failed calls in a row the endpoint is left alone for a
 //! while, then one probe is let through (half-open), and a success closes it again. The breaker
 //! keeps the request rate to a failing server bounded however often the poller asks.
+//!
+//! Requests to AWS are signed (Signature V4, `aws-sigv4`) on every try, so a retry never carries
+//! a stale signature. A source with its own CA file gets its own client; all others share one.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -17,6 +20,25 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_A
 use serde::Serialize;
 
 use crate::config::{Auth, SourceConfig};
+
+/// AWS keys, read from their references when the endpoint is built; never printed.
+struct AwsKeys {
+    region: String,
+    service: String,
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: Option<String>,
+}
+
+/// One request: a GET with a query, or a POST with headers and a body.
+#[derive(Debug, Clone, Copy)]
+struct Call<'a> {
+    post: bool,
+    path: &'a str,
+    query: &'a [(&'a str, &'a str)],
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a [u8],
+}
 
 /// How many failed calls in a row open the breaker.
 const BREAKER_THRESHOLD: u32 = 3;
@@ -89,6 +111,7 @@ pub struct Endpoint {
     headers: HeaderMap,
     /// Basic auth (user, password), sent by reqwest's own encoder.
     basic: Option<(String, String)>,
+    aws: Option<AwsKeys>,
     timeout: Duration,
     open_for: Duration,
     max_bytes: usize,
@@ -110,8 +133,13 @@ impl Endpoint {
     /// # Errors
     /// [`FetchError::Config`] when a secret's variable is unset or a header is not valid.
     pub fn new(client: reqwest::Client, source: &SourceConfig) -> Result<Endpoint, FetchError> {
+        let client = match &source.ca_file {
+            None => client,
+            Some(path) => client_with_ca(path)?,
+        };
         let mut headers = HeaderMap::new();
         let mut basic = None;
+        let mut aws = None;
         let value = |v: &str| {
             HeaderValue::from_str(v).map_err(|e| FetchError::Config(format!("{}: {e}", source.name)))
         };
@@ -127,6 +155,19 @@ impl Endpoint {
                 let password = password.resolve().map_err(FetchError::Config)?;
                 basic = Some((user.clone(), password));
             }
+            Auth::Aws(keys) => {
+                let session_token = match &keys.session_token {
+                    Some(token) => token.resolve().ok().filter(|t| !t.is_empty()),
+                    None => None,
+                };
+                aws = Some(AwsKeys {
+                    region: keys.region.clone(),
+                    service: keys.service.clone(),
+                    access_key_id: keys.access_key_id.resolve().map_err(FetchError::Config)?,
+                    secret_access_key: keys.secret_access_key.resolve().map_err(FetchError::Config)?,
+                    session_token,
+                });
+            }
         }
         for (k, v) in &source.headers {
             let name = HeaderName::from_bytes(k.as_bytes())
@@ -138,6 +179,7 @@ impl Endpoint {
             base: source.url.clone(),
             headers,
             basic,
+            aws,
             timeout: source.timeout,
             // One probe per poll interval while open: the rate to a failing server stays at one
             // request per interval, and recovery shows within one interval of the fault clearing.
@@ -184,10 +226,33 @@ impl Endpoint {
         query: &[(&str, &str)],
         parse: impl FnOnce(&Answer) -> Result<T, E>,
     ) -> Result<Result<T, E>, FetchError> {
+        self.call(Call { post: false, path, query, headers: &[], body: &[] }, parse).await
+    }
+
+    /// POSTs `body` with `headers` to `path`, as [`Endpoint::get`] does a GET (deadline,
+    /// retries, breaker, size limit, signing).
+    ///
+    /// # Errors
+    /// As [`Endpoint::get`].
+    pub async fn post<T, E: std::fmt::Display>(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        parse: impl FnOnce(&Answer) -> Result<T, E>,
+    ) -> Result<Result<T, E>, FetchError> {
+        self.call(Call { post: true, path, query: &[], headers, body }, parse).await
+    }
+
+    async fn call<T, E: std::fmt::Display>(
+        &self,
+        call: Call<'_>,
+        parse: impl FnOnce(&Answer) -> Result<T, E>,
+    ) -> Result<Result<T, E>, FetchError> {
         let probing = self.admit()?;
         let deadline = Instant::now() + self.timeout;
         let tries = if probing { 1 } else { TRIES };
-        let result = self.get_with_retries(path, query, deadline, tries).await;
+        let result = self.call_with_retries(call, deadline, tries).await;
         let parsed = result.map(|answer| parse(&answer));
         self.record(match &parsed {
             Ok(Ok(_)) => Ok(()),
@@ -243,10 +308,9 @@ impl Endpoint {
         });
     }
 
-    async fn get_with_retries(
+    async fn call_with_retries(
         &self,
-        path: &str,
-        query: &[(&str, &str)],
+        call: Call<'_>,
         deadline: Instant,
         tries: u32,
     ) -> Result<Answer, FetchError> {
@@ -257,7 +321,7 @@ impl Endpoint {
             if left.is_zero() {
                 return Err(FetchError::Timeout(self.timeout));
             }
-            let (result, retry_after) = self.try_once(path, query, left).await;
+            let (result, retry_after) = self.try_once(call, left).await;
             let retryable = match &result {
                 Ok(_) => return result,
                 Err(FetchError::Connect(_) | FetchError::Timeout(_)) => true,
@@ -279,13 +343,35 @@ impl Endpoint {
 
     async fn try_once(
         &self,
-        path: &str,
-        query: &[(&str, &str)],
+        call: Call<'_>,
         left: Duration,
     ) -> (Result<Answer, FetchError>, Option<Duration>) {
         self.with_health(|h| h.status.requests += 1);
-        let url = format!("{}{path}", self.base);
-        let mut request = self.client.get(&url).headers(self.headers.clone()).query(query).timeout(left);
+        let mut url = match reqwest::Url::parse(&format!("{}{}", self.base, call.path)) {
+            Ok(url) => url,
+            Err(e) => return (Err(FetchError::Config(format!("{}{}: {e}", self.base, call.path))), None),
+        };
+        if !call.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(call.query);
+        }
+        let method = if call.post { reqwest::Method::POST } else { reqwest::Method::GET };
+        let mut headers = self.headers.clone();
+        for (k, v) in call.headers {
+            match (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+                (Ok(k), Ok(v)) => {
+                    headers.insert(k, v);
+                }
+                _ => return (Err(FetchError::Config(format!("bad header {k}"))), None),
+            }
+        }
+        if let Some(aws) = &self.aws {
+            match sign_v4(aws, method.as_str(), url.as_str(), call.headers, call.body) {
+                Ok(signed) => headers.extend(signed),
+                Err(e) => return (Err(e), None),
+            }
+        }
+        let mut request =
+            self.client.request(method, url).headers(headers).body(call.body.to_vec()).timeout(left);
         if let Some((user, password)) = &self.basic {
             request = request.basic_auth(user, Some(password));
         }
@@ -337,6 +423,67 @@ impl Endpoint {
         }
         Ok(body)
     }
+}
+
+/// A client like the shared one that also trusts the roots in the PEM file at `path`.
+fn client_with_ca(path: &std::path::Path) -> Result<reqwest::Client, FetchError> {
+    let pem = std::fs::read(path)
+        .map_err(|e| FetchError::Config(format!("ca_file {}: cannot read: {e}", path.display())))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| FetchError::Config(format!("ca_file {}: not PEM certificates: {e}", path.display())))?;
+    if certificates.is_empty() {
+        return Err(FetchError::Config(format!("ca_file {}: holds no certificate", path.display())));
+    }
+    let mut builder = reqwest::Client::builder().user_agent(USER_AGENT);
+    for certificate in certificates {
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder.build().map_err(|e| FetchError::Config(format!("ca_file {}: {e}", path.display())))
+}
+
+/// The user agent of every request.
+pub const USER_AGENT: &str = concat!("warroom/", env!("CARGO_PKG_VERSION"));
+
+/// The Signature V4 headers (`authorization`, `x-amz-date`, and the session token if any) for
+/// one request, signed now.
+fn sign_v4(
+    aws: &AwsKeys,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<HeaderMap, FetchError> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+    let failed = |e: &dyn std::fmt::Display| FetchError::Config(format!("cannot sign the request: {e}"));
+    let identity = aws_credential_types::Credentials::new(
+        &aws.access_key_id,
+        &aws.secret_access_key,
+        aws.session_token.clone(),
+        None,
+        "warroom",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&aws.region)
+        .name(&aws.service)
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| failed(&e))?
+        .into();
+    let request = SignableRequest::new(method, url, headers.iter().copied(), SignableBody::Bytes(body))
+        .map_err(|e| failed(&e))?;
+    let (instructions, _signature) = sign(request, &params).map_err(|e| failed(&e))?.into_parts();
+    let mut signed = HeaderMap::new();
+    for (name, value) in instructions.headers() {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| failed(&e))?;
+        let mut value = HeaderValue::from_str(value).map_err(|e| failed(&e))?;
+        value.set_sensitive(true);
+        signed.insert(name, value);
+    }
+    Ok(signed)
 }
 
 /// A reqwest error without the URL (which may carry a query, never a secret, but is long).

@@ -5,6 +5,7 @@
 //! production; Prometheus, Alertmanager, Loki and the status pages join it behind the same trait.
 
 pub mod alertmanager;
+pub mod cloudwatch;
 pub mod drill;
 pub mod http;
 pub mod loki;

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 
 use super::http::{Endpoint, EndpointStatus, FetchError};
 use super::prometheus;
-use super::{alertmanager, loki, statuspage};
+use super::{alertmanager, cloudwatch, loki, statuspage};
 use crate::config::{Config, SignalConfig, SourceKind};
 use crate::model::Signals;
 
@@ -66,7 +66,8 @@ enum Outcome {
     Provider(Result<(Vec<crate::model::Sample>, Vec<statuspage::Incident>), statuspage::StatuspageError>),
     LokiSamples(Result<Vec<crate::model::Sample>, loki::LokiError>),
     Edges(Result<Vec<(String, String)>, prometheus::PrometheusError>),
-    RuleAlerts(Result<Vec<crate::model::Alert>, prometheus::PrometheusError>),
+    Rules(Result<prometheus::Rules, prometheus::PrometheusError>),
+    Alarms(Result<Vec<crate::model::Alert>, cloudwatch::CloudwatchError>),
     Logs(Result<Vec<crate::model::LogLine>, loki::LokiError>),
 }
 
@@ -76,13 +77,9 @@ impl Poller {
     /// # Errors
     /// [`PollerError`] when a source's secret is missing or a header is invalid.
     pub fn new(config: &Config) -> Result<Poller, PollerError> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("warroom/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| PollerError {
-                source_name: "(client)".into(),
-                error: FetchError::Config(e.to_string()),
-            })?;
+        let client = reqwest::Client::builder().user_agent(super::http::USER_AGENT).build().map_err(|e| {
+            PollerError { source_name: "(client)".into(), error: FetchError::Config(e.to_string()) }
+        })?;
         let sources = config
             .sources
             .iter()
@@ -117,6 +114,14 @@ impl Poller {
             SourceKind::Prometheus | SourceKind::Alertmanager => "/-/ready",
             SourceKind::Loki => "/ready",
             SourceKind::Statuspage => "/api/v2/summary.json",
+            SourceKind::Cloudwatch => {
+                // A signed DescribeAlarms tells both that the endpoint answers and that the keys work.
+                let started = std::time::Instant::now();
+                cloudwatch::alarms(&source.endpoint, &mapping(&source.config), Utc::now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                return Ok(started.elapsed());
+            }
         };
         let started = std::time::Instant::now();
         source.endpoint.get(path, &[], |_| Ok::<(), String>(())).await.map_err(|e| e.to_string())??;
@@ -148,7 +153,7 @@ impl Poller {
                         let (endpoint, label, name) =
                             (endpoint.clone(), source.node_label.clone(), name.clone());
                         tasks.spawn(async move {
-                            (name, Outcome::RuleAlerts(prometheus::alerts(&endpoint, &label, now).await))
+                            (name, Outcome::Rules(prometheus::rules(&endpoint, &label, now).await))
                         });
                         cycle.queries += 1;
                     }
@@ -159,6 +164,13 @@ impl Poller {
                         });
                         cycle.queries += 1;
                     }
+                }
+                SourceKind::Cloudwatch => {
+                    let (endpoint, mapping, name) = (endpoint.clone(), mapping(&source.config), name.clone());
+                    tasks.spawn(async move {
+                        (name, Outcome::Alarms(cloudwatch::alarms(&endpoint, &mapping, now).await))
+                    });
+                    cycle.queries += 1;
                 }
                 SourceKind::Alertmanager => {
                     let (endpoint, label, name) = (endpoint.clone(), source.node_label.clone(), name.clone());
@@ -230,11 +242,20 @@ impl Poller {
                     None
                 }
                 Outcome::Edges(Err(e)) => Some(e.to_string()),
-                Outcome::RuleAlerts(Ok(alerts)) => {
+                Outcome::Alarms(Ok(alerts)) => {
                     cycle.signals.alerts.extend(alerts);
                     None
                 }
-                Outcome::RuleAlerts(Err(e)) => {
+                Outcome::Alarms(Err(e)) => {
+                    alerts_complete = false;
+                    Some(e.to_string())
+                }
+                Outcome::Rules(Ok(rules)) => {
+                    cycle.signals.alerts.extend(rules.alerts);
+                    cycle.warnings.extend(rules.broken);
+                    None
+                }
+                Outcome::Rules(Err(e)) => {
                     alerts_complete = false;
                     Some(e.to_string())
                 }
@@ -253,4 +274,9 @@ impl Poller {
         cycle.signals.alerts_complete = alerts_complete;
         cycle
     }
+}
+
+/// How a CloudWatch source's alarms map to nodes.
+fn mapping(config: &crate::config::SourceConfig) -> cloudwatch::Mapping {
+    cloudwatch::Mapping { node_dimension: config.node_label.clone(), alarm_nodes: config.alarm_nodes.clone() }
 }

@@ -165,13 +165,31 @@ pub async fn edges(
 }
 
 #[derive(Deserialize)]
-struct AlertsEnvelope {
+struct RulesEnvelope {
     status: String,
-    data: Option<AlertsData>,
+    data: Option<RulesData>,
 }
 
 #[derive(Deserialize)]
-struct AlertsData {
+struct RulesData {
+    groups: Vec<RuleGroup>,
+}
+
+#[derive(Deserialize)]
+struct RuleGroup {
+    name: String,
+    #[serde(default)]
+    rules: Vec<Rule>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    name: String,
+    #[serde(default)]
+    health: String,
+    last_error: Option<String>,
+    #[serde(default)]
     alerts: Vec<RuleAlert>,
 }
 
@@ -185,55 +203,67 @@ struct RuleAlert {
     active_at: DateTime<Utc>,
 }
 
-/// Parses `/api/v1/alerts`: firing alerts fire, pending ones are kept as not firing. Prometheus
-/// gives no fingerprint, so the sorted labels are one.
+/// What Prometheus's own rules say: their alerts, and the rules it cannot evaluate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rules {
+    /// Firing alerts fire; pending ones are kept as not firing yet.
+    pub alerts: Vec<crate::model::Alert>,
+    /// "group/rule: last error" for every rule whose health is not ok: an alert that cannot fire
+    /// is worth knowing about during an incident.
+    pub broken: Vec<String>,
+}
+
+/// Parses `/api/v1/rules`. Prometheus gives alerts no fingerprint, so the sorted labels are one.
 ///
 /// # Errors
-/// [`PrometheusError::Malformed`] for anything else.
-pub fn parse_alerts(
-    body: &[u8],
-    node_label: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<crate::model::Alert>, PrometheusError> {
-    let malformed =
-        |reason: String| PrometheusError::Malformed { query: "/api/v1/alerts".to_owned(), reason };
-    let envelope: AlertsEnvelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+/// [`PrometheusError::Malformed`] for anything but the documented shape with status success.
+pub fn parse_rules(body: &[u8], node_label: &str, now: DateTime<Utc>) -> Result<Rules, PrometheusError> {
+    let malformed = |reason: String| PrometheusError::Malformed { query: "/api/v1/rules".to_owned(), reason };
+    let envelope: RulesEnvelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
     let Some(data) = envelope.data.filter(|_| envelope.status == "success") else {
         return Err(malformed(format!("status {}", envelope.status)));
     };
-    Ok(data
-        .alerts
-        .into_iter()
-        .map(|a| {
-            let (name, node) = super::alert_name_and_node(&a.labels, node_label);
-            let fingerprint = format!(
-                "prometheus:{}",
-                a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
-            );
-            crate::model::Alert {
-                name,
-                node,
-                severity: a.labels.get("severity").cloned().unwrap_or_else(|| "none".to_owned()),
-                firing: a.state == "firing",
-                summary: a.annotations.get("summary").cloned().unwrap_or_default(),
-                at: now,
-                fingerprint,
-                starts_at: a.active_at,
+    let mut rules = Rules::default();
+    for group in data.groups {
+        for rule in group.rules {
+            if !rule.health.is_empty() && rule.health != "ok" && rule.health != "unknown" {
+                let error = rule.last_error.unwrap_or_else(|| format!("health {}", rule.health));
+                rules.broken.push(format!("rule {}/{}: {error}", group.name, rule.name));
             }
-        })
-        .collect())
+            rules.alerts.extend(rule.alerts.into_iter().map(|a| {
+                let (name, node) = super::alert_name_and_node(&a.labels, node_label);
+                let fingerprint = format!(
+                    "prometheus:{}",
+                    a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+                );
+                crate::model::Alert {
+                    name,
+                    node,
+                    severity: a.labels.get("severity").cloned().unwrap_or_else(|| "none".to_owned()),
+                    firing: a.state == "firing",
+                    summary: a.annotations.get("summary").cloned().unwrap_or_default(),
+                    at: now,
+                    fingerprint,
+                    starts_at: a.active_at,
+                }
+            }));
+        }
+    }
+    Ok(rules)
 }
 
-/// The alerts Prometheus's own rules are firing (or about to).
+/// The alerting rules' alerts (firing or about to) and broken rules, from `/api/v1/rules`.
 ///
 /// # Errors
-/// As [`parse_alerts`], or the fetch's error.
-pub async fn alerts(
+/// As [`parse_rules`], or the fetch's error.
+pub async fn rules(
     endpoint: &Endpoint,
     node_label: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<crate::model::Alert>, PrometheusError> {
-    endpoint.get("/api/v1/alerts", &[], |answer| parse_alerts(&answer.body, node_label, now)).await?
+) -> Result<Rules, PrometheusError> {
+    endpoint
+        .get("/api/v1/rules", &[("type", "alert")], |answer| parse_rules(&answer.body, node_label, now))
+        .await?
 }
 
 /// Runs one signal's query as of `now`.
@@ -284,9 +314,16 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_rule_alerts() {
-        let body = include_bytes!("../../tests/fixtures/prometheus/alerts.json");
-        let alerts = parse_alerts(body, "service", Utc::now()).unwrap();
+    fn the_documented_rules_give_alerts_and_broken_rules() {
+        let body = include_bytes!("../../tests/fixtures/prometheus/rules.json");
+        let rules = parse_rules(body, "service", Utc::now()).unwrap();
+        assert_eq!(
+            rules.broken,
+            [
+                "rule example/QueueBacklog: many-to-many matching not allowed: matching labels must be unique on one side"
+            ]
+        );
+        let alerts = rules.alerts;
         assert_eq!(alerts.len(), 2);
         assert!(alerts[0].firing && !alerts[1].firing, "pending is not firing yet");
         assert_eq!(alerts[0].node, "order-service");

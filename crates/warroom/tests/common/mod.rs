@@ -220,3 +220,28 @@ impl Stub {
         *self.requests.lock().unwrap()
     }
 }
+
+/// moto's server (PyPI `moto[server]`, installed by `make test` into `target/moto`), a local
+/// peer for the AWS APIs: CloudWatch answers DescribeAlarms in the JSON 1.0 protocol. It never
+/// evaluates alarms (tests set their state) and does not check signatures.
+pub async fn moto() -> Server {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/moto/bin/moto_server");
+    let bin = std::env::var_os("WARROOM_MOTO_SERVER").map(PathBuf::from).unwrap_or(root);
+    assert!(
+        bin.exists(),
+        "{} is missing: `make test` installs it (python3 -m venv target/moto && target/moto/bin/pip install 'moto[server]')",
+        bin.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, port, dir };
+    wait_ready(&format!("http://127.0.0.1:{port}/moto-api/data.json")).await;
+    server
+}
