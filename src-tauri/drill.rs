@@ -96,6 +96,7 @@ fn step(state: &AppState) -> Result<(), IpcError> {
         drill.last_step = Some(now);
         (changes, drill.incident, drill.rehearsal.monitor().firing_alerts())
     };
+    crate::state::notify(state, &changes, now);
     state.with_store(|store| Ok(store.remember_alerts(&firing, now)?))?;
     let Some(incident) = incident else { return Ok(()) };
     if changes.is_empty() {
@@ -128,6 +129,7 @@ pub fn spawn_live(state: AppState) {
             let started = std::time::Instant::now();
             let now = Utc::now();
             let changes = runtime.block_on(live.cycle(now));
+            crate::state::notify(&state, &changes, now);
             let firing = live.monitor().firing_alerts();
             if let Err(e) = state.with_store(|store| Ok(store.remember_alerts(&firing, now)?)) {
                 tracing::warn!("remembering alerts: {}", e.message);

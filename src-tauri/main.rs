@@ -26,7 +26,13 @@ fn main() {
         start_default_drill(&state);
     }
     drill::spawn_stepper(state.clone());
+    let app_slot = state.app.clone();
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .setup(move |app| {
+            let _ = app_slot.set(app.handle().clone());
+            Ok(())
+        })
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
@@ -48,6 +54,8 @@ fn main() {
             commands::drill::node_charts,
             commands::sources::sources_config,
             commands::sources::test_source,
+            commands::app::notifications,
+            commands::app::mute_notifications,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

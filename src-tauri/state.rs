@@ -7,7 +7,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use warroom::notify::{Notification, Notifier};
 use warroom::ops::Actor;
 use warroom::store::Store;
 
@@ -33,6 +34,17 @@ pub struct AppState {
     pub startup_error: Option<IpcError>,
     /// The configuration, when one was given and could be read.
     pub config: Option<Arc<Config>>,
+    /// Desktop notifications: what to show, grouped and rate-limited, and the last one shown.
+    pub notifier: Arc<Mutex<Notifications>>,
+    /// The running app, once its window is up (notifications need it).
+    pub app: Arc<std::sync::OnceLock<tauri::AppHandle>>,
+}
+
+/// The notifier and what it last showed.
+#[derive(Default)]
+pub struct Notifications {
+    pub notifier: Notifier,
+    pub last: Option<(DateTime<Utc>, Notification)>,
 }
 
 impl AppState {
@@ -71,6 +83,8 @@ impl AppState {
             config: running.map(|(_, config)| config),
             live_incident: Arc::new(Mutex::new(None)),
             startup_error,
+            notifier: Arc::new(Mutex::new(Notifications::default())),
+            app: Arc::new(std::sync::OnceLock::new()),
         }
     }
 
@@ -93,5 +107,25 @@ pub fn actor() -> Actor {
         origin: "desktop".to_owned(),
         by: std::env::var("WARROOM_USER").ok().filter(|s| !s.trim().is_empty()),
         now: Utc::now(),
+    }
+}
+
+/// Offers one cycle's changes to the notifier and shows what it says to show now. Showing may
+/// fail (no notification daemon): that is logged, never fatal.
+pub fn notify(state: &AppState, changes: &warroom::monitor::Changes, now: DateTime<Utc>) {
+    use tauri_plugin_notification::NotificationExt;
+    let shown = match state.notifier.lock() {
+        Ok(mut n) => {
+            let shown = n.notifier.offer(changes, now);
+            if let Some(shown) = &shown {
+                n.last = Some((now, shown.clone()));
+            }
+            shown
+        }
+        Err(_) => return,
+    };
+    let (Some(shown), Some(app)) = (shown, state.app.get()) else { return };
+    if let Err(e) = app.notification().builder().title(&shown.title).body(&shown.body).show() {
+        tracing::warn!("cannot show a desktop notification: {e}");
     }
 }

@@ -240,6 +240,19 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
     .await;
     assert!(node_classes(&c, "api-gateway").await.contains(&"entrypoint".to_owned()));
     assert!(node_classes(&c, "kafka-1").await.contains(&"calm".to_owned()), "unaffected nodes step back");
+    // A desktop notification was decided for the node going down (Xvfb has no notification
+    // daemon to show it; the status bar says what it said), and it can be muted.
+    eventually("the status bar names the last notification", || async {
+        let last = text(&c, "#notify-last").await;
+        last.contains("down") || last.contains("Critical alert")
+    })
+    .await;
+    c.find(Locator::Id("notify-toggle")).await.unwrap().click().await.unwrap();
+    eventually("notifications are muted", || async {
+        let script = "const b = document.getElementById('notify-toggle'); return b.getAttribute('aria-pressed') + ' ' + b.textContent";
+        c.execute(script, vec![]).await.unwrap() == json!("true Notifications: muted")
+    })
+    .await;
     let banner = text(&c, "#outage").await;
     assert!(
         banner.contains("USER-VISIBLE OUTAGE")

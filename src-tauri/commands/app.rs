@@ -36,3 +36,42 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, IpcError> {
         startup_error: state.startup_error.clone(),
     })
 }
+
+/// Desktop notifications: muted or not, and the last one shown.
+#[derive(Debug, Serialize)]
+pub struct NotificationStatus {
+    muted: bool,
+    last_title: Option<String>,
+    last_body: Option<String>,
+    last_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn notification_status(state: &AppState) -> Result<NotificationStatus, IpcError> {
+    let n = state
+        .notifier
+        .lock()
+        .map_err(|_| IpcError::new("internal", "notifications failed earlier; restart warroom"))?;
+    Ok(NotificationStatus {
+        muted: n.notifier.muted(),
+        last_title: n.last.as_ref().map(|(_, l)| l.title.clone()),
+        last_body: n.last.as_ref().map(|(_, l)| l.body.clone()),
+        last_at: n.last.as_ref().map(|(at, _)| *at),
+    })
+}
+
+#[tauri::command(async)]
+pub fn notifications(state: State<'_, AppState>) -> Result<NotificationStatus, IpcError> {
+    notification_status(&state)
+}
+
+/// Mutes (or unmutes) desktop notifications; everything still goes on the timeline.
+#[tauri::command(async)]
+pub fn mute_notifications(state: State<'_, AppState>, muted: bool) -> Result<NotificationStatus, IpcError> {
+    state
+        .notifier
+        .lock()
+        .map_err(|_| IpcError::new("internal", "notifications failed earlier; restart warroom"))?
+        .notifier
+        .set_muted(muted);
+    notification_status(&state)
+}

@@ -121,3 +121,13 @@ export interface SourceTest {
 export const sourcesConfig = () => invoke<SourceInfo[]>("sources_config");
 export const testSource = (name: string) => invoke<SourceTest>("test_source", { name });
 export const nodeCharts = (node: string) => invoke<{ metric: string; svg: string }[]>("node_charts", { node });
+
+export interface NotificationStatus {
+  muted: boolean;
+  last_title: string | null;
+  last_body: string | null;
+  last_at: string | null;
+}
+
+export const notifications = () => invoke<NotificationStatus>("notifications");
+export const muteNotifications = (muted: boolean) => invoke<NotificationStatus>("mute_notifications", { muted });

@@ -12,6 +12,7 @@ import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./pan
 import { onNodeTap, renderGraph, renderNodeDetail, setCharts } from "./panels/graph";
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
+import { wireNotifications } from "./panels/notify";
 import { wireSources } from "./panels/sources";
 import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
 
@@ -210,6 +211,7 @@ async function boot(): Promise<void> {
   window.addEventListener("unhandledrejection", (e) => showError(`unexpected error: ${String(e.reason)}`));
   wireKeys();
   wireSources();
+  wireNotifications();
   try {
     info = await api.appInfo();
   } catch (e) {

@@ -12,6 +12,7 @@ pub mod health;
 pub mod live;
 pub mod model;
 pub mod monitor;
+pub mod notify;
 pub mod ops;
 pub mod rehearsal;
 pub mod secret;
