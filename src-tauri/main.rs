@@ -29,6 +29,7 @@ fn main() {
     let app_slot = state.app.clone();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             let _ = app_slot.set(app.handle().clone());
             Ok(())
@@ -54,6 +55,7 @@ fn main() {
             commands::drill::node_charts,
             commands::sources::sources_config,
             commands::sources::test_source,
+            commands::sources::open_in_grafana,
             commands::app::notifications,
             commands::app::mute_notifications,
         ])

@@ -312,17 +312,25 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
     })
     .await;
     let prom = common::prometheus(&[exporter.port], "groups: []\n", None).await;
+    // No provider's status page can be reached from here: a local stub serves the documented
+    // Statuspage v2 summary, with its incident.
+    let status = common::Stub::start(common::Behaviour::Ok {
+        body: include_bytes!("../crates/warroom/tests/fixtures/statuspage/summary.json").to_vec(),
+        content_type: "application/json",
+    })
+    .await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("topology.toml"),
-        "[[node]]\nid = \"api-gateway\"\nentrypoint = true\ndepends_on = [\"order-service\"]\n[[node]]\nid = \"order-service\"\n",
+        "[[node]]\nid = \"api-gateway\"\nentrypoint = true\ndepends_on = [\"order-service\"]\n[[node]]\nid = \"order-service\"\n[[node]]\nid = \"cloud-api\"\nkind = \"external_provider\"\n",
     )
     .unwrap();
     let config = dir.path().join("warroom.toml");
     std::fs::write(
         &config,
         format!(
-            "[topology]\nfile = \"topology.toml\"\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{}\"\ninterval_secs = 1\ntimeout_secs = 1\n[[signal]]\nmetric = \"http_5xx_ratio\"\nsource = \"prom\"\nquery = 'max by (service) (e2e_errors)'\nlabel = \"service\"\n",
+            "[topology]\nfile = \"topology.toml\"\n[grafana]\nurl = \"https://grafana.example\"\nprometheus_uid = \"prom-uid\"\n[[source]]\nname = \"cloud\"\nkind = \"statuspage\"\nurl = \"http://127.0.0.1:{}\"\ninterval_secs = 1\ncomponents = {{ \"cloud-api\" = \"API\" }}\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{}\"\ninterval_secs = 1\ntimeout_secs = 1\n[[signal]]\nmetric = \"http_5xx_ratio\"\nsource = \"prom\"\nquery = 'max by (service) (e2e_errors)'\nlabel = \"service\"\n",
+            status.port,
             prom.port
         ),
     )
@@ -334,7 +342,26 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
     .await;
     assert!(node_classes(&c, "api-gateway").await.contains(&"impacted".to_owned()));
     assert!(text(&c, "#status-source").await.contains("prom: ok"), "{}", text(&c, "#status-source").await);
-    assert!(text(&c, "#drill-clock").await.contains("live: 1 sources"));
+    assert!(text(&c, "#drill-clock").await.contains("live: 2 sources"));
+    // "Is it us or is it them?": the provider's declared incident is in the status bar, and its
+    // component's outage on its node.
+    eventually("the provider's incident is shown", || async {
+        text(&c, "#status-source")
+            .await
+            .contains("provider incident: Elevated API error rates (investigating, major)")
+    })
+    .await;
+    eventually("the provider's node is degraded (partial outage) from its status page", || async {
+        node_classes(&c, "cloud-api").await.contains(&"degraded".to_owned())
+    })
+    .await;
+    // With a Grafana configured, the node panel offers Explore.
+    c.execute("window.warroomGraph.getElementById('order-service').emit('tap')", vec![]).await.unwrap();
+    eventually("the node panel offers Grafana Explore", || async {
+        c.execute("return document.getElementById('grafana-open') !== null", vec![]).await.unwrap()
+            == json!(true)
+    })
+    .await;
 
     // The sources dialog: the configuration without secrets, and a connection test that answers.
     c.find(Locator::Id("sources-open")).await.unwrap().click().await.unwrap();

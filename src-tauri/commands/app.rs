@@ -23,6 +23,8 @@ pub struct AppInfo {
     roles: Vec<Term>,
     /// Why the configuration could not be used, if it could not.
     startup_error: Option<IpcError>,
+    /// Whether a Grafana is configured (the node panel then links to Explore).
+    grafana: bool,
 }
 
 #[tauri::command(async)]
@@ -34,6 +36,7 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, IpcError> {
         stages: Stage::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         roles: Role::ALL.map(|r| Term { name: r.name(), meaning: r.title() }).into(),
         startup_error: state.startup_error.clone(),
+        grafana: state.config.as_ref().is_some_and(|c| c.grafana.is_some()),
     })
 }
 

@@ -31,6 +31,8 @@ pub struct GraphState {
     sources: Vec<EndpointStatus>,
     /// With live sources: the incident their health changes are recorded on.
     recording_on: Option<String>,
+    /// With live sources: incidents the providers' status pages declare.
+    provider_incidents: Vec<warroom::sources::statuspage::Incident>,
 }
 
 #[tauri::command(async)]
@@ -111,12 +113,17 @@ pub fn graph_state(state: State<'_, AppState>) -> Result<GraphState, IpcError> {
     let now = Utc::now();
     if let Some(live) = &state.live {
         let recording_on = lock(&state.live_incident)?.map(|i| i.to_string());
+        // Each lock of the monitor is its own statement: a guard held across a second lock of
+        // the same mutex would deadlock the window and the poller.
+        let provider_incidents = live.report(now).provider_incidents;
+        let view = live.monitor().view(now);
         return Ok(GraphState {
             drill: None,
-            view: Some(live.monitor().view(now)),
+            view: Some(view),
             mode: "live",
             sources: live.sources(),
             recording_on,
+            provider_incidents,
         });
     }
     let guard = lock(&state.drill)?;
@@ -124,7 +131,14 @@ pub fn graph_state(state: State<'_, AppState>) -> Result<GraphState, IpcError> {
         Some(drill) => (Some(drill.status(now)), Some(drill.rehearsal.view(now))),
         None => (None, None),
     };
-    Ok(GraphState { drill, view, mode: "drill", sources: Vec::new(), recording_on: None })
+    Ok(GraphState {
+        drill,
+        view,
+        mode: "drill",
+        sources: Vec::new(),
+        recording_on: None,
+        provider_incidents: Vec::new(),
+    })
 }
 
 /// A chart of one signal, as SVG drawn by the core.

@@ -61,3 +61,36 @@ pub async fn test_source(state: State<'_, AppState>, name: String) -> Result<Sou
         Err(message) => SourceTest { ok: false, millis: started.elapsed().as_millis(), message },
     })
 }
+
+/// Opens the node's signals in Grafana Explore, in the system browser. The URL is made here from
+/// the configuration (the window cannot open arbitrary addresses); it is returned too.
+#[tauri::command(async)]
+pub fn open_in_grafana(state: State<'_, AppState>, node: String) -> Result<String, IpcError> {
+    use tauri_plugin_opener::OpenerExt;
+    let config =
+        state.config.as_ref().ok_or_else(|| IpcError::new("no_sources", "no sources are configured"))?;
+    let grafana = config
+        .grafana
+        .as_ref()
+        .ok_or_else(|| IpcError::new("no_grafana", "no [grafana] url is configured in warroom.toml"))?;
+    let prometheus: Vec<&str> = config
+        .sources
+        .iter()
+        .filter(|s| s.kind == warroom::config::SourceKind::Prometheus)
+        .map(|s| s.name.as_str())
+        .collect();
+    let queries: Vec<&str> = config
+        .signals
+        .iter()
+        .filter(|s| prometheus.contains(&s.source.as_str()))
+        .map(|s| s.query.as_str())
+        .collect();
+    let url = grafana.explore_url(&queries);
+    tracing::info!("opening {node}'s signals in Grafana Explore");
+    if let Some(app) = state.app.get()
+        && let Err(e) = app.opener().open_url(&url, None::<&str>)
+    {
+        return Err(IpcError::new("open", format!("cannot open the browser: {e}")));
+    }
+    Ok(url)
+}

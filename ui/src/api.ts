@@ -38,6 +38,7 @@ export interface AppInfo {
   stages: Term[];
   roles: Term[];
   startup_error: IpcError | null;
+  grafana: boolean;
 }
 
 export const appInfo = () => invoke<AppInfo>("app_info");
@@ -96,6 +97,15 @@ export interface GraphState {
   mode: "drill" | "live";
   sources: SourceStatus[];
   recording_on: string | null;
+  provider_incidents: ProviderIncident[];
+}
+
+/** An incident a provider's status page declares. */
+export interface ProviderIncident {
+  name: string;
+  status: string;
+  impact: string;
+  shortlink: string | null;
 }
 
 export const drillScenarios = () => invoke<ScenarioInfo[]>("drill_scenarios");
@@ -131,3 +141,5 @@ export interface NotificationStatus {
 
 export const notifications = () => invoke<NotificationStatus>("notifications");
 export const muteNotifications = (muted: boolean) => invoke<NotificationStatus>("mute_notifications", { muted });
+
+export const openInGrafana = (node: string) => invoke<string>("open_in_grafana", { node });

@@ -9,7 +9,7 @@ import type { AppInfo, Incident, IncidentView, Stage } from "./api";
 import { byId, confirmDialog, elapsed } from "./dom";
 import { renderDetail, wireDetail } from "./panels/detail";
 import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./panels/drill";
-import { onNodeTap, renderGraph, renderNodeDetail, setCharts } from "./panels/graph";
+import { onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from "./panels/graph";
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
 import { wireNotifications } from "./panels/notify";
@@ -220,6 +220,7 @@ async function boot(): Promise<void> {
   }
   byId("status-db").textContent = `log: ${info.db_path}`;
   if (info.startup_error) showError(info.startup_error);
+  setGrafana(info.grafana);
   fillSeverities(byId<HTMLSelectElement>("declare-severity"), info.severities, "SEV2");
   wireDeclareForm((form) =>
     act(async () => {

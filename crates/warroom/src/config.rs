@@ -165,16 +165,64 @@ pub struct Config {
     pub topology: Option<PathBuf>,
     pub sources: Vec<SourceConfig>,
     pub signals: Vec<SignalConfig>,
+    /// Where "open in Grafana Explore" goes, if set.
+    pub grafana: Option<GrafanaConfig>,
+}
+
+/// A Grafana to open a node's signals in (Explore), with the uid of its Prometheus data source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrafanaConfig {
+    pub url: String,
+    pub prometheus_uid: String,
+}
+
+impl GrafanaConfig {
+    /// The Explore URL showing `queries` over the last 30 minutes, one query per row.
+    pub fn explore_url(&self, queries: &[&str]) -> String {
+        let queries: Vec<serde_json::Value> = queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                serde_json::json!({
+                    "refId": char::from(b'A' + (i % 26) as u8).to_string(),
+                    "expr": q,
+                    "datasource": { "type": "prometheus", "uid": self.prometheus_uid },
+                })
+            })
+            .collect();
+        let panes = serde_json::json!({
+            "a": {
+                "datasource": self.prometheus_uid,
+                "queries": queries,
+                "range": { "from": "now-30m", "to": "now" },
+            }
+        });
+        let panes = panes.to_string();
+        let params = [("schemaVersion", "1"), ("orgId", "1"), ("panes", panes.as_str())];
+        match reqwest::Url::parse_with_params(&format!("{}/explore", self.url), params) {
+            Ok(url) => url.into(),
+            // The base was checked to be an http(s) URL when the configuration was read.
+            Err(_) => format!("{}/explore", self.url),
+        }
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     topology: Option<TopologyEntry>,
+    grafana: Option<GrafanaEntry>,
     #[serde(default)]
     source: Vec<Spanned<SourceEntry>>,
     #[serde(default)]
     signal: Vec<Spanned<SignalEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrafanaEntry {
+    url: Spanned<String>,
+    prometheus_uid: String,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +334,19 @@ impl Config {
             .map_err(|e| err(e.span().map(|s| s.start), e.message().trim().to_owned()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let topology = file.topology.map(|t| base.join(t.file.get_ref()));
+        let grafana = match file.grafana {
+            None => None,
+            Some(g) => {
+                let url = g.url.get_ref().trim_end_matches('/').to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(err(
+                        Some(g.url.span().start),
+                        format!("grafana.url: expected http:// or https://, got '{url}'"),
+                    ));
+                }
+                Some(GrafanaConfig { url, prometheus_uid: g.prometheus_uid })
+            }
+        };
 
         let mut sources = Vec::new();
         for entry in file.source {
@@ -428,7 +489,7 @@ impl Config {
             }
             signals.push(SignalConfig { metric, source: source.clone(), query: s.query, label: s.label });
         }
-        Ok(Config { path: path.to_owned(), topology, sources, signals })
+        Ok(Config { path: path.to_owned(), topology, sources, signals, grafana })
     }
 }
 
@@ -519,6 +580,23 @@ label = "job"
         )
         .unwrap_err();
         assert!(e.message.contains("for kind = \"cloudwatch\""), "{e}");
+    }
+
+    #[test]
+    fn grafana_explore_links_carry_the_queries_encoded() {
+        let config =
+            parse("[grafana]\nurl = \"https://grafana.example/\"\nprometheus_uid = \"prom-1\"\n").unwrap();
+        let grafana = config.grafana.unwrap();
+        let url = grafana.explore_url(&["sum by (service) (rate(x{code=~\"5..\"}[5m]))"]);
+        assert!(url.starts_with("https://grafana.example/explore?schemaVersion=1&orgId=1&panes="), "{url}");
+        let parsed = reqwest::Url::parse(&url).unwrap();
+        let panes = parsed.query_pairs().find(|(k, _)| k == "panes").unwrap().1.into_owned();
+        let panes: serde_json::Value = serde_json::from_str(&panes).unwrap();
+        assert_eq!(panes["a"]["queries"][0]["expr"], "sum by (service) (rate(x{code=~\"5..\"}[5m]))");
+        assert_eq!(panes["a"]["queries"][0]["datasource"]["uid"], "prom-1");
+        assert_eq!(panes["a"]["range"]["from"], "now-30m");
+        let e = parse("[grafana]\nurl = \"grafana.example\"\nprometheus_uid = \"p\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Report {
     pub sources: Vec<EndpointStatus>,
     pub problems: Vec<CycleProblem>,
     pub warnings: Vec<String>,
+    /// Incidents the providers' status pages declare ("is it us or is it them?").
+    pub provider_incidents: Vec<crate::sources::statuspage::Incident>,
     /// Alerts firing now, from every alert source.
     pub alerts: Vec<crate::model::Alert>,
     /// Requests the last cycle planned: one per query and alert source, whatever the node count.
@@ -157,6 +159,7 @@ impl Live {
             problems: last.as_ref().map(|c| c.problems.clone()).unwrap_or_default(),
             warnings: last.as_ref().map(|c| c.warnings.clone()).unwrap_or_default(),
             alerts: self.monitor().firing_alerts(),
+            provider_incidents: last.as_ref().map(|c| c.provider_incidents.clone()).unwrap_or_default(),
             queries: last.as_ref().map_or(0, |c| c.queries),
         }
     }

@@ -84,7 +84,15 @@ export function renderSources(state: GraphState | null, now: number): void {
     bar.replaceChildren(el("span", { text: state.drill ? `source drill: data ${age ?? "?"} s old` : "no source: start a drill" }));
     return;
   }
+  const providers = state.provider_incidents.map((p) =>
+    el("span", {
+      class: "source source-failing provider-incident",
+      text: `provider incident: ${p.name} (${p.status}${p.impact ? `, ${p.impact}` : ""})`,
+      title: p.shortlink ?? "",
+    }),
+  );
   bar.replaceChildren(
+    ...providers,
     ...state.sources.map((s) => {
       const age = s.last_success ? `${Math.round((now - Date.parse(s.last_success)) / 1000)} s ago` : "never";
       const failing = s.failing_since !== null;

@@ -7,6 +7,7 @@
 // graph reads the same for colour-blind responders and in greyscale screenshots.
 
 import cytoscape from "cytoscape";
+import * as api from "../api";
 import type { BlastRadius, GraphView, NodeView } from "../api";
 import { byId, el } from "../dom";
 
@@ -251,6 +252,13 @@ export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | nu
       ),
     );
   }
+  if (grafana && node) {
+    const open = el("button", { text: "Open in Grafana Explore", class: "link" });
+    (open as HTMLButtonElement).type = "button";
+    open.id = "grafana-open";
+    open.addEventListener("click", () => void api.openInGrafana(node.id).catch(() => undefined));
+    rows.push(open);
+  }
   if (charts.node === id && charts.images.length) {
     rows.push(el("h4", { text: "Last 30 minutes" }));
     rows.push(...charts.images);
@@ -271,4 +279,11 @@ export function setCharts(node: string | null, svgs: { metric: string; svg: stri
     img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.svg)}`;
     return img;
   });
+}
+
+/** Whether a Grafana is configured: the node panel then offers Explore. */
+let grafana = false;
+
+export function setGrafana(enabled: boolean): void {
+  grafana = enabled;
 }

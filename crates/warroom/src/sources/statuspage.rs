@@ -39,7 +39,7 @@ struct Component {
 }
 
 /// An incident the provider has declared.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Incident {
     pub name: String,
     pub status: String,
