@@ -119,13 +119,20 @@ pub fn lock<T>(mutex: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, IpcErro
 /// Polls the configured sources forever on their own thread, one cycle per interval, recording
 /// health changes on the incident chosen in the window.
 pub fn spawn_live(state: AppState) {
-    let Some(live) = state.live.clone() else { return };
+    if state.config_path.is_none() {
+        return;
+    }
     let spawned = std::thread::Builder::new().name("live".to_owned()).spawn(move || {
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
             Err(e) => return tracing::error!("cannot start the poller: {e}"),
         };
         loop {
+            // Taken anew each cycle: an edit of the configuration in the window replaces it.
+            let Some(live) = state.live() else {
+                std::thread::sleep(STEP);
+                continue;
+            };
             let started = std::time::Instant::now();
             let now = Utc::now();
             let changes = runtime.block_on(live.cycle(now));

@@ -20,9 +20,8 @@ fn main() {
         .init();
 
     let state = state::AppState::open_from_env();
-    if state.live.is_some() {
-        drill::spawn_live(state.clone());
-    } else {
+    drill::spawn_live(state.clone());
+    if state.live().is_none() {
         start_default_drill(&state);
     }
     drill::spawn_stepper(state.clone());
@@ -56,6 +55,8 @@ fn main() {
             commands::sources::sources_config,
             commands::sources::test_source,
             commands::sources::open_in_grafana,
+            commands::sources::config_file,
+            commands::sources::save_config,
             commands::app::notifications,
             commands::app::mute_notifications,
         ])

@@ -26,14 +26,15 @@ pub struct AppState {
     store: Arc<Result<Mutex<Store>, IpcError>>,
     /// The drill playing, if any.
     pub drill: Arc<Mutex<Option<RunningDrill>>>,
-    /// The configured sources, when `WARROOM_CONFIG` names a configuration.
-    pub live: Option<Arc<Live>>,
+    /// The configured sources and their configuration, when `WARROOM_CONFIG` names a usable
+    /// one. Replaced when the configuration is edited in the window.
+    running: Arc<std::sync::RwLock<Option<(Arc<Live>, Arc<Config>)>>>,
+    /// The configuration file `WARROOM_CONFIG` names, usable or not (the window can fix it).
+    pub config_path: Option<PathBuf>,
     /// The incident live health changes are recorded on.
     pub live_incident: Arc<Mutex<Option<Ulid>>>,
     /// Why the configuration could not be used, shown in the window.
     pub startup_error: Option<IpcError>,
-    /// The configuration, when one was given and could be read.
-    pub config: Option<Arc<Config>>,
     /// Desktop notifications: what to show, grouped and rate-limited, and the last one shown.
     pub notifier: Arc<Mutex<Notifications>>,
     /// The running app, once its window is up (notifications need it).
@@ -59,6 +60,7 @@ impl AppState {
             IpcError::from(e)
         });
         tracing::info!("incident log: {}", db_path.display());
+        let config_path = std::env::var_os("WARROOM_CONFIG").map(PathBuf::from);
         let (running, startup_error) = match std::env::var_os("WARROOM_CONFIG") {
             None => (None, None),
             Some(path) => match Config::read(std::path::Path::new(&path))
@@ -79,13 +81,28 @@ impl AppState {
             db_path,
             store: Arc::new(store),
             drill: Arc::new(Mutex::new(None)),
-            live: running.as_ref().map(|(live, _)| live.clone()),
-            config: running.map(|(_, config)| config),
+            running: Arc::new(std::sync::RwLock::new(running)),
+            config_path,
             live_incident: Arc::new(Mutex::new(None)),
             startup_error,
             notifier: Arc::new(Mutex::new(Notifications::default())),
             app: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    /// The configured sources, if any.
+    pub fn live(&self) -> Option<Arc<Live>> {
+        self.running.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(live, _)| live.clone())
+    }
+
+    /// The configuration in use, if any.
+    pub fn config(&self) -> Option<Arc<Config>> {
+        self.running.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(_, config)| config.clone())
+    }
+
+    /// Replaces the sources and configuration in use (after an edit in the window).
+    pub fn replace_running(&self, live: Live, config: Config) {
+        *self.running.write().unwrap_or_else(|p| p.into_inner()) = Some((Arc::new(live), Arc::new(config)));
     }
 
     /// Runs `f` with the log, one caller at a time.

@@ -374,6 +374,40 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
         text(&c, "#sources-table").await.contains("answers in")
     })
     .await;
+    // The settings view: a broken edit is refused with its line and nothing is written; a good
+    // one is saved (the old file kept as .bak) and in use at once.
+    eventually("the settings view shows the file", || async {
+        text(&c, "#config-text").await.contains("[[source]]")
+    })
+    .await;
+    c.find(Locator::Css("#config-edit summary")).await.unwrap().click().await.unwrap();
+    let original = std::fs::read_to_string(&config).unwrap();
+    let broken = format!("{original}\n[[source]]\nname = \"x\"\nkind = \"graphite\"\nurl = \"http://x\"\n");
+    let set_text = "const t = document.getElementById('config-text'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));";
+    c.execute(set_text, vec![json!(broken)]).await.unwrap();
+    c.find(Locator::Id("config-save")).await.unwrap().click().await.unwrap();
+    eventually("the broken edit is refused with its line", || async {
+        let result = text(&c, "#config-result").await;
+        result.contains("warroom.toml:") && result.contains("unknown variant `graphite`")
+    })
+    .await;
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), original, "a refused edit writes nothing");
+    assert_eq!(text(&c, "#config-text").await, broken, "the refused edit stays in the box");
+    let slower =
+        original.replace("interval_secs = 1\ntimeout_secs = 1", "interval_secs = 2\ntimeout_secs = 1");
+    assert_ne!(slower, original);
+    c.execute(set_text, vec![json!(slower)]).await.unwrap();
+    c.find(Locator::Id("config-save")).await.unwrap().click().await.unwrap();
+    eventually("the edit is saved", || async { text(&c, "#config-result").await == "saved and in use" })
+        .await;
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), slower);
+    assert_eq!(std::fs::read_to_string(config.with_extension("toml.bak")).unwrap(), original);
+    eventually("the sources dialog shows the new interval", || async {
+        c.execute("document.getElementById('sources').close()", vec![]).await.unwrap();
+        c.find(Locator::Id("sources-open")).await.unwrap().click().await.unwrap();
+        text(&c, "#sources-table").await.contains("every 2 s")
+    })
+    .await;
     c.execute("document.getElementById('sources').close()", vec![]).await.unwrap();
 
     drop(prom);

@@ -35,8 +35,9 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, IpcError> {
         severities: Severity::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         stages: Stage::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         roles: Role::ALL.map(|r| Term { name: r.name(), meaning: r.title() }).into(),
-        startup_error: state.startup_error.clone(),
-        grafana: state.config.as_ref().is_some_and(|c| c.grafana.is_some()),
+        // Once the configuration is fixed in the window, its startup error is history.
+        startup_error: if state.live().is_some() { None } else { state.startup_error.clone() },
+        grafana: state.config().is_some_and(|c| c.grafana.is_some()),
     })
 }
 

@@ -57,7 +57,7 @@ pub fn start_drill(
     seed: u64,
     incident: Option<String>,
 ) -> Result<DrillStatus, IpcError> {
-    if state.live.is_some() {
+    if state.live().is_some() {
         return Err(IpcError::new(
             "live_sources",
             "live sources are configured: drills run when warroom starts without WARROOM_CONFIG",
@@ -97,7 +97,7 @@ pub fn attach_drill(
         Some(id) => Some(state.with_store(|store| Ok(store.find_incident(&id)?))?),
         None => None,
     };
-    if state.live.is_some() {
+    if state.live().is_some() {
         *lock(&state.live_incident)? = incident;
         return Ok(None);
     }
@@ -111,7 +111,7 @@ pub fn attach_drill(
 #[tauri::command(async)]
 pub fn graph_state(state: State<'_, AppState>) -> Result<GraphState, IpcError> {
     let now = Utc::now();
-    if let Some(live) = &state.live {
+    if let Some(live) = &state.live() {
         let recording_on = lock(&state.live_incident)?.map(|i| i.to_string());
         // Each lock of the monitor is its own statement: a guard held across a second lock of
         // the same mutex would deadlock the window and the poller.
@@ -151,7 +151,7 @@ pub struct Chart {
 /// Charts of the selected node's signals over the last half hour, from what the core has.
 #[tauri::command(async)]
 pub fn node_charts(state: State<'_, AppState>, node: String) -> Result<Vec<Chart>, IpcError> {
-    let charts = match &state.live {
+    let charts = match &state.live() {
         Some(live) => live.monitor().charts(&node),
         None => match lock(&state.drill)?.as_ref() {
             Some(drill) => drill.rehearsal.monitor().charts(&node),
@@ -165,7 +165,7 @@ pub fn node_charts(state: State<'_, AppState>, node: String) -> Result<Vec<Chart
 /// What would break if these nodes failed, on the graph on screen.
 #[tauri::command(async)]
 pub fn what_if(state: State<'_, AppState>, failed: Vec<String>) -> Result<BlastRadius, IpcError> {
-    if let Some(live) = &state.live {
+    if let Some(live) = &state.live() {
         return Ok(live.monitor().topology().what_if(&failed));
     }
     let guard = lock(&state.drill)?;

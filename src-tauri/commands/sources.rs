@@ -28,7 +28,7 @@ pub struct SourceTest {
 
 #[tauri::command(async)]
 pub fn sources_config(state: State<'_, AppState>) -> Result<Vec<SourceInfo>, IpcError> {
-    let Some(config) = &state.config else { return Ok(Vec::new()) };
+    let Some(config) = state.config() else { return Ok(Vec::new()) };
     Ok(config
         .sources
         .iter()
@@ -54,7 +54,7 @@ pub fn sources_config(state: State<'_, AppState>) -> Result<Vec<SourceInfo>, Ipc
 /// One request to the source, now; answers within the source's timeout.
 #[tauri::command]
 pub async fn test_source(state: State<'_, AppState>, name: String) -> Result<SourceTest, IpcError> {
-    let live = state.live.clone().ok_or_else(|| IpcError::new("no_sources", "no sources are configured"))?;
+    let live = state.live().ok_or_else(|| IpcError::new("no_sources", "no sources are configured"))?;
     let started = std::time::Instant::now();
     Ok(match live.test_source(&name).await {
         Ok(took) => SourceTest { ok: true, millis: took.as_millis(), message: "answers".to_owned() },
@@ -67,8 +67,7 @@ pub async fn test_source(state: State<'_, AppState>, name: String) -> Result<Sou
 #[tauri::command(async)]
 pub fn open_in_grafana(state: State<'_, AppState>, node: String) -> Result<String, IpcError> {
     use tauri_plugin_opener::OpenerExt;
-    let config =
-        state.config.as_ref().ok_or_else(|| IpcError::new("no_sources", "no sources are configured"))?;
+    let config = state.config().ok_or_else(|| IpcError::new("no_sources", "no sources are configured"))?;
     let grafana = config
         .grafana
         .as_ref()
@@ -93,4 +92,59 @@ pub fn open_in_grafana(state: State<'_, AppState>, node: String) -> Result<Strin
         return Err(IpcError::new("open", format!("cannot open the browser: {e}")));
     }
     Ok(url)
+}
+
+/// The configuration file, as text, for the settings view. It holds no secret: the file may
+/// only name where secrets are.
+#[derive(Debug, Serialize)]
+pub struct ConfigFile {
+    path: String,
+    text: String,
+}
+
+fn config_path(state: &AppState) -> Result<std::path::PathBuf, IpcError> {
+    state.config_path.clone().ok_or_else(|| {
+        IpcError::new(
+            "no_config",
+            "warroom runs the drill: start it with WARROOM_CONFIG=FILE to edit a configuration here",
+        )
+    })
+}
+
+#[tauri::command(async)]
+pub fn config_file(state: State<'_, AppState>) -> Result<ConfigFile, IpcError> {
+    let path = config_path(&state)?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| IpcError::new("config", format!("{}: cannot read: {e}", path.display())))?;
+    Ok(ConfigFile { path: path.display().to_string(), text })
+}
+
+/// Checks the edited configuration as a start would (syntax, keys, topology, secrets); only if
+/// it holds is it written (atomically, the previous file kept as `.bak`) and put in use at
+/// once. A refused edit changes nothing, and says which line is wrong.
+#[tauri::command(async)]
+pub fn save_config(state: State<'_, AppState>, text: String) -> Result<ConfigFile, IpcError> {
+    let path = config_path(&state)?;
+    let config =
+        warroom::config::Config::parse(&path, &text).map_err(|e| IpcError::new("config", e.to_string()))?;
+    let live = warroom::live::Live::start(&config)
+        .map_err(|e| IpcError::new("config", format!("{}: {e}", path.display())))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        file.write_all(text.as_bytes())?;
+        file.as_file().sync_all()?;
+        if path.exists() {
+            std::fs::copy(&path, path.with_extension("toml.bak"))?;
+        }
+        file.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().map_err(|e| IpcError::new("config", format!("{}: cannot write: {e}", path.display())))?;
+    // Live sources replace the drill.
+    *crate::drill::lock(&state.drill)? = None;
+    state.replace_running(live, config);
+    tracing::info!("configuration {} edited in the window and in use", path.display());
+    Ok(ConfigFile { path: path.display().to_string(), text })
 }

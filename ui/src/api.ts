@@ -143,3 +143,11 @@ export const notifications = () => invoke<NotificationStatus>("notifications");
 export const muteNotifications = (muted: boolean) => invoke<NotificationStatus>("mute_notifications", { muted });
 
 export const openInGrafana = (node: string) => invoke<string>("open_in_grafana", { node });
+
+export interface ConfigFile {
+  path: string;
+  text: string;
+}
+
+export const configFile = () => invoke<ConfigFile>("config_file");
+export const saveConfig = (text: string) => invoke<ConfigFile>("save_config", { text });

@@ -20,8 +20,47 @@ async function test(name: string, button: HTMLButtonElement, result: HTMLElement
   }
 }
 
+/** The settings view: the configuration's text, checked by the core before it is written. A
+ *  refused edit stays in the box, with the line that is wrong. */
+async function loadConfig(): Promise<void> {
+  const section = byId<HTMLDetailsElement>("config-edit");
+  const text = byId<HTMLTextAreaElement>("config-text");
+  try {
+    const file = await api.configFile();
+    section.hidden = false;
+    byId("config-path").textContent = file.path;
+    // Never overwrite an edit in progress.
+    if (!text.dataset.dirty) text.value = file.text;
+  } catch {
+    section.hidden = true;
+  }
+}
+
+function wireConfigEditor(): void {
+  const text = byId<HTMLTextAreaElement>("config-text");
+  const result = byId("config-result");
+  text.addEventListener("input", () => {
+    text.dataset.dirty = "1";
+  });
+  byId("config-save").addEventListener("click", async () => {
+    result.className = "muted";
+    result.textContent = "checking…";
+    try {
+      await api.saveConfig(text.value);
+      delete text.dataset.dirty;
+      result.className = "state-healthy";
+      result.textContent = "saved and in use";
+    } catch (e) {
+      result.className = "state-down";
+      result.textContent = api.isIpcError(e) ? e.message : String(e);
+    }
+  });
+}
+
 export function wireSources(): void {
+  wireConfigEditor();
   byId("sources-open").addEventListener("click", async () => {
+    void loadConfig();
     const sources = await api.sourcesConfig().catch(() => [] as api.SourceInfo[]);
     byId("sources-empty").hidden = sources.length > 0;
     byId("sources-table").replaceChildren(
