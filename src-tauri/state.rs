@@ -19,6 +19,9 @@ use warroom::live::Live;
 use crate::drill::RunningDrill;
 use crate::error::IpcError;
 
+/// The sources in use and the configuration they come from.
+type Running = (Arc<Live>, Arc<Config>);
+
 /// Shared by the commands and the drill thread; cloning shares, it does not copy.
 #[derive(Clone)]
 pub struct AppState {
@@ -28,7 +31,7 @@ pub struct AppState {
     pub drill: Arc<Mutex<Option<RunningDrill>>>,
     /// The configured sources and their configuration, when `WARROOM_CONFIG` names a usable
     /// one. Replaced when the configuration is edited in the window.
-    running: Arc<std::sync::RwLock<Option<(Arc<Live>, Arc<Config>)>>>,
+    running: Arc<std::sync::RwLock<Option<Running>>>,
     /// The configuration file `WARROOM_CONFIG` names, usable or not (the window can fix it).
     pub config_path: Option<PathBuf>,
     /// The incident live health changes are recorded on.
