@@ -127,12 +127,20 @@ pub fn spawn_live(state: AppState) {
             Ok(rt) => rt,
             Err(e) => return tracing::error!("cannot start the poller: {e}"),
         };
+        let mut backfilled: Option<std::sync::Arc<warroom::live::Live>> = None;
         loop {
             // Taken anew each cycle: an edit of the configuration in the window replaces it.
             let Some(live) = state.live() else {
                 std::thread::sleep(STEP);
                 continue;
             };
+            // New sources: their charts start with the last half hour from Prometheus.
+            if !backfilled.as_ref().is_some_and(|b| std::sync::Arc::ptr_eq(b, &live)) {
+                for p in runtime.block_on(live.backfill(Utc::now())) {
+                    tracing::warn!("chart history from {}: {}", p.source, p.message);
+                }
+                backfilled = Some(live.clone());
+            }
             let started = std::time::Instant::now();
             let now = Utc::now();
             let changes = runtime.block_on(live.cycle(now));

@@ -102,6 +102,14 @@ impl Live {
         })
     }
 
+    /// Fills the charts with the last half hour of every Prometheus signal (range queries).
+    /// Returns what could not be read.
+    pub async fn backfill(&self, now: DateTime<Utc>) -> Vec<CycleProblem> {
+        let (samples, problems) = self.poller.history(now, std::time::Duration::from_secs(30 * 60)).await;
+        self.monitor().backfill(samples, now);
+        problems
+    }
+
     /// Polls every source once and returns what changed.
     pub async fn cycle(&self, now: DateTime<Utc>) -> Changes {
         let mut cycle = self.poller.cycle(now).await;

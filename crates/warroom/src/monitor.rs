@@ -143,6 +143,27 @@ impl Monitor {
         &self.topology
     }
 
+    /// The last half hour of one node's signal, oldest first (what its chart draws).
+    pub fn history(&self, node: &str, metric: Metric) -> Vec<(DateTime<Utc>, f64)> {
+        self.history.get(&(node.to_owned(), metric)).map(|s| s.iter().copied().collect()).unwrap_or_default()
+    }
+
+    /// Takes in past samples for the charts only: merged into the history in time order,
+    /// never into the latest values, so health and staleness still come from polls alone.
+    pub fn backfill(&mut self, samples: Vec<Sample>, now: DateTime<Utc>) {
+        let mut by_series: HashMap<(String, Metric), Vec<(DateTime<Utc>, f64)>> = HashMap::new();
+        for s in samples.into_iter().filter(|s| s.at >= now - HISTORY && s.at <= now) {
+            by_series.entry((s.node, s.metric)).or_default().push((s.at, s.value));
+        }
+        for (key, mut points) in by_series {
+            let series = self.history.entry(key).or_default();
+            points.extend(series.drain(..));
+            points.sort_by_key(|(at, _)| *at);
+            points.dedup_by_key(|(at, _)| *at);
+            series.extend(points);
+        }
+    }
+
     /// Takes in what a source said; returns the health changes and alert changes it caused.
     ///
     /// When `signals.alerts_complete`, its alerts replace the firing set (an alert no longer

@@ -210,3 +210,50 @@ async fn prometheus_rule_alerts_are_read_directly() {
     })
     .await;
 }
+
+/// The charts' half hour comes from Prometheus's range queries: history written into a real
+/// Prometheus by promtool (one value a minute, 30 down to 2 minutes ago) is in the chart right
+/// after start, in time order, with its values, before any poll.
+#[tokio::test(flavor = "multi_thread")]
+async fn charts_start_with_the_last_half_hour_from_range_queries() {
+    let now = Utc::now();
+    let mut history = String::from("# TYPE warroom_test_error_ratio gauge\n");
+    for minutes_ago in (2..=30).rev() {
+        let t = now.timestamp() - minutes_ago * 60;
+        history.push_str(&format!(
+            "warroom_test_error_ratio{{service=\"order-service\"}} {} {t}\n",
+            minutes_ago as f64 / 1000.0
+        ));
+    }
+    history.push_str("# EOF\n");
+    let exporter = Stub::start(metrics(0.001)).await;
+    let prom = common::prometheus_with_history(&[exporter.port], "groups: []\n", None, Some(&history)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let live = live_on_prometheus(
+        dir.path(),
+        prom.port,
+        "[[signal]]\nmetric = \"http_5xx_ratio\"\nsource = \"prom\"\nquery = 'max by (service) (warroom_test_error_ratio)'\nlabel = \"service\"\n",
+    );
+    let problems = live.backfill(Utc::now()).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    let points = live.monitor().history("order-service", warroom::model::Metric::Http5xxRatio);
+    assert!(points.windows(2).all(|w| w[0].0 < w[1].0), "oldest first, no duplicates");
+    let oldest = points.first().unwrap();
+    assert!(now - oldest.0 >= chrono::Duration::minutes(25), "half an hour back: {:?}", oldest.0);
+    // Range queries step every poll interval (1 s here) and repeat the last value for up to 5
+    // minutes (Prometheus's lookback), so each backfilled minute's value is in the chart.
+    for minutes_ago in [29i64, 20, 10, 3] {
+        let expected = minutes_ago as f64 / 1000.0;
+        assert!(
+            points.iter().any(|(_, v)| (v - expected).abs() < 1e-9),
+            "the value of {minutes_ago} minutes ago ({expected}) is in the chart"
+        );
+    }
+    assert!(
+        live.monitor()
+            .charts("order-service")
+            .unwrap()
+            .iter()
+            .any(|(m, svg)| { *m == warroom::model::Metric::Http5xxRatio && svg.contains("<svg") })
+    );
+}

@@ -133,6 +133,40 @@ impl Poller {
         self.sources.iter().map(|s| s.endpoint.status()).collect()
     }
 
+    /// The last `span` of every Prometheus signal (range queries, all at once), for the charts:
+    /// they show half an hour from the start instead of filling up as polls come in. What
+    /// fails is left out and said in the problems.
+    pub async fn history(
+        &self,
+        now: DateTime<Utc>,
+        span: std::time::Duration,
+    ) -> (Vec<crate::model::Sample>, Vec<CycleProblem>) {
+        let mut tasks = JoinSet::new();
+        let start = now - chrono::Duration::from_std(span).unwrap_or(chrono::Duration::minutes(30));
+        for source in self.sources.iter().filter(|s| s.kind == SourceKind::Prometheus) {
+            // One point per poll interval, as the polls would have given.
+            let step = source.config.interval;
+            for signal in &source.signals {
+                let (endpoint, signal, name) = (source.endpoint.clone(), signal.clone(), source.name.clone());
+                tasks.spawn(async move {
+                    (name, prometheus::query_range(&endpoint, &signal, start, now, step).await)
+                });
+            }
+        }
+        let (mut samples, mut problems) = (Vec::new(), Vec::new());
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((_, Ok(s))) => samples.extend(s),
+                Ok((source, Err(e))) => problems.push(CycleProblem { source, message: e.to_string() }),
+                Err(_) => problems.push(CycleProblem {
+                    source: "(poller)".into(),
+                    message: "a history task failed".into(),
+                }),
+            }
+        }
+        (samples, problems)
+    }
+
     /// Runs one cycle as of `now`: every query, alert source, status page and log query at once.
     pub async fn cycle(&self, now: DateTime<Utc>) -> Cycle {
         let mut tasks: JoinSet<(String, Outcome)> = JoinSet::new();

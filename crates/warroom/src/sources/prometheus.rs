@@ -46,8 +46,18 @@ enum Data<'a> {
     #[serde(borrow)]
     Vector(Vec<VectorSample<'a>>),
     Scalar(IgnoredAny),
-    Matrix(IgnoredAny),
+    #[serde(borrow)]
+    Matrix(Vec<MatrixSeries<'a>>),
     String(IgnoredAny),
+}
+
+/// One series of a matrix (a range query's answer).
+#[derive(Deserialize)]
+struct MatrixSeries<'a> {
+    #[serde(borrow)]
+    metric: std::collections::HashMap<Cow<'a, str>, Cow<'a, str>>,
+    #[serde(borrow)]
+    values: Vec<(f64, Cow<'a, str>)>,
 }
 
 /// One series of a vector. Labels and values are borrowed from the answer where they can be:
@@ -116,6 +126,51 @@ pub fn parse_instant(signal: &SignalConfig, body: &[u8]) -> Result<QueryResult, 
         None => return Err(malformed("no data".to_owned())),
     };
     Ok(QueryResult { samples, warnings: envelope.warnings })
+}
+
+/// Turns a range-query answer into samples of `signal`, oldest first per node.
+///
+/// # Errors
+/// As [`parse_instant`]; a vector where a matrix was due is malformed.
+pub fn parse_range(signal: &SignalConfig, body: &[u8]) -> Result<Vec<Sample>, PrometheusError> {
+    let malformed = |reason: String| PrometheusError::Malformed { query: signal.query.clone(), reason };
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    if envelope.status != "success" {
+        return Err(PrometheusError::Query {
+            query: signal.query.clone(),
+            error_type: envelope.error_type.unwrap_or_else(|| "error".to_owned()),
+            error: envelope.error.unwrap_or_default(),
+        });
+    }
+    let Some(Data::Matrix(series)) = envelope.data else {
+        return Err(malformed("expected a matrix from a range query".to_owned()));
+    };
+    Ok(series
+        .into_iter()
+        .filter_map(|s| Some((s.metric.get(signal.label.as_str())?.to_string(), s.values)))
+        .flat_map(|(node, values)| {
+            values.into_iter().filter_map(move |(t, v)| {
+                Some(Sample { node: node.clone(), metric: signal.metric, value: value(&v)?, at: at(t) })
+            })
+        })
+        .collect())
+}
+
+/// Runs one signal's query over `[start, end]` every `step` (the charts' history).
+///
+/// # Errors
+/// As [`parse_range`], or the fetch's error.
+pub async fn query_range(
+    endpoint: &Endpoint,
+    signal: &SignalConfig,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    step: std::time::Duration,
+) -> Result<Vec<Sample>, PrometheusError> {
+    let secs = |t: DateTime<Utc>| format!("{:.3}", t.timestamp_millis() as f64 / 1000.0);
+    let (start, end, step) = (secs(start), secs(end), format!("{:.3}", step.as_secs_f64().max(1.0)));
+    let query = [("query", signal.query.as_str()), ("start", &start), ("end", &end), ("step", &step)];
+    endpoint.get("/api/v1/query_range", &query, |answer| parse_range(signal, &answer.body)).await?
 }
 
 /// Parses a service-graph answer: one (client, server) pair per series.
@@ -302,6 +357,20 @@ mod tests {
 
     fn signal(label: &str) -> SignalConfig {
         SignalConfig { metric: Metric::Up, source: "p".into(), query: "up".into(), label: label.into() }
+    }
+
+    #[test]
+    fn the_documented_matrix_shape_for_charts() {
+        let body = include_bytes!("../../tests/fixtures/prometheus/query_range_matrix.json");
+        let samples = parse_range(&signal("service"), body).unwrap();
+        let order: Vec<f64> = samples.iter().filter(|s| s.node == "order-service").map(|s| s.value).collect();
+        assert_eq!(order, [0.004, 0.011, 0.035, 0.081]);
+        let payment: Vec<f64> =
+            samples.iter().filter(|s| s.node == "payment-service").map(|s| s.value).collect();
+        assert_eq!(payment, [0.0, 0.0, f64::INFINITY], "NaN is a gap, +Inf is kept");
+        assert_eq!(samples[1].at.timestamp(), 1_763_880_015);
+        let vector = include_bytes!("../../tests/fixtures/prometheus/query_vector.json");
+        assert!(parse_range(&signal("job"), vector).unwrap_err().to_string().contains("expected a matrix"));
     }
 
     #[test]

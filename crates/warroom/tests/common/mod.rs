@@ -91,7 +91,29 @@ async fn start(name: &str, args: &[String], port: u16, dir: tempfile::TempDir) -
 
 /// A real Prometheus scraping `targets` every second, with `rules`, sending alerts to `alertmanager`.
 pub async fn prometheus(targets: &[u16], rules: &str, alertmanager: Option<u16>) -> Server {
+    prometheus_with_history(targets, rules, alertmanager, None).await
+}
+
+/// As [`prometheus`], with history written into its storage first by
+/// `promtool tsdb create-blocks-from openmetrics` (the text must end with `# EOF`).
+pub async fn prometheus_with_history(
+    targets: &[u16],
+    rules: &str,
+    alertmanager: Option<u16>,
+    openmetrics: Option<&str>,
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
+    if let Some(text) = openmetrics {
+        let file = dir.path().join("history.om");
+        std::fs::write(&file, text).unwrap();
+        let out = Command::new(binary("promtool"))
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&file)
+            .arg(dir.path().join("data"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "promtool: {}", String::from_utf8_lossy(&out.stderr));
+    }
     let port = free_port();
     let rules_file = dir.path().join("rules.yml");
     std::fs::write(&rules_file, rules).unwrap();
