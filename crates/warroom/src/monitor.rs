@@ -151,16 +151,16 @@ impl Monitor {
     /// Takes in past samples for the charts only: merged into the history in time order,
     /// never into the latest values, so health and staleness still come from polls alone.
     pub fn backfill(&mut self, samples: Vec<Sample>, now: DateTime<Utc>) {
-        let mut by_series: HashMap<(String, Metric), Vec<(DateTime<Utc>, f64)>> = HashMap::new();
+        let mut by_series: HashMap<(String, Metric), Series> = HashMap::new();
         for s in samples.into_iter().filter(|s| s.at >= now - HISTORY && s.at <= now) {
-            by_series.entry((s.node, s.metric)).or_default().push((s.at, s.value));
+            by_series.entry((s.node, s.metric)).or_default().push_back((s.at, s.value));
         }
-        for (key, mut points) in by_series {
+        for (key, points) in by_series {
             let series = self.history.entry(key).or_default();
-            points.extend(series.drain(..));
-            points.sort_by_key(|(at, _)| *at);
-            points.dedup_by_key(|(at, _)| *at);
-            series.extend(points);
+            let mut merged: Vec<(DateTime<Utc>, f64)> = points.into_iter().chain(series.drain(..)).collect();
+            merged.sort_by_key(|(at, _)| *at);
+            merged.dedup_by_key(|(at, _)| *at);
+            series.extend(merged);
         }
     }
 
