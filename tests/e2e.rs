@@ -240,6 +240,14 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
     .await;
     assert!(node_classes(&c, "api-gateway").await.contains(&"entrypoint".to_owned()));
     assert!(node_classes(&c, "kafka-1").await.contains(&"calm".to_owned()), "unaffected nodes step back");
+    // The alerts panel: grouped by node, with severity and age.
+    eventually("the alerts panel lists the drill's alerts by node", || async {
+        let alerts = text(&c, "#alerts").await;
+        alerts.contains("order-service")
+            && alerts.contains("OrderServiceHighErrorRate")
+            && alerts.contains("critical")
+    })
+    .await;
     // A desktop notification was decided for the node going down (Xvfb has no notification
     // daemon to show it; the status bar says what it said), and it can be muted.
     eventually("the status bar names the last notification", || async {

@@ -12,6 +12,7 @@ import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./pan
 import { onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from "./panels/graph";
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
+import { renderAlerts } from "./panels/alerts";
 import { wireNotifications } from "./panels/notify";
 import { wireSources } from "./panels/sources";
 import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
@@ -114,6 +115,7 @@ function renderGraphArea(): void {
   renderOutage(blast, whatIf);
   renderDrillBar(graph, selected, whatIf);
   renderSources(graph, Date.now());
+  renderAlerts(view, Date.now());
 }
 
 async function refreshGraph(): Promise<void> {

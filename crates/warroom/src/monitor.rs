@@ -98,6 +98,7 @@ pub struct GraphView {
     #[cfg_attr(test, ts(type = "Array<[string, Array<string>, number]>"))]
     pub groups: Vec<(String, Vec<String>, usize)>,
     pub blast: BlastRadius,
+    /// Alerts firing, then those pending, silenced or inhibited (shown as such).
     pub alerts: Vec<Alert>,
     pub logs: Vec<LogLine>,
 }
@@ -111,6 +112,8 @@ pub struct Monitor {
     health: BTreeMap<String, NodeHealth>,
     /// Alerts firing, by fingerprint.
     alerts: BTreeMap<String, Alert>,
+    /// Alerts reported but not firing (pending, silenced, inhibited), by fingerprint.
+    quiet: BTreeMap<String, Alert>,
     logs: VecDeque<LogLine>,
     /// The last half hour of every (node, metric), oldest first.
     history: HashMap<(String, Metric), Series>,
@@ -127,6 +130,7 @@ impl Monitor {
             latest: HashMap::new(),
             health,
             alerts: BTreeMap::new(),
+            quiet: BTreeMap::new(),
             logs: VecDeque::new(),
             history: HashMap::new(),
         }
@@ -183,8 +187,11 @@ impl Monitor {
         // take it for resolved.
         let mut changes = Changes::default();
         if signals.alerts_complete {
+            let (firing, quiet): (Vec<Alert>, Vec<Alert>) =
+                signals.alerts.into_iter().partition(|a| a.firing);
+            self.quiet = quiet.into_iter().map(|a| (a.fingerprint.clone(), a)).collect();
             let now_firing: BTreeMap<String, Alert> =
-                signals.alerts.into_iter().filter(|a| a.firing).map(|a| (a.fingerprint.clone(), a)).collect();
+                firing.into_iter().map(|a| (a.fingerprint.clone(), a)).collect();
             changes.fired = now_firing
                 .iter()
                 .filter(|(f, _)| !self.alerts.contains_key(*f))
@@ -337,7 +344,7 @@ impl Monitor {
             edges,
             groups,
             blast: self.blast_radius(),
-            alerts: self.alerts.values().cloned().collect(),
+            alerts: self.alerts.values().chain(self.quiet.values()).cloned().collect(),
             logs: self.logs.iter().rev().take(100).cloned().collect(),
         }
     }
@@ -355,6 +362,7 @@ mod tests {
             node: "a".into(),
             severity: "critical".into(),
             firing: true,
+            state: crate::model::AlertState::Firing,
             summary: String::new(),
             at: DateTime::<Utc>::UNIX_EPOCH,
             fingerprint: fingerprint.into(),
@@ -396,5 +404,13 @@ mod tests {
         let changes = monitor.ingest(complete(vec![]), now);
         assert_eq!(changes.resolved.len(), 1);
         assert!(monitor.firing_alerts().is_empty());
+
+        // Silenced: shown as such, never fired, never notified.
+        let silenced = Alert { firing: false, state: crate::model::AlertState::Silenced, ..alert("f2") };
+        let changes = monitor.ingest(complete(vec![silenced.clone()]), now);
+        assert!(changes.fired.is_empty() && monitor.firing_alerts().is_empty());
+        assert_eq!(monitor.view(now).alerts, [silenced]);
+        monitor.ingest(complete(vec![]), now);
+        assert!(monitor.view(now).alerts.is_empty(), "gone when no longer reported");
     }
 }

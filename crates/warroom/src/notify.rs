@@ -156,6 +156,7 @@ mod tests {
             node: "order-service".into(),
             severity: severity.into(),
             firing: true,
+            state: crate::model::AlertState::Firing,
             summary: String::new(),
             at: DateTime::<Utc>::UNIX_EPOCH,
             fingerprint: name.into(),

@@ -111,6 +111,30 @@ async fn real_prometheus_and_alertmanager_drive_health_alerts_and_staleness() {
     })
     .await;
 
+    // A responder silences it in Alertmanager: still shown, as silenced, no longer firing.
+    let now = Utc::now();
+    let silence = serde_json::json!({
+        "matchers": [{"name": "alertname", "value": "HighErrorRate", "isRegex": false, "isEqual": true}],
+        "startsAt": now.to_rfc3339(),
+        "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(),
+        "createdBy": "warroom-test",
+        "comment": "known, fixing",
+    });
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/api/v2/silences", am.port))
+        .header("content-type", "application/json")
+        .body(silence.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    cycle_until(&live, "the alert shown as silenced", |l| {
+        l.monitor().view(Utc::now()).alerts.iter().any(|a| {
+            a.name == "HighErrorRate" && a.state == warroom::model::AlertState::Silenced && !a.firing
+        }) && l.monitor().firing_alerts().iter().all(|a| a.name != "HighErrorRate")
+    })
+    .await;
+
     // The fix lands: errors drop, the node recovers.
     exporter.set(metrics(0.001));
     cycle_until(&live, "order-service healthy again", |l| health(l, "order-service") == Health::Healthy)

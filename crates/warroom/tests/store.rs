@@ -245,6 +245,7 @@ fn alert(fingerprint: &str, minute: u32) -> warroom::model::Alert {
         node: "redis".into(),
         severity: "critical".into(),
         firing: true,
+        state: warroom::model::AlertState::Firing,
         summary: "redis-0 is not answering".into(),
         at: Utc.with_ymd_and_hms(2026, 11, 23, 3, minute, 0).unwrap(),
         fingerprint: fingerprint.into(),

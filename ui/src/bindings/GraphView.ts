@@ -12,4 +12,8 @@ export type GraphView = { at: string, nodes: Array<NodeView>, edges: Array<EdgeV
 /**
  * Redundancy groups: (id, members, needs).
  */
-groups: Array<[string, Array<string>, number]>, blast: BlastRadius, alerts: Array<Alert>, logs: Array<LogLine>, };
+groups: Array<[string, Array<string>, number]>, blast: BlastRadius, 
+/**
+ * Alerts firing, then those pending, silenced or inhibited (shown as such).
+ */
+alerts: Array<Alert>, logs: Array<LogLine>, };

@@ -135,6 +135,21 @@ pub struct Sample {
     pub at: DateTime<Utc>,
 }
 
+/// Where an alert stands. Only a firing alert fires; the others are shown as what they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    #[default]
+    Firing,
+    /// Its condition holds but not yet for its `for` duration (Prometheus rules).
+    Pending,
+    /// Muted by a silence (Alertmanager).
+    Silenced,
+    /// Muted by an inhibition rule: a more important alert covers it (Alertmanager).
+    Inhibited,
+}
+
 /// An alert as a source reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -144,6 +159,9 @@ pub struct Alert {
     /// "critical", "warning", ...
     pub severity: String,
     pub firing: bool,
+    /// Firing, pending, silenced or inhibited (older logs have no state: firing).
+    #[serde(default)]
+    pub state: AlertState,
     pub summary: String,
     /// When it was seen.
     pub at: DateTime<Utc>,

@@ -13,7 +13,7 @@ mod severity;
 mod stage;
 
 pub use event::{Event, EventKind};
-pub use health::{Alert, Health, LogLine, Metric, Sample, Signals};
+pub use health::{Alert, AlertState, Health, LogLine, Metric, Sample, Signals};
 pub use incident::{Incident, Roles, Status};
 pub use parse::ParseError;
 pub use role::Role;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::http::{Endpoint, FetchError};
-use crate::model::Alert;
+use crate::model::{Alert, AlertState};
 
 /// What went wrong reading alerts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,8 +34,13 @@ struct RawAlert {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RawStatus {
     state: String,
+    #[serde(default)]
+    silenced_by: Vec<String>,
+    #[serde(default)]
+    inhibited_by: Vec<String>,
 }
 
 /// An alert with what identifies it across polls.
@@ -76,6 +81,15 @@ pub fn parse_alerts(
                     node,
                     severity: a.labels.get("severity").cloned().unwrap_or_else(|| "none".to_owned()),
                     firing: a.status.state != "suppressed",
+                    state: match a.status.state.as_str() {
+                        "suppressed"
+                            if a.status.silenced_by.is_empty() && !a.status.inhibited_by.is_empty() =>
+                        {
+                            AlertState::Inhibited
+                        }
+                        "suppressed" => AlertState::Silenced,
+                        _ => AlertState::Firing,
+                    },
                     summary,
                     at: now,
                     fingerprint: a.fingerprint.clone(),
@@ -117,6 +131,8 @@ mod tests {
         assert_eq!(alerts[0].fingerprint, "6f2b1c3d4e5a6b7c");
         assert_eq!(alerts[1].state, "suppressed");
         assert!(!alerts[1].alert.firing);
+        assert_eq!(alerts[1].alert.state, AlertState::Silenced);
+        assert_eq!(alerts[0].alert.state, AlertState::Firing);
         assert!(matches!(
             parse_alerts(b"{\"data\":[]}", "service", Utc::now()),
             Err(AlertmanagerError::Malformed(_))

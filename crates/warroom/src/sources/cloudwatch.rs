@@ -119,6 +119,7 @@ pub fn parse_page(
                 // CloudWatch alarms carry no severity: one in ALARM is taken as a warning.
                 severity: "warning".to_owned(),
                 firing: true,
+                state: crate::model::AlertState::Firing,
                 summary: a.alarm_description.or(a.state_reason).unwrap_or_default(),
                 at: now,
                 fingerprint,

@@ -296,6 +296,11 @@ pub fn parse_rules(body: &[u8], node_label: &str, now: DateTime<Utc>) -> Result<
                     node,
                     severity: a.labels.get("severity").cloned().unwrap_or_else(|| "none".to_owned()),
                     firing: a.state == "firing",
+                    state: if a.state == "firing" {
+                        crate::model::AlertState::Firing
+                    } else {
+                        crate::model::AlertState::Pending
+                    },
                     summary: a.annotations.get("summary").cloned().unwrap_or_default(),
                     at: now,
                     fingerprint,

@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use chrono::{DateTime, Utc};
 
 use super::scenario::{Fault, Scenario};
-use crate::model::{Alert, LogLine, Metric, Sample, Signals};
+use crate::model::{Alert, AlertState, LogLine, Metric, Sample, Signals};
 
 /// One simulated node: its id and kind (as the topology names it).
 #[derive(Debug, Clone)]
@@ -133,6 +133,7 @@ impl Simulation {
                 node: fault.node.clone(),
                 severity: fault.severity.clone().unwrap_or_else(|| "warning".to_owned()),
                 firing: true,
+                state: AlertState::Firing,
                 summary: format!(
                     "{} {} on {}",
                     fault.metric.name(),

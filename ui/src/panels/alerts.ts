@@ -1,0 +1,48 @@
+// The alerts panel: every alert the sources report, grouped by node, then by severity (critical
+// first), firing before pending, silenced and inhibited, which are shown as such. Names and
+// summaries come from the outside world: rendered as text.
+
+import type { Alert } from "../bindings/Alert";
+import type { GraphView } from "../api";
+import { byId, el, elapsed } from "../dom";
+
+const SEVERITY_ORDER = ["critical", "page", "error", "high", "warning", "info", "none"];
+
+function severityRank(s: string): number {
+  const i = SEVERITY_ORDER.indexOf(s.toLowerCase());
+  return i === -1 ? SEVERITY_ORDER.length : i;
+}
+
+export function renderAlerts(view: GraphView | null, now: number): void {
+  const alerts = view?.alerts ?? [];
+  const firing = alerts.filter((a) => a.firing).length;
+  byId("alerts-count").textContent = alerts.length ? `${firing} firing${alerts.length > firing ? `, ${alerts.length - firing} quiet` : ""}` : "none";
+  const byNode = new Map<string, Alert[]>();
+  for (const a of alerts) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a]);
+  // Nodes with a firing critical alert first, then by name.
+  const nodes = [...byNode.entries()].sort(([na, a], [nb, b]) => {
+    const rank = (xs: Alert[]) => Math.min(...xs.map((x) => (x.firing ? 0 : 10) + severityRank(x.severity)));
+    return rank(a) - rank(b) || na.localeCompare(nb);
+  });
+  byId("alerts").replaceChildren(
+    ...nodes.map(([node, list]) => {
+      list.sort((a, b) => Number(b.firing) - Number(a.firing) || severityRank(a.severity) - severityRank(b.severity) || a.name.localeCompare(b.name));
+      return el("section", { class: "alert-node" }, [
+        el("h3", { text: node }),
+        el(
+          "ul",
+          {},
+          list.map((a) =>
+            el("li", { class: `alert alert-${a.state}`, title: `fingerprint ${a.fingerprint}` }, [
+              el("span", { class: `event-tag sev-${a.severity.toLowerCase()}`, text: a.severity }),
+              a.state !== "firing" ? el("span", { class: "event-tag tag-quiet", text: a.state }) : "",
+              el("strong", { text: ` ${a.name}` }),
+              el("span", { class: "muted", text: ` since ${elapsed(a.starts_at, now)}` }),
+              a.summary ? el("div", { class: "alert-summary", text: a.summary }) : "",
+            ]),
+          ),
+        ),
+      ]);
+    }),
+  );
+}
