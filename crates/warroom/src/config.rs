@@ -136,8 +136,10 @@ pub struct SourceConfig {
     pub logs_query: Option<String>,
     /// Loki: the stream label that names the node.
     pub logs_label: String,
-    /// Loki: at most this many lines per cycle.
+    /// Loki: at most this many lines per cycle (per query).
     pub logs_limit: usize,
+    /// Loki: per-node log selectors (node id → LogQL), each its own query.
+    pub node_logs: std::collections::BTreeMap<String, String>,
     /// Prometheus: the service-graph metric to discover dependencies from, if discovery is on.
     pub discover_edges: Option<String>,
     /// Prometheus: also read the alerts and health of its own rules (`/api/v1/rules`).
@@ -159,7 +161,7 @@ pub struct SignalConfig {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub path: PathBuf,
     pub topology: Option<PathBuf>,
@@ -167,6 +169,8 @@ pub struct Config {
     pub signals: Vec<SignalConfig>,
     /// Where "open in Grafana Explore" goes, if set.
     pub grafana: Option<GrafanaConfig>,
+    /// Thresholds that replace the seed's defaults for their metric (for every node, or one).
+    pub thresholds: Vec<crate::health::Threshold>,
 }
 
 /// A Grafana to open a node's signals in (Explore), with the uid of its Prometheus data source.
@@ -216,6 +220,19 @@ struct File {
     source: Vec<Spanned<SourceEntry>>,
     #[serde(default)]
     signal: Vec<Spanned<SignalEntry>>,
+    #[serde(default)]
+    threshold: Vec<Spanned<ThresholdEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThresholdEntry {
+    metric: Spanned<String>,
+    node: Option<String>,
+    degraded_above: Option<f64>,
+    down_above: Option<f64>,
+    degraded_below: Option<f64>,
+    down_below: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -267,6 +284,8 @@ struct SourceEntry {
     logs_label: String,
     #[serde(default = "default_logs_limit")]
     logs_limit: usize,
+    #[serde(default)]
+    node_logs: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     discover_edges: bool,
     #[serde(default = "default_servicegraph_metric")]
@@ -456,6 +475,7 @@ impl Config {
                 logs_query: s.logs_query,
                 logs_label: s.logs_label,
                 logs_limit: s.logs_limit,
+                node_logs: s.node_logs,
                 discover_edges: s.discover_edges.then_some(s.servicegraph_metric),
                 rule_alerts: s.alerts,
                 ca_file,
@@ -489,7 +509,45 @@ impl Config {
             }
             signals.push(SignalConfig { metric, source: source.clone(), query: s.query, label: s.label });
         }
-        Ok(Config { path: path.to_owned(), topology, sources, signals, grafana })
+        let mut thresholds = Vec::new();
+        for entry in file.threshold {
+            let at = Some(entry.span().start);
+            let t = entry.into_inner();
+            let metric: Metric = t
+                .metric
+                .get_ref()
+                .parse()
+                .map_err(|e| err(Some(t.metric.span().start), format!("threshold.metric: {e}")))?;
+            let limits = [
+                (t.degraded_above, None, crate::model::Health::Degraded),
+                (t.down_above, None, crate::model::Health::Down),
+                (None, t.degraded_below, crate::model::Health::Degraded),
+                (None, t.down_below, crate::model::Health::Down),
+            ];
+            let before = thresholds.len();
+            for (above, below, health) in limits {
+                if above.or(below).is_some_and(|v| !v.is_finite()) {
+                    return Err(err(at, "threshold: limits must be finite numbers".to_owned()));
+                }
+                if above.is_some() || below.is_some() {
+                    thresholds.push(crate::health::Threshold {
+                        node: t.node.clone(),
+                        metric,
+                        above,
+                        below,
+                        health,
+                    });
+                }
+            }
+            if thresholds.len() == before {
+                return Err(err(
+                    at,
+                    "threshold: give at least one of degraded_above, down_above, degraded_below, down_below"
+                        .to_owned(),
+                ));
+            }
+        }
+        Ok(Config { path: path.to_owned(), topology, sources, signals, grafana, thresholds })
     }
 }
 
@@ -580,6 +638,16 @@ label = "job"
         )
         .unwrap_err();
         assert!(e.message.contains("for kind = \"cloudwatch\""), "{e}");
+
+        let e = parse("[[threshold]]\nmetric = \"cpu_ratio\"\nnode = \"batch\"\n").unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("at least one of degraded_above"), "{e}");
+        let e = parse("[[threshold]]\nmetric = \"cpu\"\ndown_above = 0.9\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        let config = parse("[[threshold]]\nmetric = \"cpu_ratio\"\nnode = \"batch\"\ndegraded_above = 0.95\ndown_above = 0.99\n").unwrap();
+        assert_eq!(config.thresholds.len(), 2);
+        assert_eq!(config.thresholds[1].health, crate::model::Health::Down);
+        assert_eq!(config.thresholds[1].node.as_deref(), Some("batch"));
     }
 
     #[test]

@@ -16,6 +16,8 @@ use crate::model::{Health, Metric, Sample};
 /// One threshold: a metric above (or below) a limit puts the node in `health`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Threshold {
+    /// The node it is for; `None`: every node without its own thresholds for this metric.
+    pub node: Option<String>,
     pub metric: Metric,
     /// Breached when the value is above this.
     pub above: Option<f64>,
@@ -51,6 +53,18 @@ impl Threshold {
     }
 }
 
+impl Thresholds {
+    /// These thresholds with `configured` ones in force instead: the configured thresholds of a
+    /// metric replace the defaults of that metric (for every node, or for the one node named).
+    pub fn with(mut self, configured: &[Threshold]) -> Thresholds {
+        let replaced: Vec<Metric> =
+            configured.iter().filter(|t| t.node.is_none()).map(|t| t.metric).collect();
+        self.rules.retain(|r| !replaced.contains(&r.metric));
+        self.rules.extend(configured.iter().cloned());
+        self
+    }
+}
+
 /// The thresholds in force.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Thresholds {
@@ -62,7 +76,7 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        let rule = |metric, above, below, health| Threshold { metric, above, below, health };
+        let rule = |metric, above, below, health| Threshold { node: None, metric, above, below, health };
         Thresholds {
             rules: vec![
                 rule(Metric::Up, None, Some(0.5), Health::Down),
@@ -105,12 +119,12 @@ pub fn evaluate(
         .iter()
         .map(|&node| {
             let samples = by_node.get(node).map(Vec::as_slice).unwrap_or_default();
-            (node.to_owned(), evaluate_node(samples, thresholds, now))
+            (node.to_owned(), evaluate_node(node, samples, thresholds, now))
         })
         .collect()
 }
 
-fn evaluate_node(samples: &[&Sample], thresholds: &Thresholds, now: DateTime<Utc>) -> NodeHealth {
+fn evaluate_node(node: &str, samples: &[&Sample], thresholds: &Thresholds, now: DateTime<Utc>) -> NodeHealth {
     let newest = samples.iter().map(|s| s.at).max();
     let Some(newest_at) = newest else {
         return NodeHealth { health: Health::Unknown, reasons: vec!["no data".to_owned()], newest };
@@ -124,7 +138,18 @@ fn evaluate_node(samples: &[&Sample], thresholds: &Thresholds, now: DateTime<Utc
         };
     }
     let mut breaches: Vec<(Health, String)> = Vec::new();
+    // A node's own thresholds for a metric replace the general ones for that metric.
+    let own = |metric: Metric| {
+        thresholds.rules.iter().any(|r| r.metric == metric && r.node.as_deref() == Some(node))
+    };
     for rule in &thresholds.rules {
+        let applies = match rule.node.as_deref() {
+            Some(n) => n == node,
+            None => !own(rule.metric),
+        };
+        if !applies {
+            continue;
+        }
         for sample in samples.iter().filter(|s| s.metric == rule.metric && rule.breached(s.value)) {
             breaches.push((rule.health, rule.describe(sample)));
         }
@@ -164,5 +189,40 @@ mod tests {
         assert_eq!(health["e"].health, Health::Unknown, "stale data is unknown, not healthy");
         assert!(health["e"].reasons[0].starts_with("stale"));
         assert_eq!(health["f"].health, Health::Unknown);
+    }
+
+    #[test]
+    fn configured_thresholds_replace_the_defaults_per_metric_and_per_node() {
+        let now = DateTime::<Utc>::UNIX_EPOCH + Duration::hours(1);
+        let latest: HashMap<_, _> = [
+            sample("batch", Metric::CpuRatio, 0.95, now),
+            sample("api", Metric::CpuRatio, 0.85, now),
+            sample("api", Metric::LatencyP99Seconds, 0.4, now),
+            sample("web", Metric::LatencyP99Seconds, 0.4, now),
+        ]
+        .into();
+        let t = |node: Option<&str>, metric, above, health| Threshold {
+            node: node.map(str::to_owned),
+            metric,
+            above: Some(above),
+            below: None,
+            health,
+        };
+        let thresholds = Thresholds::default().with(&[
+            // A batch node runs hot on purpose.
+            t(Some("batch"), Metric::CpuRatio, 0.98, Health::Degraded),
+            // Latency matters more everywhere: 300 ms is degraded.
+            t(None, Metric::LatencyP99Seconds, 0.3, Health::Degraded),
+        ]);
+        let health = evaluate(&["batch", "api", "web"], &latest, &thresholds, now);
+        assert_eq!(health["batch"].health, Health::Healthy, "its own CPU threshold, not the 80 % default");
+        assert_eq!(health["api"].health, Health::Degraded);
+        assert_eq!(
+            health["api"].reasons.len(),
+            2,
+            "default CPU for api, and the new latency: {:?}",
+            health["api"]
+        );
+        assert_eq!(health["web"].reasons, ["latency_p99_seconds 400 ms > 300 ms"]);
     }
 }

@@ -91,7 +91,8 @@ impl Live {
         let thresholds = Thresholds {
             stale_after: chrono::Duration::from_std(interval * 2).unwrap_or(chrono::Duration::seconds(30)),
             ..Thresholds::default()
-        };
+        }
+        .with(&config.thresholds);
         Ok(Live {
             poller: Poller::new(config)?,
             monitor: Mutex::new(Monitor::new(topology, thresholds)),

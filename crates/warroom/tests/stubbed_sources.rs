@@ -37,7 +37,7 @@ async fn a_status_page_and_loki_feed_health_and_log_lines() {
         format!(
             "[topology]\nfile = \"topology.toml\"\n\
              [[source]]\nname = \"cloud\"\nkind = \"statuspage\"\nurl = \"http://127.0.0.1:{}\"\ncomponents = {{ \"cloud-api\" = \"API\" }}\n\
-             [[source]]\nname = \"logs\"\nkind = \"loki\"\nurl = \"http://127.0.0.1:{}\"\nlogs_query = '{{level=~\"error|warn\"}}'\nlogs_limit = 50\n",
+             [[source]]\nname = \"logs\"\nkind = \"loki\"\nurl = \"http://127.0.0.1:{}\"\nlogs_query = '{{level=~\"error|warn\"}}'\nlogs_limit = 50\nnode_logs = {{ \"cloud-api\" = '{{job=\"egress-proxy\"}} |= \"cloud-api\"' }}\n",
             status.port, loki.port
         ),
     )
@@ -59,7 +59,9 @@ async fn a_status_page_and_loki_feed_health_and_log_lines() {
     assert!(order_lines[1].contains("<script>alert(1)</script>"));
     let report = live.report(Utc::now());
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    assert_eq!(report.queries, 2);
+    assert_eq!(report.queries, 3, "status page, the shared log query, one per-node selector");
+    // A per-node selector's lines are that node's, whatever their stream labels say.
+    assert!(view.logs.iter().any(|l| l.node == "cloud-api"), "{:?}", view.logs);
     // Loki was asked for at most 50 lines.
     assert!(loki.requests() >= 1);
 }

@@ -72,18 +72,32 @@ fn envelope<'a>(body: &'a [u8], content_type: &str) -> Result<Envelope<'a>, Loki
     Ok(envelope)
 }
 
-/// Parses a log query's streams into lines, newest first, `label` naming the node.
+/// Which node a log line belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum LinesOf<'a> {
+    /// The node named by this stream label.
+    Label(&'a str),
+    /// This node (a per-node selector).
+    Node(&'a str),
+}
+
+/// Parses a log query's streams into lines, newest first, each given its node by `of`.
 ///
 /// # Errors
 /// [`LokiError::Query`] for Loki's plain-text errors, [`LokiError::Malformed`] otherwise.
-pub fn parse_streams(body: &[u8], content_type: &str, label: &str) -> Result<Vec<LogLine>, LokiError> {
+pub fn parse_streams(body: &[u8], content_type: &str, of: LinesOf<'_>) -> Result<Vec<LogLine>, LokiError> {
     let Data::Streams(streams) = envelope(body, content_type)?.data else {
         return Err(LokiError::Malformed("a matrix where log lines were due".to_owned()));
     };
     let mut lines: Vec<LogLine> = streams
         .into_iter()
         .flat_map(|s| {
-            let node = s.stream.get(label).map(|v| v.to_string()).unwrap_or_else(|| "unknown".to_owned());
+            let node = match of {
+                LinesOf::Node(node) => node.to_owned(),
+                LinesOf::Label(label) => {
+                    s.stream.get(label).map(|v| v.to_string()).unwrap_or_else(|| "unknown".to_owned())
+                }
+            };
             let level = s.stream.get("level").map(|v| v.to_string()).unwrap_or_default();
             s.values.into_iter().filter_map(move |(ns, line)| {
                 let ns: i64 = ns.parse().ok()?;
@@ -136,7 +150,7 @@ fn range(now: DateTime<Utc>) -> (String, String) {
 pub async fn logs(
     endpoint: &Endpoint,
     query: &str,
-    label: &str,
+    of: LinesOf<'_>,
     limit: usize,
     now: DateTime<Utc>,
 ) -> Result<Vec<LogLine>, LokiError> {
@@ -144,9 +158,7 @@ pub async fn logs(
     let limit = limit.to_string();
     let params =
         [("query", query), ("start", &start), ("end", &end), ("limit", &limit), ("direction", "backward")];
-    endpoint
-        .get("/loki/api/v1/query_range", &params, |a| parse_streams(&a.body, &a.content_type, label))
-        .await?
+    endpoint.get("/loki/api/v1/query_range", &params, |a| parse_streams(&a.body, &a.content_type, of)).await?
 }
 
 /// A metric query over the last five minutes; the last point of each series.
@@ -173,7 +185,12 @@ mod tests {
     #[test]
     fn the_documented_streams_newest_first_with_nanoseconds() {
         let body = include_bytes!("../../tests/fixtures/loki/query_range_streams.json");
-        let lines = parse_streams(body, "application/json", "app").unwrap();
+        let lines = parse_streams(body, "application/json", LinesOf::Label("app")).unwrap();
+        let pinned = parse_streams(body, "application/json", LinesOf::Node("order-service")).unwrap();
+        assert!(
+            pinned.iter().all(|l| l.node == "order-service"),
+            "a per-node selector's lines are its node's"
+        );
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0].node, "order-service");
         assert!(lines[0].line.contains("HikariPool-1"));
@@ -193,7 +210,7 @@ mod tests {
         let samples = parse_matrix(body, "application/json", &signal).unwrap();
         assert!(!samples.is_empty());
         let error = include_bytes!("../../tests/fixtures/loki/error.txt");
-        let err = parse_streams(error, "text/plain; charset=utf-8", "app").unwrap_err();
+        let err = parse_streams(error, "text/plain; charset=utf-8", LinesOf::Label("app")).unwrap_err();
         assert_eq!(
             err.to_string(),
             "Loki: parse error at line 1, col 8: syntax error: unexpected IDENTIFIER, expecting STRING"

@@ -233,7 +233,19 @@ impl Poller {
                         let (endpoint, name) = (endpoint.clone(), name.clone());
                         let (label, limit) = (source.config.logs_label.clone(), source.config.logs_limit);
                         tasks.spawn(async move {
-                            (name, Outcome::Logs(loki::logs(&endpoint, &query, &label, limit, now).await))
+                            let of = loki::LinesOf::Label(&label);
+                            (name, Outcome::Logs(loki::logs(&endpoint, &query, of, limit, now).await))
+                        });
+                        cycle.queries += 1;
+                    }
+                    // Per-node selectors: one request each, their lines that node's.
+                    for (node, selector) in &source.config.node_logs {
+                        let (endpoint, name) = (endpoint.clone(), name.clone());
+                        let (node, selector, limit) =
+                            (node.clone(), selector.clone(), source.config.logs_limit);
+                        tasks.spawn(async move {
+                            let of = loki::LinesOf::Node(&node);
+                            (name, Outcome::Logs(loki::logs(&endpoint, &selector, of, limit, now).await))
                         });
                         cycle.queries += 1;
                     }
