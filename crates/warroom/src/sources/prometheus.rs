@@ -92,6 +92,20 @@ fn value(text: &str) -> Option<f64> {
     }
 }
 
+/// Reads a query's answer: a successful envelope, or the error it carries.
+fn successful<'a>(query: &str, body: &'a [u8]) -> Result<Envelope<'a>, PrometheusError> {
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| PrometheusError::Malformed { query: query.to_owned(), reason: e.to_string() })?;
+    if envelope.status != "success" {
+        return Err(PrometheusError::Query {
+            query: query.to_owned(),
+            error_type: envelope.error_type.unwrap_or_else(|| "error".to_owned()),
+            error: envelope.error.unwrap_or_default(),
+        });
+    }
+    Ok(envelope)
+}
+
 /// Turns an instant-query answer into samples of `signal`.
 ///
 /// # Errors
@@ -99,14 +113,7 @@ fn value(text: &str) -> Option<f64> {
 /// that is not Prometheus JSON (truncated, HTML from a proxy, a matrix where a vector was due).
 pub fn parse_instant(signal: &SignalConfig, body: &[u8]) -> Result<QueryResult, PrometheusError> {
     let malformed = |reason: String| PrometheusError::Malformed { query: signal.query.clone(), reason };
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
-    if envelope.status != "success" {
-        return Err(PrometheusError::Query {
-            query: signal.query.clone(),
-            error_type: envelope.error_type.unwrap_or_else(|| "error".to_owned()),
-            error: envelope.error.unwrap_or_default(),
-        });
-    }
+    let envelope = successful(&signal.query, body)?;
     let samples = match envelope.data {
         Some(Data::Vector(vector)) => vector
             .into_iter()
@@ -134,14 +141,7 @@ pub fn parse_instant(signal: &SignalConfig, body: &[u8]) -> Result<QueryResult, 
 /// As [`parse_instant`]; a vector where a matrix was due is malformed.
 pub fn parse_range(signal: &SignalConfig, body: &[u8]) -> Result<Vec<Sample>, PrometheusError> {
     let malformed = |reason: String| PrometheusError::Malformed { query: signal.query.clone(), reason };
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
-    if envelope.status != "success" {
-        return Err(PrometheusError::Query {
-            query: signal.query.clone(),
-            error_type: envelope.error_type.unwrap_or_else(|| "error".to_owned()),
-            error: envelope.error.unwrap_or_default(),
-        });
-    }
+    let envelope = successful(&signal.query, body)?;
     let Some(Data::Matrix(series)) = envelope.data else {
         return Err(malformed("expected a matrix from a range query".to_owned()));
     };
