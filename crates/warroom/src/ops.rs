@@ -35,6 +35,12 @@ pub enum OpsError {
     AlreadyResolved,
     #[error("the incident is not resolved, so it cannot be reopened")]
     NotResolved,
+    #[error("the runbook {0} is already attached")]
+    RunbookAttached(String),
+    #[error("the runbook {0} is not attached to this incident: attach it first")]
+    RunbookNotAttached(String),
+    #[error("step {0} is already {1}")]
+    StepAlready(String, &'static str),
     #[error("{at} is in the future (now is {now}); check the date and the time zone")]
     InFuture { at: String, now: String },
     #[error(transparent)]
@@ -52,6 +58,9 @@ impl OpsError {
             OpsError::AlreadyResolved => "already_resolved",
             OpsError::NotResolved => "not_resolved",
             OpsError::InFuture { .. } => "time_in_future",
+            OpsError::RunbookAttached(_) => "runbook_attached",
+            OpsError::RunbookNotAttached(_) => "runbook_not_attached",
+            OpsError::StepAlready(..) => "step_unchanged",
             OpsError::Store(e) => e.code(),
         }
     }
@@ -130,6 +139,109 @@ pub fn enter_stage(
         return Err(OpsError::AlreadyInStage(stage));
     }
     record(store, actor.event(id, at, EventKind::StageEntered { stage })?)
+}
+
+/// Enters a stage, recording the runbook steps (`runbook/step`) left undone on purpose in the
+/// same write, so the timeline says what was skipped.
+///
+/// # Errors
+/// As [`enter_stage`].
+pub fn enter_stage_skipping(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    stage: Stage,
+    skipped: Vec<String>,
+) -> Result<Event, OpsError> {
+    let incident = store.incident(id)?;
+    if incident.stage == stage {
+        return Err(OpsError::AlreadyInStage(stage));
+    }
+    let entered = actor.event(id, None, EventKind::StageEntered { stage })?;
+    if skipped.is_empty() {
+        return record(store, entered);
+    }
+    let skip = actor.event(id, None, EventKind::StepsSkipped { stage: incident.stage, steps: skipped })?;
+    store.append(&[skip, entered.clone()])?;
+    Ok(entered)
+}
+
+/// Attaches a runbook (by id), for a node when given.
+///
+/// # Errors
+/// [`OpsError::RunbookAttached`] when it already is, or the store's error.
+pub fn attach_runbook(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    runbook: &str,
+    title: &str,
+    node: Option<String>,
+) -> Result<Event, OpsError> {
+    let incident = store.incident(id)?;
+    if incident.runbook(runbook).is_some() {
+        return Err(OpsError::RunbookAttached(runbook.to_owned()));
+    }
+    let kind = EventKind::RunbookAttached { runbook: runbook.to_owned(), title: title.to_owned(), node };
+    record(store, actor.event(id, None, kind)?)
+}
+
+/// Marks a step of an attached runbook done or not done.
+///
+/// # Errors
+/// [`OpsError::RunbookNotAttached`], [`OpsError::StepAlready`] when nothing would change, or the
+/// store's error.
+pub fn check_step(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    runbook: &str,
+    step: &str,
+    text: &str,
+    done: bool,
+) -> Result<Event, OpsError> {
+    let incident = store.incident(id)?;
+    let attached =
+        incident.runbook(runbook).ok_or_else(|| OpsError::RunbookNotAttached(runbook.to_owned()))?;
+    if attached.done.contains_key(step) == done {
+        return Err(OpsError::StepAlready(step.to_owned(), if done { "done" } else { "not done" }));
+    }
+    let kind = EventKind::StepChecked {
+        runbook: runbook.to_owned(),
+        step: step.to_owned(),
+        text: text.to_owned(),
+        done,
+    };
+    record(store, actor.event(id, None, kind)?)
+}
+
+/// Records a check's outcome when it differs from the last one recorded (a check evaluated
+/// every cycle writes only its changes). Returns the event, if one was written.
+///
+/// # Errors
+/// [`OpsError::RunbookNotAttached`], or the store's error.
+pub fn record_check(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    runbook: &str,
+    step: &str,
+    passed: Option<bool>,
+    observed: &str,
+) -> Result<Option<Event>, OpsError> {
+    let incident = store.incident(id)?;
+    let attached =
+        incident.runbook(runbook).ok_or_else(|| OpsError::RunbookNotAttached(runbook.to_owned()))?;
+    if attached.checks.get(step).is_some_and(|last| last.passed == passed) {
+        return Ok(None);
+    }
+    let kind = EventKind::CheckEvaluated {
+        runbook: runbook.to_owned(),
+        step: step.to_owned(),
+        passed,
+        observed: observed.to_owned(),
+    };
+    record(store, actor.event(id, None, kind)?).map(Some)
 }
 
 /// Adds a note to the timeline.

@@ -293,3 +293,72 @@ fn every_alert_seen_is_kept_with_its_first_and_last_sighting() {
     assert_eq!(first.first_seen, Utc.with_ymd_and_hms(2026, 11, 23, 3, 1, 0).unwrap());
     assert_eq!(first.last_seen, Utc.with_ymd_and_hms(2026, 11, 23, 3, 5, 0).unwrap());
 }
+
+/// Runbooks on an incident: attached once, steps checked and unchecked by someone, check
+/// outcomes written only when they change, skipped steps recorded with the stage change, and
+/// all of it in the fold, surviving a reopen of the file.
+#[test]
+fn runbook_steps_and_checks_are_events_in_the_fold() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let id = declare(&mut store, "redis down");
+    let ana = Actor { by: Some("Ana".into()), ..actor() };
+    ops::attach_runbook(&mut store, &ana, id, "redis-down", "Redis (cache) down", Some("redis-1".into()))
+        .unwrap();
+    assert!(matches!(
+        ops::attach_runbook(&mut store, &ana, id, "redis-down", "again", None),
+        Err(OpsError::RunbookAttached(_))
+    ));
+    assert!(matches!(
+        ops::check_step(&mut store, &ana, id, "memory-leak", "detect-1", "x", true),
+        Err(OpsError::RunbookNotAttached(_))
+    ));
+    ops::check_step(&mut store, &ana, id, "redis-down", "detect-1", "Confirm redis is down", true).unwrap();
+    assert!(matches!(
+        ops::check_step(&mut store, &ana, id, "redis-down", "detect-1", "Confirm redis is down", true),
+        Err(OpsError::StepAlready(..))
+    ));
+    ops::check_step(&mut store, &ana, id, "redis-down", "detect-2", "Look at MySQL CPU", true).unwrap();
+    ops::check_step(&mut store, &ana, id, "redis-down", "detect-2", "Look at MySQL CPU", false).unwrap();
+
+    // A check evaluated every cycle writes only its changes.
+    let written = |store: &mut Store, passed| {
+        ops::record_check(store, &ana, id, "redis-down", "recover-1", passed, "up = 0").unwrap().is_some()
+    };
+    assert!(written(&mut store, Some(false)));
+    assert!(!written(&mut store, Some(false)), "same outcome, nothing new");
+    assert!(written(&mut store, Some(true)));
+
+    ops::enter_stage_skipping(&mut store, &ana, id, Stage::Identify, vec!["redis-down/detect-2".into()])
+        .unwrap();
+    drop(store);
+
+    let store = Store::open(&path).unwrap();
+    let incident = store.incident(id).unwrap();
+    let runbook = incident.runbook("redis-down").unwrap();
+    assert_eq!(runbook.node.as_deref(), Some("redis-1"));
+    assert_eq!(runbook.done.keys().collect::<Vec<_>>(), ["detect-1"]);
+    assert_eq!(runbook.done["detect-1"].by.as_deref(), Some("Ana"));
+    assert_eq!(runbook.checks["recover-1"].passed, Some(true));
+    assert_eq!(runbook.skipped.iter().collect::<Vec<_>>(), ["detect-2"]);
+    assert_eq!(incident.stage, Stage::Identify);
+    assert_eq!(
+        incident.stage_log.iter().map(|v| v.stage).collect::<Vec<_>>(),
+        [Stage::Detect, Stage::Identify]
+    );
+    let kinds: Vec<&str> = store.events(id).unwrap().iter().map(|e| e.kind.tag()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "declared",
+            "runbook_attached",
+            "step_checked",
+            "step_checked",
+            "step_checked",
+            "check_evaluated",
+            "check_evaluated",
+            "steps_skipped",
+            "stage_entered"
+        ]
+    );
+}

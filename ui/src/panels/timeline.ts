@@ -27,6 +27,17 @@ function describe(e: Event): { tag: string; text: string } {
       return { tag: "alert", text: `${k.name} firing on ${k.node} (${k.severity})${k.summary ? `: ${k.summary}` : ""}` };
     case "alert_resolved":
       return { tag: "resolved", text: `${k.name} resolved on ${k.node}` };
+    case "runbook_attached":
+      return { tag: "runbook", text: `runbook ${k.title}${k.node ? ` for ${k.node}` : ""}` };
+    case "step_checked":
+      return { tag: k.done ? "step" : "unchecked", text: `${k.done ? "done" : "not done"}: ${k.text} (${k.runbook}/${k.step})` };
+    case "check_evaluated":
+      return {
+        tag: k.passed === true ? "check-ok" : k.passed === false ? "check-failed" : "check",
+        text: `check ${k.runbook}/${k.step} ${k.passed === true ? "passed" : k.passed === false ? "failed" : "could not be evaluated"}: ${k.observed}`,
+      };
+    case "steps_skipped":
+      return { tag: "skipped", text: `left ${k.stage} with ${k.steps.length} step(s) not done: ${k.steps.join(", ")}` };
   }
 }
 

@@ -66,6 +66,20 @@ pub enum EventKind {
     },
     /// A firing alert stopped.
     AlertResolved { name: String, node: String, fingerprint: String },
+    /// A runbook was attached to the incident, for a node when it was suggested for one.
+    RunbookAttached {
+        runbook: String,
+        title: String,
+        #[serde(default)]
+        node: Option<String>,
+    },
+    /// A responder checked (`done`) or unchecked a runbook step.
+    StepChecked { runbook: String, step: String, text: String, done: bool },
+    /// A step's check was evaluated and its outcome changed: `passed` is `None` when it could not
+    /// be evaluated (no data, source down); `observed` is the value seen, or why not.
+    CheckEvaluated { runbook: String, step: String, passed: Option<bool>, observed: String },
+    /// The response left `stage` with these runbook steps not done (`runbook/step`), on purpose.
+    StepsSkipped { stage: Stage, steps: Vec<String> },
 }
 
 impl EventKind {
@@ -82,6 +96,10 @@ impl EventKind {
             EventKind::HealthChanged { .. } => "health_changed",
             EventKind::AlertFired { .. } => "alert_fired",
             EventKind::AlertResolved { .. } => "alert_resolved",
+            EventKind::RunbookAttached { .. } => "runbook_attached",
+            EventKind::StepChecked { .. } => "step_checked",
+            EventKind::CheckEvaluated { .. } => "check_evaluated",
+            EventKind::StepsSkipped { .. } => "steps_skipped",
         }
     }
 
@@ -105,6 +123,25 @@ impl EventKind {
                 format!("alert {name} firing on {node} ({severity}): {summary}")
             }
             EventKind::AlertResolved { name, node, .. } => format!("alert {name} resolved on {node}"),
+            EventKind::RunbookAttached { runbook, title, node } => match node {
+                Some(node) => format!("runbook {runbook} attached for {node}: {title}"),
+                None => format!("runbook {runbook} attached: {title}"),
+            },
+            EventKind::StepChecked { runbook, step, text, done } => {
+                let mark = if *done { "done" } else { "not done" };
+                format!("step {runbook}/{step} {mark}: {text}")
+            }
+            EventKind::CheckEvaluated { runbook, step, passed, observed } => {
+                let outcome = match passed {
+                    Some(true) => "passed",
+                    Some(false) => "failed",
+                    None => "could not be evaluated",
+                };
+                format!("check {runbook}/{step} {outcome} ({observed})")
+            }
+            EventKind::StepsSkipped { stage, steps } => {
+                format!("left {stage} with {} step(s) not done: {}", steps.len(), steps.join(", "))
+            }
         }
     }
 }
@@ -142,6 +179,20 @@ mod tests {
                 node: "redis".into(),
                 fingerprint: "f".into(),
             },
+            EventKind::RunbookAttached { runbook: "redis-down".into(), title: "t".into(), node: None },
+            EventKind::StepChecked {
+                runbook: "redis-down".into(),
+                step: "detect-1".into(),
+                text: "t".into(),
+                done: true,
+            },
+            EventKind::CheckEvaluated {
+                runbook: "redis-down".into(),
+                step: "recover-1".into(),
+                passed: Some(true),
+                observed: "1".into(),
+            },
+            EventKind::StepsSkipped { stage: Stage::Detect, steps: vec!["redis-down/detect-2".into()] },
         ];
         for kind in kinds {
             let json = serde_json::to_value(&kind).unwrap();

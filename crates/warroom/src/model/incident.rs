@@ -93,6 +93,54 @@ pub struct Incident {
     pub firing_alerts: std::collections::BTreeSet<String>,
     /// When the first alert fired (its own start time), if any did.
     pub first_alert_at: Option<DateTime<Utc>>,
+    /// Every stage entered, in order, with when (the first is detect, at declaration): the time
+    /// spent in each stage.
+    pub stage_log: Vec<StageVisit>,
+    /// The runbooks attached, in the order they were, with what was done of them.
+    pub runbooks: Vec<AttachedRunbook>,
+}
+
+/// A stage entered at an instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct StageVisit {
+    pub stage: Stage,
+    pub at: DateTime<Utc>,
+}
+
+/// A runbook attached to the incident, and what was done of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct AttachedRunbook {
+    pub id: String,
+    pub title: String,
+    /// The node it was attached for (its checks' `$node`).
+    pub node: Option<String>,
+    pub attached_at: DateTime<Utc>,
+    /// Steps done, by step id.
+    pub done: std::collections::BTreeMap<String, StepMark>,
+    /// The latest outcome of each step's check, by step id.
+    pub checks: std::collections::BTreeMap<String, CheckMark>,
+    /// Steps left undone on purpose when the response moved on.
+    pub skipped: std::collections::BTreeSet<String>,
+}
+
+/// Who marked a step done, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct StepMark {
+    pub at: DateTime<Utc>,
+    pub by: Option<String>,
+}
+
+/// A check's latest outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct CheckMark {
+    pub at: DateTime<Utc>,
+    /// `None` when it could not be evaluated.
+    pub passed: Option<bool>,
+    pub observed: String,
 }
 
 impl Incident {
@@ -134,7 +182,31 @@ impl Incident {
             events: 1,
             firing_alerts: std::collections::BTreeSet::new(),
             first_alert_at: None,
+            stage_log: vec![StageVisit { stage: Stage::Detect, at: event.at }],
+            runbooks: Vec::new(),
         })
+    }
+
+    /// The attached runbook `id`, if it is attached.
+    pub fn runbook(&self, id: &str) -> Option<&AttachedRunbook> {
+        self.runbooks.iter().find(|r| r.id == id)
+    }
+
+    /// How long each visit of a stage lasted, in order of entry. The last one runs to the
+    /// resolution if it began before it, else to `now` (analysis often goes on after).
+    pub fn stage_durations(&self, now: DateTime<Utc>) -> Vec<(Stage, chrono::Duration)> {
+        self.stage_log
+            .iter()
+            .enumerate()
+            .map(|(i, visit)| {
+                let until = match (self.stage_log.get(i + 1), self.resolved_at) {
+                    (Some(next), _) => next.at,
+                    (None, Some(resolved)) if resolved >= visit.at => resolved,
+                    (None, _) => now,
+                };
+                (visit.stage, until.max(visit.at) - visit.at)
+            })
+            .collect()
     }
 
     /// Applies one more event to the state. Total: every event has a defined effect.
@@ -156,6 +228,47 @@ impl Incident {
             EventKind::StageEntered { stage } => {
                 self.stage = *stage;
                 self.stage_entered_at = event.at;
+                self.stage_log.push(StageVisit { stage: *stage, at: event.at });
+            }
+            EventKind::RunbookAttached { runbook, title, node } => {
+                if self.runbook(runbook).is_none() {
+                    self.runbooks.push(AttachedRunbook {
+                        id: runbook.clone(),
+                        title: title.clone(),
+                        node: node.clone(),
+                        attached_at: event.at,
+                        done: Default::default(),
+                        checks: Default::default(),
+                        skipped: Default::default(),
+                    });
+                }
+            }
+            EventKind::StepChecked { runbook, step, done, .. } => {
+                if let Some(r) = self.runbooks.iter_mut().find(|r| r.id == *runbook) {
+                    if *done {
+                        r.done.insert(step.clone(), StepMark { at: event.at, by: event.by.clone() });
+                        r.skipped.remove(step);
+                    } else {
+                        r.done.remove(step);
+                    }
+                }
+            }
+            EventKind::CheckEvaluated { runbook, step, passed, observed } => {
+                if let Some(r) = self.runbooks.iter_mut().find(|r| r.id == *runbook) {
+                    r.checks.insert(
+                        step.clone(),
+                        CheckMark { at: event.at, passed: *passed, observed: observed.clone() },
+                    );
+                }
+            }
+            EventKind::StepsSkipped { steps, .. } => {
+                for reference in steps {
+                    if let Some((runbook, step)) = reference.split_once('/')
+                        && let Some(r) = self.runbooks.iter_mut().find(|r| r.id == runbook)
+                    {
+                        r.skipped.insert(step.to_owned());
+                    }
+                }
             }
             EventKind::Resolved => {
                 self.status = Status::Resolved;
@@ -189,6 +302,28 @@ mod tests {
             by: None,
             kind,
         }
+    }
+
+    #[test]
+    fn time_in_each_stage_runs_to_the_next_and_the_last_to_resolution_or_now() {
+        let id = Ulid::new();
+        let log = [
+            declared(id, 0),
+            event(id, 4, EventKind::StageEntered { stage: Stage::Identify }),
+            event(id, 10, EventKind::StageEntered { stage: Stage::Recover }),
+            event(id, 37, EventKind::Resolved),
+        ];
+        let incident = Incident::fold(&log).unwrap();
+        let minutes: Vec<(Stage, i64)> =
+            incident.stage_durations(at(50)).into_iter().map(|(s, d)| (s, d.num_minutes())).collect();
+        assert_eq!(minutes, [(Stage::Detect, 4), (Stage::Identify, 6), (Stage::Recover, 27)]);
+        let mut after = log.to_vec();
+        after.push(event(id, 40, EventKind::StageEntered { stage: Stage::Analyze }));
+        let incident = Incident::fold(&after).unwrap();
+        assert_eq!(
+            incident.stage_durations(at(55)).last().map(|(s, d)| (*s, d.num_minutes())),
+            Some((Stage::Analyze, 15))
+        );
     }
 
     fn declared(incident: Ulid, minute: u32) -> Event {

@@ -14,7 +14,7 @@ mod stage;
 
 pub use event::{Event, EventKind};
 pub use health::{Alert, AlertState, Health, LogLine, Metric, Sample, Signals};
-pub use incident::{Incident, Roles, Status};
+pub use incident::{AttachedRunbook, CheckMark, Incident, Roles, StageVisit, Status, StepMark};
 pub use parse::ParseError;
 pub use role::Role;
 pub use severity::Severity;
