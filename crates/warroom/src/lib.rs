@@ -7,6 +7,7 @@
 //! knows nothing of Tauri, GTK or the terminal.
 
 pub mod chart;
+pub mod checks;
 pub mod config;
 pub mod health;
 pub mod live;

@@ -111,6 +111,14 @@ impl Live {
         problems
     }
 
+    /// One number from the configured Prometheus (a runbook check's PromQL), asked now.
+    ///
+    /// # Errors
+    /// What went wrong, in words.
+    pub async fn scalar(&self, query: &str) -> Result<(f64, DateTime<Utc>), String> {
+        self.poller.scalar(query, Utc::now()).await
+    }
+
     /// Polls every source once and returns what changed.
     pub async fn cycle(&self, now: DateTime<Utc>) -> Changes {
         let mut cycle = self.poller.cycle(now).await;

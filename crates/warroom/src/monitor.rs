@@ -276,6 +276,16 @@ impl Monitor {
         self.alerts.values().cloned().collect()
     }
 
+    /// The newest sample of one node's signal.
+    pub fn latest(&self, node: &str, metric: Metric) -> Option<&Sample> {
+        self.latest.get(&(node.to_owned(), metric))
+    }
+
+    /// How old the newest sample may be before it is stale.
+    pub fn stale_after(&self) -> chrono::Duration {
+        self.thresholds.stale_after
+    }
+
     /// The health of every node, as last evaluated.
     pub fn health(&self) -> HashMap<String, Health> {
         self.health.iter().map(|(id, h)| (id.clone(), h.health)).collect()

@@ -128,6 +128,20 @@ impl Poller {
         Ok(started.elapsed())
     }
 
+    /// One number from the first Prometheus source: `query` as an instant query now (a runbook
+    /// check that is not one of warroom's signals).
+    ///
+    /// # Errors
+    /// What went wrong, in words; or that no Prometheus is configured.
+    pub async fn scalar(&self, query: &str, now: DateTime<Utc>) -> Result<(f64, DateTime<Utc>), String> {
+        let source = self
+            .sources
+            .iter()
+            .find(|s| s.kind == SourceKind::Prometheus)
+            .ok_or_else(|| "no Prometheus source is configured".to_owned())?;
+        prometheus::scalar(&source.endpoint, query, now).await.map_err(|e| e.to_string())
+    }
+
     /// Every source's status: breaker, last success, failing since, last error.
     pub fn statuses(&self) -> Vec<EndpointStatus> {
         self.sources.iter().map(|s| s.endpoint.status()).collect()

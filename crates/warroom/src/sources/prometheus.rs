@@ -45,7 +45,8 @@ struct Envelope<'a> {
 enum Data<'a> {
     #[serde(borrow)]
     Vector(Vec<VectorSample<'a>>),
-    Scalar(IgnoredAny),
+    #[serde(borrow)]
+    Scalar((f64, Cow<'a, str>)),
     #[serde(borrow)]
     Matrix(Vec<MatrixSeries<'a>>),
     String(IgnoredAny),
@@ -171,6 +172,48 @@ pub async fn query_range(
     let (start, end, step) = (secs(start), secs(end), format!("{:.3}", step.as_secs_f64().max(1.0)));
     let query = [("query", signal.query.as_str()), ("start", &start), ("end", &end), ("step", &step)];
     endpoint.get("/api/v1/query_range", &query, |answer| parse_range(signal, &answer.body)).await?
+}
+
+/// Reads an instant query's answer as one number: a scalar, or a vector of exactly one series
+/// (a runbook check's value).
+///
+/// # Errors
+/// As [`parse_instant`]; no series, several series, or `NaN` are malformed, saying which.
+pub fn parse_scalar(query: &str, body: &[u8]) -> Result<(f64, DateTime<Utc>), PrometheusError> {
+    let malformed = |reason: String| PrometheusError::Malformed { query: query.to_owned(), reason };
+    let (t, text) = match successful(query, body)?.data {
+        Some(Data::Scalar((t, v))) => (t, v.into_owned()),
+        Some(Data::Vector(mut series)) if series.len() == 1 => {
+            let (t, v) = series.remove(0).value;
+            (t, v.into_owned())
+        }
+        Some(Data::Vector(series)) => {
+            return Err(malformed(format!(
+                "{} series: a check needs exactly one (aggregate it)",
+                series.len()
+            )));
+        }
+        _ => return Err(malformed("not a number".to_owned())),
+    };
+    let v = value(&text).ok_or_else(|| malformed(format!("the value is {text}")))?;
+    Ok((v, at(t)))
+}
+
+/// Runs `query` as an instant query now and reads one number.
+///
+/// # Errors
+/// As [`parse_scalar`], or the fetch's error.
+pub async fn scalar(
+    endpoint: &Endpoint,
+    query: &str,
+    now: DateTime<Utc>,
+) -> Result<(f64, DateTime<Utc>), PrometheusError> {
+    let time = format!("{:.3}", now.timestamp_millis() as f64 / 1000.0);
+    endpoint
+        .get("/api/v1/query", &[("query", query), ("time", time.as_str())], |answer| {
+            parse_scalar(query, &answer.body)
+        })
+        .await?
 }
 
 /// Parses a service-graph answer: one (client, server) pair per series.
@@ -376,6 +419,19 @@ mod tests {
         assert_eq!(samples[1].at.timestamp(), 1_763_880_015);
         let vector = include_bytes!("../../tests/fixtures/prometheus/query_vector.json");
         assert!(parse_range(&signal("job"), vector).unwrap_err().to_string().contains("expected a matrix"));
+    }
+
+    #[test]
+    fn a_check_reads_one_number_and_says_why_not() {
+        let scalar = include_bytes!("../../tests/fixtures/prometheus/query_scalar.json");
+        assert!(parse_scalar("q", scalar).is_ok());
+        let vector = include_bytes!("../../tests/fixtures/prometheus/query_vector.json");
+        let err = parse_scalar("q", vector).unwrap_err().to_string();
+        assert!(err.contains("2 series: a check needs exactly one"), "{err}");
+        let one = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.5"]}]}}"#;
+        assert_eq!(parse_scalar("q", one).unwrap().0, 0.5);
+        let nan = br#"{"status":"success","data":{"resultType":"scalar","result":[1,"NaN"]}}"#;
+        assert!(parse_scalar("q", nan).unwrap_err().to_string().contains("the value is NaN"));
     }
 
     #[test]
