@@ -221,6 +221,7 @@ fn every_kind_of_problem_names_its_line() {
             4,
             "the same step twice in detect (first on line 2)",
         ),
+        ("a mistyped task marker", "## Detect\n- [ ] a\n- [] b\n", 3, "not a task item, so not a step"),
         ("unclosed front matter", "---\nid: x\n\n## Detect\n- [ ] a\n", 1, "no closing `---`"),
         (
             "front matter below the top",

@@ -183,6 +183,13 @@ fn section_steps(
                     if found.task.is_some() || imported {
                         steps.extend(new_step(found, line_of(item, text), imported, problems));
                     } else {
+                        if looks_like_a_task(&found.text) {
+                            problems.add(
+                                line_of(item, text),
+                                "not a task item, so not a step: write `- [ ] ` (one space between the \
+                                 brackets, one after) or `- [x] `",
+                            );
+                        }
                         put_aside(found, &mut steps, &mut stray, imported, problems);
                     }
                 }
@@ -216,6 +223,16 @@ fn section_steps(
         }
     }
     steps
+}
+
+/// Whether a list item's text starts like a mistyped task-list marker (`[]`, `[ x]`, `[*]`):
+/// Markdown makes it a plain item, and the step would silently be missing.
+fn looks_like_a_task(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('[') else { return false };
+    let inside: String = rest.chars().take_while(|c| *c != ']').take(4).collect();
+    inside.chars().count() <= 3
+        && rest.chars().nth(inside.chars().count()) == Some(']')
+        && inside.chars().all(|c| c.is_whitespace() || "xX*v✓✔-".contains(c))
 }
 
 /// A list item as a step; `None` (and a problem) when it says nothing.
