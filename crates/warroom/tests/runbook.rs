@@ -222,6 +222,12 @@ fn every_kind_of_problem_names_its_line() {
             "the same step twice in detect (first on line 2)",
         ),
         ("a mistyped task marker", "## Detect\n- [ ] a\n- [] b\n", 3, "not a task item, so not a step"),
+        (
+            "tasks under a plain item",
+            "## Detect\n- [ ] a\n- Group:\n  - [ ] b\n",
+            3,
+            "nested under a plain list item",
+        ),
         ("unclosed front matter", "---\nid: x\n\n## Detect\n- [ ] a\n", 1, "no closing `---`"),
         (
             "front matter below the top",

@@ -89,6 +89,8 @@ pub(super) struct Content {
     pub text: String,
     /// The task-list marker at the start of a list item: `Some(checked)`.
     pub task: Option<bool>,
+    /// Task-list markers further in (nested items), kept in the text as `[ ]`.
+    pub nested_tasks: bool,
     pub links: Vec<Link>,
     pub codes: Vec<Code>,
 }
@@ -163,7 +165,10 @@ pub(super) fn content(events: &[Ev<'_>], text: &str) -> Content {
             Event::TaskListMarker(checked) if lists == 0 && out.task.is_none() && buf.out.is_empty() => {
                 out.task = Some(*checked);
             }
-            Event::TaskListMarker(checked) => buf.push(if *checked { "[x] " } else { "[ ] " }),
+            Event::TaskListMarker(checked) => {
+                out.nested_tasks = true;
+                buf.push(if *checked { "[x] " } else { "[ ] " });
+            }
             Event::Start(
                 Tag::Paragraph | Tag::Heading { .. } | Tag::BlockQuote(_) | Tag::TableHead | Tag::TableRow,
             )

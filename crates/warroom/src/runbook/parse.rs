@@ -101,10 +101,8 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
         };
         let steps = section_steps(section, imported, text, &mut problems);
         if steps.is_empty() {
-            problems.add(
-                section.line,
-                format!("section '{}' has no steps: add task items, `- [ ] what to do`", section.name),
-            );
+            let what = if imported { "a paragraph or a list" } else { "task items, `- [ ] what to do`" };
+            problems.add(section.line, format!("section '{}' has no steps: add {what}", section.name));
         }
         by_stage.entry(stage).or_default().extend(steps);
     }
@@ -188,6 +186,12 @@ fn section_steps(
                                 line_of(item, text),
                                 "not a task item, so not a step: write `- [ ] ` (one space between the \
                                  brackets, one after) or `- [x] `",
+                            );
+                        } else if found.nested_tasks {
+                            problems.add(
+                                line_of(item, text),
+                                "task items nested under a plain list item are not steps: make them \
+                                 top-level items of the section",
                             );
                         }
                         put_aside(found, &mut steps, &mut stray, imported, problems);
