@@ -133,6 +133,9 @@ fn load(name: &str) -> Result<Runbook> {
 }
 
 fn applies(a: &AppliesTo) -> String {
+    if a.is_empty() {
+        return "nothing listed; found by id".to_owned();
+    }
     let mut parts = Vec::new();
     for (name, items) in [
         ("alerts", a.alerts.clone()),
@@ -144,7 +147,7 @@ fn applies(a: &AppliesTo) -> String {
             parts.push(format!("{name}: {}", items.join(", ")));
         }
     }
-    if parts.is_empty() { "applies to nothing; found by id".to_owned() } else { parts.join("; ") }
+    parts.join("; ")
 }
 
 fn show(r: &Runbook) -> Result<()> {

@@ -28,13 +28,6 @@ pub struct AppliesTo {
     pub nodes: Vec<String>,
 }
 
-impl AppliesTo {
-    /// Whether nothing is listed.
-    pub fn is_empty(&self) -> bool {
-        self.alerts.is_empty() && self.labels.is_empty() && self.kinds.is_empty() && self.nodes.is_empty()
-    }
-}
-
 /// One or more Prometheus label matchers that must all hold: `alertname=~"MySQL.*"`, or
 /// `{alertname="X", namespace!="test"}`. Operators `=`, `!=`, `=~`, `!~`; regexes are fully
 /// anchored, as in Prometheus; a missing label is the empty string, as in Prometheus.
@@ -199,6 +192,11 @@ pub struct Match {
 }
 
 impl AppliesTo {
+    /// Whether nothing is listed.
+    pub fn is_empty(&self) -> bool {
+        self.alerts.is_empty() && self.labels.is_empty() && self.kinds.is_empty() && self.nodes.is_empty()
+    }
+
     /// Scores the fit; `None` when nothing matches. Label selectors are tried only when there is
     /// an alert (a name or labels), and the alert's name counts as its `alertname` label.
     pub(super) fn fit(
