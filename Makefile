@@ -4,6 +4,7 @@
 #   make test   everything CI checks: format, lints, docs, every Rust test, the UI's types,
 #               the end-to-end test through the real window
 #   make bench  the store's benchmarks (figures go in issue notes, not in tests)
+#   make fuzz   the runbook parser under libFuzzer for a fixed number of inputs
 #
 # Both install what they need on Debian 12 (apt packages, the UI's npm packages, tauri-driver)
 # and skip what is already there.
@@ -23,12 +24,13 @@ APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager op
 APT_NODE := nodejs npm
 MOTO_VERSION := 5.2.5
 
-.PHONY: help run test bench setup-desktop setup-test ui check-core-has-no-tauri check-bindings
+.PHONY: help run test bench fuzz setup-desktop setup-test ui check-core-has-no-tauri check-bindings
 
 help:
 	@echo "make run    open the war-room window"
 	@echo "make test   run every check and test"
 	@echo "make bench  run the benchmarks"
+	@echo "make fuzz   fuzz the runbook parser (FUZZ_RUNS=20000)"
 
 # --- setup -------------------------------------------------------------------------------
 
@@ -96,3 +98,15 @@ check-bindings:
 
 bench:
 	$(CARGO) bench -p warroom --bench store
+
+# libFuzzer through cargo-fuzz on the stable toolchain: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its
+# -Z flags (AddressSanitizer, coverage). New inputs go to fuzz/scratch (ignored by git); the seeds
+# in fuzz/corpus are the built-in runbooks and a few broken ones. A crash is saved under
+# fuzz/artifacts and fails the target. The first build takes minutes (every dependency is
+# rebuilt instrumented); 20000 runs take about half a minute after that.
+FUZZ_RUNS ?= 20000
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	mkdir -p fuzz/scratch/runbook_parse
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run runbook_parse fuzz/scratch/runbook_parse fuzz/corpus/runbook_parse \
+	  -- -runs=$(FUZZ_RUNS)

@@ -257,3 +257,55 @@ fn a_closed_pipe_ends_quietly() {
     assert!(out.status.success(), "{:?}", out.status);
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn runbook_check_passes_the_built_in_runbooks_and_lists_every_problem_with_its_line() {
+    let cli = Cli::new();
+    let out = cli.run(&["runbook", "check", &asset("runbooks")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("7 runbooks ok: "), "{err}");
+
+    let dir = cli.db.with_file_name("runbooks");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("good.md"), "## Detect\n- [ ] look\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a runbook").unwrap();
+    std::fs::write(
+        dir.join("broken.md"),
+        "---\nid: broken\nowner: me\n---\n## Detect\n- [ ] look\n  ```promql\n  up\n  ```\n## Fix\n- [ ] x\n",
+    )
+    .unwrap();
+    let out = cli.run(&["runbook", "check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let file = dir.join("broken.md").display().to_string();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].starts_with(&format!("{file}:3: front matter: unknown key 'owner'")), "{stdout}");
+    assert!(lines[1].starts_with(&format!("{file}:7: a check without a condition")), "{stdout}");
+    assert!(lines[2].starts_with(&format!("{file}:10: unknown section 'Fix'")), "{stdout}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim_end(), "warroom: checked 2 runbooks: 3 problems");
+}
+
+#[test]
+fn runbook_show_and_list_print_the_documented_json() {
+    let cli = Cli::new();
+    let runbook = cli.json(&["runbook", "show", "memory-leak", "--json"]);
+    assert_eq!(runbook["id"], "memory-leak");
+    let stages = runbook["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 5);
+    assert_eq!(stages[3]["stage"], "recover");
+    assert_eq!(stages[3]["steps"][2]["check"]["condition"]["op"], "<");
+    let file = asset("runbooks/redis-down.md");
+    let text = cli.ok(&["runbook", "show", &file]);
+    assert!(text.starts_with("redis-down: Redis (cache) down (SEV3)"), "{text}");
+    assert!(text.contains("check: min(up{service=\"$node\"}) expect == 1"), "{text}");
+    let list = cli.json(&["runbook", "list", "--json"]);
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 7);
+    assert!(ids.contains(&"unknown-outage"), "{ids:?}");
+    let e = cli.fails(&["runbook", "show", "no-such-runbook"]);
+    assert!(e.contains("no built-in runbook with that id (built-in: db-pool-exhaustion, "), "{e}");
+}

@@ -4,6 +4,7 @@ mod drill;
 mod incident;
 mod poll;
 mod print;
+mod runbook;
 mod secret;
 mod topology;
 
@@ -58,6 +59,9 @@ enum Command {
     /// Check topology files, compute blast radius and single points of failure.
     #[command(subcommand)]
     Topology(topology::TopologyCommand),
+    /// Lint runbooks, show one as warroom reads it, list the built-in ones.
+    #[command(subcommand)]
+    Runbook(runbook::RunbookCommand),
     /// Store or delete a source's secret in the OS keyring (then name it in warroom.toml with
     /// bearer_token_keyring, basic_password_keyring or aws_secret_access_key_keyring).
     #[command(subcommand)]
@@ -77,6 +81,7 @@ pub fn run(args: Args) -> Result<()> {
     let actor = Actor { origin: "cli".to_owned(), by: args.by.clone(), now: Utc::now() };
     let command = match args.command {
         Command::Topology(cmd) => return topology::run(cmd),
+        Command::Runbook(cmd) => return runbook::run(cmd),
         Command::Secret(cmd) => return secret::run(cmd),
         Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None, &actor),
         Command::Poll { once, json } => {
@@ -93,7 +98,7 @@ pub fn run(args: Args) -> Result<()> {
     match command {
         Command::Incident(cmd) => incident::run(&mut store, &actor, cmd),
         // Answered above, without opening the log.
-        Command::Topology(_) | Command::Poll { .. } | Command::Secret(_) => Ok(()),
+        Command::Topology(_) | Command::Runbook(_) | Command::Poll { .. } | Command::Secret(_) => Ok(()),
         Command::Drill(cmd) => drill::run(cmd, Some(&mut store), &actor),
         Command::Timeline { id, json } => {
             let id = store.find_incident(&id)?;

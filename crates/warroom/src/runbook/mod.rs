@@ -1,0 +1,226 @@
+//! Runbooks: Markdown checklists that walk responders through the five response stages.
+//!
+//! A runbook is a Markdown file anyone can read and edit without warroom: optional YAML front
+//! matter (id, title, severity, what it applies to), then one `##` section per stage (Detect,
+//! Identify, Isolate, Recover, Analyze, and the other accepted headings in `heading.rs`), each a
+//! GitHub task list. A step may carry a check (a `promql` block with an `expect:` line) that
+//! warroom evaluates to tick the step by itself, commands (`sh` blocks, shown with a copy button,
+//! never run) and links. Plain Markdown keeps runbooks diffable, reviewable in a pull request and
+//! importable from elsewhere: a file without any task list (a prometheus-operator runbook) is read
+//! in import mode, each list item or paragraph a step (see `parse.rs`).
+//!
+//! Parsing collects every problem of a file with its line, for `warroom runbook check`.
+
+mod applies;
+mod check;
+mod front;
+mod heading;
+mod markdown;
+mod parse;
+mod problem;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use applies::{AppliesTo, LabelSelector, Match, Reason};
+pub use check::{Check, Condition, Op, substitute_node};
+pub use problem::Problem;
+
+use crate::model::{Severity, Stage};
+
+/// A parsed runbook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Runbook {
+    /// Lowercase letters, digits and dashes; the file name when the front matter names none.
+    pub id: String,
+    pub title: String,
+    /// A hint for the incident's severity.
+    pub severity: Option<Severity>,
+    /// The text before the first stage section, plain, paragraphs separated by a blank line.
+    pub summary: String,
+    pub applies_to: AppliesTo,
+    /// The stages that have steps, in stage order.
+    pub stages: Vec<StageSteps>,
+    /// Read in import mode: the file has no task list (e.g. a prometheus-operator runbook).
+    pub imported: bool,
+}
+
+/// The steps of one stage, in file order (several sections may name the same stage).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct StageSteps {
+    pub stage: Stage,
+    pub steps: Vec<Step>,
+}
+
+/// One thing to do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Step {
+    /// `<stage>-<n>`, 1-based within the stage (`recover-2`): what events refer to.
+    pub id: String,
+    /// Plain text: inline code and links' text kept, nested list items as `- ...` lines.
+    pub text: String,
+    /// The line of its list item (or paragraph, in import mode).
+    pub line: usize,
+    /// Ticked in the file (`- [x]`).
+    pub done_in_file: bool,
+    pub check: Option<Check>,
+    /// Shell commands to show and copy, as written (`$node` included; see [`substitute_node`]).
+    pub commands: Vec<String>,
+    pub links: Vec<Link>,
+}
+
+/// A Markdown link: `[text](url)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Link {
+    pub text: String,
+    pub url: String,
+}
+
+/// The built-in runbooks, by file name.
+const BUILT_IN: [(&str, &str); 7] = [
+    ("db-pool-exhaustion.md", include_str!("../../../../assets/runbooks/db-pool-exhaustion.md")),
+    ("k8s-node-failure.md", include_str!("../../../../assets/runbooks/k8s-node-failure.md")),
+    ("memory-leak.md", include_str!("../../../../assets/runbooks/memory-leak.md")),
+    ("provider-outage.md", include_str!("../../../../assets/runbooks/provider-outage.md")),
+    ("redis-down.md", include_str!("../../../../assets/runbooks/redis-down.md")),
+    ("traffic-surge.md", include_str!("../../../../assets/runbooks/traffic-surge.md")),
+    ("unknown-outage.md", include_str!("../../../../assets/runbooks/unknown-outage.md")),
+];
+
+impl Runbook {
+    /// Parses a runbook's text; `path` names it in problems and gives the default id.
+    ///
+    /// # Errors
+    /// Every problem of the file, each with its line, sorted by line.
+    pub fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
+        parse::parse(path, text)
+    }
+
+    /// Parses a runbook's bytes, which must be UTF-8.
+    ///
+    /// # Errors
+    /// As [`Runbook::parse`]; bytes that are not UTF-8 are one problem on the line of the first
+    /// bad byte.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Runbook, Vec<Problem>> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Runbook::parse(path, text),
+            Err(e) => {
+                let good = e.valid_up_to();
+                let line = bytes.get(..good).map_or(1, |b| b.iter().filter(|c| **c == b'\n').count() + 1);
+                Err(vec![Problem {
+                    path: path.to_owned(),
+                    line,
+                    message: format!("not UTF-8 text (a bad byte at offset {good}): save the file as UTF-8"),
+                }])
+            }
+        }
+    }
+
+    /// Reads and parses a runbook file.
+    ///
+    /// # Errors
+    /// As [`Runbook::from_bytes`]; a file that cannot be read is one problem on line 1.
+    pub fn read(path: &Path) -> Result<Runbook, Vec<Problem>> {
+        match std::fs::read(path) {
+            Ok(bytes) => Runbook::from_bytes(path, &bytes),
+            Err(e) => {
+                Err(vec![Problem { path: path.to_owned(), line: 1, message: format!("cannot read: {e}") }])
+            }
+        }
+    }
+
+    /// The runbooks that ship with warroom (`assets/runbooks/`). A test pins that each parses
+    /// without a problem.
+    pub fn built_in() -> Vec<Runbook> {
+        BUILT_IN
+            .iter()
+            .filter_map(|(file, text)| Runbook::parse(&Path::new("assets/runbooks").join(file), text).ok())
+            .collect()
+    }
+
+    /// The built-in runbook with this id.
+    pub fn find_built_in(id: &str) -> Option<Runbook> {
+        Runbook::built_in().into_iter().find(|r| r.id == id)
+    }
+
+    /// How well this runbook fits an alert (its name and labels; `None` and empty without one) on
+    /// a node of some kind; `None` when it does not. See [`Match::score`].
+    pub fn matches(
+        &self,
+        alert_name: Option<&str>,
+        labels: &BTreeMap<String, String>,
+        node_id: &str,
+        node_kind: &str,
+    ) -> Option<Match> {
+        self.applies_to.fit(alert_name, labels, node_id, node_kind)
+    }
+
+    /// Every step, stage by stage.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.stages.iter().flat_map(|s| &s.steps)
+    }
+
+    /// The step with this id (`recover-2`).
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps().find(|s| s.id == id)
+    }
+
+    /// The steps of one stage; empty when the runbook has none there.
+    pub fn stage(&self, stage: Stage) -> &[Step] {
+        self.stages.iter().find(|s| s.stage == stage).map_or(&[], |s| &s.steps)
+    }
+}
+
+impl Step {
+    /// The commands for one node, `$node` filled in: for display and copying.
+    pub fn commands_for(&self, node: &str) -> Vec<String> {
+        self.commands.iter().map(|c| substitute_node(c, node)).collect()
+    }
+}
+
+/// The runbooks that fit, best first (ties by id): what the window suggests for an alert on a
+/// node. Runbooks that do not match are left out.
+pub fn suggest<'r>(
+    runbooks: &'r [Runbook],
+    alert_name: Option<&str>,
+    labels: &BTreeMap<String, String>,
+    node_id: &str,
+    node_kind: &str,
+) -> Vec<(&'r Runbook, Match)> {
+    let mut fits: Vec<(&Runbook, Match)> = runbooks
+        .iter()
+        .filter_map(|r| r.matches(alert_name, labels, node_id, node_kind).map(|m| (r, m)))
+        .collect();
+    fits.sort_by(|(a, ma), (b, mb)| mb.score.cmp(&ma.score).then_with(|| a.id.cmp(&b.id)));
+    fits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_runbook_parses() {
+        for (file, text) in BUILT_IN {
+            if let Err(problems) = Runbook::parse(Path::new(file), text) {
+                panic!("{file}: {problems:#?}");
+            }
+        }
+        assert_eq!(Runbook::built_in().len(), BUILT_IN.len());
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_a_problem_on_their_line() {
+        let problems =
+            Runbook::from_bytes(Path::new("x.md"), b"# T\n\n## Detect\n- [ ] a \xff\n").unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 4);
+        assert!(problems[0].to_string().starts_with("x.md:4: not UTF-8"), "{}", problems[0]);
+    }
+}

@@ -1,0 +1,340 @@
+//! Runbooks: every built-in one and an imported prometheus-operator runbook parse as their golden
+//! snapshots say (`tests/snapshots/`), broken ones give every problem with its line, and the
+//! matching suggests the runbook an incident commander would pick.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use warroom::model::{Metric, Stage};
+use warroom::runbook::{Condition, Op, Problem, Reason, Runbook, suggest};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runbooks").join(name)
+}
+
+fn parse(text: &str) -> Result<Runbook, Vec<Problem>> {
+    Runbook::parse(Path::new("test.md"), text)
+}
+
+fn problems(text: &str) -> Vec<(usize, String)> {
+    match parse(text) {
+        Ok(_) => panic!("no problem found in:\n{text}"),
+        Err(problems) => problems.into_iter().map(|p| (p.line, p.message)).collect(),
+    }
+}
+
+// --- golden snapshots ---------------------------------------------------------------------
+
+#[test]
+fn every_built_in_runbook_matches_its_snapshot() {
+    let runbooks = Runbook::built_in();
+    let ids: Vec<&str> = runbooks.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "db-pool-exhaustion",
+            "k8s-node-failure",
+            "memory-leak",
+            "provider-outage",
+            "redis-down",
+            "traffic-surge",
+            "unknown-outage"
+        ]
+    );
+    for runbook in &runbooks {
+        assert!(!runbook.imported, "{}: written for warroom, not imported", runbook.id);
+        insta::assert_json_snapshot!(format!("built_in_{}", runbook.id), runbook);
+    }
+}
+
+#[test]
+fn a_prometheus_operator_runbook_is_imported_from_its_bullets_and_paragraphs() {
+    let runbook = Runbook::read(&fixture("KubePodCrashLooping.md")).unwrap();
+    assert!(runbook.imported);
+    assert_eq!(runbook.id, "kubepodcrashlooping", "the file name, lower case");
+    assert_eq!(runbook.title, "Kube Pod Crash Looping", "the front matter's title wins over the heading");
+    let stages: Vec<(Stage, usize)> = runbook.stages.iter().map(|s| (s.stage, s.steps.len())).collect();
+    // Meaning and Impact are one paragraph each, Diagnosis five bullets; Mitigation five bullets.
+    assert_eq!(stages, [(Stage::Identify, 7), (Stage::Recover, 5)]);
+    let rollback = runbook.step("recover-1").unwrap();
+    assert_eq!(rollback.commands, ["kubectl -n $NAMESPACE rollout undo deployment/$DEPLOYMENT"]);
+    let last = runbook.step("recover-5").unwrap();
+    assert_eq!(last.links.len(), 1, "the trailing 'See also' link goes to the step before it");
+    insta::assert_json_snapshot!("imported_kube_pod_crash_looping", runbook);
+}
+
+// --- the built-in runbooks are usable ---------------------------------------------------------
+
+#[test]
+fn every_built_in_runbook_checks_detection_and_recovery_with_known_signals() {
+    let signals: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+    for runbook in Runbook::built_in() {
+        for stage in [Stage::Detect, Stage::Recover] {
+            assert!(
+                runbook.stage(stage).iter().any(|s| s.check.is_some()),
+                "{}: no check in {stage}",
+                runbook.id
+            );
+        }
+        for step in runbook.steps() {
+            if let Some(check) = &step.check {
+                assert!(
+                    signals.iter().any(|s| check.query.contains(&format!("{s}{{"))),
+                    "{} {}: the query names no known signal: {}",
+                    runbook.id,
+                    step.id,
+                    check.query
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_outage_reads_its_korean_headings_as_the_five_stages() {
+    let runbook = Runbook::find_built_in("unknown-outage").unwrap();
+    let stages: Vec<Stage> = runbook.stages.iter().map(|s| s.stage).collect();
+    assert_eq!(stages, Stage::ALL);
+    assert_eq!(runbook.step("analyze-1").unwrap().line, runbook.stage(Stage::Analyze)[0].line);
+}
+
+#[test]
+fn a_check_is_a_query_for_a_node_and_a_condition_on_its_value() {
+    let runbook = Runbook::find_built_in("memory-leak").unwrap();
+    let check = runbook.step("recover-3").unwrap().check.clone().unwrap();
+    assert_eq!(check.query_for("order-service"), "max(http_5xx_ratio{service=\"order-service\"})");
+    assert_eq!(check.condition, Condition { op: Op::Lt, value: 0.02 });
+    assert!(check.condition.holds(0.01) && !check.condition.holds(0.02));
+    let commands = runbook.step("recover-1").unwrap().commands_for("order-service");
+    assert!(
+        commands[0].starts_with("kubectl -n shop rollout undo deployment/order-service\n"),
+        "{commands:?}"
+    );
+}
+
+// --- the format ------------------------------------------------------------------------------
+
+#[test]
+fn stages_merge_in_file_order_and_steps_are_numbered_within_their_stage() {
+    let runbook = parse(
+        "# Title from the heading\n\nThe summary,\non two lines.\n\nSecond paragraph.\n\n\
+         ## Identify\n- [ ] b\n\n## Detect\n- [x] a\n\n### Details are content\n\n## detect\n- [ ] c [see](http://x/$node)\n",
+    )
+    .unwrap();
+    assert_eq!(runbook.id, "test");
+    assert_eq!(runbook.title, "Title from the heading");
+    assert_eq!(runbook.summary, "The summary, on two lines.\n\nSecond paragraph.");
+    let ids: Vec<(&str, &str, bool)> =
+        runbook.steps().map(|s| (s.id.as_str(), s.text.as_str(), s.done_in_file)).collect();
+    assert_eq!(ids, [("detect-1", "a", true), ("detect-2", "c see", false), ("identify-1", "b", false)]);
+    let link = &runbook.step("detect-2").unwrap().links[0];
+    assert_eq!((link.text.as_str(), link.url.as_str()), ("see", "http://x/$node"));
+}
+
+#[test]
+fn a_check_may_write_its_condition_as_a_promql_comment() {
+    let runbook =
+        parse("## Recover\n- [ ] done\n  ```promql\n  # still a query comment\n  up{a=\"$node\"}\n  # expect: >= 1\n  ```\n")
+            .unwrap();
+    let check = runbook.step("recover-1").unwrap().check.as_ref().unwrap();
+    assert_eq!(check.query, "# still a query comment\nup{a=\"$node\"}");
+    assert_eq!(check.condition, Condition { op: Op::Ge, value: 1.0 });
+    assert_eq!(check.line, 3);
+}
+
+/// Each input has exactly one problem: its line and a part of its message.
+#[test]
+fn every_kind_of_problem_names_its_line() {
+    let cases: &[(&str, &str, usize, &str)] = &[
+        ("unknown heading", "## Detect\n- [ ] a\n\n## Fix it\n- [ ] b\n", 4, "unknown section 'Fix it'"),
+        (
+            "check without condition",
+            "## Detect\n- [ ] a\n  ```promql\n  up\n  ```\n",
+            3,
+            "without a condition",
+        ),
+        (
+            "bad condition",
+            "## Detect\n- [ ] a\n  ```promql\n  up\n  expect: about 3\n  ```\n",
+            5,
+            "`expect: < 0.02`",
+        ),
+        (
+            "two conditions",
+            "## Detect\n- [ ] a\n  ```promql\n  up\n  expect: < 1\n  expect: > 0\n  ```\n",
+            6,
+            "a second condition line (the first is on line 5)",
+        ),
+        ("empty query", "## Detect\n- [ ] a\n  ```promql\n  expect: < 1\n  ```\n", 3, "an empty check"),
+        (
+            "check outside a step",
+            "## Detect\n- [ ] a\n\n```promql\nup\nexpect: < 1\n```\n",
+            4,
+            "a check outside a step",
+        ),
+        ("YAML syntax", "---\nid: x\ntitle: [a\n---\n## Detect\n- [ ] a\n", 3, "front matter: YAML:"),
+        ("unknown key", "---\nid: x\ntags: [a]\n---\n## Detect\n- [ ] a\n", 3, "unknown key 'tags'"),
+        (
+            "unknown applies_to key",
+            "---\napplies_to:\n  alert: [A]\n---\n## Detect\n- [ ] a\n",
+            3,
+            "unknown key 'alert'",
+        ),
+        (
+            "wrong type",
+            "---\napplies_to:\n  alerts: 3\n---\n## Detect\n- [ ] a\n",
+            3,
+            "alerts: expected a list",
+        ),
+        ("bad id", "---\nid: Not An Id\n---\n## Detect\n- [ ] a\n", 2, "'Not An Id' is not a valid id"),
+        ("bad severity", "---\nseverity: SEV9\n---\n## Detect\n- [ ] a\n", 2, "unknown severity 'SEV9'"),
+        (
+            "bad label regex",
+            "---\napplies_to:\n  labels:\n    - 'alertname=~\"(MySQL\"'\n---\n## Detect\n- [ ] a\n",
+            4,
+            "bad regex \"(MySQL\": unclosed group",
+        ),
+        (
+            "bad label matcher",
+            "---\napplies_to:\n  labels: ['alertname~\"x\"']\n---\n## Detect\n- [ ] a\n",
+            3,
+            "expected =, !=, =~ or !~",
+        ),
+        (
+            "unknown kind",
+            "---\napplies_to:\n  kinds: [databse]\n---\n## Detect\n- [ ] a\n",
+            3,
+            "unknown node kind 'databse'",
+        ),
+        (
+            "empty stage",
+            "## Detect\n- [ ] a\n\n## Recover\n\nOnly words.\n",
+            4,
+            "section 'Recover' has no steps",
+        ),
+        ("no stage at all", "# Title\n\nJust words.\n", 1, "no stage section"),
+        (
+            "the same step twice",
+            "## Detect\n- [ ] a\n- [ ] b\n- [ ] a\n",
+            4,
+            "the same step twice in detect (first on line 2)",
+        ),
+        ("a mistyped task marker", "## Detect\n- [ ] a\n- [] b\n", 3, "not a task item, so not a step"),
+        (
+            "tasks under a plain item",
+            "## Detect\n- [ ] a\n- Group:\n  - [ ] b\n",
+            3,
+            "nested under a plain list item",
+        ),
+        ("unclosed front matter", "---\nid: x\n\n## Detect\n- [ ] a\n", 1, "no closing `---`"),
+        (
+            "front matter below the top",
+            "## Detect\n- [ ] a\n\n---\nid: x\n---\n",
+            4,
+            "front matter belongs on the first line",
+        ),
+    ];
+    for (what, text, line, fragment) in cases {
+        let found = problems(text);
+        assert_eq!(found.len(), 1, "{what}: {found:#?}");
+        assert_eq!(found[0].0, *line, "{what}: {found:?}");
+        assert!(found[0].1.contains(fragment), "{what}: {:?} lacks {fragment:?}", found[0].1);
+    }
+}
+
+#[test]
+fn an_unknown_heading_lists_the_accepted_ones() {
+    let found = problems("## Detect\n- [ ] a\n## Fix\n- [ ] b\n");
+    for accepted in ["Detect", "Analyze", "RCA", "Mitigation (recover)", "원인 분석 (analyze)"] {
+        assert!(found[0].1.contains(accepted), "{}", found[0].1);
+    }
+}
+
+#[test]
+fn all_problems_of_a_file_are_reported_at_once_in_line_order() {
+    let text = "---\nid: x\ncolour: red\nseverity: SEV7\n---\n# T\n\n## Detect\n- [ ] a\n  ```promql\n  up\n  ```\n\
+                ## Fixing\n- [ ] b\n## Recover\n";
+    let found = problems(text);
+    let lines: Vec<usize> = found.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [3, 4, 10, 13, 15], "{found:#?}");
+    let problems = parse(text).unwrap_err();
+    assert_eq!(
+        problems[0].to_string(),
+        "test.md:3: front matter: unknown key 'colour': expected one of id, title, severity, applies_to"
+    );
+}
+
+#[test]
+fn text_that_is_not_utf8_is_one_problem() {
+    let problems = Runbook::from_bytes(Path::new("latin1.md"), b"## Detect\n- [ ] caf\xe9\n").unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].line, 2);
+}
+
+// --- matching --------------------------------------------------------------------------------
+
+fn no_labels() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+#[test]
+fn an_alert_suggests_its_runbook_first() {
+    let runbooks = Runbook::built_in();
+    let labels = BTreeMap::from([("alertname".to_owned(), "MySQLConnectionPoolNearlyExhausted".to_owned())]);
+    let fits =
+        suggest(&runbooks, Some("MySQLConnectionPoolNearlyExhausted"), &labels, "order-service", "service");
+    let (first, why) = &fits[0];
+    assert_eq!(first.id, "db-pool-exhaustion");
+    assert!(why.reasons.contains(&Reason::Alert("MySQLConnectionPoolNearlyExhausted".to_owned())), "{why:?}");
+    assert!(why.reasons.iter().any(|r| matches!(r, Reason::Label(_))), "{why:?}");
+    // The label matchers alone find it for an alert it does not name.
+    let fits = suggest(&runbooks, Some("DBPoolSaturated"), &no_labels(), "order-service", "service");
+    assert_eq!(fits[0].0.id, "db-pool-exhaustion");
+}
+
+#[test]
+fn a_node_kind_suggests_its_runbook_and_the_catch_all_last() {
+    let runbooks = Runbook::built_in();
+    let fits = suggest(&runbooks, None, &no_labels(), "redis-1", "cache");
+    let ids: Vec<&str> = fits.iter().map(|(r, _)| r.id.as_str()).collect();
+    assert_eq!(ids, ["redis-down", "unknown-outage"]);
+    assert_eq!(fits[0].1.reasons, [Reason::Kind("cache".to_owned())]);
+    assert!(
+        Runbook::find_built_in("redis-down").unwrap().matches(None, &no_labels(), "redis-1", "db").is_none()
+    );
+}
+
+#[test]
+fn anything_suggests_unknown_outage_last() {
+    let runbooks = Runbook::built_in();
+    let alerts = [None, Some("RedisDown"), Some("MySQLConnectionPoolNearlyExhausted"), Some("SomethingNew")];
+    let kinds = [
+        "gateway",
+        "service",
+        "database",
+        "cache",
+        "queue",
+        "compute_node",
+        "external_provider",
+        "storage",
+        "website",
+    ];
+    for alert in alerts {
+        for kind in kinds {
+            let fits = suggest(&runbooks, alert, &no_labels(), "mysql-primary", kind);
+            let last = fits.last().map(|(r, _)| r.id.as_str());
+            assert_eq!(last, Some("unknown-outage"), "{alert:?} on a {kind}");
+        }
+    }
+}
+
+#[test]
+fn label_matchers_need_an_alert() {
+    let runbook =
+        parse("---\napplies_to:\n  labels: ['severity!=\"info\"']\n---\n## Detect\n- [ ] a\n").unwrap();
+    assert!(runbook.matches(None, &no_labels(), "n", "service").is_none(), "no alert: nothing to match");
+    let m = runbook.matches(Some("X"), &no_labels(), "n", "service").unwrap();
+    assert_eq!(m.reasons, [Reason::Label("severity!=\"info\"".to_owned())]);
+}
