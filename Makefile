@@ -2,7 +2,7 @@
 #
 #   make run    open the war-room window
 #   make test   everything CI checks: format, lints, docs, every Rust test, the UI's types,
-#               the end-to-end test through the real window
+#               the end-to-end test through the real window, and the runbook parser's fuzzing
 #   make bench  the store's benchmarks (figures go in issue notes, not in tests)
 #   make fuzz   the runbook parser under libFuzzer for a fixed number of inputs
 #
@@ -79,6 +79,7 @@ test: setup-test ui
 	$(CARGO) build --workspace --all-targets
 	xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO) test --workspace
 	$(MAKE) --no-print-directory check-bindings
+	$(MAKE) --no-print-directory fuzz
 
 # The core library and CLI must build and test headless: no Tauri, GTK or WebKit in its tree.
 check-core-has-no-tauri:
