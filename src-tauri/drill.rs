@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use ulid::Ulid;
+use warroom::checks::Observed;
 use warroom::ops::{self, Actor};
 use warroom::rehearsal::{Rehearsal, RehearsalError};
 
@@ -97,6 +98,18 @@ fn step(state: &AppState) -> Result<(), IpcError> {
         (changes, drill.incident, drill.rehearsal.monitor().firing_alerts())
     };
     crate::state::notify(state, &changes, now);
+    // Runbook checks: a drill answers warroom's signals, not arbitrary PromQL.
+    crate::runbooks::evaluate(state, now, |plans| match lock(&state.drill) {
+        Ok(guard) => match guard.as_ref() {
+            Some(drill) => crate::runbooks::observe_with(
+                plans,
+                crate::runbooks::from(drill.rehearsal.monitor(), now),
+                |_| Observed::Nothing("a drill answers only warroom's signals, not PromQL".to_owned()),
+            ),
+            None => plans.iter().map(|_| Observed::Nothing("no drill is running".to_owned())).collect(),
+        },
+        Err(_) => plans.iter().map(|_| Observed::Nothing("the drill failed".to_owned())).collect(),
+    });
     state.with_store(|store| Ok(store.remember_alerts(&firing, now)?))?;
     let Some(incident) = incident else { return Ok(()) };
     if changes.is_empty() {
@@ -145,6 +158,16 @@ pub fn spawn_live(state: AppState) {
             let now = Utc::now();
             let changes = runtime.block_on(live.cycle(now));
             crate::state::notify(&state, &changes, now);
+            crate::runbooks::evaluate(&state, now, |plans| {
+                crate::runbooks::observe_with(
+                    plans,
+                    |q| warroom::checks::from_monitor(q, &live.monitor(), now),
+                    |query| match runtime.block_on(live.scalar(query)) {
+                        Ok((value, at)) => Observed::Value(value, at),
+                        Err(why) => Observed::Nothing(why),
+                    },
+                )
+            });
             let firing = live.monitor().firing_alerts();
             if let Err(e) = state.with_store(|store| Ok(store.remember_alerts(&firing, now)?)) {
                 tracing::warn!("remembering alerts: {}", e.message);

@@ -9,6 +9,7 @@
 mod commands;
 mod drill;
 mod error;
+mod runbooks;
 mod state;
 
 use tracing_subscriber::EnvFilter;
@@ -56,6 +57,11 @@ fn main() {
             commands::sources::test_source,
             commands::sources::open_in_grafana,
             commands::sources::config_file,
+            commands::runbook::runbook_suggestions,
+            commands::runbook::attach_runbook,
+            commands::runbook::incident_runbooks,
+            commands::runbook::check_step,
+            commands::runbook::open_runbook_link,
             commands::sources::save_config,
             commands::app::notifications,
             commands::app::mute_notifications,

@@ -40,6 +40,8 @@ pub struct AppState {
     pub startup_error: Option<IpcError>,
     /// Desktop notifications: what to show, grouped and rate-limited, and the last one shown.
     pub notifier: Arc<Mutex<Notifications>>,
+    /// The runbooks the app knows: built in, and those of `WARROOM_RUNBOOKS`.
+    pub runbooks: Arc<Vec<warroom::runbook::Runbook>>,
     /// The running app, once its window is up (notifications need it).
     pub app: Arc<std::sync::OnceLock<tauri::AppHandle>>,
 }
@@ -90,6 +92,7 @@ impl AppState {
             startup_error,
             notifier: Arc::new(Mutex::new(Notifications::default())),
             app: Arc::new(std::sync::OnceLock::new()),
+            runbooks: Arc::new(crate::runbooks::load()),
         }
     }
 

@@ -308,6 +308,118 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
     );
 }
 
+/// A runbook through a drill: suggested for the failing database, attached, a step checked with
+/// the keyboard (on the timeline, with who and when), its Detect check green while the pool is
+/// exhausted and its Recover check green once the drill recovers; moving on with steps undone
+/// asks first and records them as skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runbook_guides_a_drill_and_checks_itself() {
+    let (driver, c, _dir, db) = launch("runbook").await;
+    c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
+    c.find(Locator::Id("declare-title")).await.unwrap().send_keys("Drill: orders time out").await.unwrap();
+    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
+    eventually("the incident is declared", || async {
+        text(&c, "#hdr-title").await == "Drill: orders time out"
+    })
+    .await;
+
+    // The pool-exhaustion drill at ×60: the pool is over 90 % from about 7 s, recovered at about
+    // 17 s, over at 20 s. Its checks are evaluated on the incident it records on.
+    c.find(Locator::Css("#drill-scenario option[value='db-pool-exhaustion']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.execute(
+        "const s = document.getElementById('drill-speed'); s.add(new Option('x60', '60')); s.value = '60';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Id("drill-start")).await.unwrap().click().await.unwrap();
+
+    // Suggested for what fails, then attached.
+    eventually("db-pool-exhaustion is suggested", || async {
+        c.execute("return document.querySelector('#runbook-suggestions button[data-runbook=\"db-pool-exhaustion\"]') !== null", vec![])
+            .await
+            .unwrap()
+            == json!(true)
+    })
+    .await;
+    c.find(Locator::Css("#runbook-suggestions button[data-runbook='db-pool-exhaustion']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the runbook is attached with its stage tabs", || async {
+        text(&c, "#runbooks").await.contains("DB connection-pool exhaustion")
+    })
+    .await;
+
+    // The Detect check passes while the pool is exhausted.
+    eventually("the detect check turns green", || async {
+        let script =
+            "return [...document.querySelectorAll('#runbooks .check-ok')].map(e => e.textContent).join('|')";
+        c.execute(script, vec![]).await.unwrap().as_str().unwrap_or("").contains("check passed")
+    })
+    .await;
+
+    // Keyboard: focus the first step, j to the second, space checks it.
+    c.execute("document.querySelector('#runbooks li.step').focus()", vec![]).await.unwrap();
+    let active = c.active_element().await.unwrap();
+    active.send_keys("j").await.unwrap();
+    let active = c.active_element().await.unwrap();
+    active.send_keys(" ").await.unwrap();
+    eventually("the second detect step is done", || async {
+        let script = "return document.querySelectorAll('#runbooks li.step-done').length";
+        c.execute(script, vec![]).await.unwrap().as_u64().unwrap_or(0) == 1
+    })
+    .await;
+    eventually("checking it is on the timeline", || async {
+        timeline_texts(&c)
+            .await
+            .iter()
+            .any(|t| t.starts_with("done: ") && t.contains("(db-pool-exhaustion/detect-2)"))
+    })
+    .await;
+
+    // The recovery: the Recover stage's check passes once the drill's pool is back under 80 %.
+    c.find(Locator::Css(".stage-tabs .tab:nth-child(4)")).await.unwrap().click().await.unwrap();
+    eventually("the recover check turns green when the drill recovers", || async {
+        let script =
+            "return [...document.querySelectorAll('#runbooks .check-ok')].map(e => e.textContent).join('|')";
+        c.execute(script, vec![]).await.unwrap().as_str().unwrap_or("").contains("(expect < 0.8)")
+    })
+    .await;
+    screenshot(&c, "runbook").await;
+
+    // Moving on with detect steps undone asks, and records them as skipped.
+    c.execute("document.body.focus()", vec![]).await.unwrap();
+    c.find(Locator::Css("body")).await.unwrap().send_keys("]").await.unwrap();
+    eventually("the confirmation names the undone steps", || async {
+        text(&c, "#confirm-text").await.contains("db-pool-exhaustion/detect-1")
+    })
+    .await;
+    c.find(Locator::Id("confirm-yes")).await.unwrap().click().await.unwrap();
+    eventually("the stage moved on", || async { text(&c, "#hdr-stage").await == "identify" }).await;
+    c.close().await.unwrap();
+    drop(driver);
+
+    let list = cli(&db, &["incident", "list", "--json"]);
+    let id = list[0]["id"].as_str().unwrap();
+    let timeline = cli(&db, &["timeline", id, "--json"]);
+    let kinds: Vec<&str> =
+        timeline.as_array().unwrap().iter().filter_map(|e| e["kind"]["type"].as_str()).collect();
+    for kind in ["runbook_attached", "step_checked", "check_evaluated", "steps_skipped"] {
+        assert!(kinds.contains(&kind), "{kind} on the timeline: {kinds:?}");
+    }
+    let evaluated: Vec<&Value> =
+        timeline.as_array().unwrap().iter().filter(|e| e["kind"]["type"] == "check_evaluated").collect();
+    assert!(evaluated.iter().all(|e| e["origin"] == "check"), "checks are written by the checker");
+}
+
 /// With `WARROOM_CONFIG`, the window watches real sources: a real Prometheus scraping a stub
 /// exporter. The graph shows what Prometheus says, the status bar says how fresh it is, and when
 /// Prometheus dies the status bar says so and the nodes turn unknown (stale), never healthy.

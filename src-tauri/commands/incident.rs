@@ -42,11 +42,16 @@ pub fn declare_incident(
 }
 
 #[tauri::command(async)]
-pub fn enter_stage(state: State<'_, AppState>, id: String, stage: String) -> Result<Event, IpcError> {
+pub fn enter_stage(
+    state: State<'_, AppState>,
+    id: String,
+    stage: String,
+    skipped: Option<Vec<String>>,
+) -> Result<Event, IpcError> {
     let stage: Stage = stage.parse()?;
     state.with_store(|store| {
         let id = store.find_incident(&id)?;
-        Ok(ops::enter_stage(store, &actor(), id, stage, None)?)
+        Ok(ops::enter_stage_skipping(store, &actor(), id, stage, skipped.unwrap_or_default())?)
     })
 }
 

@@ -6,4 +6,5 @@
 pub mod app;
 pub mod drill;
 pub mod incident;
+pub mod runbook;
 pub mod sources;

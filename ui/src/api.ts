@@ -46,7 +46,8 @@ export const listIncidents = () => invoke<Incident[]>("list_incidents");
 export const getIncident = (id: string) => invoke<IncidentView>("get_incident", { id });
 export const declareIncident = (title: string, severity: Severity, commander: string | null) =>
   invoke<Incident>("declare_incident", { title, severity, commander });
-export const enterStage = (id: string, stage: Stage) => invoke<Event>("enter_stage", { id, stage });
+export const enterStage = (id: string, stage: Stage, skipped: string[] = []) =>
+  invoke<Event>("enter_stage", { id, stage, skipped });
 export const addNote = (id: string, text: string) => invoke<Event>("add_note", { id, text });
 export const assignRole = (id: string, role: Role, name: string) =>
   invoke<Event>("assign_role", { id, role, name });
@@ -151,3 +152,35 @@ export interface ConfigFile {
 
 export const configFile = () => invoke<ConfigFile>("config_file");
 export const saveConfig = (text: string) => invoke<ConfigFile>("save_config", { text });
+
+import type { Check as RunbookCheck } from "./bindings/Check";
+import type { CheckMark } from "./bindings/CheckMark";
+import type { Match } from "./bindings/Match";
+import type { Runbook } from "./bindings/Runbook";
+import type { Step as RunbookStep } from "./bindings/Step";
+import type { StepMark } from "./bindings/StepMark";
+export type { CheckMark, Runbook, RunbookCheck, RunbookStep, StepMark };
+
+export interface RunbookView {
+  runbook: Runbook;
+  node: string | null;
+  done: Record<string, StepMark>;
+  checks: Record<string, CheckMark>;
+  skipped: string[];
+}
+
+export interface Suggestion {
+  runbook: string;
+  title: string;
+  node: string;
+  why: Match;
+}
+
+export const runbookSuggestions = (id: string) => invoke<Suggestion[]>("runbook_suggestions", { id });
+export const incidentRunbooks = (id: string) => invoke<RunbookView[]>("incident_runbooks", { id });
+export const attachRunbook = (id: string, runbook: string, node: string | null) =>
+  invoke<RunbookView[]>("attach_runbook", { id, runbook, node });
+export const checkStep = (id: string, runbook: string, step: string, done: boolean) =>
+  invoke<RunbookView[]>("check_step", { id, runbook, step, done });
+export const openRunbookLink = (id: string, runbook: string, step: string, index: number) =>
+  invoke<string>("open_runbook_link", { id, runbook, step, index });

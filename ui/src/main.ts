@@ -13,6 +13,7 @@ import { onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from 
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
 import { renderAlerts } from "./panels/alerts";
+import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
 import { wireNotifications } from "./panels/notify";
 import { wireSources } from "./panels/sources";
 import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
@@ -60,6 +61,12 @@ async function refresh(): Promise<void> {
     if (selected && !incidents.some((i) => i.id === selected)) select(null);
     if (!selected && incidents[0]) select(incidents[0].id);
     view = selected ? await api.getIncident(selected) : null;
+    if (selected) {
+      const id = selected;
+      [runbookViews, suggestions] = await Promise.all([api.incidentRunbooks(id), api.runbookSuggestions(id)]);
+    } else {
+      [runbookViews, suggestions] = [[], []];
+    }
     lastRefresh = Date.now();
   } catch (e) {
     showError(e);
@@ -77,7 +84,30 @@ function select(id: string | null): void {
 
 /** What each panel last showed: a panel is rebuilt only when its data changed, so focus,
  *  selection and a half-made choice survive the periodic refresh. */
-const shown = { list: "", detail: "", timeline: "" };
+const shown = { list: "", detail: "", timeline: "", runbooks: "" };
+let runbookViews: api.RunbookView[] = [];
+let suggestions: api.Suggestion[] = [];
+
+function renderRunbookPanel(): void {
+  if (!info) return;
+  renderRunbooks(view?.incident ?? null, runbookViews, suggestions, info.stages.map((s) => s.name as Stage));
+}
+
+/** Moves the incident to `stage`; with runbook steps of the current stage not done, asks first
+ *  and records which were skipped. */
+async function advance(stage: Stage): Promise<void> {
+  if (!selected || !view) return;
+  const id = selected;
+  const left = undone(view.incident.stage);
+  if (left.length) {
+    const ok = await confirmDialog(
+      `${left.length} step(s) of ${view.incident.stage} are not done: ${left.join(", ")}. Move to ${stage} anyway? They will be recorded as skipped.`,
+      `Skip them and enter ${stage}`,
+    );
+    if (!ok) return;
+  }
+  await act(() => api.enterStage(id, stage, left));
+}
 
 function changed(panel: keyof typeof shown, data: unknown): boolean {
   const key = JSON.stringify(data);
@@ -99,6 +129,7 @@ function render(): void {
   }
   if (info && changed("detail", incident)) renderDetail(incident, info.stages, info.roles, info.severities);
   if (changed("timeline", view?.events ?? null)) renderTimeline(view?.events ?? null);
+  if (changed("runbooks", [incident, runbookViews, suggestions])) renderRunbookPanel();
   byId("status-refresh").textContent = lastRefresh ? `log read ${elapsed(new Date(lastRefresh).toISOString(), now)} ago` : "log not read yet";
 }
 
@@ -165,10 +196,7 @@ function nextStage(): void {
   if (!info || !view) return;
   const i = info.stages.findIndex((s) => s.name === view?.incident.stage);
   const next = info.stages[i + 1];
-  if (next && selected) {
-    const id = selected;
-    void act(() => api.enterStage(id, next.name as Stage));
-  }
+  if (next && selected) void advance(next.name as Stage);
 }
 
 function moveSelection(step: number): void {
@@ -214,6 +242,10 @@ async function boot(): Promise<void> {
   wireKeys();
   wireSources();
   wireNotifications();
+  wireRunbooks(() => {
+    renderRunbookPanel();
+    void refresh();
+  });
   try {
     info = await api.appInfo();
   } catch (e) {
@@ -231,12 +263,7 @@ async function boot(): Promise<void> {
     }),
   );
   wireDetail(info.roles, {
-    enterStage: (stage) => {
-      if (selected) {
-        const id = selected;
-        void act(() => api.enterStage(id, stage));
-      }
-    },
+    enterStage: (stage) => void advance(stage),
     assignRole: (role, name) => (selected ? act(() => api.assignRole(selected as string, role, name)) : Promise.resolve(false)),
     changeSeverity: (severity) => {
       if (selected) {

@@ -46,6 +46,46 @@ pub enum Observed {
     Nothing(String),
 }
 
+/// A check's outcome: passed (`Some(true)`), failed, or not evaluable (`None`), and what was
+/// seen, in words ("0.013 at 03:12:40 UTC", or why nothing).
+pub fn judge(condition: &crate::runbook::Condition, observed: &Observed) -> (Option<bool>, String) {
+    match observed {
+        Observed::Value(v, at) => {
+            (Some(condition.holds(*v)), format!("{} at {} UTC", number(*v), at.format("%H:%M:%S")))
+        }
+        Observed::Nothing(why) => (None, why.clone()),
+    }
+}
+
+/// A value as a responder reads it: four decimals at most, no trailing zeros.
+fn number(v: f64) -> String {
+    if !v.is_finite() || v.abs() >= 1000.0 {
+        return format!("{v:.0}");
+    }
+    let text = format!("{v:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() || text == "-" { "0".to_owned() } else { text.to_owned() }
+}
+
+/// What a check's query is, for one node: answered from the monitor when it names a warroom
+/// signal, else the PromQL to send to Prometheus. `None` for `node` leaves `$node` as written.
+pub enum Plan {
+    Monitor(SignalQuery),
+    Prometheus(String),
+}
+
+/// How `check` is answered for `node`.
+pub fn plan(check: &crate::runbook::Check, node: Option<&str>) -> Plan {
+    let query = match node {
+        Some(node) => check.query_for(node),
+        None => check.query.clone(),
+    };
+    match signal_query(&query) {
+        Some(signal) => Plan::Monitor(signal),
+        None => Plan::Prometheus(query),
+    }
+}
+
 /// Answers a signal query from the monitor as of `now`.
 pub fn from_monitor(query: &SignalQuery, monitor: &Monitor, now: DateTime<Utc>) -> Observed {
     match monitor.latest(&query.node, query.metric) {
@@ -83,6 +123,15 @@ mod tests {
         );
         assert_eq!(signal_query(r#"temperature{service="x"}"#), None, "not a warroom signal");
         assert_eq!(signal_query(r#"up{service="a",env="b"}"#), None, "one matcher only");
+    }
+
+    #[test]
+    fn values_read_as_a_responder_reads_them() {
+        assert_eq!(number(0.6713954984450707), "0.6714");
+        assert_eq!(number(1.0), "1");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(1234.56), "1235");
+        assert_eq!(number(f64::INFINITY), "inf");
     }
 
     #[test]

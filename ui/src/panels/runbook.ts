@@ -1,0 +1,172 @@
+// The runbook panel: suggestions for what is failing, and each attached runbook with one tab per
+// stage, its steps (checkbox, live check result, commands to copy, links), and the stage progress.
+// Keys inside the steps: j/k move, space checks. Runbook text is shown as text, never as HTML.
+
+import * as api from "../api";
+import type { Stage } from "../api";
+import { byId, el, elapsed } from "../dom";
+
+/** Which stage tab each runbook shows; by default the incident's current stage. */
+const tabs = new Map<string, Stage>();
+let current: { id: string; stage: Stage; views: api.RunbookView[] } | null = null;
+let onChange: (() => void) | null = null;
+
+/** The steps of `stage` not done in any attached runbook, as `runbook/step`. */
+export function undone(stage: Stage): string[] {
+  if (!current) return [];
+  return current.views.flatMap((v) =>
+    (v.runbook.stages.find((s) => s.stage === stage)?.steps ?? [])
+      .filter((s) => !(s.id in v.done))
+      .map((s) => `${v.runbook.id}/${s.id}`),
+  );
+}
+
+async function toggle(runbook: string, step: string, done: boolean): Promise<void> {
+  if (!current) return;
+  try {
+    current.views = await api.checkStep(current.id, runbook, step, done);
+    onChange?.();
+  } catch (e) {
+    byId("runbook-error").textContent = api.isIpcError(e) ? e.message : String(e);
+  }
+}
+
+function checkBadge(mark: api.CheckMark | undefined, check: api.RunbookCheck): HTMLElement {
+  const expect = `expect ${check.condition.op} ${check.condition.value}`;
+  if (!mark) return el("span", { class: "check check-pending", text: `check: waiting (${expect})`, title: check.query });
+  const state = mark.passed === true ? "passed" : mark.passed === false ? "failed" : "no answer";
+  const cls = mark.passed === true ? "check-ok" : mark.passed === false ? "check-failed" : "check-pending";
+  return el("span", { class: `check ${cls}`, text: `check ${state}: ${mark.observed} (${expect})`, title: check.query });
+}
+
+function stepItem(view: api.RunbookView, step: api.RunbookStep): HTMLLIElement {
+  const done = step.id in view.done;
+  const box = el("input", {});
+  box.type = "checkbox";
+  box.checked = done;
+  box.tabIndex = -1;
+  box.setAttribute("aria-label", step.text);
+  box.addEventListener("change", () => void toggle(view.runbook.id, step.id, box.checked));
+  const children: (Node | string)[] = [box, el("span", { class: "step-text", text: step.text })];
+  const mark = view.done[step.id];
+  if (mark) children.push(el("span", { class: "muted step-by", text: ` done${mark.by ? ` by ${mark.by}` : ""}` }));
+  if (view.skipped.includes(step.id) && !done) children.push(el("span", { class: "event-tag tag-skipped", text: "skipped" }));
+  if (step.check) children.push(checkBadge(view.checks[step.id], step.check));
+  for (const command of step.commands) {
+    const copy = el("button", { text: "Copy", class: "link" });
+    copy.type = "button";
+    copy.addEventListener("click", () => void navigator.clipboard?.writeText(command).catch(() => undefined));
+    children.push(el("div", { class: "command" }, [el("pre", { text: command }), copy]));
+  }
+  step.links.forEach((link, index) => {
+    const open = el("button", { text: `↗ ${link.text || link.url}`, class: "link", title: link.url });
+    open.type = "button";
+    open.addEventListener("click", () => {
+      if (current) void api.openRunbookLink(current.id, view.runbook.id, step.id, index).catch(() => undefined);
+    });
+    children.push(open);
+  });
+  const li = el("li", { class: `step${done ? " step-done" : ""}`, data: { runbook: view.runbook.id, step: step.id } }, children);
+  li.tabIndex = 0;
+  return li;
+}
+
+function runbookBlock(view: api.RunbookView, stages: Stage[]): HTMLElement {
+  const shownStage = tabs.get(view.runbook.id) ?? current?.stage ?? "detect";
+  const tabRow = el(
+    "div",
+    { class: "stage-tabs", title: "steps done per stage" },
+    stages.map((stage) => {
+      const steps = view.runbook.stages.find((s) => s.stage === stage)?.steps ?? [];
+      const doneCount = steps.filter((s) => s.id in view.done).length;
+      const tab = el("button", { text: `${stage} ${doneCount}/${steps.length}`, class: stage === shownStage ? "tab tab-on" : "tab" });
+      tab.type = "button";
+      tab.disabled = steps.length === 0;
+      tab.addEventListener("click", () => {
+        tabs.set(view.runbook.id, stage);
+        onChange?.();
+      });
+      return tab;
+    }),
+  );
+  const steps = view.runbook.stages.find((s) => s.stage === shownStage)?.steps ?? [];
+  return el("section", { class: "runbook", data: { runbook: view.runbook.id } }, [
+    el("h3", { text: `${view.runbook.title}${view.node ? ` · ${view.node}` : ""}` }),
+    tabRow,
+    el("ol", { class: "steps" }, steps.map((s) => stepItem(view, s))),
+  ]);
+}
+
+/** How long each stage took, from the incident's stage log. */
+function stageTimes(incident: api.Incident, now: number): string {
+  return incident.stage_log
+    .map((visit, i) => {
+      const next = incident.stage_log[i + 1];
+      const end = next ? Date.parse(next.at) : incident.resolved_at ? Math.max(Date.parse(incident.resolved_at), Date.parse(visit.at)) : now;
+      return `${visit.stage} ${elapsed(visit.at, end)}`;
+    })
+    .join(" · ");
+}
+
+export function renderRunbooks(
+  incident: api.Incident | null,
+  views: api.RunbookView[],
+  suggestions: api.Suggestion[],
+  stages: Stage[],
+): void {
+  const section = byId("runbooks-section");
+  section.hidden = !incident;
+  if (!incident) {
+    current = null;
+    return;
+  }
+  current = { id: incident.id, stage: incident.stage, views };
+  byId("stage-times").textContent = `time in stages: ${stageTimes(incident, Date.now())}`;
+  byId("runbook-suggestions").replaceChildren(
+    ...suggestions.map((s) => {
+      const attach = el("button", { text: "Attach" });
+      attach.type = "button";
+      attach.dataset.runbook = s.runbook;
+      attach.addEventListener("click", async () => {
+        try {
+          if (current) current.views = await api.attachRunbook(current.id, s.runbook, s.node);
+          onChange?.();
+        } catch (e) {
+          byId("runbook-error").textContent = api.isIpcError(e) ? e.message : String(e);
+        }
+      });
+      const why = s.why.reasons.map((r) => `${r.by} ${r.value}`).join(", ");
+      return el("div", { class: "suggestion" }, [attach, el("span", { text: ` ${s.title}` }), el("span", { class: "muted", text: ` · ${s.node} (${why})` })]);
+    }),
+  );
+  // Keep the focused step focused across a re-render (j/k and space stay where they were).
+  const focused = (document.activeElement as HTMLElement | null)?.dataset;
+  const keep = focused?.runbook && focused.step ? { runbook: focused.runbook, step: focused.step } : null;
+  byId("runbooks").replaceChildren(...views.map((v) => runbookBlock(v, stages)));
+  if (keep) {
+    byId("runbooks")
+      .querySelector<HTMLElement>(`li[data-runbook="${CSS.escape(keep.runbook)}"][data-step="${CSS.escape(keep.step)}"]`)
+      ?.focus();
+  }
+}
+
+export function wireRunbooks(changed: () => void): void {
+  onChange = changed;
+  byId("runbooks").addEventListener("keydown", (e) => {
+    const li = (e.target as HTMLElement).closest<HTMLLIElement>("li.step");
+    if (!li || e.ctrlKey || e.metaKey || e.altKey) return;
+    const items = [...byId("runbooks").querySelectorAll<HTMLLIElement>("li.step")];
+    const i = items.indexOf(li);
+    if (e.key === "j" || e.key === "k") {
+      items[Math.min(items.length - 1, Math.max(0, i + (e.key === "j" ? 1 : -1)))]?.focus();
+    } else if (e.key === " ") {
+      const box = li.querySelector<HTMLInputElement>("input[type=checkbox]");
+      if (box && li.dataset.runbook && li.dataset.step) void toggle(li.dataset.runbook, li.dataset.step, !box.checked);
+    } else {
+      return;
+    }
+    // These keys belong to the steps here, not to the incident list.
+    e.preventDefault();
+    e.stopPropagation();
+  });
+}
