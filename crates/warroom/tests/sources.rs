@@ -281,3 +281,40 @@ async fn charts_start_with_the_last_half_hour_from_range_queries() {
             .any(|(m, svg)| { *m == warroom::model::Metric::Http5xxRatio && svg.contains("<svg") })
     );
 }
+
+/// Runbook checks against the real Prometheus: a warroom signal answered from what was polled,
+/// raw PromQL answered by an instant query; passed, failed, and not evaluable (several series).
+#[tokio::test(flavor = "multi_thread")]
+async fn runbook_checks_pass_and_fail_against_a_real_prometheus() {
+    use warroom::checks::{self, Observed, Plan};
+    let exporter = Stub::start(metrics(0.3)).await;
+    let prom = common::prometheus(&[exporter.port], "groups: []\n", None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), prom.port, None, 2.0);
+    let live = Live::start(&config).unwrap();
+    cycle_until(&live, "order-service down from its 5xx ratio", |l| {
+        health(l, "order-service") == Health::Down
+    })
+    .await;
+
+    let text = "---\nid: t\ntitle: T\napplies_to:\n  kinds: [service]\n---\n# T\n\n## Detect\n- [ ] Errors on the node.\n  ```promql\n  max(http_5xx_ratio{service=\"$node\"})\n  expect: > 0.02\n  ```\n- [ ] Payment is fine.\n  ```promql\n  max(warroom_test_error_ratio{service=\"payment-service\"})\n  expect: > 0.02\n  ```\n- [ ] Every service at once.\n  ```promql\n  warroom_test_error_ratio\n  expect: < 1\n  ```\n";
+    let runbook = warroom::runbook::Runbook::parse(Path::new("t.md"), text).unwrap();
+    let mut outcomes = Vec::new();
+    for step in runbook.steps() {
+        let check = step.check.as_ref().unwrap();
+        let observed = match checks::plan(check, Some("order-service")) {
+            Plan::Monitor(signal) => checks::from_monitor(&signal, &live.monitor(), Utc::now()),
+            Plan::Prometheus(query) => match live.scalar(&query).await {
+                Ok((v, at)) => Observed::Value(v, at),
+                Err(why) => Observed::Nothing(why),
+            },
+        };
+        outcomes.push(checks::judge(&check.condition, &observed));
+    }
+    assert_eq!(outcomes[0].0, Some(true), "the signal, from the monitor: {:?}", outcomes[0]);
+    assert!(outcomes[0].1.starts_with("0.3 at "), "{:?}", outcomes[0]);
+    assert_eq!(outcomes[1].0, Some(false), "raw PromQL, asked of Prometheus: {:?}", outcomes[1]);
+    assert!(outcomes[1].1.starts_with("0.001 at "), "{:?}", outcomes[1]);
+    assert_eq!(outcomes[2].0, None, "several series are no answer: {:?}", outcomes[2]);
+    assert!(outcomes[2].1.contains("3 series"), "{:?}", outcomes[2]);
+}
