@@ -58,10 +58,11 @@ struct Pending {
 /// The checks of every runbook attached to an active incident.
 fn pending(state: &AppState) -> Result<Vec<Pending>, IpcError> {
     let incidents = state.with_store(|store| Ok(store.incidents()?))?;
+    let runbooks = state.runbooks();
     let mut out = Vec::new();
     for incident in incidents.iter().filter(|i| i.status == warroom::model::Status::Active) {
         for attached in &incident.runbooks {
-            let Some(runbook) = state.runbooks.iter().find(|r| r.id == attached.id) else { continue };
+            let Some(runbook) = runbooks.iter().find(|r| r.id == attached.id) else { continue };
             for step in runbook.steps() {
                 let Some(check) = &step.check else { continue };
                 out.push(Pending {
@@ -123,4 +124,45 @@ pub fn observe_with(
 /// A monitor's answer to a signal query as of `now`.
 pub fn from(monitor: &Monitor, now: DateTime<Utc>) -> impl Fn(&checks::SignalQuery) -> Observed + '_ {
     move |q| checks::from_monitor(q, monitor, now)
+}
+
+/// The runbook an alert's `runbook_url` names, when it is a local Markdown file (an absolute
+/// path or a `file://` URL) that parses. Remote URLs are not fetched.
+pub fn from_alert_url(url: &str) -> Option<Runbook> {
+    let path = Path::new(url.strip_prefix("file://").unwrap_or(url));
+    if !path.is_absolute() || path.extension().is_none_or(|x| x != "md") {
+        return None;
+    }
+    match Runbook::read(path) {
+        Ok(runbook) => Some(runbook),
+        Err(problems) => {
+            for p in problems {
+                tracing::warn!("the runbook an alert names: {p}");
+            }
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// An alert's `runbook_url` naming a local Markdown runbook, as a path or a file:// URL, is
+    /// read; remote, relative or broken ones are not.
+    #[test]
+    fn an_alerts_runbook_url_to_a_local_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("orders.md");
+        std::fs::write(&file, "# Orders slow\n\n## Detect\n- [ ] Look at the orders dashboard.\n").unwrap();
+        let path = file.to_str().unwrap();
+        assert_eq!(from_alert_url(path).unwrap().id, "orders");
+        assert_eq!(from_alert_url(&format!("file://{path}")).unwrap().title, "Orders slow");
+        assert!(from_alert_url("https://runbooks.example.com/orders.md").is_none(), "never fetched");
+        assert!(from_alert_url("orders.md").is_none(), "relative to nothing");
+        let broken = dir.path().join("broken.md");
+        std::fs::write(&broken, "# B\n\n## Somewhere\n- [ ] x\n").unwrap();
+        assert!(from_alert_url(broken.to_str().unwrap()).is_none());
+    }
 }

@@ -40,8 +40,9 @@ pub struct AppState {
     pub startup_error: Option<IpcError>,
     /// Desktop notifications: what to show, grouped and rate-limited, and the last one shown.
     pub notifier: Arc<Mutex<Notifications>>,
-    /// The runbooks the app knows: built in, and those of `WARROOM_RUNBOOKS`.
-    pub runbooks: Arc<Vec<warroom::runbook::Runbook>>,
+    /// The runbooks the app knows: built in, those of `WARROOM_RUNBOOKS`, and those alerts'
+    /// `runbook_url` named.
+    runbooks: Arc<std::sync::RwLock<Vec<warroom::runbook::Runbook>>>,
     /// The running app, once its window is up (notifications need it).
     pub app: Arc<std::sync::OnceLock<tauri::AppHandle>>,
 }
@@ -92,7 +93,7 @@ impl AppState {
             startup_error,
             notifier: Arc::new(Mutex::new(Notifications::default())),
             app: Arc::new(std::sync::OnceLock::new()),
-            runbooks: Arc::new(crate::runbooks::load()),
+            runbooks: Arc::new(std::sync::RwLock::new(crate::runbooks::load())),
         }
     }
 
@@ -109,6 +110,18 @@ impl AppState {
     /// Replaces the sources and configuration in use (after an edit in the window).
     pub fn replace_running(&self, live: Live, config: Config) {
         *self.running.write().unwrap_or_else(|p| p.into_inner()) = Some((Arc::new(live), Arc::new(config)));
+    }
+
+    /// The runbooks the app knows, as of now.
+    pub fn runbooks(&self) -> Vec<warroom::runbook::Runbook> {
+        self.runbooks.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Adds a runbook (one an alert pointed at), replacing one of the same id.
+    pub fn add_runbook(&self, runbook: warroom::runbook::Runbook) {
+        let mut all = self.runbooks.write().unwrap_or_else(|p| p.into_inner());
+        all.retain(|r| r.id != runbook.id);
+        all.push(runbook);
     }
 
     /// Runs `f` with the log, one caller at a time.

@@ -9,7 +9,7 @@ use tauri::State;
 use warroom::model::{CheckMark, Health, StepMark};
 use warroom::monitor::GraphView;
 use warroom::ops;
-use warroom::runbook::{Match, Runbook, substitute_node};
+use warroom::runbook::{Match, Reason, Runbook, substitute_node};
 
 use crate::drill::lock;
 use crate::error::IpcError;
@@ -73,18 +73,27 @@ pub fn runbook_suggestions(state: State<'_, AppState>, id: String) -> Result<Vec
             best.insert(runbook.id.clone(), s);
         }
     };
+    // The runbook an alert's author pointed at comes first.
+    for alert in view.alerts.iter().filter(|a| a.firing) {
+        let Some(runbook) = alert.runbook_url.as_deref().and_then(crate::runbooks::from_alert_url) else {
+            continue;
+        };
+        state.add_runbook(runbook.clone());
+        offer(&runbook, &alert.node, Match { score: 1000, reasons: vec![Reason::Alert(alert.name.clone())] });
+    }
+    let runbooks = state.runbooks();
     for alert in view.alerts.iter().filter(|a| a.firing) {
         let labels = BTreeMap::from([("alertname".to_owned(), alert.name.clone())]);
         let kind = kind(&alert.node);
         for (runbook, why) in
-            warroom::runbook::suggest(&state.runbooks, Some(&alert.name), &labels, &alert.node, &kind)
+            warroom::runbook::suggest(&runbooks, Some(&alert.name), &labels, &alert.node, &kind)
         {
             offer(runbook, &alert.node, why);
         }
     }
     for node in view.nodes.iter().filter(|n| matches!(n.health, Health::Down | Health::Degraded)) {
         for (runbook, why) in
-            warroom::runbook::suggest(&state.runbooks, None, &BTreeMap::new(), &node.id, &node.kind)
+            warroom::runbook::suggest(&runbooks, None, &BTreeMap::new(), &node.id, &node.kind)
         {
             offer(runbook, &node.id, why);
         }
@@ -95,8 +104,8 @@ pub fn runbook_suggestions(state: State<'_, AppState>, id: String) -> Result<Vec
     Ok(suggestions)
 }
 
-fn find<'a>(state: &'a AppState, runbook: &str) -> Result<&'a Runbook, IpcError> {
-    state.runbooks.iter().find(|r| r.id == runbook).ok_or_else(|| {
+fn find(state: &AppState, runbook: &str) -> Result<Runbook, IpcError> {
+    state.runbooks().into_iter().find(|r| r.id == runbook).ok_or_else(|| {
         IpcError::new("unknown_runbook", format!("no runbook '{runbook}' (see `warroom runbook list`)"))
     })
 }
@@ -123,11 +132,12 @@ pub fn incident_runbooks(state: State<'_, AppState>, id: String) -> Result<Vec<R
         let id = store.find_incident(&id)?;
         Ok(store.incident(id)?)
     })?;
+    let runbooks = state.runbooks();
     Ok(incident
         .runbooks
         .iter()
         .filter_map(|attached| {
-            let mut runbook = state.runbooks.iter().find(|r| r.id == attached.id)?.clone();
+            let mut runbook = runbooks.iter().find(|r| r.id == attached.id)?.clone();
             if let Some(node) = &attached.node {
                 for stage in &mut runbook.stages {
                     for step in &mut stage.steps {

@@ -377,6 +377,7 @@ mod tests {
             at: DateTime::<Utc>::UNIX_EPOCH,
             fingerprint: fingerprint.into(),
             starts_at: DateTime::<Utc>::UNIX_EPOCH,
+            runbook_url: None,
         }
     }
 

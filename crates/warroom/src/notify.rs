@@ -161,6 +161,7 @@ mod tests {
             at: DateTime::<Utc>::UNIX_EPOCH,
             fingerprint: name.into(),
             starts_at: DateTime::<Utc>::UNIX_EPOCH,
+            runbook_url: None,
         }
     }
 

@@ -250,6 +250,7 @@ fn alert(fingerprint: &str, minute: u32) -> warroom::model::Alert {
         at: Utc.with_ymd_and_hms(2026, 11, 23, 3, minute, 0).unwrap(),
         fingerprint: fingerprint.into(),
         starts_at: Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap(),
+        runbook_url: None,
     }
 }
 

@@ -24,4 +24,8 @@ fingerprint: string,
 /**
  * When the alert started, as its source says.
  */
-starts_at: string, };
+starts_at: string, 
+/**
+ * Its `runbook_url` annotation: a runbook for it, when the rule's author gave one.
+ */
+runbook_url: string | null, };

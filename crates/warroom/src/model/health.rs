@@ -169,6 +169,9 @@ pub struct Alert {
     pub fingerprint: String,
     /// When the alert started, as its source says.
     pub starts_at: DateTime<Utc>,
+    /// Its `runbook_url` annotation: a runbook for it, when the rule's author gave one.
+    #[serde(default)]
+    pub runbook_url: Option<String>,
 }
 
 /// A log line of a node.

@@ -50,8 +50,6 @@ pub struct FetchedAlert {
     pub fingerprint: String,
     pub starts_at: DateTime<Utc>,
     pub state: String,
-    /// The `runbook_url` annotation, if any.
-    pub runbook_url: Option<String>,
 }
 
 /// Parses `/api/v2/alerts`; alerts that name no node are kept with the alert name as node.
@@ -94,11 +92,11 @@ pub fn parse_alerts(
                     at: now,
                     fingerprint: a.fingerprint.clone(),
                     starts_at: a.starts_at,
+                    runbook_url: a.annotations.get("runbook_url").cloned(),
                 },
                 fingerprint: a.fingerprint,
                 starts_at: a.starts_at,
                 state: a.status.state,
-                runbook_url: a.annotations.get("runbook_url").cloned(),
             }
         })
         .collect())

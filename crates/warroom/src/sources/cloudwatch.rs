@@ -124,6 +124,7 @@ pub fn parse_page(
                 at: now,
                 fingerprint,
                 starts_at,
+                runbook_url: None,
             }
         })
         .collect();

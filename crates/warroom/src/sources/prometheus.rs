@@ -348,6 +348,7 @@ pub fn parse_rules(body: &[u8], node_label: &str, now: DateTime<Utc>) -> Result<
                     at: now,
                     fingerprint,
                     starts_at: a.active_at,
+                    runbook_url: a.annotations.get("runbook_url").cloned(),
                 }
             }));
         }
@@ -455,6 +456,8 @@ mod tests {
         );
         let alerts = rules.alerts;
         assert_eq!(alerts.len(), 2);
+        assert_eq!(alerts[0].runbook_url.as_deref(), Some("https://runbooks.example.com/high-error-rate"));
+        assert_eq!(alerts[1].runbook_url, None);
         assert!(alerts[0].firing && !alerts[1].firing, "pending is not firing yet");
         assert_eq!(alerts[0].node, "order-service");
         assert_eq!(alerts[0].starts_at.to_rfc3339(), "2026-11-23T06:27:12.606021440+00:00");

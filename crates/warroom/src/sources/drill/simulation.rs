@@ -145,6 +145,7 @@ impl Simulation {
                 // The moment the fault passed half-way: when a real rule would have fired.
                 starts_at: at
                     - chrono::Duration::milliseconds(((t - fault_half(fault)).max(0.0) * 1000.0) as i64),
+                runbook_url: None,
             });
             if let Some(line) = &fault.log {
                 signals.logs.push(LogLine {
