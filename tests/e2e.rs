@@ -208,28 +208,25 @@ async fn node_classes(c: &Client, id: &str) -> Vec<String> {
     serde_json::from_value(c.execute(script, vec![json!(id)]).await.unwrap()).unwrap()
 }
 
+/// Declares an incident in the window, then starts the drill `scenario` at `speed` from the
+/// drill bar (a speed the bar does not list is added to it).
+async fn declare_and_start_drill(c: &Client, title: &str, scenario: &str, speed: u32) {
+    c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
+    c.find(Locator::Id("declare-title")).await.unwrap().send_keys(title).await.unwrap();
+    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
+    eventually("the incident is declared", || async { text(c, "#hdr-title").await == title }).await;
+    let option = format!("#drill-scenario option[value='{scenario}']");
+    c.find(Locator::Css(&option)).await.unwrap().click().await.unwrap();
+    let script = "const s = document.getElementById('drill-speed'); s.add(new Option('x' + arguments[0], arguments[0])); s.value = arguments[0];";
+    c.execute(script, vec![json!(speed.to_string())]).await.unwrap();
+    c.find(Locator::Id("drill-start")).await.unwrap().click().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
     let (driver, c, _dir, db) = launch("drill").await;
-    c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
-    c.find(Locator::Id("declare-title")).await.unwrap().send_keys("Drill: checkout failing").await.unwrap();
-    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
-    eventually("the incident is declared", || async {
-        text(&c, "#hdr-title").await == "Drill: checkout failing"
-    })
-    .await;
-
     // The pool-exhaustion drill at ×120: the order service fails about 4 s after the start.
-    c.find(Locator::Css("#drill-scenario option[value='db-pool-exhaustion']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.execute("const s = document.getElementById('drill-speed'); s.add(new Option('x120', '120')); s.value = '120';", vec![])
-        .await
-        .unwrap();
-    c.find(Locator::Id("drill-start")).await.unwrap().click().await.unwrap();
+    declare_and_start_drill(&c, "Drill: checkout failing", "db-pool-exhaustion", 120).await;
     eventually("order-service is drawn down", || async {
         node_classes(&c, "order-service").await.contains(&"down".to_owned())
     })
@@ -315,29 +312,9 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_runbook_guides_a_drill_and_checks_itself() {
     let (driver, c, _dir, db) = launch("runbook").await;
-    c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
-    c.find(Locator::Id("declare-title")).await.unwrap().send_keys("Drill: orders time out").await.unwrap();
-    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
-    eventually("the incident is declared", || async {
-        text(&c, "#hdr-title").await == "Drill: orders time out"
-    })
-    .await;
-
     // The pool-exhaustion drill at ×60: the pool is over 90 % from about 7 s, recovered at about
     // 17 s, over at 20 s. Its checks are evaluated on the incident it records on.
-    c.find(Locator::Css("#drill-scenario option[value='db-pool-exhaustion']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.execute(
-        "const s = document.getElementById('drill-speed'); s.add(new Option('x60', '60')); s.value = '60';",
-        vec![],
-    )
-    .await
-    .unwrap();
-    c.find(Locator::Id("drill-start")).await.unwrap().click().await.unwrap();
+    declare_and_start_drill(&c, "Drill: orders time out", "db-pool-exhaustion", 60).await;
 
     // Suggested for what fails, then attached.
     eventually("db-pool-exhaustion is suggested", || async {
