@@ -126,6 +126,69 @@ pub fn from(monitor: &Monitor, now: DateTime<Utc>) -> impl Fn(&checks::SignalQue
     move |q| checks::from_monitor(q, monitor, now)
 }
 
+/// The largest runbook fetched from a URL.
+const MAX_REMOTE_BYTES: usize = 1024 * 1024;
+
+/// The runbook an alert's http(s) `runbook_url` names, if it was fetched and read; the first
+/// time a URL is seen it is fetched on a thread of its own (the window never waits on it) and
+/// offered once read.
+pub fn from_remote_url(state: &AppState, url: &str) -> Option<Runbook> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) || !url.ends_with(".md") {
+        return None;
+    }
+    let mut known = state.remote_runbooks.lock().unwrap_or_else(|p| p.into_inner());
+    match known.get(url) {
+        Some(Some(id)) => return state.runbooks().into_iter().find(|r| r.id == *id),
+        Some(None) => return None,
+        None => {
+            known.insert(url.to_owned(), None);
+        }
+    }
+    drop(known);
+    let (state, url) = (state.clone(), url.to_owned());
+    let spawned =
+        std::thread::Builder::new().name("runbook-fetch".to_owned()).spawn(move || match fetch(&url) {
+            Ok(runbook) => {
+                let id = runbook.id.clone();
+                state.add_runbook(runbook);
+                state.remote_runbooks.lock().unwrap_or_else(|p| p.into_inner()).insert(url, Some(id));
+            }
+            Err(why) => tracing::warn!("the runbook at {url}: {why}"),
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot fetch a runbook: {e}");
+    }
+    None
+}
+
+/// Fetches and reads one runbook (5 s at most, 1 MB at most).
+fn fetch(url: &str) -> Result<Runbook, String> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let bytes = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .user_agent(warroom::sources::http::USER_AGENT)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut response = client.get(url).send().await.map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status().as_u16()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_REMOTE_BYTES {
+                return Err(format!("larger than {MAX_REMOTE_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    })?;
+    let name = url.rsplit('/').next().unwrap_or("runbook.md");
+    Runbook::from_bytes(Path::new(name), &bytes)
+        .map_err(|problems| problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+}
+
 /// The runbook an alert's `runbook_url` names, when it is a local Markdown file (an absolute
 /// path or a `file://` URL) that parses. Remote URLs are not fetched.
 pub fn from_alert_url(url: &str) -> Option<Runbook> {
@@ -164,5 +227,39 @@ mod tests {
         let broken = dir.path().join("broken.md");
         std::fs::write(&broken, "# B\n\n## Somewhere\n- [ ] x\n").unwrap();
         assert!(from_alert_url(broken.to_str().unwrap()).is_none());
+    }
+
+    /// Serves one HTTP answer on 127.0.0.1 and returns the URL of `path`.
+    fn serve_once(status: &str, body: Vec<u8>, path: &str) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let status = status.to_owned();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut request = [0u8; 2048];
+                let _ = stream.read(&mut request);
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        format!("http://127.0.0.1:{port}/{path}")
+    }
+
+    /// A runbook an alert names by URL is fetched (from a local HTTP server here: nothing else
+    /// can be reached) and read; an error status or an oversized answer says why.
+    #[test]
+    fn a_runbook_url_is_fetched_and_read() {
+        let text = b"# Payments slow\n\n## Detect\n- [ ] Look at the payments dashboard.\n".to_vec();
+        let runbook = fetch(&serve_once("200 OK", text, "payments-slow.md")).unwrap();
+        assert_eq!((runbook.id.as_str(), runbook.title.as_str()), ("payments-slow", "Payments slow"));
+        let err = fetch(&serve_once("404 Not Found", b"no".to_vec(), "gone.md")).unwrap_err();
+        assert_eq!(err, "HTTP 404");
+        let err = fetch(&serve_once("200 OK", vec![b'a'; MAX_REMOTE_BYTES + 1], "huge.md")).unwrap_err();
+        assert!(err.contains("larger than"), "{err}");
     }
 }

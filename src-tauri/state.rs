@@ -43,6 +43,9 @@ pub struct AppState {
     /// The runbooks the app knows: built in, those of `WARROOM_RUNBOOKS`, and those alerts'
     /// `runbook_url` named.
     runbooks: Arc<std::sync::RwLock<Vec<warroom::runbook::Runbook>>>,
+    /// Runbooks that alerts name by an http(s) URL: fetched once, in the background
+    /// (URL → the runbook's id once read; `None` while fetching or when it could not be read).
+    pub remote_runbooks: Arc<Mutex<std::collections::HashMap<String, Option<String>>>>,
     /// The running app, once its window is up (notifications need it).
     pub app: Arc<std::sync::OnceLock<tauri::AppHandle>>,
 }
@@ -94,6 +97,7 @@ impl AppState {
             notifier: Arc::new(Mutex::new(Notifications::default())),
             app: Arc::new(std::sync::OnceLock::new()),
             runbooks: Arc::new(std::sync::RwLock::new(crate::runbooks::load())),
+            remote_runbooks: Arc::new(Mutex::new(std::collections::HashMap::new())),
         }
     }
 

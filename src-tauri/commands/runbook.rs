@@ -75,7 +75,10 @@ pub fn runbook_suggestions(state: State<'_, AppState>, id: String) -> Result<Vec
     };
     // The runbook an alert's author pointed at comes first.
     for alert in view.alerts.iter().filter(|a| a.firing) {
-        let Some(runbook) = alert.runbook_url.as_deref().and_then(crate::runbooks::from_alert_url) else {
+        let Some(url) = alert.runbook_url.as_deref() else { continue };
+        let Some(runbook) =
+            crate::runbooks::from_alert_url(url).or_else(|| crate::runbooks::from_remote_url(&state, url))
+        else {
             continue;
         };
         state.add_runbook(runbook.clone());
