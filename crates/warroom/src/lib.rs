@@ -16,6 +16,7 @@ pub mod monitor;
 pub mod notify;
 pub mod ops;
 pub mod rehearsal;
+pub mod replay;
 pub mod runbook;
 pub mod secret;
 pub mod sources;

@@ -309,3 +309,38 @@ fn runbook_show_and_list_print_the_documented_json() {
     let e = cli.fails(&["runbook", "show", "no-such-runbook"]);
     assert!(e.contains("no built-in runbook with that id (built-in: db-pool-exhaustion, "), "{e}");
 }
+
+/// `warroom replay ID --at TIME`: the incident as it stood then, from the log alone.
+#[test]
+fn replay_prints_the_incident_as_it_stood_at_an_instant() {
+    let cli = Cli::new();
+    let id = cli.ok(&[
+        "incident",
+        "declare",
+        "--title",
+        "Redis down",
+        "--severity",
+        "sev2",
+        "--at",
+        "2026-11-23T03:00:00Z",
+    ]);
+    let id = id.trim();
+    cli.ok(&["incident", "stage", id, "identify", "--at", "2026-11-23T03:05:00Z"]);
+    cli.ok(&["incident", "note", id, "failover to redis-2", "--at", "2026-11-23T03:06:00Z"]);
+    cli.ok(&["incident", "stage", id, "recover", "--at", "2026-11-23T03:10:00Z"]);
+
+    let early = cli.json(&["replay", id, "--at", "2026-11-23T03:04:00Z", "--json"]);
+    assert_eq!(early["incident"]["stage"], "detect");
+    assert_eq!(early["notes"], serde_json::json!([]));
+    let mid = cli.json(&["replay", id, "--at", "2026-11-23T03:07:00Z", "--json"]);
+    assert_eq!(mid["incident"]["stage"], "identify");
+    assert_eq!(mid["notes"][0]["text"], "failover to redis-2");
+    let text = cli.ok(&["replay", id, "--at", "2026-11-23T03:11:00Z"]);
+    assert!(text.contains("stage recover for 1 min"), "{text}");
+    assert!(text.contains("note 03:06:00: failover to redis-2"), "{text}");
+
+    let err = cli.fails(&["replay", id, "--at", "2026-11-23T02:00:00Z"]);
+    assert!(err.contains("was not declared yet at 2026-11-23T02:00:00"), "{err}");
+    let err = cli.fails(&["replay", id, "--at", "yesterday"]);
+    assert!(err.contains("--at"), "{err}");
+}

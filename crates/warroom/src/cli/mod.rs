@@ -66,6 +66,18 @@ enum Command {
     /// bearer_token_keyring, basic_password_keyring or aws_secret_access_key_keyring).
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// An incident as it stood at an instant (offline: reads the log only): stage, roles,
+    /// severity, runbook progress, node health as recorded, alerts firing, notes so far.
+    Replay {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// The instant (RFC 3339).
+        #[arg(long, value_parser = parse_at)]
+        at: DateTime<Utc>,
+        /// Print JSON {"at","incident","health","alerts","notes"} instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every event of an incident, in time order.
     Timeline {
         /// The incident id, or a unique prefix of it.
@@ -100,6 +112,14 @@ pub fn run(args: Args) -> Result<()> {
         // Answered above, without opening the log.
         Command::Topology(_) | Command::Runbook(_) | Command::Poll { .. } | Command::Secret(_) => Ok(()),
         Command::Drill(cmd) => drill::run(cmd, Some(&mut store), &actor),
+        Command::Replay { id, at, json } => {
+            let id = store.find_incident(&id)?;
+            let events = store.events(id)?;
+            let moment = warroom::replay::at(&events, at).with_context(|| {
+                format!("incident {id} was not declared yet at {}", warroom::time::to_db(at))
+            })?;
+            if json { print::json(&moment) } else { print::moment(&moment) }
+        }
         Command::Timeline { id, json } => {
             let id = store.find_incident(&id)?;
             let events = store.events(id)?;

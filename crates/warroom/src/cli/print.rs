@@ -61,3 +61,44 @@ pub fn timeline(events: &[Event]) -> Result<()> {
     }
     Ok(())
 }
+
+/// An incident at an instant, for `warroom replay`.
+pub fn moment(m: &warroom::replay::Moment) -> Result<()> {
+    let i = &m.incident;
+    let in_stage = m.at.signed_duration_since(i.stage_entered_at).num_minutes();
+    println!("{} at {}", i.title, m.at.to_rfc3339_opts(SecondsFormat::Secs, true));
+    println!("{} {}, stage {} for {in_stage} min", i.severity, i.status.name(), i.stage);
+    for role in Role::ALL {
+        if let Some(name) = i.roles.get(role) {
+            println!("{}: {name}", role.title());
+        }
+    }
+    for (node, health) in &m.health {
+        println!("node {node}: {health}");
+    }
+    for a in &m.alerts {
+        println!(
+            "alert {} firing on {} ({}) since {}",
+            a.name,
+            a.node,
+            a.severity,
+            a.since.format("%H:%M:%S")
+        );
+    }
+    for r in &i.runbooks {
+        println!("runbook {}: {} step(s) done, {} skipped", r.id, r.done.len(), r.skipped.len());
+        for (step, check) in &r.checks {
+            let outcome = match check.passed {
+                Some(true) => "passed",
+                Some(false) => "failed",
+                None => "no answer",
+            };
+            println!("  check {step} {outcome}: {}", check.observed);
+        }
+    }
+    for n in &m.notes {
+        let by = n.by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+        println!("note {}{by}: {}", n.at.format("%H:%M:%S"), n.text);
+    }
+    Ok(())
+}
