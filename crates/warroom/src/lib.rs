@@ -9,6 +9,7 @@
 pub mod chart;
 pub mod checks;
 pub mod config;
+pub mod export;
 pub mod health;
 pub mod live;
 pub mod model;

@@ -344,3 +344,64 @@ fn replay_prints_the_incident_as_it_stood_at_an_instant() {
     let err = cli.fails(&["replay", id, "--at", "yesterday"]);
     assert!(err.contains("--at"), "{err}");
 }
+
+/// `warroom export ID --format json --out DIR` then `warroom import FILE` into another log: the
+/// same incident, ids preserved, replay identical; importing twice adds nothing; a broken or
+/// foreign file is refused with where and why, and the log is left as it was.
+#[test]
+fn an_exported_incident_imports_into_another_log_once() {
+    let source = Cli::new();
+    let id = source.ok(&[
+        "incident",
+        "declare",
+        "--title",
+        "Kafka lag",
+        "--severity",
+        "sev3",
+        "--at",
+        "2026-11-23T03:00:00Z",
+    ]);
+    let id = id.trim();
+    source.ok(&["incident", "note", id, "consumer group stuck", "--at", "2026-11-23T03:02:00Z"]);
+    source.ok(&["incident", "stage", id, "isolate", "--at", "2026-11-23T03:04:00Z"]);
+    let out = tempfile::tempdir().unwrap();
+    let printed = source.ok(&["export", id, "--format", "json", "--out", out.path().to_str().unwrap()]);
+    let file = out.path().join(format!("{id}.json"));
+    assert_eq!(printed.trim(), file.to_str().unwrap());
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(exported["format"], "warroom-incident");
+    assert_eq!(exported["events"].as_array().unwrap().len(), 3);
+
+    let target = Cli::new();
+    let said = target.ok(&["import", file.to_str().unwrap()]);
+    assert!(said.contains("3 event(s) added, 0 already there"), "{said}");
+    let said = target.ok(&["import", file.to_str().unwrap()]);
+    assert!(said.contains("0 event(s) added, 3 already there"), "importing twice changes nothing: {said}");
+    let at = ["replay", id, "--at", "2026-11-23T03:05:00Z", "--json"];
+    assert_eq!(target.json(&at), source.json(&at), "the same incident, event for event");
+    assert_eq!(target.json(&["timeline", id, "--json"]), source.json(&["timeline", id, "--json"]));
+
+    let broken = out.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        "{\n  \"format\": \"warroom-incident\",\n  \"version\": 1,\n  \"incident\": 7\n}\n",
+    )
+    .unwrap();
+    let err = target.fails(&["import", broken.to_str().unwrap()]);
+    assert!(err.contains("broken.json:4: invalid type"), "{err}");
+    let foreign = out.path().join("foreign.json");
+    std::fs::write(
+        &foreign,
+        std::fs::read_to_string(&file).unwrap().replace("warroom-incident", "grafana-dashboard"),
+    )
+    .unwrap();
+    let err = target.fails(&["import", foreign.to_str().unwrap()]);
+    assert!(err.contains("format: expected \"warroom-incident\""), "{err}");
+    assert_eq!(
+        target.json(&["timeline", id, "--json"]).as_array().unwrap().len(),
+        3,
+        "nothing lost or added"
+    );
+    let err = target.fails(&["export", id, "--format", "pdf", "--out", out.path().to_str().unwrap()]);
+    assert!(err.contains("pdf"), "{err}");
+}

@@ -66,6 +66,24 @@ enum Command {
     /// bearer_token_keyring, basic_password_keyring or aws_secret_access_key_keyring).
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Export an incident: `--format json` writes DIR/<id>.json, the incident and every event
+    /// (the Markdown postmortem is to come).
+    Export {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// The file format.
+        #[arg(long, value_parser = ["json"])]
+        format: String,
+        /// The folder to write into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Import an incident exported with `--format json`, ids preserved: importing twice changes
+    /// nothing.
+    Import {
+        /// The exported file.
+        file: PathBuf,
+    },
     /// An incident as it stood at an instant (offline: reads the log only): stage, roles,
     /// severity, runbook progress, node health as recorded, alerts firing, notes so far.
     Replay {
@@ -112,6 +130,29 @@ pub fn run(args: Args) -> Result<()> {
         // Answered above, without opening the log.
         Command::Topology(_) | Command::Runbook(_) | Command::Poll { .. } | Command::Secret(_) => Ok(()),
         Command::Drill(cmd) => drill::run(cmd, Some(&mut store), &actor),
+        Command::Export { id, format: _, out } => {
+            let id = store.find_incident(&id)?;
+            let exported = warroom::export::Exported::new(store.events(id)?)
+                .with_context(|| format!("incident {id} has no declared event"))?;
+            std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+            let file = out.join(format!("{id}.json"));
+            let text = serde_json::to_string_pretty(&exported)?;
+            std::fs::write(&file, text + "\n").with_context(|| format!("cannot write {}", file.display()))?;
+            println!("{}", file.display());
+            Ok(())
+        }
+        Command::Import { file } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let exported = warroom::export::Exported::parse(&file, &text)?;
+            let added = store.import(&exported.events)?;
+            let already = exported.events.len() - added;
+            println!(
+                "imported incident {}: {added} event(s) added, {already} already there",
+                exported.incident.id
+            );
+            Ok(())
+        }
         Command::Replay { id, at, json } => {
             let id = store.find_incident(&id)?;
             let events = store.events(id)?;

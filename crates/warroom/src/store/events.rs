@@ -25,12 +25,36 @@ impl Store {
         let sqlite = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
         for event in events {
-            insert(&tx, event).map_err(|e| match e {
-                Insert::UnknownIncident => StoreError::UnknownIncident { id: event.incident.to_string() },
-                Insert::Sqlite(e) => sqlite(e),
-            })?;
+            insert_one(&tx, event, &path)?;
         }
         tx.commit().map_err(sqlite)
+    }
+
+    /// Adds the events not in the log yet (by id), in one transaction, the declared event first:
+    /// importing an exported incident twice changes nothing. Returns how many were added.
+    ///
+    /// # Errors
+    /// As [`Store::append`]; nothing is written then.
+    pub fn import(&mut self, events: &[Event]) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let sqlite = |e| StoreError::from_sqlite(&path, e);
+        let mut ordered: Vec<&Event> = events.iter().collect();
+        ordered.sort_by_key(|e| (!matches!(e.kind, EventKind::Declared { .. }), e.at));
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+        let mut added = 0;
+        for event in ordered {
+            let known = tx
+                .prepare_cached("SELECT 1 FROM events WHERE id = ?1")
+                .and_then(|mut stmt| stmt.query_row([event.id.to_string()], |_| Ok(())).optional())
+                .map_err(sqlite)?;
+            if known.is_some() {
+                continue;
+            }
+            insert_one(&tx, event, &path)?;
+            added += 1;
+        }
+        tx.commit().map_err(sqlite)?;
+        Ok(added)
     }
 
     /// Every event of an incident, in time order (`at`, then the order they were written).
@@ -116,6 +140,14 @@ impl From<rusqlite::Error> for Insert {
     fn from(e: rusqlite::Error) -> Self {
         Insert::Sqlite(e)
     }
+}
+
+/// Inserts one event, with the store's errors.
+fn insert_one(tx: &Transaction<'_>, event: &Event, path: &std::path::Path) -> Result<(), StoreError> {
+    insert(tx, event).map_err(|e| match e {
+        Insert::UnknownIncident => StoreError::UnknownIncident { id: event.incident.to_string() },
+        Insert::Sqlite(e) => StoreError::from_sqlite(path, e),
+    })
 }
 
 fn insert(tx: &Transaction<'_>, event: &Event) -> Result<(), Insert> {
