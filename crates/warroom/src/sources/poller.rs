@@ -47,9 +47,6 @@ pub struct Cycle {
 }
 
 struct Polled {
-    name: String,
-    kind: SourceKind,
-    node_label: String,
     config: crate::config::SourceConfig,
     endpoint: Arc<Endpoint>,
     signals: Vec<SignalConfig>,
@@ -87,9 +84,6 @@ impl Poller {
                 let endpoint = Endpoint::new(client.clone(), s)
                     .map_err(|error| PollerError { source_name: s.name.clone(), error })?;
                 Ok(Polled {
-                    name: s.name.clone(),
-                    kind: s.kind,
-                    node_label: s.node_label.clone(),
                     config: s.clone(),
                     endpoint: Arc::new(endpoint),
                     signals: config.signals.iter().filter(|g| g.source == s.name).cloned().collect(),
@@ -108,9 +102,9 @@ impl Poller {
         let source = self
             .sources
             .iter()
-            .find(|s| s.name == name)
+            .find(|s| s.config.name == name)
             .ok_or_else(|| format!("no source named '{name}'"))?;
-        let path = match source.kind {
+        let path = match source.config.kind {
             SourceKind::Prometheus | SourceKind::Alertmanager => "/-/ready",
             SourceKind::Loki => "/ready",
             SourceKind::Statuspage => "/api/v2/summary.json",
@@ -137,7 +131,7 @@ impl Poller {
         let source = self
             .sources
             .iter()
-            .find(|s| s.kind == SourceKind::Prometheus)
+            .find(|s| s.config.kind == SourceKind::Prometheus)
             .ok_or_else(|| "no Prometheus source is configured".to_owned())?;
         prometheus::scalar(&source.endpoint, query, now).await.map_err(|e| e.to_string())
     }
@@ -157,11 +151,11 @@ impl Poller {
     ) -> (Vec<crate::model::Sample>, Vec<CycleProblem>) {
         let mut tasks = JoinSet::new();
         let start = now - chrono::Duration::from_std(span).unwrap_or(chrono::Duration::minutes(30));
-        for source in self.sources.iter().filter(|s| s.kind == SourceKind::Prometheus) {
+        for source in self.sources.iter().filter(|s| s.config.kind == SourceKind::Prometheus) {
             // One point per poll interval, as the polls would have given.
             let step = source.config.interval;
             for signal in &source.signals {
-                let (endpoint, signal, name) = (source.endpoint.clone(), signal.clone(), source.name.clone());
+                let (endpoint, signal, name) = (source.endpoint.clone(), signal.clone(), source.config.name.clone());
                 tasks.spawn(async move {
                     (name, prometheus::query_range(&endpoint, &signal, start, now, step).await)
                 });
@@ -187,8 +181,8 @@ impl Poller {
         let mut cycle = Cycle::default();
         for source in &self.sources {
             let endpoint = &source.endpoint;
-            let name = &source.name;
-            match source.kind {
+            let name = &source.config.name;
+            match source.config.kind {
                 SourceKind::Prometheus => {
                     for signal in &source.signals {
                         let (endpoint, signal, name) = (endpoint.clone(), signal.clone(), name.clone());
@@ -199,7 +193,7 @@ impl Poller {
                     }
                     if source.config.rule_alerts {
                         let (endpoint, label, name) =
-                            (endpoint.clone(), source.node_label.clone(), name.clone());
+                            (endpoint.clone(), source.config.node_label.clone(), name.clone());
                         tasks.spawn(async move {
                             (name, Outcome::Rules(prometheus::rules(&endpoint, &label, now).await))
                         });
@@ -221,7 +215,7 @@ impl Poller {
                     cycle.queries += 1;
                 }
                 SourceKind::Alertmanager => {
-                    let (endpoint, label, name) = (endpoint.clone(), source.node_label.clone(), name.clone());
+                    let (endpoint, label, name) = (endpoint.clone(), source.config.node_label.clone(), name.clone());
                     tasks.spawn(async move {
                         (name, Outcome::Alerts(alertmanager::alerts(&endpoint, &label, now).await))
                     });
