@@ -57,7 +57,8 @@ struct Pending {
 
 /// The checks of every runbook attached to an active incident.
 fn pending(state: &AppState) -> Result<Vec<Pending>, IpcError> {
-    let incidents = state.with_store(|store| Ok(store.incidents()?))?;
+    // Only incidents with a runbook attached are read: this runs every cycle.
+    let incidents = state.with_store(|store| Ok(store.incidents_with("runbook_attached")?))?;
     let runbooks = state.runbooks();
     let mut out = Vec::new();
     for incident in incidents.iter().filter(|i| i.status == warroom::model::Status::Active) {

@@ -363,3 +363,16 @@ fn runbook_steps_and_checks_are_events_in_the_fold() {
         ]
     );
 }
+
+/// Only the incidents holding an event of a kind are read back by `incidents_with`.
+#[test]
+fn incidents_with_an_event_kind_are_found_alone() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let with = declare(&mut store, "with a runbook");
+    declare(&mut store, "without");
+    ops::attach_runbook(&mut store, &actor(), with, "redis-down", "Redis (cache) down", None).unwrap();
+    let found = store.incidents_with("runbook_attached").unwrap();
+    assert_eq!(found.iter().map(|i| i.id).collect::<Vec<_>>(), [with]);
+    assert_eq!(store.incidents().unwrap().len(), 2);
+}

@@ -155,7 +155,8 @@ impl Poller {
             // One point per poll interval, as the polls would have given.
             let step = source.config.interval;
             for signal in &source.signals {
-                let (endpoint, signal, name) = (source.endpoint.clone(), signal.clone(), source.config.name.clone());
+                let (endpoint, signal, name) =
+                    (source.endpoint.clone(), signal.clone(), source.config.name.clone());
                 tasks.spawn(async move {
                     (name, prometheus::query_range(&endpoint, &signal, start, now, step).await)
                 });
@@ -215,7 +216,8 @@ impl Poller {
                     cycle.queries += 1;
                 }
                 SourceKind::Alertmanager => {
-                    let (endpoint, label, name) = (endpoint.clone(), source.config.node_label.clone(), name.clone());
+                    let (endpoint, label, name) =
+                        (endpoint.clone(), source.config.node_label.clone(), name.clone());
                     tasks.spawn(async move {
                         (name, Outcome::Alerts(alertmanager::alerts(&endpoint, &label, now).await))
                     });

@@ -81,11 +81,21 @@ impl Store {
     /// As [`Store::events`].
     pub fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY incident, at, seq");
-        let events = self.query_events(&sql, [])?;
-        let mut incidents: Vec<Incident> =
-            events.chunk_by(|a, b| a.incident == b.incident).filter_map(Incident::fold).collect();
-        incidents.sort_by(|a, b| b.declared_at.cmp(&a.declared_at).then(b.id.cmp(&a.id)));
-        Ok(incidents)
+        Ok(fold_each(self.query_events(&sql, [])?))
+    }
+
+    /// The incidents that hold an event of this kind (its tag, e.g. `runbook_attached`), most
+    /// recently declared first: only those are read and folded.
+    ///
+    /// # Errors
+    /// As [`Store::events`].
+    pub fn incidents_with(&self, kind: &str) -> Result<Vec<Incident>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE incident IN (SELECT DISTINCT incident FROM events WHERE kind = ?1)
+             ORDER BY incident, at, seq"
+        );
+        Ok(fold_each(self.query_events(&sql, [kind])?))
     }
 
     /// Finds the incident whose id is `given` or starts with it (any case).
@@ -129,6 +139,14 @@ impl Store {
             stmt.query_map(params, RawEvent::from_row).and_then(Iterator::collect).map_err(sqlite)?;
         rows.into_iter().map(|raw| raw.decode(&self.path)).collect()
     }
+}
+
+/// Folds events ordered by incident into incidents, most recently declared first.
+fn fold_each(events: Vec<Event>) -> Vec<Incident> {
+    let mut incidents: Vec<Incident> =
+        events.chunk_by(|a, b| a.incident == b.incident).filter_map(Incident::fold).collect();
+    incidents.sort_by(|a, b| b.declared_at.cmp(&a.declared_at).then(b.id.cmp(&a.id)));
+    incidents
 }
 
 enum Insert {
