@@ -99,16 +99,17 @@ fn step(state: &AppState) -> Result<(), IpcError> {
     };
     crate::state::notify(state, &changes, now);
     // Runbook checks: a drill answers warroom's signals, not arbitrary PromQL.
-    crate::runbooks::evaluate(state, now, |plans| match lock(&state.drill) {
-        Ok(guard) => match guard.as_ref() {
-            Some(drill) => crate::runbooks::observe_with(
+    crate::runbooks::evaluate(state, now, |plans| {
+        let observed = state.with_monitor(|monitor| {
+            crate::runbooks::observe_with(
                 plans,
-                crate::runbooks::from(drill.rehearsal.monitor(), now),
+                |q| warroom::checks::from_monitor(q, monitor, now),
                 |_| Observed::Nothing("a drill answers only warroom's signals, not PromQL".to_owned()),
-            ),
-            None => plans.iter().map(|_| Observed::Nothing("no drill is running".to_owned())).collect(),
-        },
-        Err(_) => plans.iter().map(|_| Observed::Nothing("the drill failed".to_owned())).collect(),
+            )
+        });
+        observed.ok().flatten().unwrap_or_else(|| {
+            plans.iter().map(|_| Observed::Nothing("no drill is running".to_owned())).collect()
+        })
     });
     state.with_store(|store| Ok(store.remember_alerts(&firing, now)?))?;
     let Some(incident) = incident else { return Ok(()) };

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use warroom::checks::{self, Observed, Plan};
-use warroom::monitor::Monitor;
 use warroom::ops::{self, Actor};
 use warroom::runbook::Runbook;
 
@@ -122,29 +121,31 @@ pub fn observe_with(
         .collect()
 }
 
-/// A monitor's answer to a signal query as of `now`.
-pub fn from(monitor: &Monitor, now: DateTime<Utc>) -> impl Fn(&checks::SignalQuery) -> Observed + '_ {
-    move |q| checks::from_monitor(q, monitor, now)
-}
-
 /// The largest runbook fetched from a URL.
 const MAX_REMOTE_BYTES: usize = 1024 * 1024;
 
-/// The runbook an alert's http(s) `runbook_url` names, if it was fetched and read; the first
-/// time a URL is seen it is fetched on a thread of its own (the window never waits on it) and
-/// offered once read.
-pub fn from_remote_url(state: &AppState, url: &str) -> Option<Runbook> {
-    if !(url.starts_with("https://") || url.starts_with("http://")) || !url.ends_with(".md") {
-        return None;
+/// The runbook an alert's `runbook_url` names, read once per URL and then added to the runbooks
+/// the app knows: a local Markdown file at once, a web one (`http(s)://….md`) on a thread of its
+/// own (the window never waits on it), offered once read. `None` for anything else, while a
+/// fetch is under way, or when it could not be read.
+pub fn from_alert(state: &AppState, url: &str) -> Option<Runbook> {
+    let remote = (url.starts_with("https://") || url.starts_with("http://")) && url.ends_with(".md");
+    let mut known = state.url_runbooks.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(read) = known.get(url) {
+        let id = read.clone()?;
+        drop(known);
+        return state.runbooks().iter().find(|r| r.id == id).cloned();
     }
-    let mut known = state.remote_runbooks.lock().unwrap_or_else(|p| p.into_inner());
-    match known.get(url) {
-        Some(Some(id)) => return state.runbooks().into_iter().find(|r| r.id == *id),
-        Some(None) => return None,
-        None => {
-            known.insert(url.to_owned(), None);
+    if !remote {
+        let runbook = from_alert_url(url);
+        known.insert(url.to_owned(), runbook.as_ref().map(|r| r.id.clone()));
+        drop(known);
+        if let Some(runbook) = &runbook {
+            state.add_runbook(runbook.clone());
         }
+        return runbook;
     }
+    known.insert(url.to_owned(), None);
     drop(known);
     let (state, url) = (state.clone(), url.to_owned());
     let spawned =
@@ -152,7 +153,7 @@ pub fn from_remote_url(state: &AppState, url: &str) -> Option<Runbook> {
             Ok(runbook) => {
                 let id = runbook.id.clone();
                 state.add_runbook(runbook);
-                state.remote_runbooks.lock().unwrap_or_else(|p| p.into_inner()).insert(url, Some(id));
+                state.url_runbooks.lock().unwrap_or_else(|p| p.into_inner()).insert(url, Some(id));
             }
             Err(why) => tracing::warn!("the runbook at {url}: {why}"),
         });

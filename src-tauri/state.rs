@@ -42,10 +42,11 @@ pub struct AppState {
     pub notifier: Arc<Mutex<Notifications>>,
     /// The runbooks the app knows: built in, those of `WARROOM_RUNBOOKS`, and those alerts'
     /// `runbook_url` named.
-    runbooks: Arc<std::sync::RwLock<Vec<warroom::runbook::Runbook>>>,
-    /// Runbooks that alerts name by an http(s) URL: fetched once, in the background
-    /// (URL → the runbook's id once read; `None` while fetching or when it could not be read).
-    pub remote_runbooks: Arc<Mutex<std::collections::HashMap<String, Option<String>>>>,
+    /// Readers take the current list as a snapshot; adding one replaces the list.
+    runbooks: Arc<std::sync::RwLock<Arc<Vec<warroom::runbook::Runbook>>>>,
+    /// Runbooks that alerts name by `runbook_url`: each URL is read once (a web one in the
+    /// background). URL → the runbook's id once read; `None` while fetching or when unreadable.
+    pub url_runbooks: Arc<Mutex<std::collections::HashMap<String, Option<String>>>>,
     /// The running app, once its window is up (notifications need it).
     pub app: Arc<std::sync::OnceLock<tauri::AppHandle>>,
 }
@@ -70,9 +71,9 @@ impl AppState {
         });
         tracing::info!("incident log: {}", db_path.display());
         let config_path = std::env::var_os("WARROOM_CONFIG").map(PathBuf::from);
-        let (running, startup_error) = match std::env::var_os("WARROOM_CONFIG") {
+        let (running, startup_error) = match &config_path {
             None => (None, None),
-            Some(path) => match Config::read(std::path::Path::new(&path))
+            Some(path) => match Config::read(path)
                 .map_err(|e| e.to_string())
                 .and_then(|c| Live::start(&c).map(|live| (live, c)).map_err(|e| e.to_string()))
             {
@@ -96,8 +97,8 @@ impl AppState {
             startup_error,
             notifier: Arc::new(Mutex::new(Notifications::default())),
             app: Arc::new(std::sync::OnceLock::new()),
-            runbooks: Arc::new(std::sync::RwLock::new(crate::runbooks::load())),
-            remote_runbooks: Arc::new(Mutex::new(std::collections::HashMap::new())),
+            runbooks: Arc::new(std::sync::RwLock::new(Arc::new(crate::runbooks::load()))),
+            url_runbooks: Arc::new(Mutex::new(std::collections::HashMap::new())),
         }
     }
 
@@ -117,15 +118,28 @@ impl AppState {
     }
 
     /// The runbooks the app knows, as of now.
-    pub fn runbooks(&self) -> Vec<warroom::runbook::Runbook> {
+    pub fn runbooks(&self) -> Arc<Vec<warroom::runbook::Runbook>> {
         self.runbooks.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Adds a runbook (one an alert pointed at), replacing one of the same id.
     pub fn add_runbook(&self, runbook: warroom::runbook::Runbook) {
-        let mut all = self.runbooks.write().unwrap_or_else(|p| p.into_inner());
-        all.retain(|r| r.id != runbook.id);
+        let mut current = self.runbooks.write().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<_> = current.iter().filter(|r| r.id != runbook.id).cloned().collect();
         all.push(runbook);
+        *current = Arc::new(all);
+    }
+
+    /// Runs `f` with the monitor in use: the configured sources', else the drill's; `None`
+    /// when there is neither.
+    pub fn with_monitor<T>(
+        &self,
+        f: impl FnOnce(&warroom::monitor::Monitor) -> T,
+    ) -> Result<Option<T>, IpcError> {
+        if let Some(live) = self.live() {
+            return Ok(Some(f(&live.monitor())));
+        }
+        Ok(crate::drill::lock(&self.drill)?.as_ref().map(|d| f(d.rehearsal.monitor())))
     }
 
     /// Runs `f` with the log, one caller at a time.

@@ -151,13 +151,7 @@ pub struct Chart {
 /// Charts of the selected node's signals over the last half hour, from what the core has.
 #[tauri::command(async)]
 pub fn node_charts(state: State<'_, AppState>, node: String) -> Result<Vec<Chart>, IpcError> {
-    let charts = match &state.live() {
-        Some(live) => live.monitor().charts(&node),
-        None => match lock(&state.drill)?.as_ref() {
-            Some(drill) => drill.rehearsal.monitor().charts(&node),
-            None => Ok(Vec::new()),
-        },
-    };
+    let charts = state.with_monitor(|monitor| monitor.charts(&node))?.unwrap_or(Ok(Vec::new()));
     let charts = charts.map_err(|e| IpcError::new("chart", e.to_string()))?;
     Ok(charts.into_iter().map(|(metric, svg)| Chart { metric, svg }).collect())
 }
@@ -165,12 +159,8 @@ pub fn node_charts(state: State<'_, AppState>, node: String) -> Result<Vec<Chart
 /// What would break if these nodes failed, on the graph on screen.
 #[tauri::command(async)]
 pub fn what_if(state: State<'_, AppState>, failed: Vec<String>) -> Result<BlastRadius, IpcError> {
-    if let Some(live) = &state.live() {
-        return Ok(live.monitor().topology().what_if(&failed));
-    }
-    let guard = lock(&state.drill)?;
-    match guard.as_ref() {
-        Some(drill) => Ok(drill.rehearsal.monitor().topology().what_if(&failed)),
+    match state.with_monitor(|monitor| monitor.topology().what_if(&failed))? {
+        Some(radius) => Ok(radius),
         None => {
             let topology = reference_topology().map_err(|e| IpcError::new("topology", e.to_string()))?;
             Ok(topology.what_if(&failed))

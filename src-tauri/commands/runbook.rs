@@ -7,11 +7,9 @@ use chrono::Utc;
 use serde::Serialize;
 use tauri::State;
 use warroom::model::{CheckMark, Health, StepMark};
-use warroom::monitor::GraphView;
 use warroom::ops;
-use warroom::runbook::{Match, Reason, Runbook, substitute_node};
+use warroom::runbook::{Match, Reason, Runbook};
 
-use crate::drill::lock;
 use crate::error::IpcError;
 use crate::state::{AppState, actor};
 
@@ -36,16 +34,6 @@ pub struct RunbookView {
     skipped: Vec<String>,
 }
 
-/// The graph as the drill or the sources left it.
-fn current_view(state: &AppState) -> Result<Option<GraphView>, IpcError> {
-    let now = Utc::now();
-    if let Some(live) = state.live() {
-        let view = live.monitor().view(now);
-        return Ok(Some(view));
-    }
-    Ok(lock(&state.drill)?.as_ref().map(|d| d.rehearsal.view(now)))
-}
-
 /// Runbooks for the alerts firing and the nodes in trouble, best first, one per runbook, not
 /// those already attached to the incident.
 #[tauri::command(async)]
@@ -54,7 +42,7 @@ pub fn runbook_suggestions(state: State<'_, AppState>, id: String) -> Result<Vec
         let id = store.find_incident(&id)?;
         Ok(store.incident(id)?)
     })?;
-    let Some(view) = current_view(&state)? else { return Ok(Vec::new()) };
+    let Some(view) = state.with_monitor(|monitor| monitor.view(Utc::now()))? else { return Ok(Vec::new()) };
     let kind =
         |node: &str| view.nodes.iter().find(|n| n.id == node).map_or("", |n| n.kind.as_str()).to_owned();
     let mut best: BTreeMap<String, Suggestion> = BTreeMap::new();
@@ -76,12 +64,7 @@ pub fn runbook_suggestions(state: State<'_, AppState>, id: String) -> Result<Vec
     // The runbook an alert's author pointed at comes first.
     for alert in view.alerts.iter().filter(|a| a.firing) {
         let Some(url) = alert.runbook_url.as_deref() else { continue };
-        let Some(runbook) =
-            crate::runbooks::from_alert_url(url).or_else(|| crate::runbooks::from_remote_url(&state, url))
-        else {
-            continue;
-        };
-        state.add_runbook(runbook.clone());
+        let Some(runbook) = crate::runbooks::from_alert(&state, url) else { continue };
         offer(&runbook, &alert.node, Match { score: 1000, reasons: vec![Reason::Alert(alert.name.clone())] });
     }
     let runbooks = state.runbooks();
@@ -108,7 +91,7 @@ pub fn runbook_suggestions(state: State<'_, AppState>, id: String) -> Result<Vec
 }
 
 fn find(state: &AppState, runbook: &str) -> Result<Runbook, IpcError> {
-    state.runbooks().into_iter().find(|r| r.id == runbook).ok_or_else(|| {
+    state.runbooks().iter().find(|r| r.id == runbook).cloned().ok_or_else(|| {
         IpcError::new("unknown_runbook", format!("no runbook '{runbook}' (see `warroom runbook list`)"))
     })
 }
@@ -140,19 +123,12 @@ pub fn incident_runbooks(state: State<'_, AppState>, id: String) -> Result<Vec<R
         .runbooks
         .iter()
         .filter_map(|attached| {
-            let mut runbook = runbooks.iter().find(|r| r.id == attached.id)?.clone();
-            if let Some(node) = &attached.node {
-                for stage in &mut runbook.stages {
-                    for step in &mut stage.steps {
-                        step.commands = step.commands_for(node);
-                        for link in &mut step.links {
-                            link.url = substitute_node(&link.url, node);
-                        }
-                    }
-                }
-            }
+            let runbook = runbooks.iter().find(|r| r.id == attached.id)?;
             Some(RunbookView {
-                runbook,
+                runbook: match &attached.node {
+                    Some(node) => runbook.for_node(node),
+                    None => runbook.clone(),
+                },
                 node: attached.node.clone(),
                 done: attached.done.clone(),
                 checks: attached.checks.clone(),

@@ -177,6 +177,21 @@ impl Runbook {
     }
 }
 
+impl Runbook {
+    /// This runbook as shown for one node: `$node` filled in in its commands and links (checks
+    /// keep theirs: [`Check::query_for`] fills it in, escaped for PromQL, when they run).
+    pub fn for_node(&self, node: &str) -> Runbook {
+        let mut runbook = self.clone();
+        for step in runbook.stages.iter_mut().flat_map(|s| &mut s.steps) {
+            step.commands = step.commands_for(node);
+            for link in &mut step.links {
+                link.url = substitute_node(&link.url, node);
+            }
+        }
+        runbook
+    }
+}
+
 impl Step {
     /// The commands for one node, `$node` filled in: for display and copying.
     pub fn commands_for(&self, node: &str) -> Vec<String> {
