@@ -147,91 +147,74 @@ fn a_check_may_write_its_condition_as_a_promql_comment() {
 /// Each input has exactly one problem: its line and a part of its message.
 #[test]
 fn every_kind_of_problem_names_its_line() {
+    // A Detect section with step `a`, then `$more`.
+    macro_rules! detect_a {
+        ($($more:expr),*) => {
+            concat!("## Detect\n- [ ] a\n", $($more),*)
+        };
+    }
+    // Step `a` with a `promql` block of these lines under it.
+    macro_rules! promql {
+        ($($line:expr),*) => {
+            detect_a!("  ```promql\n", $($line,)* "  ```\n")
+        };
+    }
+    // Front matter of these lines, then a Detect section with step `a`.
+    macro_rules! front {
+        ($($line:expr),*) => {
+            concat!("---\n", $($line,)* "---\n", detect_a!())
+        };
+    }
     let cases: &[(&str, &str, usize, &str)] = &[
-        ("unknown heading", "## Detect\n- [ ] a\n\n## Fix it\n- [ ] b\n", 4, "unknown section 'Fix it'"),
-        (
-            "check without condition",
-            "## Detect\n- [ ] a\n  ```promql\n  up\n  ```\n",
-            3,
-            "without a condition",
-        ),
-        (
-            "bad condition",
-            "## Detect\n- [ ] a\n  ```promql\n  up\n  expect: about 3\n  ```\n",
-            5,
-            "`expect: < 0.02`",
-        ),
+        ("unknown heading", detect_a!("\n## Fix it\n- [ ] b\n"), 4, "unknown section 'Fix it'"),
+        ("check without condition", promql!("  up\n"), 3, "without a condition"),
+        ("bad condition", promql!("  up\n", "  expect: about 3\n"), 5, "`expect: < 0.02`"),
         (
             "two conditions",
-            "## Detect\n- [ ] a\n  ```promql\n  up\n  expect: < 1\n  expect: > 0\n  ```\n",
+            promql!("  up\n", "  expect: < 1\n", "  expect: > 0\n"),
             6,
             "a second condition line (the first is on line 5)",
         ),
-        ("empty query", "## Detect\n- [ ] a\n  ```promql\n  expect: < 1\n  ```\n", 3, "an empty check"),
+        ("empty query", promql!("  expect: < 1\n"), 3, "an empty check"),
         (
             "check outside a step",
-            "## Detect\n- [ ] a\n\n```promql\nup\nexpect: < 1\n```\n",
+            detect_a!("\n```promql\nup\nexpect: < 1\n```\n"),
             4,
             "a check outside a step",
         ),
-        ("YAML syntax", "---\nid: x\ntitle: [a\n---\n## Detect\n- [ ] a\n", 3, "front matter: YAML:"),
-        ("unknown key", "---\nid: x\ntags: [a]\n---\n## Detect\n- [ ] a\n", 3, "unknown key 'tags'"),
-        (
-            "unknown applies_to key",
-            "---\napplies_to:\n  alert: [A]\n---\n## Detect\n- [ ] a\n",
-            3,
-            "unknown key 'alert'",
-        ),
-        (
-            "wrong type",
-            "---\napplies_to:\n  alerts: 3\n---\n## Detect\n- [ ] a\n",
-            3,
-            "alerts: expected a list",
-        ),
-        ("bad id", "---\nid: Not An Id\n---\n## Detect\n- [ ] a\n", 2, "'Not An Id' is not a valid id"),
-        ("bad severity", "---\nseverity: SEV9\n---\n## Detect\n- [ ] a\n", 2, "unknown severity 'SEV9'"),
+        ("YAML syntax", front!("id: x\n", "title: [a\n"), 3, "front matter: YAML:"),
+        ("unknown key", front!("id: x\n", "tags: [a]\n"), 3, "unknown key 'tags'"),
+        ("unknown applies_to key", front!("applies_to:\n", "  alert: [A]\n"), 3, "unknown key 'alert'"),
+        ("wrong type", front!("applies_to:\n", "  alerts: 3\n"), 3, "alerts: expected a list"),
+        ("bad id", front!("id: Not An Id\n"), 2, "'Not An Id' is not a valid id"),
+        ("bad severity", front!("severity: SEV9\n"), 2, "unknown severity 'SEV9'"),
         (
             "bad label regex",
-            "---\napplies_to:\n  labels:\n    - 'alertname=~\"(MySQL\"'\n---\n## Detect\n- [ ] a\n",
+            front!("applies_to:\n", "  labels:\n", "    - 'alertname=~\"(MySQL\"'\n"),
             4,
             "bad regex \"(MySQL\": unclosed group",
         ),
         (
             "bad label matcher",
-            "---\napplies_to:\n  labels: ['alertname~\"x\"']\n---\n## Detect\n- [ ] a\n",
+            front!("applies_to:\n", "  labels: ['alertname~\"x\"']\n"),
             3,
             "expected =, !=, =~ or !~",
         ),
-        (
-            "unknown kind",
-            "---\napplies_to:\n  kinds: [databse]\n---\n## Detect\n- [ ] a\n",
-            3,
-            "unknown node kind 'databse'",
-        ),
-        (
-            "empty stage",
-            "## Detect\n- [ ] a\n\n## Recover\n\nOnly words.\n",
-            4,
-            "section 'Recover' has no steps",
-        ),
+        ("unknown kind", front!("applies_to:\n", "  kinds: [databse]\n"), 3, "unknown node kind 'databse'"),
+        ("empty stage", detect_a!("\n## Recover\n\nOnly words.\n"), 4, "section 'Recover' has no steps"),
         ("no stage at all", "# Title\n\nJust words.\n", 1, "no stage section"),
         (
             "the same step twice",
-            "## Detect\n- [ ] a\n- [ ] b\n- [ ] a\n",
+            detect_a!("- [ ] b\n- [ ] a\n"),
             4,
             "the same step twice in detect (first on line 2)",
         ),
-        ("a mistyped task marker", "## Detect\n- [ ] a\n- [] b\n", 3, "not a task item, so not a step"),
-        (
-            "tasks under a plain item",
-            "## Detect\n- [ ] a\n- Group:\n  - [ ] b\n",
-            3,
-            "nested under a plain list item",
-        ),
-        ("unclosed front matter", "---\nid: x\n\n## Detect\n- [ ] a\n", 1, "no closing `---`"),
+        ("a mistyped task marker", detect_a!("- [] b\n"), 3, "not a task item, so not a step"),
+        ("tasks under a plain item", detect_a!("- Group:\n  - [ ] b\n"), 3, "nested under a plain list item"),
+        ("unclosed front matter", concat!("---\nid: x\n\n", detect_a!()), 1, "no closing `---`"),
         (
             "front matter below the top",
-            "## Detect\n- [ ] a\n\n---\nid: x\n---\n",
+            detect_a!("\n---\nid: x\n---\n"),
             4,
             "front matter belongs on the first line",
         ),

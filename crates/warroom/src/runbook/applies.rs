@@ -13,6 +13,8 @@ use std::str::FromStr;
 use regex::Regex;
 use serde::Serialize;
 
+use crate::text::single_spaced;
+
 /// What a runbook applies to. Every list is optional; a runbook with none is only found by id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
@@ -164,7 +166,7 @@ fn regex_reason(err: &regex::Error) -> String {
     full.lines()
         .rev()
         .find_map(|l| l.trim().strip_prefix("error: "))
-        .map_or_else(|| full.split_whitespace().collect::<Vec<_>>().join(" "), str::to_owned)
+        .map_or_else(|| single_spaced(&full), str::to_owned)
 }
 
 /// Why a runbook fits.
@@ -195,44 +197,6 @@ impl AppliesTo {
     /// Whether nothing is listed.
     pub fn is_empty(&self) -> bool {
         self.alerts.is_empty() && self.labels.is_empty() && self.kinds.is_empty() && self.nodes.is_empty()
-    }
-
-    /// Scores the fit; `None` when nothing matches. Label selectors are tried only when there is
-    /// an alert (a name or labels), and the alert's name counts as its `alertname` label.
-    pub(super) fn fit(
-        &self,
-        alert_name: Option<&str>,
-        labels: &BTreeMap<String, String>,
-        node_id: &str,
-        node_kind: &str,
-    ) -> Option<Match> {
-        let mut reasons = Vec::new();
-        let mut score = 0;
-        if let Some(alert) = alert_name.filter(|a| self.alerts.iter().any(|listed| listed == a)) {
-            reasons.push(Reason::Alert(alert.to_owned()));
-            score += 100;
-        }
-        if alert_name.is_some() || !labels.is_empty() {
-            let mut labels = labels.clone();
-            if let Some(alert) = alert_name {
-                labels.entry("alertname".to_owned()).or_insert_with(|| alert.to_owned());
-            }
-            if let Some(selector) = self.labels.iter().find(|s| s.matches(&labels)) {
-                reasons.push(Reason::Label(selector.text.clone()));
-                score += 90;
-            }
-        }
-        if self.nodes.iter().any(|n| n == node_id) {
-            reasons.push(Reason::Node(node_id.to_owned()));
-            score += 80;
-        }
-        let kind = canonical_kind(node_kind).unwrap_or_else(|| node_kind.to_owned());
-        if self.kinds.contains(&kind) {
-            reasons.push(Reason::Kind(kind));
-            let listed = u32::try_from(self.kinds.len()).unwrap_or(u32::MAX).max(1);
-            score += 10 + 10 / listed;
-        }
-        (!reasons.is_empty()).then_some(Match { score, reasons })
     }
 }
 

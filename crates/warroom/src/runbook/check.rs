@@ -32,10 +32,10 @@ pub enum Op {
 
 impl Op {
     /// Every operator, two-character ones first (the order a parser must try them in).
-    pub const ALL: [Op; 6] = [Op::Le, Op::Ge, Op::Eq, Op::Ne, Op::Lt, Op::Gt];
+    const ALL: [Op; 6] = [Op::Le, Op::Ge, Op::Eq, Op::Ne, Op::Lt, Op::Gt];
 
     /// As written in a runbook: `<`, `<=`, ...
-    pub fn symbol(self) -> &'static str {
+    fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
@@ -76,7 +76,7 @@ impl Condition {
     ///
     /// # Errors
     /// A message saying what was expected.
-    pub fn parse(text: &str) -> Result<Condition, String> {
+    fn parse(text: &str) -> Result<Condition, String> {
         let text = text.trim();
         let expected = || {
             format!(

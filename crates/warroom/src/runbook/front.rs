@@ -36,7 +36,7 @@ pub(super) struct Front {
 
 /// Whether `id` is a valid runbook id: lowercase ASCII letters, digits and dashes, not starting
 /// with a dash.
-pub(super) fn valid_id(id: &str) -> bool {
+fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('-')
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -82,7 +82,10 @@ pub(super) fn parse(yaml: &str, first_line: usize, problems: &mut Problems<'_>) 
             Some("severity") => match text(value).map(|s| s.parse::<Severity>()) {
                 Some(Ok(severity)) => front.severity = Some(severity),
                 Some(Err(e)) => problems.add(at(value), format!("severity: {e}")),
-                None => problems.add(at(value), "severity: expected one of SEV1, SEV2, SEV3, SEV4"),
+                None => problems.add(
+                    at(value),
+                    format!("severity: expected one of {}", Severity::ALL.map(Severity::name).join(", ")),
+                ),
             },
             Some("applies_to") => front.applies_to = applies_to(value, &at, problems),
             _ => problems.add(

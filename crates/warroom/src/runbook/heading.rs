@@ -1,25 +1,26 @@
 //! Which `##` heading names which response stage.
 //!
-//! The stage names themselves (any case), the common names for root-cause analysis, the Korean
-//! names used by the seed runbooks, and the sections of the prometheus-operator runbooks
-//! (Meaning, Impact and Diagnosis are about understanding the alert: identify; Mitigation is
-//! recover), so that those import without edits.
+//! The stage names and their aliases as [`Stage`] parses them (any case), and more: the common
+//! names for root-cause analysis, the Korean names used by the seed runbooks, and the sections of
+//! the prometheus-operator runbooks (Meaning, Impact and Diagnosis are about understanding the
+//! alert: identify; Mitigation is recover), so that those import without edits.
 
 use crate::model::Stage;
+use crate::text::single_spaced;
 
-/// Every accepted heading as shown in help (matched in any case and spacing), its stage, and
-/// whether the message about an unknown heading lists it (variants of a listed one are not).
-const HEADINGS: [(&str, Stage, bool); 22] = [
+/// The headings accepted besides what [`Stage`] parses, and those of Stage's names and aliases
+/// that the message about an unknown heading shows, as it shows them (matched in any case and
+/// spacing); each with its stage and whether that message lists it (variants of a listed one are
+/// not).
+const HEADINGS: [(&str, Stage, bool); 20] = [
     ("Detect", Stage::Detect, true),
     ("Identify", Stage::Identify, true),
     ("Isolate", Stage::Isolate, true),
     ("Recover", Stage::Recover, true),
     ("Analyze", Stage::Analyze, true),
     ("Analyse", Stage::Analyze, false),
-    ("Analysis", Stage::Analyze, false),
     ("Root cause analysis", Stage::Analyze, true),
     ("Root-cause analysis", Stage::Analyze, true),
-    ("Root-cause", Stage::Analyze, false),
     ("RCA", Stage::Analyze, true),
     ("Postmortem", Stage::Analyze, true),
     ("Meaning", Stage::Identify, true),
@@ -34,10 +35,12 @@ const HEADINGS: [(&str, Stage, bool); 22] = [
     ("원인분석", Stage::Analyze, false),
 ];
 
-/// The stage a `##` heading names, if any.
+/// The stage a `##` heading names, if any: a stage's name or alias, else one of [`HEADINGS`].
 pub(super) fn stage(heading: &str) -> Option<Stage> {
-    let normal = heading.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    HEADINGS.iter().find(|(name, _, _)| name.to_lowercase() == normal).map(|(_, stage, _)| *stage)
+    let normal = single_spaced(heading).to_lowercase();
+    normal.parse::<Stage>().ok().or_else(|| {
+        HEADINGS.iter().find(|(name, _, _)| name.to_lowercase() == normal).map(|(_, stage, _)| *stage)
+    })
 }
 
 /// The accepted headings, for the message about an unknown one.

@@ -3,15 +3,15 @@
 //!
 //! pulldown-cmark gives a flat stream of start/end events with byte ranges; a runbook is easier
 //! to read as blocks (a heading, a paragraph, a list, a list item, a code block), so the stream is
-//! cut where its nesting returns to zero. Lines come from the byte offsets through
-//! [`crate::text::line_at`].
+//! cut where its nesting returns to zero. Lines come from the byte offsets through the file's
+//! [`Lines`], indexed once per parse.
 
 use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::Link;
-use crate::text::line_at;
+use crate::text::{Lines, single_spaced};
 
 /// An event and the bytes of the source it stands for.
 pub(super) type Ev<'a> = (Event<'a>, Range<usize>);
@@ -58,8 +58,8 @@ pub(super) fn inner<'e, 'a>(block: &'e [Ev<'a>]) -> &'e [Ev<'a>] {
 }
 
 /// The line a block starts on.
-pub(super) fn line_of(block: &[Ev<'_>], text: &str) -> usize {
-    block.first().map_or(1, |(_, range)| line_at(text, range.start))
+pub(super) fn line_of(block: &[Ev<'_>], lines: &Lines<'_>) -> usize {
+    block.first().map_or(1, |(_, range)| lines.at(range.start))
 }
 
 /// A fenced (or indented) code block.
@@ -123,7 +123,7 @@ impl TextBuf {
 }
 
 /// Reads a run of events (a paragraph, the inside of a list item) as [`Content`].
-pub(super) fn content(events: &[Ev<'_>], text: &str) -> Content {
+pub(super) fn content(events: &[Ev<'_>], lines: &Lines<'_>) -> Content {
     let mut out = Content::default();
     let mut buf = TextBuf::default();
     let mut open_links: Vec<Link> = Vec::new();
@@ -133,7 +133,7 @@ pub(super) fn content(events: &[Ev<'_>], text: &str) -> Content {
     for (event, range) in events {
         if let Some(block) = code.as_mut() {
             match event {
-                Event::Text(t) => push_code_text(block, t, line_at(text, range.start)),
+                Event::Text(t) => push_code_text(block, t, lines.at(range.start)),
                 Event::End(TagEnd::CodeBlock) => out.codes.extend(code.take().map(finish_code)),
                 _ => {}
             }
@@ -148,7 +148,7 @@ pub(super) fn content(events: &[Ev<'_>], text: &str) -> Content {
                     }
                     CodeBlockKind::Indented => String::new(),
                 };
-                code = Some(Code { info, line: line_at(text, range.start), lines: Vec::new() });
+                code = Some(Code { info, line: lines.at(range.start), lines: Vec::new() });
             }
             Event::Start(Tag::List(_)) => {
                 lists += 1;
@@ -188,7 +188,7 @@ pub(super) fn content(events: &[Ev<'_>], text: &str) -> Content {
             }
             Event::End(TagEnd::Link) => {
                 if let Some(mut link) = open_links.pop() {
-                    link.text = link.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    link.text = single_spaced(&link.text);
                     if link.text.is_empty() {
                         link.text.clone_from(&link.url);
                     }
@@ -255,7 +255,7 @@ mod tests {
         let events = events(text);
         let list = blocks(&events);
         let items = blocks(inner(list[0]));
-        let c = content(inner(items[0]), text);
+        let c = content(inner(items[0]), &Lines::new(text));
         assert_eq!(c.task, Some(true));
         assert_eq!(c.text, "Open the dashboard and run top over two lines.\n- a sub-point");
         assert_eq!(

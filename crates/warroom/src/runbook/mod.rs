@@ -112,7 +112,8 @@ impl Runbook {
             Ok(text) => Runbook::parse(path, text),
             Err(e) => {
                 let good = e.valid_up_to();
-                let line = bytes.get(..good).map_or(1, |b| b.iter().filter(|c| **c == b'\n').count() + 1);
+                let valid = bytes.get(..good).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
+                let line = crate::text::line_at(valid, good);
                 Err(vec![Problem {
                     path: path.to_owned(),
                     line,
@@ -150,7 +151,9 @@ impl Runbook {
     }
 
     /// How well this runbook fits an alert (its name and labels; `None` and empty without one) on
-    /// a node of some kind; `None` when it does not. See [`Match::score`].
+    /// a node of some kind; `None` when it does not. See [`Match::score`]. Label selectors are
+    /// tried only when there is an alert (a name or labels), and the alert's name counts as its
+    /// `alertname` label.
     pub fn matches(
         &self,
         alert_name: Option<&str>,
@@ -158,7 +161,34 @@ impl Runbook {
         node_id: &str,
         node_kind: &str,
     ) -> Option<Match> {
-        self.applies_to.fit(alert_name, labels, node_id, node_kind)
+        let applies = &self.applies_to;
+        let mut reasons = Vec::new();
+        let mut score = 0;
+        if let Some(alert) = alert_name.filter(|a| applies.alerts.iter().any(|listed| listed == a)) {
+            reasons.push(Reason::Alert(alert.to_owned()));
+            score += 100;
+        }
+        if alert_name.is_some() || !labels.is_empty() {
+            let mut labels = labels.clone();
+            if let Some(alert) = alert_name {
+                labels.entry("alertname".to_owned()).or_insert_with(|| alert.to_owned());
+            }
+            if let Some(selector) = applies.labels.iter().find(|s| s.matches(&labels)) {
+                reasons.push(Reason::Label(selector.as_str().to_owned()));
+                score += 90;
+            }
+        }
+        if applies.nodes.iter().any(|n| n == node_id) {
+            reasons.push(Reason::Node(node_id.to_owned()));
+            score += 80;
+        }
+        let kind = applies::canonical_kind(node_kind).unwrap_or_else(|| node_kind.to_owned());
+        if applies.kinds.contains(&kind) {
+            reasons.push(Reason::Kind(kind));
+            let listed = u32::try_from(applies.kinds.len()).unwrap_or(u32::MAX).max(1);
+            score += 10 + 10 / listed;
+        }
+        (!reasons.is_empty()).then_some(Match { score, reasons })
     }
 
     /// Every step, stage by stage.

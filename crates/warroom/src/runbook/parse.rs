@@ -19,7 +19,7 @@ use super::markdown::{self, Code, Content, Ev, blocks, content, inner, line_of};
 use super::problem::{Problem, Problems};
 use super::{Link, Runbook, StageSteps, Step};
 use crate::model::Stage;
-use crate::text::line_at;
+use crate::text::Lines;
 
 /// Info strings of the code blocks shown as commands (never run).
 const COMMAND_INFOS: [&str; 4] = ["sh", "shell", "bash", "console"];
@@ -41,6 +41,7 @@ struct Stray {
 
 pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines = Lines::new(text);
     let mut problems = Problems::new(path);
     let events = markdown::events(text);
     let imported = !events.iter().any(|(e, _)| matches!(e, Event::TaskListMarker(_)));
@@ -53,23 +54,23 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
         let Some((first, range)) = block.first() else { continue };
         match first {
             Event::Start(Tag::MetadataBlock(_)) if range.start == 0 => {
-                front = Some(read_front(block, text, &mut problems));
+                front = Some(read_front(block, text, &lines, &mut problems));
             }
             Event::Start(Tag::MetadataBlock(_)) => problems.add(
-                line_of(block, text),
+                line_of(block, &lines),
                 "a `---` block below the top is read as front matter: front matter belongs on the \
                  first line; for a horizontal rule use `***`",
             ),
             Event::Start(Tag::Heading { level: HeadingLevel::H1, .. }) => {
-                let title = content(inner(block), text).text;
+                let title = content(inner(block), &lines).text;
                 if h1.is_none() && !title.is_empty() {
                     h1 = Some(title);
                 }
             }
             Event::Start(Tag::Heading { level: HeadingLevel::H2, .. }) => {
-                let name = content(inner(block), text).text;
+                let name = content(inner(block), &lines).text;
                 let stage = heading::stage(&name);
-                sections.push(Section { name, line: line_of(block, text), stage, blocks: Vec::new() });
+                sections.push(Section { name, line: line_of(block, &lines), stage, blocks: Vec::new() });
             }
             _ => match sections.last_mut() {
                 Some(section) => section.blocks.push(block),
@@ -99,7 +100,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
             );
             continue;
         };
-        let steps = section_steps(section, imported, text, &mut problems);
+        let steps = section_steps(section, imported, &lines, &mut problems);
         if steps.is_empty() {
             let what = if imported { "a paragraph or a list" } else { "task items, `- [ ] what to do`" };
             problems.add(section.line, format!("section '{}' has no steps: add {what}", section.name));
@@ -125,7 +126,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
         .filter(|b| {
             matches!(b.first(), Some((Event::Start(Tag::Paragraph | Tag::List(_) | Tag::BlockQuote(_)), _)))
         })
-        .map(|b| content(b, text).text)
+        .map(|b| content(b, &lines).text)
         .filter(|t| !t.is_empty())
         .collect();
     Ok(Runbook {
@@ -140,12 +141,12 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
 }
 
 /// Parses the YAML inside the front matter block.
-fn read_front(block: &[Ev<'_>], text: &str, problems: &mut Problems<'_>) -> Front {
+fn read_front(block: &[Ev<'_>], text: &str, lines: &Lines<'_>, problems: &mut Problems<'_>) -> Front {
     let texts: Vec<&std::ops::Range<usize>> =
         inner(block).iter().filter(|(e, _)| matches!(e, Event::Text(_))).map(|(_, r)| r).collect();
     let (Some(first), Some(last)) = (texts.first(), texts.last()) else { return Front::default() };
     let yaml = text.get(first.start..last.end).unwrap_or_default();
-    front::parse(yaml, line_at(text, first.start), problems)
+    front::parse(yaml, lines.at(first.start), problems)
 }
 
 /// The id of a runbook whose front matter names none: its file name, lower case, other characters
@@ -167,7 +168,7 @@ fn default_id(path: &Path) -> String {
 fn section_steps(
     section: &Section<'_, '_>,
     imported: bool,
-    text: &str,
+    lines: &Lines<'_>,
     problems: &mut Problems<'_>,
 ) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
@@ -177,19 +178,19 @@ fn section_steps(
         match block.first() {
             Some((Event::Start(Tag::List(_)), _)) => {
                 for item in blocks(inner(block)) {
-                    let found = content(inner(item), text);
+                    let found = content(inner(item), lines);
                     if found.task.is_some() || imported {
-                        steps.extend(new_step(found, line_of(item, text), imported, problems));
+                        steps.extend(new_step(found, line_of(item, lines), imported, problems));
                     } else {
                         if looks_like_a_task(&found.text) {
                             problems.add(
-                                line_of(item, text),
+                                line_of(item, lines),
                                 "not a task item, so not a step: write `- [ ] ` (one space between the \
                                  brackets, one after) or `- [x] `",
                             );
                         } else if found.nested_tasks {
                             problems.add(
-                                line_of(item, text),
+                                line_of(item, lines),
                                 "task items nested under a plain list item are not steps: make them \
                                  top-level items of the section",
                             );
@@ -199,13 +200,13 @@ fn section_steps(
                 }
             }
             Some((Event::Start(Tag::Paragraph), _)) => {
-                let found = content(block, text);
+                let found = content(block, lines);
                 if first_paragraph.is_none() && !found.text.is_empty() {
-                    first_paragraph = Some((found.text.clone(), line_of(block, text)));
+                    first_paragraph = Some((found.text.clone(), line_of(block, lines)));
                 }
                 put_aside(found, &mut steps, &mut stray, imported, problems);
             }
-            _ => put_aside(content(block, text), &mut steps, &mut stray, imported, problems),
+            _ => put_aside(content(block, lines), &mut steps, &mut stray, imported, problems),
         }
     }
     if steps.is_empty() && imported && !section.blocks.is_empty() {
