@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use warroom::checks::{self, Observed, Plan};
 use warroom::ops::{self, Actor};
 use warroom::runbook::Runbook;
+use warroom::sources::http::{FetchError, get_file};
 
 use crate::error::IpcError;
 use crate::state::AppState;
@@ -167,24 +168,10 @@ pub fn from_alert(state: &AppState, url: &str) -> Option<Runbook> {
 fn fetch(url: &str) -> Result<Runbook, String> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let bytes = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(5))
-            .user_agent(warroom::sources::http::USER_AGENT)
-            .build()
-            .map_err(|e| e.to_string())?;
-        let mut response = client.get(url).send().await.map_err(|e| e.to_string())?;
-        if !response.status().is_success() {
-            return Err(format!("HTTP {}", response.status().as_u16()));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-            if body.len() + chunk.len() > MAX_REMOTE_BYTES {
-                return Err(format!("larger than {MAX_REMOTE_BYTES} bytes"));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+    let timeout = std::time::Duration::from_secs(5);
+    let bytes = runtime.block_on(get_file(url, timeout, MAX_REMOTE_BYTES)).map_err(|e| match e {
+        FetchError::Status { status, .. } => format!("HTTP {status}"),
+        other => other.to_string(),
     })?;
     let name = url.rsplit('/').next().unwrap_or("runbook.md");
     Runbook::from_bytes(Path::new(name), &bytes)

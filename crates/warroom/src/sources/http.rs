@@ -394,7 +394,7 @@ impl Endpoint {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let body = match tokio::time::timeout(left, self.read_limited(response)).await {
+        let body = match tokio::time::timeout(left, read_limited(response, self.max_bytes)).await {
             Err(_) => return (Err(FetchError::Timeout(self.timeout)), None),
             Ok(Err(e)) => return (Err(e), None),
             Ok(Ok(body)) => body,
@@ -409,20 +409,42 @@ impl Endpoint {
         let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
         (Err(FetchError::Status { status: status.as_u16(), body: text.trim().to_owned() }), retry_after)
     }
+}
 
-    async fn read_limited(&self, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
-        if response.content_length().is_some_and(|n| n as usize > self.max_bytes) {
-            return Err(FetchError::TooLarge { limit: self.max_bytes });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Body(without_url(&e)))? {
-            if body.len() + chunk.len() > self.max_bytes {
-                return Err(FetchError::TooLarge { limit: self.max_bytes });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+/// Reads an answer's body, refusing more than `max_bytes` without loading it.
+async fn read_limited(mut response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+    if response.content_length().is_some_and(|n| n as usize > max_bytes) {
+        return Err(FetchError::TooLarge { limit: max_bytes });
     }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Body(without_url(&e)))? {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(FetchError::TooLarge { limit: max_bytes });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// One GET of a file at `url` (a runbook, say: not a polled source, so no retries or breaker),
+/// within `timeout`, with the same size limit as the polls.
+///
+/// # Errors
+/// [`FetchError`]: no connection, no answer in time, a status other than success (its body
+/// left out), or an answer larger than `max_bytes`.
+pub async fn get_file(url: &str, timeout: Duration, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|e| FetchError::Config(e.to_string()))?;
+    let response = client.get(url).send().await.map_err(|e| {
+        if e.is_timeout() { FetchError::Timeout(timeout) } else { FetchError::Connect(without_url(&e)) }
+    })?;
+    if !response.status().is_success() {
+        return Err(FetchError::Status { status: response.status().as_u16(), body: String::new() });
+    }
+    read_limited(response, max_bytes).await
 }
 
 /// A client like the shared one that also trusts the roots in the PEM file at `path`.
