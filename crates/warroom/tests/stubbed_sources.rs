@@ -62,7 +62,7 @@ async fn a_status_page_and_loki_feed_health_and_log_lines() {
     assert_eq!(report.queries, 3, "status page, the shared log query, one per-node selector");
     // A per-node selector's lines are that node's, whatever their stream labels say.
     assert!(view.logs.iter().any(|l| l.node == "cloud-api"), "{:?}", view.logs);
-    // Loki was asked for at most 50 lines.
+    // Loki was asked (its answer is the documented shape; the stub does not check the limit).
     assert!(loki.requests() >= 1);
 }
 
