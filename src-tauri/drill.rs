@@ -113,12 +113,13 @@ fn step(state: &AppState) -> Result<(), IpcError> {
     });
     state.with_store(|store| Ok(store.remember_alerts(&firing, now)?))?;
     let Some(incident) = incident else { return Ok(()) };
-    if changes.is_empty() {
-        return Ok(());
-    }
+    // Every step, even without changes: the affected nodes' samples are kept for the charts.
+    // Lock order: the drill (monitor), then the store; nothing takes them the other way round.
     let actor = Actor { origin: "drill".to_owned(), by: None, now };
+    let guard = lock(&state.drill)?;
+    let Some(drill) = guard.as_ref() else { return Ok(()) };
     state.with_store(|store| {
-        ops::record_changes(store, &actor, incident, &changes)?;
+        ops::record_changes(store, &actor, incident, &changes, drill.rehearsal.monitor())?;
         Ok(())
     })
 }
@@ -174,12 +175,14 @@ pub fn spawn_live(state: AppState) {
                 tracing::warn!("remembering alerts: {}", e.message);
             }
             let incident = lock(&state.live_incident).ok().and_then(|g| *g);
-            if let (Some(incident), false) = (incident, changes.is_empty()) {
+            if let Some(incident) = incident {
                 let actor = Actor { origin: "live".to_owned(), by: None, now };
+                let monitor = live.monitor();
                 let recorded = state.with_store(|store| {
-                    ops::record_changes(store, &actor, incident, &changes)?;
+                    ops::record_changes(store, &actor, incident, &changes, &monitor)?;
                     Ok(())
                 });
+                drop(monitor);
                 if let Err(e) = recorded {
                     tracing::warn!("recording health changes: {}", e.message);
                 }

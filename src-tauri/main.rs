@@ -65,6 +65,10 @@ fn main() {
             commands::sources::save_config,
             commands::app::notifications,
             commands::app::mute_notifications,
+            commands::review::review_incident,
+            commands::review::review_at,
+            commands::review::export_postmortem,
+            commands::review::set_action,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -49,6 +49,9 @@ pub struct AppState {
     pub url_runbooks: Arc<Mutex<std::collections::HashMap<String, Option<String>>>>,
     /// The running app, once its window is up (notifications need it).
     pub app: Arc<std::sync::OnceLock<tauri::AppHandle>>,
+    /// The incident under review, as (id, how many events its log had, its replay): rebuilt
+    /// when the log grows.
+    pub review: Arc<Mutex<Option<(Ulid, usize, Arc<warroom::replay::Replay>)>>>,
 }
 
 /// The notifier and what it last showed.
@@ -97,6 +100,7 @@ impl AppState {
             startup_error,
             notifier: Arc::new(Mutex::new(Notifications::default())),
             app: Arc::new(std::sync::OnceLock::new()),
+            review: Arc::new(Mutex::new(None)),
             runbooks: Arc::new(std::sync::RwLock::new(Arc::new(crate::runbooks::load()))),
             url_runbooks: Arc::new(Mutex::new(std::collections::HashMap::new())),
         }

@@ -6,5 +6,6 @@
 pub mod app;
 pub mod drill;
 pub mod incident;
+pub mod review;
 pub mod runbook;
 pub mod sources;

@@ -118,8 +118,13 @@ pub fn incident_runbooks(state: State<'_, AppState>, id: String) -> Result<Vec<R
         let id = store.find_incident(&id)?;
         Ok(store.incident(id)?)
     })?;
+    Ok(views(&state, &incident))
+}
+
+/// The attached runbooks of `incident` (as it is, or as it was at an instant in review).
+pub fn views(state: &AppState, incident: &warroom::model::Incident) -> Vec<RunbookView> {
     let runbooks = state.runbooks();
-    Ok(incident
+    incident
         .runbooks
         .iter()
         .filter_map(|attached| {
@@ -135,7 +140,7 @@ pub fn incident_runbooks(state: State<'_, AppState>, id: String) -> Result<Vec<R
                 skipped: attached.skipped.iter().cloned().collect(),
             })
         })
-        .collect())
+        .collect()
 }
 
 #[tauri::command(async)]

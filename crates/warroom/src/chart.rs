@@ -1,9 +1,14 @@
-//! Charts of a node's signals, drawn by the core as SVG (plotters), with the threshold line.
+//! Charts of a node's signals, drawn by the core with plotters: SVG for the window's node panel,
+//! SVG and PNG for the postmortem, with the threshold line and the stage changes marked.
 //!
 //! The window shows them as images (`<img src="data:image/svg+xml,...">`), so nothing in them
-//! can run: node names come from topology files and are outside text.
+//! can run: node names come from topology files and are outside text. PNG text is drawn with the
+//! bundled DejaVu Sans (`assets/fonts`), so a chart looks the same on every machine.
+
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::model::Metric;
@@ -17,7 +22,23 @@ pub struct ChartError(String);
 pub const WIDTH: u32 = 520;
 pub const HEIGHT: u32 = 220;
 
-/// Draws `points` of `metric` for `node` over time, with the `threshold` as a dashed red line.
+/// What to draw: one signal over time.
+#[derive(Debug, Clone, Copy)]
+pub struct Chart<'a> {
+    pub node: &'a str,
+    pub metric: Metric,
+    pub points: &'a [(DateTime<Utc>, f64)],
+    /// Drawn as a dashed red line.
+    pub threshold: Option<f64>,
+    /// Instants marked by a vertical line with a label (stage changes).
+    pub marks: &'a [(DateTime<Utc>, String)],
+    /// The time axis; `None`: the points' own span.
+    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub size: (u32, u32),
+}
+
+/// Draws `points` of `metric` for `node` over time, with the `threshold` as a dashed red line,
+/// as the node panel shows it.
 ///
 /// # Errors
 /// [`ChartError`] when plotters cannot draw (it should not, on an SVG string).
@@ -27,64 +48,124 @@ pub fn svg(
     points: &[(DateTime<Utc>, f64)],
     threshold: Option<f64>,
 ) -> Result<String, ChartError> {
-    let err = |e: &dyn std::fmt::Display| ChartError(e.to_string());
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&RGBColor(23, 26, 33)).map_err(|e| err(&e))?;
-        let (Some(first), Some(last)) = (points.first(), points.last()) else {
-            root.draw(&Text::new(
-                format!("{}: no data yet", metric.name()),
-                (10, 20),
-                ("sans-serif", 14).into_font().color(&WHITE),
-            ))
-            .map_err(|e| err(&e))?;
-            root.present().map_err(|e| err(&e))?;
-            drop(root);
-            return Ok(out);
-        };
-        let finite = points.iter().map(|p| p.1).filter(|v| v.is_finite());
-        let top = finite.clone().fold(threshold.unwrap_or(0.0), f64::max).max(1e-9) * 1.15;
-        let bottom = finite.fold(0.0_f64, f64::min);
-        let end = if last.0 > first.0 { last.0 } else { first.0 + chrono::Duration::seconds(1) };
-        let grey = RGBColor(139, 147, 163);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{node} · {}", metric.name()), ("sans-serif", 14).into_font().color(&WHITE))
-            .margin(8)
-            .x_label_area_size(22)
-            .y_label_area_size(52)
-            .build_cartesian_2d(first.0..end, bottom..top)
-            .map_err(|e| err(&e))?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(42, 47, 58))
-            .bold_line_style(RGBColor(42, 47, 58))
-            .axis_style(grey)
-            .label_style(("sans-serif", 11).into_font().color(&grey))
-            .x_labels(5)
-            .y_labels(4)
-            .x_label_formatter(&|t| t.format("%H:%M").to_string())
-            .y_label_formatter(&|v| metric.format(*v))
-            .draw()
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().filter(|p| p.1.is_finite()).copied(),
-                RGBColor(90, 162, 255).stroke_width(2),
-            ))
-            .map_err(|e| err(&e))?;
-        if let Some(limit) = threshold {
-            let dashes = DashedLineSeries::new(
-                [(first.0, limit), (end, limit)],
-                6,
-                4,
-                RGBColor(239, 68, 68).stroke_width(2),
-            );
-            chart.draw_series(dashes).map_err(|e| err(&e))?;
-        }
-        root.present().map_err(|e| err(&e))?;
+    Chart { node, metric, points, threshold, marks: &[], span: None, size: (WIDTH, HEIGHT) }.svg()
+}
+
+impl Chart<'_> {
+    /// The chart as an SVG document.
+    ///
+    /// # Errors
+    /// [`ChartError`] when plotters cannot draw.
+    pub fn svg(&self) -> Result<String, ChartError> {
+        let mut out = String::new();
+        draw(SVGBackend::with_string(&mut out, self.size).into_drawing_area(), self)?;
+        Ok(out)
     }
-    Ok(out)
+
+    /// The chart as a PNG file's bytes (8-bit RGB).
+    ///
+    /// # Errors
+    /// [`ChartError`] when plotters cannot draw or the PNG cannot be encoded.
+    pub fn png(&self) -> Result<Vec<u8>, ChartError> {
+        register_font()?;
+        let (w, h) = self.size;
+        let mut rgb = vec![0_u8; w as usize * h as usize * 3];
+        draw(BitMapBackend::with_buffer(&mut rgb, self.size).into_drawing_area(), self)?;
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| err(&e))?;
+        writer.write_image_data(&rgb).map_err(|e| err(&e))?;
+        writer.finish().map_err(|e| err(&e))?;
+        Ok(out)
+    }
+}
+
+fn err(e: &dyn std::fmt::Display) -> ChartError {
+    ChartError(e.to_string())
+}
+
+/// Bitmaps need a font to draw text with: the bundled one, registered once.
+fn register_font() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            let bytes: &'static [u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+            plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
+                .map_err(|_| "the bundled font cannot be read".to_owned())
+        })
+        .clone()
+        .map_err(ChartError)
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Chart<'_>) -> Result<(), ChartError> {
+    let white = RGBColor(236, 239, 244);
+    root.fill(&RGBColor(23, 26, 33)).map_err(|e| err(&e))?;
+    let (Some(first), Some(last)) = (c.points.first(), c.points.last()) else {
+        root.draw(&Text::new(
+            format!("{}: no data yet", c.metric.name()),
+            (10, 20),
+            ("sans-serif", 14).into_font().color(&white),
+        ))
+        .map_err(|e| err(&e))?;
+        return root.present().map_err(|e| err(&e));
+    };
+    let (start, end) = c.span.unwrap_or((first.0, last.0));
+    let end = if end > start { end } else { start + chrono::Duration::seconds(1) };
+    let finite = c.points.iter().map(|p| p.1).filter(|v| v.is_finite());
+    let top = finite.clone().fold(c.threshold.unwrap_or(0.0), f64::max).max(1e-9) * 1.15;
+    let bottom = finite.fold(0.0_f64, f64::min);
+    let grey = RGBColor(139, 147, 163);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{} · {}", c.node, c.metric.name()), ("sans-serif", 14).into_font().color(&white))
+        .margin(8)
+        .x_label_area_size(22)
+        .y_label_area_size(52)
+        .build_cartesian_2d(start..end, bottom..top)
+        .map_err(|e| err(&e))?;
+    let metric = c.metric;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(42, 47, 58))
+        .bold_line_style(RGBColor(42, 47, 58))
+        .axis_style(grey)
+        .label_style(("sans-serif", 11).into_font().color(&grey))
+        .x_labels(5)
+        .y_labels(4)
+        .x_label_formatter(&|t| t.format("%H:%M").to_string())
+        .y_label_formatter(&|v| metric.format(*v))
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (at, label) in c.marks.iter().filter(|(at, _)| *at >= start && *at <= end) {
+        let amber = RGBColor(245, 158, 11);
+        chart
+            .draw_series(LineSeries::new([(*at, bottom), (*at, top)], amber.stroke_width(1)))
+            .map_err(|e| err(&e))?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label.clone(),
+                (*at, top),
+                ("sans-serif", 10).into_font().color(&amber),
+            )))
+            .map_err(|e| err(&e))?;
+    }
+    chart
+        .draw_series(LineSeries::new(
+            c.points.iter().filter(|p| p.1.is_finite()).copied(),
+            RGBColor(90, 162, 255).stroke_width(2),
+        ))
+        .map_err(|e| err(&e))?;
+    if let Some(limit) = c.threshold {
+        let dashes = DashedLineSeries::new(
+            [(start, limit), (end, limit)],
+            6,
+            4,
+            RGBColor(239, 68, 68).stroke_width(2),
+        );
+        chart.draw_series(dashes).map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))
 }
 
 #[cfg(test)]

@@ -6,21 +6,25 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Event, EventKind, Incident};
+use crate::model::{Event, EventKind, Incident, Sample};
 
 /// What the file says it is.
 pub const FORMAT: &str = "warroom-incident";
 /// The version of the file's shape this build writes and reads.
 pub const VERSION: u32 = 1;
 
-/// The exported file: `{"format","version","incident","events"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The exported file: `{"format","version","incident","events","samples"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exported {
     pub format: String,
     pub version: u32,
     /// The incident as its events fold (for readers; import takes the events).
     pub incident: Incident,
     pub events: Vec<Event>,
+    /// The samples kept with the incident, for its charts (files from before they were kept
+    /// have none).
+    #[serde(default)]
+    pub samples: Vec<Sample>,
 }
 
 /// A file that cannot be imported, with where and why.
@@ -34,9 +38,9 @@ pub struct ImportError {
 
 impl Exported {
     /// The file for an incident's events; `None` when they hold no declared event.
-    pub fn new(events: Vec<Event>) -> Option<Exported> {
+    pub fn new(events: Vec<Event>, samples: Vec<Sample>) -> Option<Exported> {
         let incident = Incident::fold(&events)?;
-        Some(Exported { format: FORMAT.to_owned(), version: VERSION, incident, events })
+        Some(Exported { format: FORMAT.to_owned(), version: VERSION, incident, events, samples })
     }
 
     /// Reads and checks an exported file's text; `path` names it in errors.

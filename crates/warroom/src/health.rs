@@ -54,6 +54,14 @@ impl Threshold {
 }
 
 impl Thresholds {
+    /// The threshold in force for `node`'s `metric` (its own first, then every node's), as the
+    /// line a chart draws: the limit above or below which it is breached.
+    pub fn limit(&self, node: &str, metric: Metric) -> Option<f64> {
+        let own = self.rules.iter().filter(|r| r.metric == metric && r.node.as_deref() == Some(node));
+        let every = self.rules.iter().filter(|r| r.metric == metric && r.node.is_none());
+        own.chain(every).find_map(|r| r.above.or(r.below))
+    }
+
     /// These thresholds with `configured` ones in force instead: the configured thresholds of a
     /// metric replace the defaults of that metric (for every node, or for the one node named).
     pub fn with(mut self, configured: &[Threshold]) -> Thresholds {

@@ -16,6 +16,7 @@ pub mod model;
 pub mod monitor;
 pub mod notify;
 pub mod ops;
+pub mod postmortem;
 pub mod rehearsal;
 pub mod replay;
 pub mod runbook;

@@ -260,12 +260,7 @@ impl Monitor {
             .filter_map(|m| self.history.get(&(node.to_owned(), *m)).map(|series| (*m, series)))
             .map(|(metric, series)| {
                 let points: Vec<(DateTime<Utc>, f64)> = series.iter().copied().collect();
-                let limit = self
-                    .thresholds
-                    .rules
-                    .iter()
-                    .find(|r| r.metric == metric)
-                    .and_then(|r| r.above.or(r.below));
+                let limit = self.thresholds.limit(node, metric);
                 Ok((metric, chart::svg(node, metric, &points, limit)?))
             })
             .collect()

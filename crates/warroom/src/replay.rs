@@ -1,15 +1,26 @@
 //! An incident at any instant: the fold of its events up to that instant.
 //!
 //! Nothing is stored for replay: the state at `t` (stage, roles, severity, runbook progress,
-//! every node's health as recorded, the alerts firing, the notes so far) is what the events
-//! with `at <= t` add up to. It works with every source unreachable: it reads the log only.
+//! every node's health as recorded, the blast radius on the topology recorded then, the alerts
+//! firing, the notes so far) is what the events with `at <= t` add up to, and the graph's
+//! numbers are the samples kept with the incident. It works with every source unreachable: it
+//! reads the log only.
+//!
+//! A [`Replay`] sorts the events once and keeps checkpoints of the fold every
+//! [`CHECKPOINT_EVERY`] events, so a seek folds at most that many events past the nearest one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::{Event, EventKind, Health, Incident};
+use crate::model::topology::TopologySpec;
+use crate::model::{Alert, AlertState, Event, EventKind, Health, Incident, Metric, Sample};
+use crate::monitor::{EdgeView, GraphView, NodeView, SignalView};
+use crate::topology::{BlastRadius, Topology};
+
+/// How many events lie between two checkpoints of the fold.
+pub const CHECKPOINT_EVERY: usize = 2_000;
 
 /// A note as it was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,6 +36,8 @@ pub struct FiringAt {
     pub name: String,
     pub node: String,
     pub severity: String,
+    pub summary: String,
+    pub fingerprint: String,
     pub since: DateTime<Utc>,
 }
 
@@ -35,43 +48,281 @@ pub struct Moment {
     pub incident: Incident,
     /// Every node whose health was recorded, as last recorded by then.
     pub health: BTreeMap<String, Health>,
+    /// The blast radius of that health on the topology recorded by then; `None` when the log
+    /// holds no topology yet (incidents recorded by hand).
+    pub radius: Option<BlastRadius>,
     /// Alerts firing then, by fingerprint order.
     pub alerts: Vec<FiringAt>,
     pub notes: Vec<NoteAt>,
 }
 
-/// The incident as it stood at `at`; `None` when it was not yet declared then.
-pub fn at(events: &[Event], at: DateTime<Utc>) -> Option<Moment> {
-    let mut upto: Vec<&Event> = events.iter().filter(|e| e.at <= at).collect();
-    upto.sort_by_key(|e| e.at);
-    let incident = Incident::fold(upto.iter().copied())?;
-    let mut health = BTreeMap::new();
-    let mut alerts: BTreeMap<String, FiringAt> = BTreeMap::new();
-    let mut notes = Vec::new();
-    for event in &upto {
-        match &event.kind {
-            EventKind::HealthChanged { node, to, .. } => {
-                health.insert(node.clone(), *to);
+/// The fold state between events: what [`Moment`] is made of.
+#[derive(Debug, Clone)]
+struct Folded {
+    incident: Incident,
+    health: BTreeMap<String, (Health, String)>,
+    alerts: BTreeMap<String, FiringAt>,
+    notes: usize,
+    /// Index into `Replay::topologies` of the latest topology, if any.
+    topology: Option<usize>,
+}
+
+/// An incident's log, ready to be seen at any instant.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    events: Vec<Event>,
+    /// Position of the declared event in `events`.
+    declared: usize,
+    notes: Vec<NoteAt>,
+    topologies: Vec<Topology>,
+    /// Per event index of a topology event: which of `topologies` it built (`None`: did not build).
+    topology_of: HashMap<usize, Option<usize>>,
+    /// The fold after `events[..i]`, at `i = declared + 1 + k * CHECKPOINT_EVERY`.
+    checkpoints: Vec<(usize, Folded)>,
+    samples: BTreeMap<(String, Metric), Vec<(DateTime<Utc>, f64)>>,
+}
+
+impl Replay {
+    /// Sorts the events in time order (log order for ties) and folds them once for the
+    /// checkpoints; `None` when no event declares the incident. `samples` are the ones kept with
+    /// the incident ([`crate::store::Store::samples`]), for the graph's numbers.
+    pub fn new(mut events: Vec<Event>, samples: Vec<Sample>) -> Option<Replay> {
+        events.sort_by_key(|e| e.at);
+        let declared = events.iter().position(|e| matches!(e.kind, EventKind::Declared { .. }))?;
+        let mut by_series: BTreeMap<(String, Metric), Vec<(DateTime<Utc>, f64)>> = BTreeMap::new();
+        for s in samples {
+            by_series.entry((s.node, s.metric)).or_default().push((s.at, s.value));
+        }
+        by_series.values_mut().for_each(|points| points.sort_by_key(|p| p.0));
+        let mut replay = Replay {
+            events,
+            declared,
+            notes: Vec::new(),
+            topologies: Vec::new(),
+            topology_of: HashMap::new(),
+            checkpoints: Vec::new(),
+            samples: by_series,
+        };
+        for (i, event) in replay.events.iter().enumerate() {
+            match &event.kind {
+                EventKind::Note { text } => {
+                    replay.notes.push(NoteAt { at: event.at, by: event.by.clone(), text: text.clone() });
+                }
+                EventKind::TopologyRecorded { topology } => {
+                    let built = Topology::build(topology).ok().map(|t| {
+                        replay.topologies.push(t);
+                        replay.topologies.len() - 1
+                    });
+                    replay.topology_of.insert(i, built);
+                }
+                _ => {}
             }
-            EventKind::AlertFired { name, node, severity, fingerprint, starts_at, .. } => {
-                let firing = FiringAt {
-                    name: name.clone(),
-                    node: node.clone(),
-                    severity: severity.clone(),
-                    since: *starts_at,
-                };
-                alerts.insert(fingerprint.clone(), firing);
+        }
+        let mut folded = replay.start()?;
+        let mut i = replay.declared + 1;
+        replay.checkpoints.push((i, folded.clone()));
+        while i < replay.events.len() {
+            let until = (i + CHECKPOINT_EVERY).min(replay.events.len());
+            replay.fold(&mut folded, i, until);
+            i = until;
+            replay.checkpoints.push((i, folded.clone()));
+        }
+        Some(replay)
+    }
+
+    /// The events, in time order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// When the incident was declared.
+    pub fn declared_at(&self) -> DateTime<Utc> {
+        self.events[self.declared].at
+    }
+
+    /// The instant of the last event.
+    pub fn end(&self) -> DateTime<Utc> {
+        self.events.last().map_or(self.declared_at(), |e| e.at)
+    }
+
+    fn start(&self) -> Option<Folded> {
+        let incident = Incident::fold(std::iter::once(&self.events[self.declared]))?;
+        Some(Folded { incident, health: BTreeMap::new(), alerts: BTreeMap::new(), notes: 0, topology: None })
+    }
+
+    /// Applies `events[from..until]`, skipping the declared event (already in the start).
+    fn fold(&self, state: &mut Folded, from: usize, until: usize) {
+        for (i, event) in self.events.iter().enumerate().take(until).skip(from) {
+            if i == self.declared {
+                continue;
             }
-            EventKind::AlertResolved { fingerprint, .. } => {
-                alerts.remove(fingerprint);
+            state.incident.apply(event);
+            match &event.kind {
+                EventKind::HealthChanged { node, to, reason, .. } => {
+                    state.health.insert(node.clone(), (*to, reason.clone()));
+                }
+                EventKind::AlertFired { name, node, severity, summary, fingerprint, starts_at } => {
+                    let firing = FiringAt {
+                        name: name.clone(),
+                        node: node.clone(),
+                        severity: severity.clone(),
+                        summary: summary.clone(),
+                        fingerprint: fingerprint.clone(),
+                        since: *starts_at,
+                    };
+                    state.alerts.insert(fingerprint.clone(), firing);
+                }
+                EventKind::AlertResolved { fingerprint, .. } => {
+                    state.alerts.remove(fingerprint);
+                }
+                EventKind::Note { .. } => state.notes += 1,
+                EventKind::TopologyRecorded { .. } => {
+                    if let Some(Some(built)) = self.topology_of.get(&i) {
+                        state.topology = Some(*built);
+                    }
+                }
+                _ => {}
             }
-            EventKind::Note { text } => {
-                notes.push(NoteAt { at: event.at, by: event.by.clone(), text: text.clone() });
-            }
-            _ => {}
         }
     }
-    Some(Moment { at, incident, health, alerts: alerts.into_values().collect(), notes })
+
+    /// The fold of every event with `at <= t`; `None` before the declaration.
+    fn folded(&self, t: DateTime<Utc>) -> Option<Folded> {
+        if t < self.declared_at() {
+            return None;
+        }
+        // Events are sorted: those up to `t` are a prefix.
+        let until = self.events.partition_point(|e| e.at <= t);
+        let k = self.checkpoints.partition_point(|(i, _)| *i <= until).checked_sub(1)?;
+        let (from, base) = &self.checkpoints[k];
+        let mut state = base.clone();
+        self.fold(&mut state, *from, until);
+        Some(state)
+    }
+
+    /// The incident as it stood at `t`; `None` when it was not yet declared then.
+    pub fn at(&self, t: DateTime<Utc>) -> Option<Moment> {
+        let state = self.folded(t)?;
+        let health: BTreeMap<String, Health> =
+            state.health.iter().map(|(n, (h, _))| (n.clone(), *h)).collect();
+        let radius = state.topology.map(|k| {
+            let map: HashMap<String, Health> = health.iter().map(|(n, h)| (n.clone(), *h)).collect();
+            self.topologies[k].blast_radius(&map)
+        });
+        Some(Moment {
+            at: t,
+            incident: state.incident,
+            health,
+            radius,
+            alerts: state.alerts.into_values().collect(),
+            notes: self.notes[..state.notes].to_vec(),
+        })
+    }
+
+    /// The graph as the window drew it at `t`: the recorded topology, each node's recorded
+    /// health and reason, its latest kept samples (aged from `t`), the blast radius and the
+    /// alerts firing. `None` before the declaration or when no topology was recorded by then.
+    pub fn graph(&self, t: DateTime<Utc>) -> Option<GraphView> {
+        let state = self.folded(t)?;
+        let topology = &self.topologies[state.topology?];
+        let age = |at: DateTime<Utc>| (t - at).num_milliseconds() as f64 / 1000.0;
+        let health: HashMap<String, Health> =
+            state.health.iter().map(|(n, (h, _))| (n.clone(), *h)).collect();
+        let nodes = topology
+            .nodes()
+            .map(|n| {
+                let recorded = state.health.get(&n.id);
+                let signals: Vec<SignalView> = Metric::ALL
+                    .iter()
+                    .filter_map(|m| {
+                        let points = self.samples.get(&(n.id.clone(), *m))?;
+                        let last = points.partition_point(|p| p.0 <= t).checked_sub(1)?;
+                        let (at, value) = points[last];
+                        Some(SignalView { metric: *m, value, display: m.format(value), age_secs: age(at) })
+                    })
+                    .collect();
+                let newest = signals
+                    .iter()
+                    .map(|s| s.age_secs)
+                    .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.min(b))));
+                NodeView {
+                    id: n.id.clone(),
+                    name: n.name.clone(),
+                    kind: n.kind.name().to_owned(),
+                    owner: n.owner.clone(),
+                    entrypoint: n.entrypoint,
+                    group: n.group.clone(),
+                    health: recorded.map_or(Health::Unknown, |r| r.0),
+                    reasons: recorded.map(|r| vec![r.1.clone()]).unwrap_or_default(),
+                    age_secs: newest,
+                    signals,
+                }
+            })
+            .collect();
+        let edges = topology
+            .dependencies()
+            .into_iter()
+            .map(|(from, to, strength)| EdgeView {
+                from: from.to_owned(),
+                to: to.to_owned(),
+                strength,
+                discovered: false,
+            })
+            .collect();
+        let groups = topology
+            .groups()
+            .into_iter()
+            .map(|(id, members, needs)| {
+                (id.to_owned(), members.into_iter().map(str::to_owned).collect(), needs)
+            })
+            .collect();
+        let alerts = state
+            .alerts
+            .into_values()
+            .map(|a| Alert {
+                name: a.name,
+                node: a.node,
+                severity: a.severity,
+                firing: true,
+                state: AlertState::Firing,
+                summary: a.summary,
+                at: t,
+                fingerprint: a.fingerprint,
+                starts_at: a.since,
+                runbook_url: None,
+            })
+            .collect();
+        Some(GraphView {
+            at: t,
+            nodes,
+            edges,
+            groups,
+            blast: topology.blast_radius(&health),
+            alerts,
+            logs: Vec::new(),
+        })
+    }
+
+    /// The samples kept of `node`'s `metric`, in time order.
+    pub fn series(&self, node: &str, metric: Metric) -> &[(DateTime<Utc>, f64)] {
+        self.samples.get(&(node.to_owned(), metric)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The latest topology recorded, as a graph.
+    pub fn topology(&self) -> Option<&Topology> {
+        self.topologies.last()
+    }
+
+    /// The recorded topology as plain data, the latest one.
+    pub fn topology_spec(&self) -> Option<TopologySpec> {
+        self.topology().map(Topology::spec)
+    }
+}
+
+/// The incident as it stood at `at`; `None` when it was not yet declared then. For one look;
+/// build a [`Replay`] to look at many instants.
+pub fn at(events: &[Event], at: DateTime<Utc>) -> Option<Moment> {
+    Replay::new(events.to_vec(), Vec::new())?.at(at)
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ pub fn run(cmd: DrillCommand, store: Option<&mut Store>, actor: &Actor) -> Resul
                 }
                 if let Some((store, id)) = target.as_mut() {
                     let actor = Actor { origin: "drill".to_owned(), by: actor.by.clone(), now };
-                    ops::record_changes(store, &actor, *id, &changes)?;
+                    ops::record_changes(store, &actor, *id, &changes, rehearsal.monitor())?;
                 }
                 let radius = rehearsal.monitor().blast_radius();
                 if radius.entrypoints_down != outage {

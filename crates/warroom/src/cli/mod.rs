@@ -1,6 +1,7 @@
 //! Arguments and dispatch of the `warroom` CLI.
 
 mod drill;
+mod export;
 mod incident;
 mod poll;
 mod print;
@@ -66,17 +67,21 @@ enum Command {
     /// bearer_token_keyring, basic_password_keyring or aws_secret_access_key_keyring).
     #[command(subcommand)]
     Secret(secret::SecretCommand),
-    /// Export an incident: `--format json` writes DIR/<id>.json, the incident and every event
-    /// (the Markdown postmortem is to come).
+    /// Export an incident: `--format md` writes the postmortem draft DIR/<id>.md with its charts
+    /// (PNG and SVG) beside it; `--format json` writes DIR/<id>.json, the incident, every event
+    /// and the samples kept for its charts.
     Export {
         /// The incident id, or a unique prefix of it.
         id: String,
         /// The file format.
-        #[arg(long, value_parser = ["json"])]
+        #[arg(long, value_parser = ["md", "json"])]
         format: String,
         /// The folder to write into (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// With --format md: the service's SLO in percent, for the error-budget table.
+        #[arg(long, default_value_t = 99.9, value_parser = parse_slo)]
+        slo: f64,
     },
     /// Import an incident exported with `--format json`, ids preserved: importing twice changes
     /// nothing.
@@ -85,17 +90,20 @@ enum Command {
         file: PathBuf,
     },
     /// An incident as it stood at an instant (offline: reads the log only): stage, roles,
-    /// severity, runbook progress, node health as recorded, alerts firing, notes so far.
+    /// severity, runbook progress, node health as recorded, blast radius, alerts firing, notes.
     Replay {
         /// The incident id, or a unique prefix of it.
         id: String,
         /// The instant (RFC 3339).
         #[arg(long, value_parser = parse_at)]
         at: DateTime<Utc>,
-        /// Print JSON {"at","incident","health","alerts","notes"} instead of text.
+        /// Print JSON {"at","incident","health","radius","alerts","notes"} instead of text.
         #[arg(long)]
         json: bool,
     },
+    /// Add, edit and list an incident's action items (they go into the postmortem).
+    #[command(subcommand)]
+    Action(export::ActionCommand),
     /// Every event of an incident, in time order.
     Timeline {
         /// The incident id, or a unique prefix of it.
@@ -130,37 +138,13 @@ pub fn run(args: Args) -> Result<()> {
         // Answered above, without opening the log.
         Command::Topology(_) | Command::Runbook(_) | Command::Poll { .. } | Command::Secret(_) => Ok(()),
         Command::Drill(cmd) => drill::run(cmd, Some(&mut store), &actor),
-        Command::Export { id, format: _, out } => {
-            let id = store.find_incident(&id)?;
-            let exported = warroom::export::Exported::new(store.events(id)?)
-                .with_context(|| format!("incident {id} has no declared event"))?;
-            std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-            let file = out.join(format!("{id}.json"));
-            let text = serde_json::to_string_pretty(&exported)?;
-            std::fs::write(&file, text + "\n").with_context(|| format!("cannot write {}", file.display()))?;
-            println!("{}", file.display());
-            Ok(())
+        Command::Export { id, format, out, slo } => {
+            let config = args.config.as_deref();
+            export::export(&store, &id, &format, &out, slo, config)
         }
-        Command::Import { file } => {
-            let text =
-                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let exported = warroom::export::Exported::parse(&file, &text)?;
-            let added = store.import(&exported.events)?;
-            let already = exported.events.len() - added;
-            println!(
-                "imported incident {}: {added} event(s) added, {already} already there",
-                exported.incident.id
-            );
-            Ok(())
-        }
-        Command::Replay { id, at, json } => {
-            let id = store.find_incident(&id)?;
-            let events = store.events(id)?;
-            let moment = warroom::replay::at(&events, at).with_context(|| {
-                format!("incident {id} was not declared yet at {}", warroom::time::to_db(at))
-            })?;
-            if json { print::json(&moment) } else { print::moment(&moment) }
-        }
+        Command::Import { file } => export::import(&mut store, &file),
+        Command::Replay { id, at, json } => export::replay(&store, &id, at, json),
+        Command::Action(cmd) => export::action(&mut store, &actor, cmd),
         Command::Timeline { id, json } => {
             let id = store.find_incident(&id)?;
             let events = store.events(id)?;
@@ -171,6 +155,14 @@ pub fn run(args: Args) -> Result<()> {
 
 fn default_db() -> Result<PathBuf> {
     warroom::store::default_path().context("no data folder (is HOME set?); pass --db PATH or set WARROOM_DB")
+}
+
+/// `--slo`: a percentage below 100.
+fn parse_slo(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(slo) if slo > 0.0 && slo < 100.0 => Ok(slo),
+        _ => Err(format!("expected a percentage between 0 and 100, e.g. 99.9, got '{text}'")),
+    }
 }
 
 /// `--at`: when it happened, RFC 3339.

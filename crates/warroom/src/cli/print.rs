@@ -63,6 +63,10 @@ pub fn timeline(events: &[Event]) -> Result<()> {
 }
 
 /// An incident at an instant, for `warroom replay`.
+fn list(ids: &[String]) -> String {
+    if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+}
+
 pub fn moment(m: &warroom::replay::Moment) -> Result<()> {
     let i = &m.incident;
     let in_stage = m.at.signed_duration_since(i.stage_entered_at).num_minutes();
@@ -75,6 +79,15 @@ pub fn moment(m: &warroom::replay::Moment) -> Result<()> {
     }
     for (node, health) in &m.health {
         println!("node {node}: {health}");
+    }
+    if let Some(r) = &m.radius {
+        println!(
+            "blast radius: down {}, impacted {}, degraded {}, entrypoints down {}",
+            list(&r.down),
+            list(&r.impacted.iter().map(|i| i.id.clone()).collect::<Vec<_>>()),
+            list(&r.degraded),
+            list(&r.entrypoints_down)
+        );
     }
     for a in &m.alerts {
         println!(

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use super::{Health, Role, Severity, Stage};
+use super::topology::TopologySpec;
+use super::{ActionItem, Health, Role, Severity, Stage};
 
 /// One fact about one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +81,14 @@ pub enum EventKind {
     CheckEvaluated { runbook: String, step: String, passed: Option<bool>, observed: String },
     /// The response left `stage` with these runbook steps not done (`runbook/step`), on purpose.
     StepsSkipped { stage: Stage, steps: Vec<String> },
+    /// The infrastructure as it was when recording started (or when it changed): replay draws
+    /// the graph and its blast radius from the latest one before the instant.
+    TopologyRecorded {
+        #[cfg_attr(test, ts(type = "unknown"))]
+        topology: TopologySpec,
+    },
+    /// An action item was added (first time its id is seen) or edited (whole, as it now is).
+    ActionItemSet { item: ActionItem },
 }
 
 impl EventKind {
@@ -100,6 +109,8 @@ impl EventKind {
             EventKind::StepChecked { .. } => "step_checked",
             EventKind::CheckEvaluated { .. } => "check_evaluated",
             EventKind::StepsSkipped { .. } => "steps_skipped",
+            EventKind::TopologyRecorded { .. } => "topology_recorded",
+            EventKind::ActionItemSet { .. } => "action_item_set",
         }
     }
 
@@ -141,6 +152,18 @@ impl EventKind {
             }
             EventKind::StepsSkipped { stage, steps } => {
                 format!("left {stage} with {} step(s) not done: {}", steps.len(), steps.join(", "))
+            }
+            EventKind::TopologyRecorded { topology } => {
+                format!("topology recorded: {} node(s)", topology.nodes.len())
+            }
+            EventKind::ActionItemSet { item } => {
+                format!(
+                    "action item {} ({}, {}): {}",
+                    item.id,
+                    item.kind.name(),
+                    item.status.name(),
+                    item.title
+                )
             }
         }
     }
@@ -193,6 +216,18 @@ mod tests {
                 observed: "1".into(),
             },
             EventKind::StepsSkipped { stage: Stage::Detect, steps: vec!["redis-down/detect-2".into()] },
+            EventKind::TopologyRecorded { topology: TopologySpec::default() },
+            EventKind::ActionItemSet {
+                item: ActionItem {
+                    id: "A1".into(),
+                    title: "alert on pool".into(),
+                    kind: crate::model::ActionKind::Prevent,
+                    owner: None,
+                    ticket: None,
+                    status: crate::model::ActionStatus::Open,
+                    due: None,
+                },
+            },
         ];
         for kind in kinds {
             let json = serde_json::to_value(&kind).unwrap();

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use super::{Event, EventKind, Role, Severity, Stage};
+use super::{ActionItem, Event, EventKind, Health, Role, Severity, Stage};
 
 /// Whether the incident is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +98,15 @@ pub struct Incident {
     pub stage_log: Vec<StageVisit>,
     /// The runbooks attached, in the order they were, with what was done of them.
     pub runbooks: Vec<AttachedRunbook>,
+    /// Nodes recorded as anything but healthy at some point: the ones its charts are about.
+    #[serde(default)]
+    pub affected: std::collections::BTreeSet<String>,
+    /// When the infrastructure's topology was last recorded on the log, if ever.
+    #[serde(default)]
+    pub topology_at: Option<DateTime<Utc>>,
+    /// Action items, in the order they were added, each as last edited.
+    #[serde(default)]
+    pub actions: Vec<ActionItem>,
 }
 
 /// A stage entered at an instant.
@@ -184,6 +193,9 @@ impl Incident {
             first_alert_at: None,
             stage_log: vec![StageVisit { stage: Stage::Detect, at: event.at }],
             runbooks: Vec::new(),
+            affected: Default::default(),
+            topology_at: None,
+            actions: Vec::new(),
         })
     }
 
@@ -214,7 +226,17 @@ impl Incident {
         self.events += 1;
         self.updated_at = self.updated_at.max(event.at);
         match &event.kind {
-            EventKind::Declared { .. } | EventKind::Note { .. } | EventKind::HealthChanged { .. } => {}
+            EventKind::Declared { .. } | EventKind::Note { .. } => {}
+            EventKind::HealthChanged { node, to, .. } => {
+                if *to != Health::Healthy {
+                    self.affected.insert(node.clone());
+                }
+            }
+            EventKind::TopologyRecorded { .. } => self.topology_at = Some(event.at),
+            EventKind::ActionItemSet { item } => match self.actions.iter_mut().find(|a| a.id == item.id) {
+                Some(existing) => *existing = item.clone(),
+                None => self.actions.push(item.clone()),
+            },
             EventKind::AlertFired { fingerprint, starts_at, .. } => {
                 self.firing_alerts.insert(fingerprint.clone());
                 self.first_alert_at =

@@ -4,6 +4,7 @@
 //! (declared, stage entered, note written, ...); an [`Incident`] is what those facts add up to.
 //! Nothing here is ever updated in place: a change is a new event, and the state is re-derived.
 
+mod action;
 mod event;
 mod health;
 mod incident;
@@ -11,7 +12,9 @@ mod parse;
 mod role;
 mod severity;
 mod stage;
+pub mod topology;
 
+pub use action::{ActionItem, ActionKind, ActionStatus};
 pub use event::{Event, EventKind};
 pub use health::{Alert, AlertState, Health, LogLine, Metric, Sample, Signals};
 pub use incident::{AttachedRunbook, CheckMark, Incident, Roles, StageVisit, Status, StepMark};

@@ -66,6 +66,19 @@ impl Store {
         self.query_events(&sql, [incident.to_string()])
     }
 
+    /// How many events an incident has: cheap, to tell whether its log grew.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn event_count(&self, incident: Ulid) -> Result<usize, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM events WHERE incident = ?1", [incident.to_string()], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| usize::try_from(n).unwrap_or(0))
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
     /// The state of one incident.
     ///
     /// # Errors

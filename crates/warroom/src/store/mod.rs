@@ -9,6 +9,7 @@
 mod alerts;
 mod error;
 mod events;
+mod samples;
 mod schema;
 
 use std::path::{Path, PathBuf};

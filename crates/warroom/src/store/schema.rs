@@ -50,6 +50,18 @@ const MIGRATIONS: &[M<'static>] = &[
         last_seen TEXT NOT NULL
     ) STRICT;",
     ),
+    // Metric samples of an incident's affected nodes, for the postmortem's charts and replay:
+    // high-rate observations, so a table keyed by (incident, series, time), not events.
+    M::up(
+        "CREATE TABLE samples (
+        incident TEXT NOT NULL REFERENCES incidents (id),
+        node TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        at TEXT NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (incident, node, metric, at)
+    ) STRICT, WITHOUT ROWID;",
+    ),
 ];
 
 /// The schema version this build writes.

@@ -6,7 +6,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::problem::{Level, Problem};
-use super::spec::{NodeKind, Strength, TopologySpec};
+use super::spec::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};
 
 /// A topology that could not be built: every problem found, errors and warnings.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -267,6 +267,41 @@ impl Topology {
         let mut members: Vec<&str> = self.graph.neighbors(group).map(|m| self.graph[m].id()).collect();
         members.sort_unstable();
         members
+    }
+
+    /// The topology as plain data again (without lines): what an incident's log records so
+    /// that replay draws the graph as it was. `Topology::build(&t.spec())` gives the same graph.
+    pub fn spec(&self) -> TopologySpec {
+        let mut nodes: Vec<NodeSpec> = self
+            .nodes()
+            .map(|n| NodeSpec {
+                id: n.id.clone(),
+                name: n.name.clone(),
+                kind: n.kind.clone(),
+                owner: n.owner.clone(),
+                entrypoint: n.entrypoint,
+                depends_on: Vec::new(),
+                line: None,
+            })
+            .collect();
+        let position: HashMap<String, usize> =
+            nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
+        for (from, to, strength) in self.dependencies() {
+            if let Some(&i) = position.get(from) {
+                nodes[i].depends_on.push(DependencySpec { target: to.to_owned(), strength, line: None });
+            }
+        }
+        let groups = self
+            .groups()
+            .into_iter()
+            .map(|(id, members, needs)| GroupSpec {
+                id: id.to_owned(),
+                members: members.into_iter().map(str::to_owned).collect(),
+                needs,
+                line: None,
+            })
+            .collect();
+        TopologySpec { nodes, groups }
     }
 
     /// How many nodes (not counting groups).

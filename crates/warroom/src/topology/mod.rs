@@ -15,12 +15,13 @@ mod discovery;
 mod file;
 mod graph;
 mod problem;
-mod spec;
+/// The topology as plain data: it lives in `model` because the log records snapshots of it.
+pub(crate) use crate::model::topology as spec;
 
 pub use crate::model::Health;
+pub use crate::model::topology::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};
 pub use backstage::parse_backstage;
 pub use blast::{BlastRadius, GroupState, Impacted};
 pub use file::{parse_toml, read, read_spec, read_toml};
-pub use graph::{Topology, TopologyError};
+pub use graph::{Node, Topology, TopologyError};
 pub use problem::{Level, Problem, located};
-pub use spec::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};

@@ -1,4 +1,4 @@
-//! A topology as plain data, before it is checked and built into a graph.
+//! A topology as plain data, before it is checked and built into a graph (`crate::topology`).
 //!
 //! Every importer (the TOML file, a Backstage catalog) produces this; every item keeps the line
 //! it came from so that problems can point at it.
@@ -82,40 +82,48 @@ pub enum Strength {
 }
 
 /// One node as given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeSpec {
     pub id: String,
     pub name: String,
     pub kind: NodeKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// User-facing: its failure is the outage users see.
+    #[serde(default)]
     pub entrypoint: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<DependencySpec>,
     /// The line the node starts at, when it came from a file.
+    #[serde(skip)]
     pub line: Option<usize>,
 }
 
 /// "This node depends on `target`" (a node id or a group id).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DependencySpec {
     pub target: String,
     pub strength: Strength,
+    #[serde(skip)]
     pub line: Option<usize>,
 }
 
 /// A redundancy group: replicas or a failover pair, and how many must be healthy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupSpec {
     pub id: String,
     pub members: Vec<String>,
     /// How many members must be healthy for the group to serve.
     pub needs: usize,
+    #[serde(skip)]
     pub line: Option<usize>,
 }
 
-/// A whole topology as given, before checking.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A whole topology as given, before checking. As JSON (without lines) it is the snapshot an
+/// incident's log records, so that replay can draw the graph as it was.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopologySpec {
     pub nodes: Vec<NodeSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupSpec>,
 }

@@ -8,9 +8,15 @@
 use chrono::{DateTime, Duration, Utc};
 use ulid::Ulid;
 
-use crate::model::{Alert, Event, EventKind, Health, Incident, Role, Severity, Stage, Status};
+use crate::model::{Event, EventKind, Incident, Role, Severity, Stage, Status};
 use crate::store::{Store, StoreError};
 use crate::time;
+
+mod actions;
+mod record;
+
+pub use actions::{ActionEdit, set_action};
+pub use record::{record_alert, record_changes, record_health_change, record_samples, record_topology};
 
 /// How far in the future an `at` may lie before it is taken for a typo (clocks drift a little).
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
@@ -43,6 +49,12 @@ pub enum OpsError {
     StepAlready(String, &'static str),
     #[error("{at} is in the future (now is {now}); check the date and the time zone")]
     InFuture { at: String, now: String },
+    #[error("no action item {0} on this incident")]
+    UnknownAction(String),
+    #[error("due date '{0}': expected YYYY-MM-DD, e.g. 2026-12-01")]
+    BadDue(String),
+    #[error("nothing to change: the item is already so")]
+    NothingChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -61,6 +73,9 @@ impl OpsError {
             OpsError::RunbookAttached(_) => "runbook_attached",
             OpsError::RunbookNotAttached(_) => "runbook_not_attached",
             OpsError::StepAlready(..) => "step_unchanged",
+            OpsError::UnknownAction(_) => "unknown_action",
+            OpsError::BadDue(_) => "bad_date",
+            OpsError::NothingChanged => "unchanged",
             OpsError::Store(e) => e.code(),
         }
     }
@@ -334,85 +349,7 @@ pub fn reopen(
     record(store, actor.event(id, at, EventKind::Reopened)?)
 }
 
-/// Records that a node's health changed (a change, never every sample).
-///
-/// # Errors
-/// [`OpsError::InFuture`], or the store's error (an unknown incident).
-pub fn record_health_change(
-    store: &mut Store,
-    actor: &Actor,
-    id: Ulid,
-    node: &str,
-    from: Health,
-    to: Health,
-    reason: &str,
-) -> Result<Event, OpsError> {
-    let kind = EventKind::HealthChanged { node: node.to_owned(), from, to, reason: reason.to_owned() };
-    record(store, actor.event(id, None, kind)?)
-}
-
-/// Records that an alert started (`firing`) or stopped firing, once per fingerprint: an alert
-/// already firing on the incident's timeline is not recorded again, one not firing is not
-/// resolved again. Returns the event, or `None` when there was nothing new to say.
-///
-/// # Errors
-/// [`OpsError::InFuture`], or the store's error (an unknown incident).
-pub fn record_alert(
-    store: &mut Store,
-    actor: &Actor,
-    id: Ulid,
-    alert: &Alert,
-    firing: bool,
-) -> Result<Option<Event>, OpsError> {
-    let already = store.incident(id)?.firing_alerts.contains(&alert.fingerprint);
-    if already == firing {
-        return Ok(None);
-    }
-    let kind = if firing {
-        EventKind::AlertFired {
-            name: alert.name.clone(),
-            node: alert.node.clone(),
-            severity: alert.severity.clone(),
-            summary: alert.summary.clone(),
-            fingerprint: alert.fingerprint.clone(),
-            starts_at: time::truncate(alert.starts_at),
-        }
-    } else {
-        EventKind::AlertResolved {
-            name: alert.name.clone(),
-            node: alert.node.clone(),
-            fingerprint: alert.fingerprint.clone(),
-        }
-    };
-    record(store, actor.event(id, None, kind)?).map(Some)
-}
-
-/// Records everything a monitor said changed on the incident: health changes, alerts fired and
-/// resolved (deduplicated by fingerprint). Returns how many events were written.
-///
-/// # Errors
-/// As [`record_health_change`] and [`record_alert`]; what was recorded before an error stays.
-pub fn record_changes(
-    store: &mut Store,
-    actor: &Actor,
-    id: Ulid,
-    changes: &crate::monitor::Changes,
-) -> Result<usize, OpsError> {
-    let mut written = 0;
-    for c in &changes.health {
-        record_health_change(store, actor, id, &c.node, c.from, c.to, &c.reason)?;
-        written += 1;
-    }
-    for alert in &changes.fired {
-        written += usize::from(record_alert(store, actor, id, alert, true)?.is_some());
-    }
-    for alert in &changes.resolved {
-        written += usize::from(record_alert(store, actor, id, alert, false)?.is_some());
-    }
-    Ok(written)
-}
-
-fn record(store: &mut Store, event: Event) -> Result<Event, OpsError> {
+pub(crate) fn record(store: &mut Store, event: Event) -> Result<Event, OpsError> {
     store.append(std::slice::from_ref(&event))?;
     Ok(event)
 }

@@ -1,0 +1,164 @@
+//! `warroom export`, `import`, `replay` and `action`: an incident after the fact.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+use warroom::model::{ActionKind, ActionStatus};
+use warroom::ops::{self, ActionEdit, Actor};
+use warroom::postmortem::{self, Options};
+use warroom::replay::Replay;
+use warroom::store::Store;
+
+use super::print;
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Add an action item; prints its id (A1, A2, ...).
+    Add {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// What will be done.
+        title: String,
+        /// mitigate, prevent or process.
+        #[arg(long = "type", default_value = "prevent")]
+        kind: ActionKind,
+        #[arg(long)]
+        owner: Option<String>,
+        /// A ticket id or URL.
+        #[arg(long)]
+        ticket: Option<String>,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        due: Option<String>,
+    },
+    /// Change an action item: only what is given changes (an empty value clears it).
+    Set {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// The item: A1, A2, ...
+        item: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long = "type")]
+        kind: Option<ActionKind>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        ticket: Option<String>,
+        /// open, in_progress or done.
+        #[arg(long)]
+        status: Option<ActionStatus>,
+        #[arg(long)]
+        due: Option<String>,
+    },
+    /// The action items of an incident.
+    List {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// Print JSON (an array of {"id","title","kind","owner","ticket","status","due"}).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `warroom export ID --format md|json --out DIR`.
+pub fn export(
+    store: &Store,
+    id: &str,
+    format: &str,
+    out: &Path,
+    slo: f64,
+    config: Option<&Path>,
+) -> Result<()> {
+    let id = store.find_incident(id)?;
+    let events = store.events(id)?;
+    let samples = store.samples(id)?;
+    if format == "json" {
+        let exported = warroom::export::Exported::new(events, samples)
+            .with_context(|| format!("incident {id} has no declared event"))?;
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        let file = out.join(format!("{id}.json"));
+        let text = serde_json::to_string_pretty(&exported)?;
+        std::fs::write(&file, text + "\n").with_context(|| format!("cannot write {}", file.display()))?;
+        println!("{}", file.display());
+        return Ok(());
+    }
+    let thresholds = match config {
+        Some(path) => {
+            warroom::health::Thresholds::default().with(&warroom::config::Config::read(path)?.thresholds)
+        }
+        None => warroom::health::Thresholds::default(),
+    };
+    let replay =
+        Replay::new(events, samples).with_context(|| format!("incident {id} has no declared event"))?;
+    let options = Options { slo, thresholds, history: store.incidents()?, now: Utc::now(), charts: 4 };
+    let written = postmortem::write(out, &id.to_string(), &postmortem::render(&replay, &options)?)?;
+    for path in written {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// `warroom import FILE.json`.
+pub fn import(store: &mut Store, file: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let exported = warroom::export::Exported::parse(file, &text)?;
+    let added = store.import(&exported.events)?;
+    let samples = store.record_samples(exported.incident.id, &exported.samples)?;
+    let already = exported.events.len() - added;
+    println!(
+        "imported incident {}: {added} event(s) added, {already} already there; {samples} sample(s) added",
+        exported.incident.id
+    );
+    Ok(())
+}
+
+/// `warroom replay ID --at TIME`.
+pub fn replay(store: &Store, id: &str, at: DateTime<Utc>, json: bool) -> Result<()> {
+    let id = store.find_incident(id)?;
+    let replay = Replay::new(store.events(id)?, Vec::new())
+        .with_context(|| format!("incident {id} has no declared event"))?;
+    let moment = replay
+        .at(at)
+        .with_context(|| format!("incident {id} was not declared yet at {}", warroom::time::to_db(at)))?;
+    if json { print::json(&moment) } else { print::moment(&moment) }
+}
+
+/// `warroom action add|set|list`.
+pub fn action(store: &mut Store, actor: &Actor, cmd: ActionCommand) -> Result<()> {
+    let (id, edit) = match cmd {
+        ActionCommand::List { id, json } => {
+            let id = store.find_incident(&id)?;
+            let actions = store.incident(id)?.actions;
+            if json {
+                return print::json(&actions);
+            }
+            for a in &actions {
+                let owner = a.owner.as_deref().unwrap_or("no owner");
+                let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
+                let ticket = a.ticket.as_deref().map(|t| format!(", {t}")).unwrap_or_default();
+                println!(
+                    "{} [{}] {} ({owner}{ticket}{due}): {}",
+                    a.id,
+                    a.status.name(),
+                    a.kind.name(),
+                    a.title
+                );
+            }
+            return Ok(());
+        }
+        ActionCommand::Add { id, title, kind, owner, ticket, due } => (
+            id,
+            ActionEdit { id: None, title: Some(title), kind: Some(kind), owner, ticket, status: None, due },
+        ),
+        ActionCommand::Set { id, item, title, kind, owner, ticket, status, due } => {
+            (id, ActionEdit { id: Some(item), title, kind, owner, ticket, status, due })
+        }
+    };
+    let id = store.find_incident(&id)?;
+    let item = ops::set_action(store, actor, id, edit)?;
+    println!("{} {}: {}", item.id, item.status.name(), item.title);
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! What the log says about an incident in numbers: when the impact began, when it was detected,
+//! acknowledged, mitigated and resolved, the time in each stage and at each severity, the user-
+//! visible outage (entrypoints down, from the recorded health on the recorded topology), the peak
+//! of the blast radius, the alerts, and availability as MTBF / (MTBF + MTTR).
+//!
+//! One pass over the events in time order: the blast radius is recomputed only at health changes
+//! and topology snapshots, so a 100 000-event log costs one walk.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::model::{EventKind, Health, Incident, Severity, Stage};
+use crate::replay::Replay;
+use crate::topology::{BlastRadius, NodeKind, Topology};
+
+/// Origins of events written by machines; everything else was done by a person.
+pub const MACHINE_ORIGINS: [&str; 3] = ["drill", "live", "check"];
+
+/// Minutes in the month an error budget is counted over (30 days) and in a year.
+pub const MONTH_MINUTES: f64 = 30.0 * 24.0 * 60.0;
+pub const YEAR_MINUTES: f64 = 365.0 * 24.0 * 60.0;
+
+/// The peak of the blast radius: the first instant with the most nodes down or impacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Peak {
+    pub at: DateTime<Utc>,
+    pub radius: BlastRadius,
+    /// Health as recorded then, for the graph at the peak.
+    pub health: BTreeMap<String, Health>,
+}
+
+/// An alert over the incident: when it first fired and when it last resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertRecord {
+    pub name: String,
+    pub node: String,
+    pub severity: String,
+    pub summary: String,
+    pub first_fired: DateTime<Utc>,
+    /// `None` while it was still firing at the end of the log.
+    pub resolved: Option<DateTime<Utc>>,
+    pub times: usize,
+}
+
+/// A provider (an external dependency) that was recorded unhealthy, with what its status said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderIncident {
+    pub node: String,
+    pub at: DateTime<Utc>,
+    pub health: Health,
+    pub reason: String,
+}
+
+/// Availability over every incident in the log: MTBF / (MTBF + MTTR), as in the seeds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Availability {
+    pub incidents: usize,
+    pub mtbf_secs: i64,
+    pub mttr_secs: i64,
+    pub ratio: f64,
+}
+
+/// The numbers of an incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub declared_at: DateTime<Utc>,
+    /// The first sign of trouble: the earliest of the first alert's start, the first node
+    /// recorded unhealthy and the first entrypoint down.
+    pub impact_start: Option<DateTime<Utc>>,
+    pub first_alert_at: Option<DateTime<Utc>>,
+    /// The first thing a person did after the declaration.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// When users were served again (the end of the last outage window), or else when the
+    /// recover stage was first entered.
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The end of the period the numbers cover: resolution, else the last event.
+    pub end: DateTime<Utc>,
+    pub stages: Vec<(Stage, i64)>,
+    pub severities: Vec<(Severity, i64)>,
+    /// Windows with at least one entrypoint down or impacted.
+    pub outages: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    pub outage_secs: i64,
+    pub entrypoints_affected: BTreeSet<String>,
+    pub peak: Option<Peak>,
+    pub alerts: Vec<AlertRecord>,
+    pub providers: Vec<ProviderIncident>,
+    pub availability: Option<Availability>,
+}
+
+impl Metrics {
+    /// From the impact's start (the declaration when nothing came before it) to the declaration.
+    pub fn time_to_detect(&self) -> Option<Duration> {
+        self.impact_start.map(|s| (self.declared_at - s).max(Duration::zero()))
+    }
+
+    /// From the declaration to the first thing a person did.
+    pub fn time_to_acknowledge(&self) -> Option<Duration> {
+        self.acknowledged_at.map(|a| a - self.declared_at)
+    }
+
+    /// From the impact's start (or the declaration) to mitigation.
+    pub fn time_to_mitigate(&self) -> Option<Duration> {
+        let from = self.impact_start.unwrap_or(self.declared_at).min(self.declared_at);
+        self.mitigated_at.map(|m| (m - from).max(Duration::zero()))
+    }
+
+    /// From the declaration to the resolution.
+    pub fn time_to_resolve(&self) -> Option<Duration> {
+        self.resolved_at.map(|r| r - self.declared_at)
+    }
+
+    /// Minutes of user-visible outage.
+    pub fn outage_minutes(&self) -> f64 {
+        self.outage_secs as f64 / 60.0
+    }
+
+    /// The share (in %) of a monthly error budget for `slo` (in %) this outage consumed.
+    pub fn budget_share(&self, slo: f64) -> f64 {
+        let budget = MONTH_MINUTES * (100.0 - slo) / 100.0;
+        if budget <= 0.0 { f64::INFINITY } else { self.outage_minutes() / budget * 100.0 }
+    }
+}
+
+/// Computes the numbers of the replayed incident; `history` is every incident in the log (for
+/// MTBF and MTTR).
+pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
+    let events = replay.events();
+    let incident = replay.at(replay.end())?.incident;
+    let declared_at = incident.declared_at;
+    let end = incident.resolved_at.unwrap_or(replay.end()).max(declared_at);
+
+    let mut topology: Option<Topology> = None;
+    let mut health: HashMap<String, Health> = HashMap::new();
+    let mut first_unhealthy: Option<DateTime<Utc>> = None;
+    let mut acknowledged_at = None;
+    let mut outages: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let mut outage_since: Option<DateTime<Utc>> = None;
+    let mut entrypoints_affected = BTreeSet::new();
+    let mut peak: Option<Peak> = None;
+    let mut alerts: BTreeMap<String, AlertRecord> = BTreeMap::new();
+    let mut providers = Vec::new();
+    let mut severities: Vec<(Severity, DateTime<Utc>)> = Vec::new();
+    let mut first_recover: Option<DateTime<Utc>> = None;
+
+    for event in events {
+        let mut changed_health = false;
+        match &event.kind {
+            EventKind::Declared { severity, .. } => severities.push((*severity, event.at)),
+            EventKind::SeverityChanged { severity } => severities.push((*severity, event.at)),
+            EventKind::StageEntered { stage: Stage::Recover } => {
+                first_recover.get_or_insert(event.at);
+            }
+            EventKind::HealthChanged { node, to, reason, .. } => {
+                health.insert(node.clone(), *to);
+                changed_health = true;
+                if *to != Health::Healthy && *to != Health::Unknown {
+                    first_unhealthy.get_or_insert(event.at);
+                    let provider = topology
+                        .as_ref()
+                        .and_then(|t| t.node(node))
+                        .is_some_and(|n| n.kind == NodeKind::ExternalProvider);
+                    if provider {
+                        providers.push(ProviderIncident {
+                            node: node.clone(),
+                            at: event.at,
+                            health: *to,
+                            reason: reason.clone(),
+                        });
+                    }
+                }
+            }
+            EventKind::TopologyRecorded { topology: spec } => {
+                if let Ok(built) = Topology::build(spec) {
+                    topology = Some(built);
+                    changed_health = true;
+                }
+            }
+            EventKind::AlertFired { name, node, severity, summary, fingerprint, starts_at } => {
+                let record = alerts.entry(fingerprint.clone()).or_insert_with(|| AlertRecord {
+                    name: name.clone(),
+                    node: node.clone(),
+                    severity: severity.clone(),
+                    summary: summary.clone(),
+                    first_fired: *starts_at,
+                    resolved: None,
+                    times: 0,
+                });
+                record.times += 1;
+                record.resolved = None;
+            }
+            EventKind::AlertResolved { fingerprint, .. } => {
+                if let Some(record) = alerts.get_mut(fingerprint) {
+                    record.resolved = Some(event.at);
+                }
+            }
+            _ => {}
+        }
+        let by_person = !MACHINE_ORIGINS.contains(&event.origin.as_str())
+            && !matches!(event.kind, EventKind::Declared { .. } | EventKind::TopologyRecorded { .. });
+        if by_person && event.at >= declared_at && acknowledged_at.is_none() {
+            acknowledged_at = Some(event.at);
+        }
+        if !changed_health {
+            continue;
+        }
+        let Some(topology) = &topology else { continue };
+        let radius = topology.blast_radius(&health);
+        entrypoints_affected.extend(radius.entrypoints_down.iter().cloned());
+        match (outage_since, radius.entrypoints_down.is_empty()) {
+            (None, false) => outage_since = Some(event.at),
+            (Some(since), true) => {
+                outages.push((since, event.at));
+                outage_since = None;
+            }
+            _ => {}
+        }
+        let size = radius.down.len() + radius.impacted.len();
+        if size > 0 && peak.as_ref().is_none_or(|p| size > p.radius.down.len() + p.radius.impacted.len()) {
+            let health = health.iter().map(|(n, h)| (n.clone(), *h)).collect();
+            peak = Some(Peak { at: event.at, radius, health });
+        }
+    }
+    if let Some(since) = outage_since {
+        outages.push((since, end.max(since)));
+    }
+    let outage_secs = outages.iter().map(|(a, b)| (*b - *a).num_seconds()).sum();
+    let first_alert_at = incident.first_alert_at;
+    let impact_start =
+        [first_alert_at, first_unhealthy, outages.first().map(|o| o.0)].into_iter().flatten().min();
+    let mitigated_at = match outages.last() {
+        Some((_, until)) if outage_since.is_none() => Some(*until),
+        Some(_) => None,
+        None => first_recover,
+    };
+    let severities = severities
+        .iter()
+        .enumerate()
+        .map(|(i, (severity, from))| {
+            let until = severities.get(i + 1).map_or(end, |next| next.1);
+            (*severity, (until.max(*from) - *from).num_seconds())
+        })
+        .collect();
+    let stages = incident.stage_durations(end).into_iter().map(|(s, d)| (s, d.num_seconds())).collect();
+    let mut alerts: Vec<AlertRecord> = alerts.into_values().collect();
+    alerts.sort_by(|a, b| (a.first_fired, &a.name).cmp(&(b.first_fired, &b.name)));
+    Some(Metrics {
+        declared_at,
+        impact_start,
+        first_alert_at,
+        acknowledged_at,
+        mitigated_at,
+        resolved_at: incident.resolved_at,
+        end,
+        stages,
+        severities,
+        outages,
+        outage_secs,
+        entrypoints_affected,
+        peak,
+        alerts,
+        providers,
+        availability: availability(history),
+    })
+}
+
+/// MTBF (mean time between declarations) and MTTR (mean declaration-to-resolution) over the
+/// log's resolved incidents; `None` with fewer than two.
+fn availability(history: &[Incident]) -> Option<Availability> {
+    let mut resolved: Vec<&Incident> = history.iter().filter(|i| i.resolved_at.is_some()).collect();
+    if resolved.len() < 2 {
+        return None;
+    }
+    resolved.sort_by_key(|i| i.declared_at);
+    let (first, last) = (resolved.first()?, resolved.last()?);
+    let gaps = (resolved.len() - 1) as i64;
+    let mtbf_secs = (last.declared_at - first.declared_at).num_seconds() / gaps;
+    let repair: i64 =
+        resolved.iter().filter_map(|i| i.resolved_at.map(|r| (r - i.declared_at).num_seconds())).sum();
+    let mttr_secs = repair / resolved.len() as i64;
+    let total = (mtbf_secs + mttr_secs) as f64;
+    let ratio = if total > 0.0 { mtbf_secs as f64 / total } else { 0.0 };
+    Some(Availability { incidents: resolved.len(), mtbf_secs, mttr_secs, ratio })
+}

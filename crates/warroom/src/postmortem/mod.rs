@@ -1,0 +1,729 @@
+//! The postmortem draft, written from the log: `warroom export ID --format md` and the window's
+//! Export button.
+//!
+//! Its sections are the union of the well-known templates (Google SRE, PagerDuty, Atlassian).
+//! What the log knows is filled in: the header, the metrics, the impact at the peak of the blast
+//! radius, the timeline, the runbook record, the action items, charts of the affected nodes'
+//! signals and the dependency graph at the peak. What only people know comes from notes tagged
+//! for it (`#summary`, `#leadup`, `#fault`, `#trigger`, `#cause`, `#why`, `#detection`,
+//! `#response`, `#fix`, `#well`, `#wrong`, `#lucky`, `#support`), and is otherwise a clearly
+//! marked prompt. Every piece of outside text is escaped ([`markdown::escape`]).
+
+mod charts;
+pub mod markdown;
+pub mod mermaid;
+pub mod metrics;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::chart::ChartError;
+use crate::health::Thresholds;
+use crate::model::{EventKind, Incident, Role, Stage};
+use crate::replay::Replay;
+use markdown::{Cell, escape, prompt, table};
+pub use metrics::Metrics;
+
+/// The SLOs the error-budget table always shows, in %.
+pub const SLOS: [f64; 3] = [99.9, 99.95, 99.99];
+
+/// How the postmortem is written.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The service's SLO, in % (the table marks it).
+    pub slo: f64,
+    /// The thresholds drawn on the charts.
+    pub thresholds: Thresholds,
+    /// Every incident in the log, for MTBF and MTTR.
+    pub history: Vec<Incident>,
+    /// When the draft is written (its "generated" line).
+    pub now: DateTime<Utc>,
+    /// At most this many charts.
+    pub charts: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            slo: 99.9,
+            thresholds: Thresholds::default(),
+            history: Vec::new(),
+            now: Utc::now(),
+            charts: 4,
+        }
+    }
+}
+
+/// A file written beside the Markdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// The file's name (no directory).
+    pub file: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The draft and its images.
+#[derive(Debug, Clone)]
+pub struct Postmortem {
+    pub markdown: String,
+    pub images: Vec<Image>,
+    pub metrics: Metrics,
+}
+
+/// Why the postmortem could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PostmortemError {
+    #[error("the log holds no declared event for this incident")]
+    NotDeclared,
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Writes the postmortem of the replayed incident.
+///
+/// # Errors
+/// [`PostmortemError::NotDeclared`], [`PostmortemError::Chart`].
+pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, PostmortemError> {
+    let metrics = metrics::compute(replay, &options.history).ok_or(PostmortemError::NotDeclared)?;
+    let incident = replay.at(replay.end()).ok_or(PostmortemError::NotDeclared)?.incident;
+    let charts = charts::draw(replay, &incident, &metrics, options)?;
+    let mut md = String::with_capacity(64 * 1024 + replay.events().len() * 120);
+    header(&mut md, replay, &incident, &metrics, options);
+    let notes = Notes::of(replay);
+    narrative(&mut md, &notes, &metrics, &incident);
+    metrics_section(&mut md, &metrics, options);
+    impact(&mut md, replay, &metrics);
+    if !charts.is_empty() {
+        md.push_str("## Charts\n\nThe affected nodes' signals over the incident, with the stage changes marked and the thresholds dashed in red. Each chart is also an SVG beside this file.\n\n");
+        for chart in &charts {
+            let _ = writeln!(md, "![{}]({}) ([SVG]({}))\n", escape(&chart.title), chart.png, chart.svg);
+        }
+    }
+    timeline(&mut md, replay);
+    runbook_record(&mut md, replay, &incident);
+    for (heading, tag, ask) in [
+        ("What went well", "well", "what helped: a good alert, a runbook that worked, a quick decision."),
+        ("What went wrong", "wrong", "what slowed the response or made it worse."),
+        ("Where we got lucky", "lucky", "what could have gone worse and did not, by chance."),
+    ] {
+        let _ = writeln!(md, "## {heading}\n");
+        notes.section(&mut md, &[tag], ask);
+    }
+    actions(&mut md, &incident);
+    md.push_str("## Supporting information\n\n");
+    notes.list(&mut md, &["support"]);
+    let _ = writeln!(
+        md,
+        "- The whole log: `warroom export {} --format json` (open it elsewhere with `warroom import`).\n- {} events, {} of them notes.",
+        incident.id,
+        replay.events().len(),
+        notes.all.len()
+    );
+    let images = charts.into_iter().flat_map(|c| c.files).collect();
+    Ok(Postmortem { markdown: md, images, metrics })
+}
+
+/// Writes `DIR/<id>.md` and its images beside it; each file is written whole to a temporary
+/// name and renamed, the Markdown last. Returns the paths written, the Markdown first.
+///
+/// # Errors
+/// [`PostmortemError::Write`] naming the file.
+pub fn write(dir: &Path, id: &str, postmortem: &Postmortem) -> Result<Vec<PathBuf>, PostmortemError> {
+    let write = |path: PathBuf, bytes: &[u8]| -> Result<PathBuf, PostmortemError> {
+        let fail = |source| PostmortemError::Write { path: path.clone(), source };
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let temporary = path.with_extension("partial");
+        std::fs::write(&temporary, bytes).map_err(fail)?;
+        std::fs::rename(&temporary, &path).map_err(fail)?;
+        Ok(path)
+    };
+    let mut written = Vec::new();
+    for image in &postmortem.images {
+        written.push(write(dir.join(&image.file), &image.bytes)?);
+    }
+    written.insert(0, write(dir.join(format!("{id}.md")), postmortem.markdown.as_bytes())?);
+    Ok(written)
+}
+
+/// "4 min", "1 h 02 min", "45 s".
+pub fn human(d: Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => {
+            if s % 60 == 0 {
+                format!("{} min", s / 60)
+            } else {
+                format!("{} min {:02} s", s / 60, s % 60)
+            }
+        }
+        s => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn stage_title(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Detect => "Detect",
+        Stage::Identify => "Identify",
+        Stage::Isolate => "Isolate",
+        Stage::Recover => "Recover",
+        Stage::Analyze => "Root-cause analysis",
+    }
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn clock(t: DateTime<Utc>) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+fn header(md: &mut String, replay: &Replay, incident: &Incident, m: &Metrics, options: &Options) {
+    let _ = writeln!(md, "# Postmortem: {}\n", escape(&incident.title));
+    let severities: Vec<String> =
+        m.severities.iter().map(|(s, secs)| format!("{s} for {}", human(Duration::seconds(*secs)))).collect();
+    let responders: Vec<String> = Role::ALL
+        .iter()
+        .filter_map(|r| incident.roles.get(*r).map(|name| format!("{}: {}", r.title(), escape(name))))
+        .collect();
+    let mut authors: Vec<&str> = replay
+        .events()
+        .iter()
+        .filter(|e| !metrics::MACHINE_ORIGINS.contains(&e.origin.as_str()))
+        .filter_map(|e| e.by.as_deref())
+        .collect();
+    authors.sort_unstable();
+    authors.dedup();
+    let authors = if authors.is_empty() {
+        incident.roles.commander.as_deref().map(escape).unwrap_or_else(|| "—".to_owned())
+    } else {
+        authors.iter().map(|a| escape(a)).collect::<Vec<_>>().join(", ")
+    };
+    let duration = match m.resolved_at {
+        Some(r) => human(r - m.declared_at),
+        None => "still active".to_owned(),
+    };
+    let rows: Vec<Vec<Cell>> = vec![
+        vec!["Incident".into(), Cell::Md(format!("`{}`", incident.id))],
+        vec![
+            "Severity".into(),
+            Cell::Md(format!("{} (time at each: {})", incident.severity, severities.join(", "))),
+        ],
+        vec!["Status".into(), incident.status.name().into()],
+        vec!["Declared".into(), utc(m.declared_at).into()],
+        vec!["Resolved".into(), m.resolved_at.map(utc).unwrap_or_default().into()],
+        vec!["Duration".into(), duration.into()],
+        vec![
+            "Incident commander".into(),
+            Cell::Md(incident.roles.commander.as_deref().map(escape).unwrap_or_else(|| "—".to_owned())),
+        ],
+        vec![
+            "Responders".into(),
+            Cell::Md(if responders.is_empty() { "—".to_owned() } else { responders.join("; ") }),
+        ],
+        vec!["Authors".into(), Cell::Md(authors)],
+        vec![
+            "Draft written".into(),
+            format!("{} by warroom, from the incident log", utc(options.now)).into(),
+        ],
+    ];
+    md.push_str(&table(&["Field", "Value"], &rows));
+    md.push('\n');
+}
+
+/// The notes, with the tags they carry.
+struct Notes {
+    all: Vec<(DateTime<Utc>, Option<String>, Vec<String>, String)>,
+}
+
+impl Notes {
+    fn of(replay: &Replay) -> Notes {
+        let tag = regex_lite_tags();
+        let all = replay
+            .events()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Note { text } => {
+                    let tags: Vec<String> = tag(text);
+                    let bare = text
+                        .split_whitespace()
+                        .filter(|w| {
+                            !(w.starts_with('#') && tags.iter().any(|t| w[1..].eq_ignore_ascii_case(t)))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    Some((e.at, e.by.clone(), tags, bare))
+                }
+                _ => None,
+            })
+            .collect();
+        Notes { all }
+    }
+
+    fn tagged<'a>(
+        &'a self,
+        tags: &'a [&str],
+    ) -> impl Iterator<Item = &'a (DateTime<Utc>, Option<String>, Vec<String>, String)> {
+        self.all.iter().filter(|n| n.2.iter().any(|t| tags.contains(&t.as_str())))
+    }
+
+    /// The notes tagged with one of `tags` as a list; `false` when there are none.
+    fn list(&self, md: &mut String, tags: &[&str]) -> bool {
+        let mut any = false;
+        for (at, by, _, text) in self.tagged(tags) {
+            let by = by.as_deref().map(|b| format!(" ({})", escape(b))).unwrap_or_default();
+            let _ = writeln!(md, "- {} — {}{by}", escape(text), clock(*at));
+            any = true;
+        }
+        if any {
+            md.push('\n');
+        }
+        any
+    }
+
+    /// The notes tagged with one of `tags`, or the prompt `ask`.
+    fn section(&self, md: &mut String, tags: &[&str], ask: &str) {
+        if !self.list(md, tags) {
+            md.push_str(&prompt(ask));
+            md.push('\n');
+        }
+    }
+}
+
+/// The known tags a note may carry, as a function from text to the tags in it (lower case).
+fn regex_lite_tags() -> impl Fn(&str) -> Vec<String> {
+    const TAGS: [&str; 14] = [
+        "summary",
+        "leadup",
+        "fault",
+        "trigger",
+        "cause",
+        "contributing",
+        "why",
+        "detection",
+        "response",
+        "fix",
+        "well",
+        "wrong",
+        "lucky",
+        "support",
+    ];
+    |text: &str| {
+        let mut found: Vec<String> = text
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix('#'))
+            .map(|w| w.trim_end_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase())
+            .filter(|w| TAGS.contains(&w.as_str()))
+            .collect();
+        found.dedup();
+        found
+    }
+}
+
+fn narrative(md: &mut String, notes: &Notes, m: &Metrics, incident: &Incident) {
+    let sections: [(&str, &[&str], &str); 6] = [
+        (
+            "Summary",
+            &["summary"],
+            "what happened and what users saw, in two or three sentences (tag a note `#summary`).",
+        ),
+        ("Leadup", &["leadup"], "the changes and circumstances that led up to it (`#leadup`)."),
+        ("Fault / what happened", &["fault"], "what failed, technically (`#fault`)."),
+        ("Trigger", &["trigger"], "the change or event that set it off (`#trigger`)."),
+        (
+            "Root causes and contributing factors",
+            &["cause", "contributing"],
+            "why it could happen, and what made it worse (`#cause`, `#contributing`).",
+        ),
+        ("Five whys", &["why"], "ask why five times, from the symptom down (`#why`)."),
+    ];
+    for (heading, tags, ask) in sections {
+        let _ = writeln!(md, "## {heading}\n");
+        notes.section(md, tags, ask);
+    }
+    md.push_str("## Detection\n\n");
+    match (m.impact_start, m.first_alert_at) {
+        (Some(start), _) if start > m.declared_at => {
+            let _ = writeln!(
+                md,
+                "The incident was declared at {}, before the first sign of impact at {}.\n",
+                clock(m.declared_at),
+                clock(start)
+            );
+        }
+        (Some(start), Some(alert)) => {
+            let _ = writeln!(
+                md,
+                "Impact began at {}; the first alert started at {}; the incident was declared at {}, {} after the impact began.\n",
+                clock(start),
+                clock(alert),
+                clock(m.declared_at),
+                human(m.declared_at - start)
+            );
+        }
+        (Some(start), None) => {
+            let _ = writeln!(
+                md,
+                "Impact began at {} and no alert fired; the incident was declared at {}, {} later.\n",
+                clock(start),
+                clock(m.declared_at),
+                human(m.declared_at - start)
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                md,
+                "The incident was declared at {} before any alert or health change was recorded.\n",
+                clock(m.declared_at)
+            );
+        }
+    }
+    notes.list(md, &["detection"]);
+    md.push_str("## Response\n\n");
+    match m.acknowledged_at {
+        Some(at) => {
+            let _ = write!(
+                md,
+                "The first response was recorded at {}, {} after the declaration.",
+                clock(at),
+                human(at - m.declared_at)
+            );
+        }
+        None => md.push_str("No response by a person was recorded after the declaration."),
+    }
+    let stages: Vec<String> =
+        incident.stage_log.iter().map(|v| format!("{} at {}", v.stage, clock(v.at))).collect();
+    let _ = writeln!(md, " Stages: {}.\n", stages.join(" → "));
+    notes.list(md, &["response"]);
+    md.push_str("## Recovery / resolution\n\n");
+    match (m.mitigated_at, m.resolved_at) {
+        (Some(mitigated), Some(resolved)) => {
+            let _ = writeln!(md, "Mitigated at {}; resolved at {}.\n", clock(mitigated), clock(resolved));
+        }
+        (None, Some(resolved)) => {
+            let _ = writeln!(md, "Resolved at {}.\n", clock(resolved));
+        }
+        (Some(mitigated), None) => {
+            let _ = writeln!(md, "Mitigated at {}; not resolved yet.\n", clock(mitigated));
+        }
+        (None, None) => md.push_str("Not mitigated or resolved yet.\n\n"),
+    }
+    notes.section(md, &["fix"], "what fixed it, and what was tried before (`#fix`).");
+}
+
+fn metrics_section(md: &mut String, m: &Metrics, options: &Options) {
+    md.push_str("## Metrics\n\n");
+    let span = |from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>, d: Option<Duration>| -> Vec<Cell> {
+        vec![
+            from.map(clock).unwrap_or_default().into(),
+            to.map(clock).unwrap_or_default().into(),
+            d.map(human).unwrap_or_else(|| "—".to_owned()).into(),
+        ]
+    };
+    let from_impact = m.impact_start.map(|s| s.min(m.declared_at)).or(Some(m.declared_at));
+    let mut rows = Vec::new();
+    for (name, basis, cells) in [
+        (
+            "Time to detect",
+            "impact start → declared (detect stage)",
+            span(m.impact_start, Some(m.declared_at), m.time_to_detect()),
+        ),
+        (
+            "Time to acknowledge",
+            "declared → first response by a person",
+            span(Some(m.declared_at), m.acknowledged_at, m.time_to_acknowledge()),
+        ),
+        (
+            "Time to mitigate",
+            "impact start → users served again",
+            span(from_impact, m.mitigated_at, m.time_to_mitigate()),
+        ),
+        (
+            "Time to resolve",
+            "declared → resolved",
+            span(Some(m.declared_at), m.resolved_at, m.time_to_resolve()),
+        ),
+    ] {
+        let mut row: Vec<Cell> = vec![name.into(), basis.into()];
+        row.extend(cells);
+        rows.push(row);
+    }
+    md.push_str(&table(&["Metric", "Measured", "From (UTC)", "To (UTC)", "Duration"], &rows));
+    md.push_str("\n### Time in each stage\n\n");
+    let rows: Vec<Vec<Cell>> = Stage::ALL
+        .iter()
+        .map(|stage| {
+            let secs: i64 = m.stages.iter().filter(|(s, _)| s == stage).map(|(_, d)| d).sum();
+            let visits = m.stages.iter().filter(|(s, _)| s == stage).count();
+            vec![stage_title(*stage).into(), visits.to_string().into(), human(Duration::seconds(secs)).into()]
+        })
+        .collect();
+    md.push_str(&table(&["Stage", "Visits", "Time"], &rows));
+    md.push_str("\n### Availability and error budget\n\n");
+    let _ = writeln!(
+        md,
+        "User-visible outage (an entrypoint down or impacted): **{:.1} minutes** in {} window(s).\n",
+        m.outage_minutes(),
+        m.outages.len()
+    );
+    let mut slos: Vec<f64> = SLOS.to_vec();
+    if !slos.iter().any(|s| (s - options.slo).abs() < 1e-9) {
+        slos.push(options.slo);
+    }
+    let rows: Vec<Vec<Cell>> = slos
+        .iter()
+        .map(|slo| {
+            let month = metrics::MONTH_MINUTES * (100.0 - slo) / 100.0;
+            let year = metrics::YEAR_MINUTES * (100.0 - slo) / 100.0;
+            let mark = if (slo - options.slo).abs() < 1e-9 { " (ours)" } else { "" };
+            vec![
+                format!("{slo}%{mark}").into(),
+                format!("{month:.2} min").into(),
+                format!("{year:.1} min").into(),
+                format!("{:.1}%", m.budget_share(*slo)).into(),
+            ]
+        })
+        .collect();
+    md.push_str(&table(&["SLO", "Budget a month (30 d)", "Budget a year", "Monthly budget used"], &rows));
+    md.push('\n');
+    match &m.availability {
+        Some(a) => {
+            let _ = writeln!(
+                md,
+                "Over the {} resolved incidents in this log: MTBF {}, MTTR {}, availability = MTBF / (MTBF + MTTR) = **{:.4}%**.\n",
+                a.incidents,
+                human(Duration::seconds(a.mtbf_secs)),
+                human(Duration::seconds(a.mttr_secs)),
+                a.ratio * 100.0
+            );
+        }
+        None => md.push_str(
+            "Availability = MTBF / (MTBF + MTTR) needs at least two resolved incidents in the log.\n\n",
+        ),
+    }
+}
+
+fn impact(md: &mut String, replay: &Replay, m: &Metrics) {
+    md.push_str("## Impact\n\n");
+    match &m.peak {
+        Some(peak) => {
+            let r = &peak.radius;
+            let _ = writeln!(
+                md,
+                "At the peak ({}): {} node(s) down, {} impacted, {} degraded; entrypoints down: {}.\n",
+                clock(peak.at),
+                r.down.len(),
+                r.impacted.len(),
+                r.degraded.len(),
+                if r.entrypoints_down.is_empty() {
+                    "none".to_owned()
+                } else {
+                    r.entrypoints_down.iter().map(|e| escape(e)).collect::<Vec<_>>().join(", ")
+                }
+            );
+            let mut rows: Vec<Vec<Cell>> =
+                r.down.iter().map(|n| vec![n.as_str().into(), "down".into(), "".into()]).collect();
+            rows.extend(
+                r.impacted
+                    .iter()
+                    .map(|i| vec![i.id.as_str().into(), "impacted".into(), i.reason.join(" → ").into()]),
+            );
+            rows.extend(r.degraded.iter().map(|n| vec![n.as_str().into(), "degraded".into(), "".into()]));
+            md.push_str(&table(&["Node", "State", "Because"], &rows));
+            md.push('\n');
+        }
+        None => md.push_str("No node was recorded down on a recorded topology.\n\n"),
+    }
+    if !m.entrypoints_affected.is_empty() {
+        let list: Vec<String> = m.entrypoints_affected.iter().map(|e| escape(e)).collect();
+        let _ = writeln!(md, "Entrypoints affected over the incident: {}.\n", list.join(", "));
+    }
+    md.push_str("### Alerts\n\n");
+    if m.alerts.is_empty() {
+        md.push_str("No alert fired.\n\n");
+    } else {
+        let rows: Vec<Vec<Cell>> = m
+            .alerts
+            .iter()
+            .map(|a| {
+                vec![
+                    a.name.as_str().into(),
+                    a.node.as_str().into(),
+                    a.severity.as_str().into(),
+                    clock(a.first_fired).into(),
+                    a.resolved.map(clock).unwrap_or_else(|| "still firing".to_owned()).into(),
+                    a.summary.as_str().into(),
+                ]
+            })
+            .collect();
+        md.push_str(&table(&["Alert", "Node", "Severity", "First fired", "Resolved", "Summary"], &rows));
+        md.push('\n');
+    }
+    md.push_str("### Provider status incidents\n\n");
+    if m.providers.is_empty() {
+        md.push_str("None seen.\n\n");
+    } else {
+        let rows: Vec<Vec<Cell>> = m
+            .providers
+            .iter()
+            .map(|p| {
+                vec![
+                    clock(p.at).into(),
+                    p.node.as_str().into(),
+                    p.health.name().into(),
+                    p.reason.as_str().into(),
+                ]
+            })
+            .collect();
+        md.push_str(&table(&["Time", "Provider", "Health", "Status"], &rows));
+        md.push('\n');
+    }
+    if let (Some(peak), Some(topology)) = (&m.peak, replay.topology()) {
+        let _ = writeln!(
+            md,
+            "### Dependency graph at the peak ({})\n\n```mermaid\n{}```\n",
+            clock(peak.at),
+            mermaid::flowchart(topology, &peak.radius, &peak.health)
+        );
+    }
+}
+
+/// Where an event came from, as the timeline's "Source" column says it.
+fn source(kind: &EventKind, origin: &str) -> &'static str {
+    match kind {
+        EventKind::AlertFired { .. } | EventKind::AlertResolved { .. } => "alert",
+        EventKind::HealthChanged { .. } => "health change",
+        EventKind::CheckEvaluated { .. } => "check",
+        EventKind::RunbookAttached { .. }
+        | EventKind::StepChecked { .. }
+        | EventKind::StepsSkipped { .. } => "runbook",
+        EventKind::TopologyRecorded { .. } => "system",
+        _ if metrics::MACHINE_ORIGINS.contains(&origin) => "system",
+        _ => "human",
+    }
+}
+
+fn timeline(md: &mut String, replay: &Replay) {
+    md.push_str("## Timeline\n\nAll times UTC.\n\n");
+    let mut stage = Stage::Detect;
+    let rows: Vec<Vec<Cell>> = replay
+        .events()
+        .iter()
+        .map(|e| {
+            if let EventKind::StageEntered { stage: s } = &e.kind {
+                stage = *s;
+            }
+            let who = e.by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+            vec![
+                e.at.format("%Y-%m-%d %H:%M:%S").to_string().into(),
+                stage.name().into(),
+                format!("{}{who}", e.kind.describe()).into(),
+                source(&e.kind, &e.origin).into(),
+            ]
+        })
+        .collect();
+    md.push_str(&table(&["Time", "Stage", "Event", "Source"], &rows));
+    md.push('\n');
+}
+
+fn runbook_record(md: &mut String, replay: &Replay, incident: &Incident) {
+    md.push_str("## Runbook record\n\n");
+    if incident.runbooks.is_empty() {
+        md.push_str("No runbook was attached.\n\n");
+        return;
+    }
+    // The text of each step, as the checking events recorded it.
+    let mut texts = std::collections::HashMap::new();
+    for e in replay.events() {
+        if let EventKind::StepChecked { runbook, step, text, .. } = &e.kind {
+            texts.insert((runbook.as_str(), step.as_str()), text.as_str());
+        }
+    }
+    for r in &incident.runbooks {
+        let node = r.node.as_deref().map(|n| format!(" for {}", escape(n))).unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "### {} (`{}`){node}\n\nAttached at {}: {} step(s) done, {} skipped, {} check(s) passed, {} failed.\n",
+            escape(&r.title),
+            r.id.replace('`', ""),
+            clock(r.attached_at),
+            r.done.len(),
+            r.skipped.len(),
+            r.checks.values().filter(|c| c.passed == Some(true)).count(),
+            r.checks.values().filter(|c| c.passed == Some(false)).count()
+        );
+        let mut steps: Vec<&String> = r.done.keys().chain(r.skipped.iter()).chain(r.checks.keys()).collect();
+        steps.sort_unstable();
+        steps.dedup();
+        let rows: Vec<Vec<Cell>> = steps
+            .into_iter()
+            .map(|step| {
+                let done = r.done.get(step);
+                let outcome = match (done, r.skipped.contains(step)) {
+                    (Some(_), _) => "done",
+                    (None, true) => "skipped",
+                    (None, false) => "not done",
+                };
+                let check = r.checks.get(step).map_or(String::new(), |c| {
+                    let verdict = match c.passed {
+                        Some(true) => "passed",
+                        Some(false) => "failed",
+                        None => "not evaluable",
+                    };
+                    format!("{verdict} at {} ({})", clock(c.at), c.observed)
+                });
+                vec![
+                    step.as_str().into(),
+                    texts.get(&(r.id.as_str(), step.as_str())).copied().unwrap_or("").into(),
+                    outcome.into(),
+                    done.map(|d| {
+                        format!(
+                            "{}{}",
+                            clock(d.at),
+                            d.by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_default()
+                    .into(),
+                    check.into(),
+                ]
+            })
+            .collect();
+        md.push_str(&table(&["Step", "Text", "Outcome", "Done", "Check"], &rows));
+        md.push('\n');
+    }
+}
+
+fn actions(md: &mut String, incident: &Incident) {
+    md.push_str("## Action items\n\n");
+    if incident.actions.is_empty() {
+        md.push_str(&prompt(&format!(
+            "what will keep this from happening again, each with an owner (`warroom action add {} \"...\" --type prevent --owner NAME`, or in the window).",
+            incident.id
+        )));
+        md.push('\n');
+        return;
+    }
+    let rows: Vec<Vec<Cell>> = incident
+        .actions
+        .iter()
+        .map(|a| {
+            vec![
+                a.id.as_str().into(),
+                a.title.as_str().into(),
+                a.kind.name().into(),
+                a.owner.clone().unwrap_or_default().into(),
+                a.ticket.clone().unwrap_or_default().into(),
+                a.status.name().into(),
+                a.due.map(|d| d.to_string()).unwrap_or_default().into(),
+            ]
+        })
+        .collect();
+    md.push_str(&table(&["Id", "Item", "Type", "Owner", "Ticket", "Status", "Due"], &rows));
+    md.push('\n');
+}
