@@ -184,3 +184,48 @@ export const checkStep = (id: string, runbook: string, step: string, done: boole
   invoke<RunbookView[]>("check_step", { id, runbook, step, done });
 export const openRunbookLink = (id: string, runbook: string, step: string, index: number) =>
   invoke<string>("open_runbook_link", { id, runbook, step, index });
+
+import type { ActionEdit } from "./bindings/ActionEdit";
+import type { ActionItem } from "./bindings/ActionItem";
+import type { ActionKind } from "./bindings/ActionKind";
+import type { ActionStatus } from "./bindings/ActionStatus";
+export type { ActionEdit, ActionItem, ActionKind, ActionStatus };
+
+/** A mark on the review scrubber: a stage entered, an alert fired, the resolution. */
+export interface ReviewMark {
+  at: string;
+  kind: "stage" | "alert" | "resolved";
+  label: string;
+}
+
+/** What the review scrubber spans: declaration to last event, its marks, the blast radius's peak. */
+export interface ReviewInfo {
+  id: string;
+  start: string;
+  end: string;
+  marks: ReviewMark[];
+  peak: string | null;
+}
+
+/** The incident as it stood at `at`, read from the log alone (no source is asked). */
+export interface ReviewFrame {
+  at: string;
+  incident: Incident;
+  /** Null when no topology was recorded on the log by then. */
+  graph: GraphView | null;
+  /** The events up to `at`. */
+  events: Event[];
+  runbooks: RunbookView[];
+}
+
+/** What an export wrote: `files[0]` is the Markdown, the rest its charts. */
+export interface ExportedFiles {
+  dir: string;
+  files: string[];
+}
+
+export const reviewIncident = (id: string) => invoke<ReviewInfo>("review_incident", { id });
+export const reviewAt = (id: string, at: string) => invoke<ReviewFrame>("review_at", { id, at });
+export const exportPostmortem = (id: string) => invoke<ExportedFiles>("export_postmortem", { id });
+/** Adds (`edit.id` null) or edits an action item; answers with all the incident's items. */
+export const setAction = (id: string, edit: ActionEdit) => invoke<ActionItem[]>("set_action", { id, edit });

@@ -3,6 +3,9 @@
 // Every action calls one command and then re-reads what the core has; the log is the truth.
 // The window also re-reads every two seconds, so what the CLI (or another responder on the
 // same file) records shows up without a click.
+//
+// A resolved incident opens in review: the panels then draw the frame the review bar asks the
+// log for (panels/review.ts), and the live refreshes leave them alone.
 
 import * as api from "./api";
 import type { AppInfo, Incident, IncidentView, Stage } from "./api";
@@ -13,6 +16,8 @@ import { onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from 
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
 import { renderAlerts } from "./panels/alerts";
+import { renderPostmortem, wirePostmortem } from "./panels/postmortem";
+import { enterReview, leaveReview, noteEvents, reviewedId, reviewFrame, wireReview } from "./panels/review";
 import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
 import { wireNotifications } from "./panels/notify";
 import { wireSources } from "./panels/sources";
@@ -31,6 +36,12 @@ let whatIf = false;
 const picked = new Set<string>();
 let whatIfBlast: api.BlastRadius | null = null;
 let selectedNode: string | null = null;
+/** A resolved incident the responder chose to see live ("Back to live"): not reviewed again
+ *  until it is selected anew. */
+let liveChosen: string | null = null;
+/** The selected incident and its status at the last refresh: one resolved while on screen is
+ *  reviewed from its end, so the view does not jump back to the declaration. */
+let lastSeen: { id: string; status: string } | null = null;
 
 function showError(e: unknown): void {
   const message = api.isIpcError(e) ? e.message : String(e);
@@ -71,12 +82,47 @@ async function refresh(): Promise<void> {
   } catch (e) {
     showError(e);
   }
+  syncReview();
   render();
+}
+
+/** Review follows the selected incident's status: resolved opens it in review, reopened (or
+ *  another incident selected) leaves it. */
+function syncReview(): void {
+  const incident = view?.incident ?? null;
+  const reviewing = reviewedId();
+  if (reviewing && (reviewing !== incident?.id || incident.status !== "resolved")) {
+    leaveReview();
+    renderGraphArea();
+  }
+  if (incident && incident.status !== "resolved" && liveChosen === incident.id) liveChosen = null;
+  if (incident?.status === "resolved") {
+    if (reviewedId() === incident.id) {
+      noteEvents(incident.id, incident.events);
+    } else if (liveChosen !== incident.id) {
+      const justResolved = lastSeen?.id === incident.id && lastSeen.status !== "resolved";
+      startReview(incident, justResolved ? "end" : "start");
+    }
+  }
+  lastSeen = incident ? { id: incident.id, status: incident.status } : null;
+}
+
+function startReview(incident: Incident, from: "start" | "end"): void {
+  liveChosen = null;
+  // What-if and the live charts are about now, not about the past under review.
+  whatIf = false;
+  picked.clear();
+  whatIfBlast = null;
+  setCharts(null, []);
+  void enterReview(incident.id, from, incident.events);
+  render();
+  renderGraphArea();
 }
 
 function select(id: string | null): void {
   if (id === selected) return;
   selected = id;
+  liveChosen = null;
   if (id) localStorage.setItem("warroom.selected", id);
   else localStorage.removeItem("warroom.selected");
   restoreDraft(id);
@@ -90,13 +136,25 @@ let suggestions: api.Suggestion[] = [];
 
 function renderRunbookPanel(): void {
   if (!info) return;
-  renderRunbooks(view?.incident ?? null, runbookViews, suggestions, info.stages.map((s) => s.name as Stage));
+  const frame = reviewFrame();
+  const reviewing = reviewedId() !== null;
+  const stages = info.stages.map((s) => s.name as Stage);
+  if (reviewing) renderRunbooks(frame?.incident ?? view?.incident ?? null, frame?.runbooks ?? runbookViews, [], stages, true);
+  else renderRunbooks(view?.incident ?? null, runbookViews, suggestions, stages);
+}
+
+/** The incident the header and detail show, and the clock they count to: the frame under
+ *  review and its instant, else the live incident and now. */
+function onScreen(now: number): { incident: Incident | null; now: number } {
+  const frame = reviewFrame();
+  if (frame) return { incident: frame.incident, now: Date.parse(frame.at) };
+  return { incident: view?.incident ?? null, now };
 }
 
 /** Moves the incident to `stage`; with runbook steps of the current stage not done, asks first
  *  and records which were skipped. */
 async function advance(stage: Stage): Promise<void> {
-  if (!selected || !view) return;
+  if (!selected || !view || reviewedId()) return;
   const id = selected;
   const left = undone(view.incident.stage);
   if (left.length) {
@@ -118,8 +176,11 @@ function changed(panel: keyof typeof shown, data: unknown): boolean {
 
 function render(): void {
   const now = Date.now();
-  const incident = view?.incident ?? null;
-  renderHeader(incident, now);
+  const reviewing = reviewedId() !== null;
+  document.body.classList.toggle("reviewing", reviewing);
+  const screen = onScreen(now);
+  const incident = screen.incident;
+  renderHeader(incident, screen.now);
   // The list shows "12 min ago": rebuild it at least once a minute.
   if (changed("list", [incidents, selected, Math.floor(now / 60000)])) {
     renderIncidentList(incidents, selected, now, (id) => {
@@ -127,9 +188,13 @@ function render(): void {
       void refresh();
     });
   }
-  if (info && changed("detail", incident)) renderDetail(incident, info.stages, info.roles, info.severities);
-  if (changed("timeline", view?.events ?? null)) renderTimeline(view?.events ?? null);
-  if (changed("runbooks", [incident, runbookViews, suggestions])) renderRunbookPanel();
+  if (info && changed("detail", [incident, reviewing])) renderDetail(incident, info.stages, info.roles, info.severities, reviewing);
+  const events = reviewFrame()?.events ?? view?.events ?? null;
+  if (changed("timeline", [events, reviewing])) renderTimeline(events, reviewing);
+  const runbooks = reviewing ? (reviewFrame()?.runbooks ?? null) : runbookViews;
+  if (changed("runbooks", [incident, runbooks, suggestions, reviewing])) renderRunbookPanel();
+  // Action items and the export are about the incident as it is now, in review too.
+  renderPostmortem(view?.incident ?? null);
   byId("status-refresh").textContent = lastRefresh ? `log read ${elapsed(new Date(lastRefresh).toISOString(), now)} ago` : "log not read yet";
 }
 
@@ -139,14 +204,20 @@ function shownBlast(): api.BlastRadius | null {
 }
 
 function renderGraphArea(): void {
-  const view = graph?.view ?? null;
-  const blast = shownBlast() ?? view?.blast ?? null;
-  renderGraph(view, blast, picked);
+  // In review the graph and alerts are the frame's, as recorded on the log at its instant; the
+  // live graph state still feeds the status bar.
+  const reviewing = reviewedId() !== null;
+  const frame = reviewFrame();
+  const view = reviewing ? (frame?.graph ?? null) : (graph?.view ?? null);
+  const blast = reviewing ? (view?.blast ?? null) : (shownBlast() ?? view?.blast ?? null);
+  byId("graph").classList.toggle("review-graph", reviewing);
+  renderGraph(view, blast, reviewing ? new Set() : picked);
   renderNodeDetail(view, blast, selectedNode);
-  renderOutage(blast, whatIf);
+  renderOutage(blast, whatIf && !reviewing);
+  byId("drill-bar").hidden = reviewing;
   renderDrillBar(graph, selected, whatIf);
   renderSources(graph, Date.now());
-  renderAlerts(view, Date.now());
+  renderAlerts(view, frame ? Date.parse(frame.at) : Date.now());
 }
 
 async function refreshGraph(): Promise<void> {
@@ -161,7 +232,8 @@ async function refreshGraph(): Promise<void> {
 /** Fetches the selected node's charts (every few seconds while it stays selected). */
 async function refreshCharts(): Promise<void> {
   const node = selectedNode;
-  if (!node) return;
+  // The charts are the sources' last half hour: not the past under review.
+  if (!node || reviewedId()) return;
   try {
     setCharts(node, await api.nodeCharts(node));
   } catch (e) {
@@ -180,6 +252,7 @@ async function updateWhatIf(): Promise<void> {
 }
 
 function toggleWhatIf(): void {
+  if (reviewedId()) return;
   whatIf = !whatIf;
   picked.clear();
   whatIfBlast = whatIf ? { down: [], impacted: [], degraded: [], entrypoints_down: [], groups: [] } : null;
@@ -188,7 +261,8 @@ function toggleWhatIf(): void {
 
 function tick(): void {
   const now = Date.now();
-  renderHeader(view?.incident ?? null, now);
+  const screen = onScreen(now);
+  renderHeader(screen.incident, screen.now);
   if (lastRefresh) byId("status-refresh").textContent = `log read ${elapsed(new Date(lastRefresh).toISOString(), now)} ago`;
 }
 
@@ -280,6 +354,22 @@ async function boot(): Promise<void> {
         const question = `Resolve "${view.incident.title}"? Say so only when service is restored.`;
         void confirmDialog(question, "Resolve").then((yes) => yes && act(() => api.resolveIncident(id)));
       }
+    },
+    review: () => {
+      if (view?.incident.status === "resolved") startReview(view.incident, "start");
+    },
+  });
+  wirePostmortem(() => void refresh());
+  wireReview({
+    frame: () => {
+      render();
+      renderGraphArea();
+    },
+    error: showError,
+    exit: (id) => {
+      liveChosen = id;
+      render();
+      renderGraphArea();
     },
   });
   wireNoteForm(

@@ -2,8 +2,9 @@
 //! SVG and PNG for the postmortem, with the threshold line and the stage changes marked.
 //!
 //! The window shows them as images (`<img src="data:image/svg+xml,...">`), so nothing in them
-//! can run: node names come from topology files and are outside text. PNG text is drawn with the
-//! bundled DejaVu Sans (`assets/fonts`), so a chart looks the same on every machine.
+//! can run: node names come from topology files and are outside text. Text is laid out (and in
+//! PNGs drawn) with the bundled DejaVu Sans (`assets/fonts`), so a chart looks the same on every
+//! machine.
 
 use std::sync::OnceLock;
 
@@ -67,7 +68,6 @@ impl Chart<'_> {
     /// # Errors
     /// [`ChartError`] when plotters cannot draw or the PNG cannot be encoded.
     pub fn png(&self) -> Result<Vec<u8>, ChartError> {
-        register_font()?;
         let (w, h) = self.size;
         let mut rgb = vec![0_u8; w as usize * h as usize * 3];
         draw(BitMapBackend::with_buffer(&mut rgb, self.size).into_drawing_area(), self)?;
@@ -86,7 +86,7 @@ fn err(e: &dyn std::fmt::Display) -> ChartError {
     ChartError(e.to_string())
 }
 
-/// Bitmaps need a font to draw text with: the bundled one, registered once.
+/// Text needs a font to be measured and drawn with: the bundled one, registered once.
 fn register_font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
@@ -100,6 +100,7 @@ fn register_font() -> Result<(), ChartError> {
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Chart<'_>) -> Result<(), ChartError> {
+    register_font()?;
     let white = RGBColor(236, 239, 244);
     root.fill(&RGBColor(23, 26, 33)).map_err(|e| err(&e))?;
     let (Some(first), Some(last)) = (c.points.first(), c.points.last()) else {

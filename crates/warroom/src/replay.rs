@@ -108,7 +108,7 @@ impl Replay {
                 EventKind::Note { text } => {
                     replay.notes.push(NoteAt { at: event.at, by: event.by.clone(), text: text.clone() });
                 }
-                EventKind::TopologyRecorded { topology } => {
+                EventKind::TopologyRecorded { topology, .. } => {
                     let built = Topology::build(topology).ok().map(|t| {
                         replay.topologies.push(t);
                         replay.topologies.len() - 1
@@ -118,7 +118,10 @@ impl Replay {
                 _ => {}
             }
         }
+        // The fold starts with the declaration, then takes every event in time order, those
+        // recorded with an earlier `at` too (as `Incident::fold` does).
         let mut folded = replay.start()?;
+        replay.fold(&mut folded, 0, replay.declared + 1);
         let mut i = replay.declared + 1;
         replay.checkpoints.push((i, folded.clone()));
         while i < replay.events.len() {
@@ -176,9 +179,12 @@ impl Replay {
                     state.alerts.remove(fingerprint);
                 }
                 EventKind::Note { .. } => state.notes += 1,
-                EventKind::TopologyRecorded { .. } => {
+                EventKind::TopologyRecorded { health, .. } => {
                     if let Some(Some(built)) = self.topology_of.get(&i) {
                         state.topology = Some(*built);
+                    }
+                    for (node, h) in health {
+                        state.health.insert(node.clone(), (*h, String::new()));
                     }
                 }
                 _ => {}
@@ -253,7 +259,7 @@ impl Replay {
                     entrypoint: n.entrypoint,
                     group: n.group.clone(),
                     health: recorded.map_or(Health::Unknown, |r| r.0),
-                    reasons: recorded.map(|r| vec![r.1.clone()]).unwrap_or_default(),
+                    reasons: recorded.filter(|r| !r.1.is_empty()).map(|r| vec![r.1.clone()]).unwrap_or_default(),
                     age_secs: newest,
                     signals,
                 }

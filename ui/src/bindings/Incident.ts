@@ -49,7 +49,7 @@ stage_log: Array<StageVisit>,
  */
 runbooks: Array<AttachedRunbook>, 
 /**
- * Nodes recorded as anything but healthy at some point: the ones its charts are about.
+ * Nodes recorded degraded or down at some point: the ones its charts are about.
  */
 affected: Array<string>, 
 /**

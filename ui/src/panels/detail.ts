@@ -1,4 +1,6 @@
-// The centre panel: the five stages, the roles, severity and resolve.
+// The incident's detail: the five stages, the roles, severity and resolve. In review it shows the
+// incident as it stood at the scrubber's instant, read-only; only Reopen (which ends the review)
+// and Review itself stay live.
 
 import type { Incident, Role, Severity, Stage, Term } from "../api";
 import { byId, el, utcTitle } from "../dom";
@@ -9,6 +11,7 @@ export interface DetailActions {
   assignRole: (role: Role, name: string) => Promise<boolean>;
   changeSeverity: (severity: Severity) => void;
   toggleResolved: () => void;
+  review: () => void;
 }
 
 let actions: DetailActions | null = null;
@@ -32,9 +35,12 @@ export function wireDetail(roles: Term[], a: DetailActions): void {
     a.changeSeverity(byId<HTMLSelectElement>("severity-select").value as Severity),
   );
   byId("resolve-toggle").addEventListener("click", () => a.toggleResolved());
+  byId("review-enter").addEventListener("click", () => a.review());
 }
 
-export function renderDetail(incident: Incident | null, stages: Term[], roles: Term[], severities: Term[]): void {
+/** Draws `incident`; with `review`, it is a past state of a resolved incident: nothing here may
+ *  change it but Reopen. */
+export function renderDetail(incident: Incident | null, stages: Term[], roles: Term[], severities: Term[], review = false): void {
   byId("detail").hidden = incident === null;
   byId("empty-state").hidden = incident !== null;
   if (!incident) return;
@@ -48,6 +54,7 @@ export function renderDetail(incident: Incident | null, stages: Term[], roles: T
       const state = i < current ? "done" : i === current ? "current" : "todo";
       button.classList.add(`stage-${state}`);
       button.setAttribute("aria-current", String(i === current));
+      button.disabled = review;
       button.addEventListener("click", () => actions?.enterStage(s.name as Stage));
       return el("li", {}, [button]);
     }),
@@ -64,6 +71,11 @@ export function renderDetail(incident: Incident | null, stages: Term[], roles: T
 
   const sevSelect = byId<HTMLSelectElement>("severity-select");
   if (document.activeElement !== sevSelect) fillSeverities(sevSelect, severities, incident.severity);
-  const toggle = byId("resolve-toggle");
-  toggle.textContent = incident.status === "resolved" ? "Reopen" : "Resolve";
+  for (const id of ["role-select", "role-name", "role-submit", "severity-select", "severity-submit"]) {
+    byId<HTMLInputElement>(id).disabled = review;
+  }
+  // In review the incident on screen may be active (an earlier instant); the live one is resolved.
+  const resolved = review || incident.status === "resolved";
+  byId("resolve-toggle").textContent = resolved ? "Reopen" : "Resolve";
+  byId("review-enter").hidden = review || !resolved;
 }

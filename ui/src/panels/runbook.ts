@@ -8,7 +8,9 @@ import { byId, el, elapsed } from "../dom";
 
 /** Which stage tab each runbook shows; by default the incident's current stage. */
 const tabs = new Map<string, Stage>();
-let current: { id: string; stage: Stage; views: api.RunbookView[] } | null = null;
+/** What the panel shows; `readOnly` in review, where the runbooks are as they stood at an
+ *  instant of a resolved incident and nothing may be checked or attached. */
+let current: { id: string; stage: Stage; views: api.RunbookView[]; readOnly: boolean } | null = null;
 let onChange: (() => void) | null = null;
 
 /** The steps of `stage` not done in any attached runbook, as `runbook/step`. */
@@ -22,7 +24,7 @@ export function undone(stage: Stage): string[] {
 }
 
 async function toggle(runbook: string, step: string, done: boolean): Promise<void> {
-  if (!current) return;
+  if (!current || current.readOnly) return;
   try {
     current.views = await api.checkStep(current.id, runbook, step, done);
     onChange?.();
@@ -45,6 +47,7 @@ function stepItem(view: api.RunbookView, step: api.RunbookStep): HTMLLIElement {
   box.type = "checkbox";
   box.checked = done;
   box.tabIndex = -1;
+  box.disabled = current?.readOnly ?? false;
   box.setAttribute("aria-label", step.text);
   box.addEventListener("change", () => void toggle(view.runbook.id, step.id, box.checked));
   const children: (Node | string)[] = [box, el("span", { class: "step-text", text: step.text })];
@@ -113,6 +116,7 @@ export function renderRunbooks(
   views: api.RunbookView[],
   suggestions: api.Suggestion[],
   stages: Stage[],
+  readOnly = false,
 ): void {
   const section = byId("runbooks-section");
   section.hidden = !incident;
@@ -120,10 +124,11 @@ export function renderRunbooks(
     current = null;
     return;
   }
-  current = { id: incident.id, stage: incident.stage, views };
+  current = { id: incident.id, stage: incident.stage, views, readOnly };
+  section.classList.toggle("read-only", readOnly);
   byId("stage-times").textContent = `time in stages: ${stageTimes(incident, Date.now())}`;
   byId("runbook-suggestions").replaceChildren(
-    ...suggestions.map((s) => {
+    ...(readOnly ? [] : suggestions).map((s) => {
       const attach = el("button", { text: "Attach" });
       attach.type = "button";
       attach.dataset.runbook = s.runbook;

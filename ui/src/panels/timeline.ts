@@ -38,12 +38,28 @@ function describe(e: Event): { tag: string; text: string } {
       };
     case "steps_skipped":
       return { tag: "skipped", text: `left ${k.stage} with ${k.steps.length} step(s) not done: ${k.steps.join(", ")}` };
+    case "topology_recorded":
+      return { tag: "topology", text: "infrastructure topology recorded" };
+    case "action_item_set": {
+      const i = k.item;
+      const owner = i.owner ? `, owner ${i.owner}` : "";
+      return { tag: "action", text: `action ${i.id} (${i.kind}, ${i.status.replace("_", " ")}${owner}): ${i.title}` };
+    }
+    default:
+      // A kind written by a newer warroom: still shown, never a blank or broken timeline.
+      return { tag: "event", text: (k as { type: string }).type.replaceAll("_", " ") };
   }
 }
 
-export function renderTimeline(events: Event[] | null): void {
-  const enabled = events !== null;
-  byId<HTMLTextAreaElement>("note-text").disabled = !enabled;
+const NOTE_HINT = "Note (n to focus, Enter to add, Shift+Enter for a new line)";
+
+/** Draws `events`, newest first. In review the timeline is the past up to the scrubber's
+ *  instant: a note written there would not show where it lands, so the box waits for live. */
+export function renderTimeline(events: Event[] | null, review = false): void {
+  const enabled = events !== null && !review;
+  const note = byId<HTMLTextAreaElement>("note-text");
+  note.disabled = !enabled;
+  note.placeholder = review ? "Reviewing the past: go back to live to add a note" : NOTE_HINT;
   byId<HTMLButtonElement>("note-submit").disabled = !enabled;
   const list = byId("timeline");
   if (!events) {

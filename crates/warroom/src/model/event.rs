@@ -86,6 +86,10 @@ pub enum EventKind {
     TopologyRecorded {
         #[cfg_attr(test, ts(type = "unknown"))]
         topology: TopologySpec,
+        /// Every node's health then: the baseline later health changes change (a node's first
+        /// healthy data is no news, so it is not an event of its own).
+        #[serde(default)]
+        health: std::collections::BTreeMap<String, Health>,
     },
     /// An action item was added (first time its id is seen) or edited (whole, as it now is).
     ActionItemSet { item: ActionItem },
@@ -153,7 +157,7 @@ impl EventKind {
             EventKind::StepsSkipped { stage, steps } => {
                 format!("left {stage} with {} step(s) not done: {}", steps.len(), steps.join(", "))
             }
-            EventKind::TopologyRecorded { topology } => {
+            EventKind::TopologyRecorded { topology, .. } => {
                 format!("topology recorded: {} node(s)", topology.nodes.len())
             }
             EventKind::ActionItemSet { item } => {
@@ -216,7 +220,7 @@ mod tests {
                 observed: "1".into(),
             },
             EventKind::StepsSkipped { stage: Stage::Detect, steps: vec!["redis-down/detect-2".into()] },
-            EventKind::TopologyRecorded { topology: TopologySpec::default() },
+            EventKind::TopologyRecorded { topology: TopologySpec::default(), health: Default::default() },
             EventKind::ActionItemSet {
                 item: ActionItem {
                     id: "A1".into(),

@@ -18,6 +18,11 @@ pub enum Health {
 }
 
 impl Health {
+    /// Degraded or down: failing, as signals say (unknown is no data, not a failure).
+    pub fn is_failing(self) -> bool {
+        matches!(self, Health::Degraded | Health::Down)
+    }
+
     /// The snake_case name.
     pub fn name(self) -> &'static str {
         match self {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use super::{ActionItem, Event, EventKind, Health, Role, Severity, Stage};
+use super::{ActionItem, Event, EventKind, Role, Severity, Stage};
 
 /// Whether the incident is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ pub struct Incident {
     pub stage_log: Vec<StageVisit>,
     /// The runbooks attached, in the order they were, with what was done of them.
     pub runbooks: Vec<AttachedRunbook>,
-    /// Nodes recorded as anything but healthy at some point: the ones its charts are about.
+    /// Nodes recorded degraded or down at some point: the ones its charts are about.
     #[serde(default)]
     pub affected: std::collections::BTreeSet<String>,
     /// When the infrastructure's topology was last recorded on the log, if ever.
@@ -228,11 +228,14 @@ impl Incident {
         match &event.kind {
             EventKind::Declared { .. } | EventKind::Note { .. } => {}
             EventKind::HealthChanged { node, to, .. } => {
-                if *to != Health::Healthy {
+                if to.is_failing() {
                     self.affected.insert(node.clone());
                 }
             }
-            EventKind::TopologyRecorded { .. } => self.topology_at = Some(event.at),
+            EventKind::TopologyRecorded { health, .. } => {
+                self.topology_at = Some(event.at);
+                self.affected.extend(health.iter().filter(|(_, h)| h.is_failing()).map(|(n, _)| n.clone()));
+            }
             EventKind::ActionItemSet { item } => match self.actions.iter_mut().find(|a| a.id == item.id) {
                 Some(existing) => *existing = item.clone(),
                 None => self.actions.push(item.clone()),

@@ -16,7 +16,7 @@ mod actions;
 mod record;
 
 pub use actions::{ActionEdit, set_action};
-pub use record::{record_alert, record_changes, record_health_change, record_samples, record_topology};
+pub use record::{record_alert, record_changes, record_health_change, record_topology};
 
 /// How far in the future an `at` may lie before it is taken for a typo (clocks drift a little).
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);

@@ -5,7 +5,7 @@
 use ulid::Ulid;
 
 use super::{Actor, OpsError, record};
-use crate::model::{Alert, Event, EventKind, Health, Sample};
+use crate::model::{Alert, Event, EventKind, Health, Metric, Sample};
 use crate::monitor::Monitor;
 use crate::store::Store;
 use crate::time;
@@ -63,9 +63,12 @@ pub fn record_alert(
     record(store, actor.event(id, None, kind)?).map(Some)
 }
 
-/// Records everything a monitor said changed on the incident: the topology first if the log
-/// has none yet, health changes, alerts fired and resolved (deduplicated by fingerprint); then
-/// keeps the affected nodes' samples ([`record_samples`]). Returns how many events were written.
+/// Records everything a monitor said changed on the incident: the topology (with every node's
+/// health) first if the log has none yet, health changes, alerts fired and resolved
+/// (deduplicated by fingerprint); then keeps the affected nodes' samples: the latest of each,
+/// and for a node failing for the first time the history the monitor holds (its last half
+/// hour), so the charts show the lead-up. Sample recording is idempotent. Returns how many
+/// events were written.
 ///
 /// # Errors
 /// As [`record_health_change`] and [`record_alert`]; what was recorded before an error stays.
@@ -76,13 +79,19 @@ pub fn record_changes(
     changes: &crate::monitor::Changes,
     monitor: &Monitor,
 ) -> Result<usize, OpsError> {
+    let incident = store.incident(id)?;
+    let mut affected = incident.affected.clone();
     let mut written = 0;
-    if store.incident(id)?.topology_at.is_none() {
+    if incident.topology_at.is_none() {
         record_topology(store, actor, id, monitor)?;
+        affected.extend(monitor.health().into_iter().filter(|(_, h)| h.is_failing()).map(|(n, _)| n));
         written += 1;
     }
     for c in &changes.health {
         record_health_change(store, actor, id, &c.node, c.from, c.to, &c.reason)?;
+        if c.to.is_failing() {
+            affected.insert(c.node.clone());
+        }
         written += 1;
     }
     for alert in &changes.fired {
@@ -91,56 +100,27 @@ pub fn record_changes(
     for alert in &changes.resolved {
         written += usize::from(record_alert(store, actor, id, alert, false)?.is_some());
     }
-    record_samples(store, id, changes, monitor)?;
+    let mut samples: Vec<Sample> = Vec::new();
+    for node in affected.difference(&incident.affected) {
+        for metric in Metric::ALL {
+            let history = monitor.history(node, metric).into_iter();
+            samples.extend(history.map(|(at, value)| Sample { node: node.clone(), metric, value, at }));
+        }
+    }
+    for node in &affected {
+        samples.extend(Metric::ALL.iter().filter_map(|m| monitor.latest(node, *m)).cloned());
+    }
+    store.record_samples(id, &samples)?;
     Ok(written)
 }
 
-/// Records the monitor's topology on the incident: what replay draws from that instant on.
+/// Records the monitor's topology and every node's health on the incident: what replay draws
+/// from that instant on.
 ///
 /// # Errors
 /// [`OpsError::InFuture`], or the store's error (an unknown incident).
-pub fn record_topology(
-    store: &mut Store,
-    actor: &Actor,
-    id: Ulid,
-    monitor: &Monitor,
-) -> Result<(), OpsError> {
-    let kind = EventKind::TopologyRecorded { topology: monitor.topology().spec() };
+pub fn record_topology(store: &mut Store, actor: &Actor, id: Ulid, monitor: &Monitor) -> Result<(), OpsError> {
+    let health = monitor.health().into_iter().collect();
+    let kind = EventKind::TopologyRecorded { topology: monitor.topology().spec(), health };
     record(store, actor.event(id, None, kind)?).map(|_| ())
-}
-
-/// Keeps the latest samples of the incident's affected nodes (recorded as anything but healthy,
-/// or going so in `changes`) with it; a node that turns unhealthy now brings the history the
-/// monitor holds (its last half hour), so the charts show the lead-up. Idempotent.
-///
-/// # Errors
-/// The store's error.
-pub fn record_samples(
-    store: &mut Store,
-    id: Ulid,
-    changes: &crate::monitor::Changes,
-    monitor: &Monitor,
-) -> Result<usize, OpsError> {
-    let affected = store.incident(id)?.affected;
-    let newly: Vec<&str> = changes
-        .health
-        .iter()
-        .filter(|c| c.to != Health::Healthy && !affected.contains(&c.node))
-        .map(|c| c.node.as_str())
-        .collect();
-    let mut samples: Vec<Sample> = Vec::new();
-    for node in &newly {
-        for metric in crate::model::Metric::ALL {
-            samples.extend(monitor.history(node, metric).into_iter().map(|(at, value)| Sample {
-                node: (*node).to_owned(),
-                metric,
-                value,
-                at,
-            }));
-        }
-    }
-    for node in affected.iter().map(String::as_str).chain(newly.iter().copied()) {
-        samples.extend(crate::model::Metric::ALL.iter().filter_map(|m| monitor.latest(node, *m)).cloned());
-    }
-    Ok(store.record_samples(id, &samples)?)
 }

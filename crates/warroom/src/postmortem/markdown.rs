@@ -87,15 +87,25 @@ pub fn prompt(what: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use pulldown_cmark::{Event, Options, Parser, Tag};
 
     use super::*;
 
+    /// What GitHub renders: GFM with math and footnotes (no smart punctuation).
+    pub(crate) fn gfm() -> Options {
+        Options::ENABLE_TABLES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_TASKLISTS
+            | Options::ENABLE_FOOTNOTES
+            | Options::ENABLE_MATH
+            | Options::ENABLE_GFM
+    }
+
     /// Parses `md` as GFM and returns its text, failing on any HTML, link or image.
     fn text_of(md: &str) -> String {
         let mut text = String::new();
-        for event in Parser::new_ext(md, Options::all()) {
+        for event in Parser::new_ext(md, gfm()) {
             match event {
                 Event::Text(t) | Event::Code(t) => text.push_str(&t),
                 Event::Html(h) | Event::InlineHtml(h) => panic!("HTML got through: {h} in {md}"),
@@ -141,7 +151,7 @@ mod tests {
         let md = table(&["a", "b"], &[vec!["one\n\n# two".into(), "x|y\n| z |".into()]]);
         let rows: Vec<&str> = md.lines().collect();
         assert_eq!(rows.len(), 3, "{md}");
-        let cells = Parser::new_ext(&md, Options::all())
+        let cells = Parser::new_ext(&md, gfm())
             .filter(|e| matches!(e, Event::Start(Tag::TableCell)))
             .count();
         assert_eq!(cells, 4, "two columns, header and one row: {md}");

@@ -156,7 +156,7 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
             EventKind::HealthChanged { node, to, reason, .. } => {
                 health.insert(node.clone(), *to);
                 changed_health = true;
-                if *to != Health::Healthy && *to != Health::Unknown {
+                if to.is_failing() {
                     first_unhealthy.get_or_insert(event.at);
                     let provider = topology
                         .as_ref()
@@ -172,10 +172,14 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
                     }
                 }
             }
-            EventKind::TopologyRecorded { topology: spec } => {
+            EventKind::TopologyRecorded { topology: spec, health: baseline } => {
                 if let Ok(built) = Topology::build(spec) {
                     topology = Some(built);
                     changed_health = true;
+                }
+                health.extend(baseline.iter().map(|(n, h)| (n.clone(), *h)));
+                if baseline.values().any(|h| h.is_failing()) {
+                    first_unhealthy.get_or_insert(event.at);
                 }
             }
             EventKind::AlertFired { name, node, severity, summary, fingerprint, starts_at } => {
@@ -243,7 +247,8 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
             (*severity, (until.max(*from) - *from).num_seconds())
         })
         .collect();
-    let stages = incident.stage_durations(end).into_iter().map(|(s, d)| (s, d.num_seconds())).collect();
+    // Analysis often goes on after the resolution: its time runs to the last event.
+    let stages = incident.stage_durations(end.max(replay.end())).into_iter().map(|(s, d)| (s, d.num_seconds())).collect();
     let mut alerts: Vec<AlertRecord> = alerts.into_values().collect();
     alerts.sort_by(|a, b| (a.first_fired, &a.name).cmp(&(b.first_fired, &b.name)));
     Some(Metrics {

@@ -13,6 +13,8 @@ mod charts;
 pub mod markdown;
 pub mod mermaid;
 pub mod metrics;
+#[cfg(test)]
+mod tests;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

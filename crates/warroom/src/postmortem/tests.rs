@@ -1,0 +1,439 @@
+//! The postmortem of a scripted incident whose every time is known, so the metrics can be
+//! checked exactly; the Markdown is pinned by an insta snapshot and read back with
+//! pulldown-cmark (GFM), the Mermaid block is checked against its grammar, the PNGs decoded.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use pulldown_cmark::{Event as Md, Parser, Tag, TagEnd};
+use ulid::Ulid;
+
+use super::*;
+use crate::model::{
+    ActionItem, ActionKind, ActionStatus, Event, EventKind, Health, Metric, Role, Sample, Severity, Stage,
+};
+use crate::replay::Replay;
+
+const HOSTILE_NOTE: &str =
+    "<script>alert('x')</script> [click](javascript:alert(1)) | broke | ![img](http://evil/x.png)\n# heading";
+const HOSTILE_SUMMARY: &str = "<img src=x onerror=alert(1)> pool **exhausted**";
+
+fn t(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, h, m, 0).unwrap()
+}
+
+fn incident_id() -> Ulid {
+    Ulid::from_parts(1_790_000_000_000, 7)
+}
+
+struct Script {
+    events: Vec<Event>,
+}
+
+impl Script {
+    fn add(&mut self, at: DateTime<Utc>, origin: &str, by: Option<&str>, kind: EventKind) {
+        let n = self.events.len() as u128;
+        self.events.push(Event {
+            id: Ulid::from_parts(at.timestamp_millis() as u64, n),
+            incident: incident_id(),
+            at,
+            recorded_at: at,
+            origin: origin.to_owned(),
+            by: by.map(str::to_owned),
+            kind,
+        });
+    }
+
+    fn note(&mut self, at: DateTime<Utc>, by: &str, text: &str) {
+        self.add(at, "desktop", Some(by), EventKind::Note { text: text.to_owned() });
+    }
+
+    fn health(&mut self, at: DateTime<Utc>, node: &str, from: Health, to: Health, reason: &str) {
+        let kind = EventKind::HealthChanged { node: node.into(), from, to, reason: reason.into() };
+        self.add(at, "drill", None, kind);
+    }
+}
+
+/// Declared 03:04 (first alert started 03:00: detect 4 min); the scribe joins 03:06 (ack 2 min);
+/// order-service down 03:05–03:25 takes the gateway with it (20 min of outage; mitigated 25 min
+/// after the impact began); resolved 03:41 (37 min after the declaration); analysis from 03:45.
+fn scripted() -> Vec<Event> {
+    let mut s = Script { events: Vec::new() };
+    let declared = EventKind::Declared {
+        title: "Checkout <b>down</b>".into(),
+        severity: Severity::Sev2,
+        commander: Some("Mina".into()),
+    };
+    s.add(t(3, 4), "desktop", Some("Mina"), declared);
+    let topology = crate::rehearsal::reference_topology().unwrap().spec();
+    s.add(t(3, 4), "drill", None, EventKind::TopologyRecorded { topology, health: Default::default() });
+    s.add(
+        t(3, 4) + Duration::seconds(5),
+        "drill",
+        None,
+        EventKind::AlertFired {
+            name: "MySQLConnectionPoolNearlyExhausted".into(),
+            node: "mysql-primary".into(),
+            severity: "warning".into(),
+            summary: HOSTILE_SUMMARY.into(),
+            fingerprint: "fp-pool".into(),
+            starts_at: t(3, 0),
+        },
+    );
+    s.health(t(3, 5), "mysql-primary", Health::Healthy, Health::Degraded, "db_pool_ratio 99.0% > 90.0%");
+    s.health(t(3, 5), "order-service", Health::Healthy, Health::Down, "http_5xx_ratio 20.0% > 2.0%");
+    s.add(t(3, 6), "desktop", Some("Mina"), EventKind::RoleAssigned { role: Role::Scribe, name: "Jun".into() });
+    s.add(t(3, 8), "desktop", Some("Mina"), EventKind::StageEntered { stage: Stage::Identify });
+    s.add(
+        t(3, 9),
+        "desktop",
+        Some("Jun"),
+        EventKind::RunbookAttached {
+            runbook: "db-pool-exhaustion".into(),
+            title: "DB connection pool exhaustion".into(),
+            node: Some("mysql-primary".into()),
+        },
+    );
+    s.add(t(3, 10), "desktop", Some("Mina"), EventKind::SeverityChanged { severity: Severity::Sev1 });
+    s.add(
+        t(3, 10),
+        "desktop",
+        Some("Jun"),
+        EventKind::StepChecked {
+            runbook: "db-pool-exhaustion".into(),
+            step: "detect-1".into(),
+            text: "Confirm the pool is saturated".into(),
+            done: true,
+        },
+    );
+    s.add(
+        t(3, 10),
+        "check",
+        None,
+        EventKind::CheckEvaluated {
+            runbook: "db-pool-exhaustion".into(),
+            step: "detect-2".into(),
+            passed: Some(true),
+            observed: "99.0%".into(),
+        },
+    );
+    s.note(t(3, 12), "Jun", "#trigger A marketing push at 03:00 doubled checkout traffic");
+    s.note(t(3, 14), "Jun", "#cause The pool of 50 connections is too small for the peak #why");
+    s.add(
+        t(3, 15),
+        "desktop",
+        Some("Mina"),
+        EventKind::StepsSkipped { stage: Stage::Identify, steps: vec!["db-pool-exhaustion/identify-2".into()] },
+    );
+    s.add(t(3, 15), "desktop", Some("Mina"), EventKind::StageEntered { stage: Stage::Isolate });
+    s.note(t(3, 16), "Mina", "#why The pool limit was never load-tested");
+    s.add(t(3, 20), "desktop", Some("Mina"), EventKind::StageEntered { stage: Stage::Recover });
+    s.add(
+        t(3, 21),
+        "check",
+        None,
+        EventKind::CheckEvaluated {
+            runbook: "db-pool-exhaustion".into(),
+            step: "recover-1".into(),
+            passed: Some(false),
+            observed: "95.0%".into(),
+        },
+    );
+    s.health(t(3, 25), "order-service", Health::Down, Health::Healthy, "all signals within thresholds");
+    s.health(t(3, 25), "mysql-primary", Health::Degraded, Health::Healthy, "all signals within thresholds");
+    s.note(t(3, 26), "Jun", "#fix Raised the pool to 200 and restarted order-service");
+    s.add(
+        t(3, 26),
+        "drill",
+        None,
+        EventKind::AlertResolved {
+            name: "MySQLConnectionPoolNearlyExhausted".into(),
+            node: "mysql-primary".into(),
+            fingerprint: "fp-pool".into(),
+        },
+    );
+    s.add(t(3, 30), "desktop", Some("Mina"), EventKind::SeverityChanged { severity: Severity::Sev2 });
+    s.note(t(3, 30), "Jun", "#lucky The replica stayed healthy");
+    s.note(t(3, 31), "Jun", &format!("#wrong {HOSTILE_NOTE}"));
+    s.add(t(3, 41), "desktop", Some("Mina"), EventKind::Resolved);
+    s.add(t(3, 45), "desktop", Some("Mina"), EventKind::StageEntered { stage: Stage::Analyze });
+    let action = |id: &str, title: &str, kind, status, owner: Option<&str>, due| ActionItem {
+        id: id.into(),
+        title: title.into(),
+        kind,
+        owner: owner.map(str::to_owned),
+        ticket: (id == "A1").then(|| "OPS-12".to_owned()),
+        status,
+        due,
+    };
+    let due = NaiveDate::from_ymd_opt(2026, 12, 1);
+    let a1 = action("A1", "Alert when the pool passes 80%", ActionKind::Prevent, ActionStatus::Open, Some("Mina"), due);
+    s.add(t(3, 46), "desktop", Some("Mina"), EventKind::ActionItemSet { item: a1.clone() });
+    let a2 = action("A2", "Load-test checkout at twice the peak", ActionKind::Process, ActionStatus::Open, None, None);
+    s.add(t(3, 47), "desktop", Some("Mina"), EventKind::ActionItemSet { item: a2 });
+    let a1 = ActionItem { status: ActionStatus::InProgress, ..a1 };
+    s.add(t(3, 48), "desktop", Some("Mina"), EventKind::ActionItemSet { item: a1 });
+    s.note(t(3, 50), "Mina", "#summary Checkout failed for 20 minutes after the database pool ran out");
+    s.events
+}
+
+/// Every 30 s from 02:58 to 03:45: high between 03:00 and 03:25.
+fn samples() -> Vec<Sample> {
+    let mut out = Vec::new();
+    let mut at = t(2, 58);
+    while at <= t(3, 45) {
+        let bad = at >= t(3, 0) && at < t(3, 25);
+        out.push(Sample {
+            node: "order-service".into(),
+            metric: Metric::Http5xxRatio,
+            value: if bad { 0.2 } else { 0.001 },
+            at,
+        });
+        out.push(Sample {
+            node: "mysql-primary".into(),
+            metric: Metric::DbPoolRatio,
+            value: if bad { 0.99 } else { 0.5 },
+            at,
+        });
+        at += Duration::seconds(30);
+    }
+    out
+}
+
+fn options() -> Options {
+    // An earlier incident ten days before, resolved after an hour: MTBF and MTTR over two.
+    let earlier = Ulid::from_parts(1_789_000_000_000, 1);
+    let event = |at, kind| Event {
+        id: Ulid::new(),
+        incident: earlier,
+        at,
+        recorded_at: at,
+        origin: "cli".into(),
+        by: None,
+        kind,
+    };
+    let before = t(3, 4) - Duration::days(10);
+    let history = vec![
+        Incident::fold(&[
+            event(before, EventKind::Declared { title: "x".into(), severity: Severity::Sev3, commander: None }),
+            event(before + Duration::hours(1), EventKind::Resolved),
+        ])
+        .unwrap(),
+        Incident::fold(&scripted()).unwrap(),
+    ];
+    Options { slo: 99.95, thresholds: Thresholds::default(), history, now: t(4, 0), charts: 4 }
+}
+
+fn render_scripted() -> Postmortem {
+    let replay = Replay::new(scripted(), samples()).unwrap();
+    render(&replay, &options()).unwrap()
+}
+
+#[test]
+fn the_metrics_are_exact() {
+    let m = render_scripted().metrics;
+    assert_eq!(m.impact_start, Some(t(3, 0)), "the first alert's own start");
+    assert_eq!(m.time_to_detect(), Some(Duration::minutes(4)));
+    assert_eq!(m.time_to_acknowledge(), Some(Duration::minutes(2)), "the scribe taking the role");
+    assert_eq!(m.mitigated_at, Some(t(3, 25)));
+    assert_eq!(m.time_to_mitigate(), Some(Duration::minutes(25)));
+    assert_eq!(m.time_to_resolve(), Some(Duration::minutes(37)));
+    assert_eq!(m.outages, [(t(3, 5), t(3, 25))]);
+    assert_eq!(m.outage_secs, 20 * 60);
+    assert!((m.budget_share(99.9) - 20.0 / 43.2 * 100.0).abs() < 1e-9);
+    assert!((m.budget_share(99.99) - 20.0 / 4.32 * 100.0).abs() < 1e-9);
+    let stages: Vec<(Stage, i64)> = m.stages.iter().map(|(s, secs)| (*s, secs / 60)).collect();
+    assert_eq!(
+        stages,
+        [(Stage::Detect, 4), (Stage::Identify, 7), (Stage::Isolate, 5), (Stage::Recover, 25), (Stage::Analyze, 5)]
+    );
+    let severities: Vec<(Severity, i64)> = m.severities.iter().map(|(s, secs)| (*s, secs / 60)).collect();
+    assert_eq!(severities, [(Severity::Sev2, 6), (Severity::Sev1, 20), (Severity::Sev2, 11)]);
+    let peak = m.peak.as_ref().unwrap();
+    assert_eq!(peak.at, t(3, 5));
+    assert_eq!(peak.radius.down, ["order-service"]);
+    assert!(peak.radius.entrypoints_down.contains(&"api-gateway".to_owned()));
+    assert_eq!(m.entrypoints_affected.iter().collect::<Vec<_>>(), ["api-gateway"]);
+    assert_eq!(m.alerts.len(), 1);
+    assert_eq!(m.alerts[0].resolved, Some(t(3, 26)));
+    let a = m.availability.as_ref().unwrap();
+    assert_eq!(a.mtbf_secs, 10 * 24 * 3600);
+    assert_eq!(a.mttr_secs, (60 + 37) * 60 / 2);
+    assert!((a.ratio - 864_000.0 / (864_000.0 + 2910.0)).abs() < 1e-12);
+}
+
+#[test]
+fn the_markdown_is_pinned() {
+    insta::assert_snapshot!("scripted_postmortem", render_scripted().markdown);
+}
+
+/// The Markdown read back as GFM: its headings, its tables (each row as wide as its header),
+/// its images and its text.
+struct ReadBack {
+    headings: Vec<String>,
+    tables: Vec<Vec<usize>>,
+    images: Vec<String>,
+    text: String,
+    html: Vec<String>,
+    links: Vec<String>,
+    code: Vec<(String, String)>,
+}
+
+fn read_back(md: &str) -> ReadBack {
+    let mut r = ReadBack {
+        headings: Vec::new(),
+        tables: Vec::new(),
+        images: Vec::new(),
+        text: String::new(),
+        html: Vec::new(),
+        links: Vec::new(),
+        code: Vec::new(),
+    };
+    let mut heading: Option<String> = None;
+    let mut cells = 0;
+    let mut code: Option<(String, String)> = None;
+    for event in Parser::new_ext(md, markdown::tests::gfm()) {
+        match event {
+            Md::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Md::End(TagEnd::Heading(_)) => r.headings.extend(heading.take()),
+            Md::Start(Tag::Table(_)) => r.tables.push(Vec::new()),
+            Md::Start(Tag::TableHead | Tag::TableRow) => cells = 0,
+            Md::Start(Tag::TableCell) => cells += 1,
+            Md::End(TagEnd::TableHead | TagEnd::TableRow) => {
+                if let Some(table) = r.tables.last_mut() {
+                    table.push(cells);
+                }
+            }
+            Md::Start(Tag::Image { dest_url, .. }) => r.images.push(dest_url.to_string()),
+            Md::Start(Tag::Link { dest_url, .. }) => r.links.push(dest_url.to_string()),
+            Md::Start(Tag::CodeBlock(pulldown_cmark::CodeBlockKind::Fenced(lang))) => {
+                code = Some((lang.to_string(), String::new()));
+            }
+            Md::End(TagEnd::CodeBlock) => r.code.extend(code.take()),
+            Md::Html(h) | Md::InlineHtml(h) => r.html.push(h.to_string()),
+            Md::End(TagEnd::Paragraph | TagEnd::TableCell | TagEnd::Item) => r.text.push('\n'),
+            Md::Text(t) | Md::Code(t) => {
+                if let Some((_, body)) = code.as_mut() {
+                    body.push_str(&t);
+                } else if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                } else {
+                    r.text.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    r
+}
+
+#[test]
+fn the_markdown_reads_back_as_gfm_with_every_section_and_whole_tables() {
+    let postmortem = render_scripted();
+    let r = read_back(&postmortem.markdown);
+    assert!(r.html.is_empty(), "no HTML at all: {:?}", r.html);
+    let expected = [
+        "Postmortem: Checkout <b>down</b>",
+        "Summary",
+        "Leadup",
+        "Fault / what happened",
+        "Trigger",
+        "Root causes and contributing factors",
+        "Five whys",
+        "Detection",
+        "Response",
+        "Recovery / resolution",
+        "Metrics",
+        "Time in each stage",
+        "Availability and error budget",
+        "Impact",
+        "Alerts",
+        "Provider status incidents",
+        "Dependency graph at the peak (03:05:00)",
+        "Charts",
+        "Timeline",
+        "Runbook record",
+        "DB connection pool exhaustion (db-pool-exhaustion) for mysql-primary",
+        "What went well",
+        "What went wrong",
+        "Where we got lucky",
+        "Action items",
+        "Supporting information",
+    ];
+    assert_eq!(r.headings, expected);
+    // header, metrics, stages, budget, impact, alerts, timeline, runbook, actions
+    assert_eq!(r.tables.len(), 9, "{:?}", r.tables);
+    for table in &r.tables {
+        assert!(table.len() >= 2, "a header and at least one row: {table:?}");
+        assert!(table.iter().all(|w| *w == table[0]), "every row as wide as the header: {table:?}");
+    }
+    let widths: Vec<usize> = r.tables.iter().map(|t| t[0]).collect();
+    assert_eq!(widths, [2, 5, 3, 4, 3, 6, 4, 5, 7]);
+    let timeline_rows = r.tables[6].len() - 1;
+    assert_eq!(timeline_rows, scripted().len(), "one timeline row per event");
+    // The hostile note and alert summary are there, as text.
+    assert!(r.text.contains(&crate::text::single_spaced(HOSTILE_NOTE)), "{}", r.text);
+    assert!(r.text.contains(HOSTILE_SUMMARY));
+    // The only links are the SVGs, the only images the PNGs: the note's are text.
+    let pngs: Vec<&str> = postmortem.images.iter().filter(|i| i.file.ends_with(".png")).map(|i| i.file.as_str()).collect();
+    assert_eq!(r.images, pngs);
+    let svgs: Vec<&str> = postmortem.images.iter().filter(|i| i.file.ends_with(".svg")).map(|i| i.file.as_str()).collect();
+    assert_eq!(r.links, svgs);
+    // Tagged notes land in their sections; untagged sections are prompts.
+    assert!(r.text.contains("A marketing push at 03:00 doubled checkout traffic"));
+    assert!(r.text.contains("To fill in: the changes and circumstances that led up to it"));
+}
+
+#[test]
+fn the_mermaid_graph_is_valid_and_styles_the_peak() {
+    let r = read_back(&render_scripted().markdown);
+    let (_, chart) = r.code.iter().find(|(lang, _)| lang == "mermaid").expect("a mermaid block");
+    mermaid::tests::check_grammar(chart).unwrap();
+    let id_of = |name: &str| {
+        chart
+            .lines()
+            .find(|l| l.contains(&format!("[\"{name}")))
+            .and_then(|l| l.trim().split('[').next())
+            .map(str::to_owned)
+            .unwrap()
+    };
+    let order = id_of("Order service");
+    assert!(chart.lines().any(|l| l.trim() == format!("class {order} down")), "{chart}");
+    let gateway = id_of("API gateway");
+    assert!(chart.contains(&format!("{gateway}")) && chart.contains("impacted"), "{chart}");
+    assert!(
+        chart.lines().any(|l| l.trim().starts_with("class ") && l.contains(&gateway) && l.ends_with(" impacted")),
+        "{chart}"
+    );
+}
+
+#[test]
+fn the_charts_decode_at_their_size_and_are_written_beside_the_markdown() {
+    let postmortem = render_scripted();
+    assert_eq!(postmortem.images.len(), 4, "two affected series, a PNG and an SVG each");
+    for image in postmortem.images.iter().filter(|i| i.file.ends_with(".png")) {
+        let decoder = png::Decoder::new(std::io::Cursor::new(&image.bytes));
+        let reader = decoder.read_info().unwrap();
+        let info = reader.info();
+        assert_eq!((info.width, info.height), charts::SIZE, "{}", image.file);
+    }
+    for image in postmortem.images.iter().filter(|i| i.file.ends_with(".svg")) {
+        let svg = String::from_utf8(image.bytes.clone()).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("recover"), "stage marks are drawn: {}", image.file);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let written = write(dir.path(), "x", &postmortem).unwrap();
+    assert_eq!(written[0], dir.path().join("x.md"));
+    assert_eq!(written.len(), 5);
+    for path in &written {
+        assert!(path.is_file(), "{}", path.display());
+    }
+    assert!(!dir.path().join("x.partial").exists(), "no temporary file is left");
+}
+
+#[test]
+fn an_unwritable_folder_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let err = write(&blocker.join("sub"), "x", &render_scripted()).unwrap_err().to_string();
+    assert!(err.contains("cannot write") && err.contains("file/sub"), "{err}");
+}
