@@ -51,8 +51,11 @@ pub struct AppState {
     pub app: Arc<std::sync::OnceLock<tauri::AppHandle>>,
     /// The incident under review, as (id, how many events its log had, its replay): rebuilt
     /// when the log grows.
-    pub review: Arc<Mutex<Option<(Ulid, usize, Arc<warroom::replay::Replay>)>>>,
+    pub review: Arc<Mutex<Option<Reviewed>>>,
 }
+
+/// An incident's replay, as (id, how many events its log had then, the replay).
+pub type Reviewed = (Ulid, usize, Arc<warroom::replay::Replay>);
 
 /// The notifier and what it last showed.
 #[derive(Default)]

@@ -139,8 +139,12 @@ function renderRunbookPanel(): void {
   const frame = reviewFrame();
   const reviewing = reviewedId() !== null;
   const stages = info.stages.map((s) => s.name as Stage);
-  if (reviewing) renderRunbooks(frame?.incident ?? view?.incident ?? null, frame?.runbooks ?? runbookViews, [], stages, true);
-  else renderRunbooks(view?.incident ?? null, runbookViews, suggestions, stages);
+  if (reviewing) {
+    const at = frame ? Date.parse(frame.at) : Date.now();
+    renderRunbooks(frame?.incident ?? view?.incident ?? null, frame?.runbooks ?? runbookViews, [], stages, { now: at });
+  } else {
+    renderRunbooks(view?.incident ?? null, runbookViews, suggestions, stages);
+  }
 }
 
 /** The incident the header and detail show, and the clock they count to: the frame under

@@ -1,1 +1,191 @@
-fn main() {}
+//! The postmortem and replay of a 100 000-event incident, next to merely reading its events.
+//!
+//! `cargo bench -p warroom --bench postmortem`. A plain binary that prints its figures (medians
+//! of several runs): figures go in the issue notes, not in assertions, since the machines are
+//! shared and noisy. The incident is written into a real SQLite file first: a topology snapshot,
+//! then 100 000 events (health changes, alerts firing and resolving, notes, check outcomes, ten
+//! stage changes) over four hours, and four series of samples every 5 s (11 520 samples).
+//!
+//! - `read`: the events and samples from the log (the limit of any export);
+//! - `export`: read, replay, metrics, Markdown, 4 charts as PNG and SVG, files written;
+//! - `seek`: the state and the graph at a random instant of an already opened replay (what the
+//!   review scrubber asks for), and opening the replay itself (once per review).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration as Elapsed, Instant};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use ulid::Ulid;
+use warroom::model::{Event, EventKind, Health, Metric, Sample, Severity, Stage};
+use warroom::postmortem::{self, Options};
+use warroom::replay::Replay;
+use warroom::store::Store;
+
+const EVENTS: usize = 100_000;
+const SPAN_SECS: i64 = 4 * 3600;
+
+fn event(incident: Ulid, at: DateTime<Utc>, origin: &str, kind: EventKind) -> Event {
+    Event { id: Ulid::new(), incident, at, recorded_at: at, origin: origin.into(), by: None, kind }
+}
+
+/// Writes the incident; returns its id.
+fn write_incident(store: &mut Store) -> Ulid {
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0).unwrap();
+    let id = Ulid::new();
+    let declared = EventKind::Declared {
+        title: "bench".into(),
+        severity: Severity::Sev1,
+        commander: Some("Mina".into()),
+    };
+    let topology = warroom::rehearsal::reference_topology().unwrap();
+    let health = topology.nodes().map(|n| (n.id.clone(), Health::Healthy)).collect();
+    let mut events = vec![
+        event(id, t0, "cli", declared),
+        event(id, t0, "drill", EventKind::TopologyRecorded { topology: topology.spec(), health }),
+    ];
+    let nodes: Vec<String> = topology.nodes().map(|n| n.id.clone()).collect();
+    let stages = [Stage::Identify, Stage::Isolate, Stage::Recover];
+    let mut state = vec![Health::Healthy; nodes.len()];
+    while events.len() < EVENTS - 1 {
+        let n = events.len();
+        let at = t0 + Duration::milliseconds(SPAN_SECS * 1000 * n as i64 / EVENTS as i64);
+        let node = n % nodes.len();
+        let kind = match n % 10 {
+            0..=3 => {
+                let to = match state[node] {
+                    Health::Healthy => Health::Degraded,
+                    Health::Degraded => Health::Down,
+                    _ => Health::Healthy,
+                };
+                let from = std::mem::replace(&mut state[node], to);
+                EventKind::HealthChanged { node: nodes[node].clone(), from, to, reason: "bench".into() }
+            }
+            4 => EventKind::AlertFired {
+                name: format!("Alert{}", n % 50),
+                node: nodes[node].clone(),
+                severity: "critical".into(),
+                summary: "bench alert".into(),
+                fingerprint: format!("fp{}", n % 50),
+                starts_at: at,
+            },
+            5 => EventKind::AlertResolved {
+                name: format!("Alert{}", (n - 1) % 50),
+                node: nodes[node].clone(),
+                fingerprint: format!("fp{}", (n - 1) % 50),
+            },
+            6 | 7 => EventKind::Note { text: format!("note {n}: looked at the pool again #cause") },
+            // A real response changes stage a handful of times: every 10 000th event here.
+            9 if n % 10_000 == 9 => EventKind::StageEntered { stage: stages[(n / 10_000) % 3] },
+            _ => EventKind::CheckEvaluated {
+                runbook: "db-pool-exhaustion".into(),
+                step: format!("recover-{}", n % 3),
+                passed: Some(n % 4 == 0),
+                observed: "0.5".into(),
+            },
+        };
+        events.push(event(id, at, if n % 10 >= 6 { "desktop" } else { "drill" }, kind));
+    }
+    events.push(event(id, t0 + Duration::seconds(SPAN_SECS), "cli", EventKind::Resolved));
+    for batch in events.chunks(10_000) {
+        store.append(batch).unwrap();
+    }
+    let mut samples = Vec::new();
+    for (node, metric) in [
+        ("order-service", Metric::Http5xxRatio),
+        ("order-service", Metric::LatencyP99Seconds),
+        ("mysql-primary", Metric::DbPoolRatio),
+        ("payment-service", Metric::Http5xxRatio),
+    ] {
+        for k in 0..(SPAN_SECS / 5) {
+            let value = 0.5 + 0.4 * ((k as f64) / 100.0).sin();
+            samples.push(Sample { node: node.into(), metric, value, at: t0 + Duration::seconds(k * 5) });
+        }
+    }
+    store.record_samples(id, &samples).unwrap();
+    id
+}
+
+fn median(mut runs: Vec<Elapsed>) -> Elapsed {
+    runs.sort_unstable();
+    runs[runs.len() / 2]
+}
+
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Elapsed, Elapsed) {
+    let mut took = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        std::hint::black_box(f());
+        took.push(start.elapsed());
+    }
+    let max = took.iter().copied().max().unwrap_or_default();
+    (median(took), max)
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
+    let started = Instant::now();
+    let id = write_incident(&mut store);
+    println!("wrote {EVENTS} events and 11 520 samples in {:.1?}", started.elapsed());
+
+    let (read, read_max) = time(5, || (store.events(id).unwrap(), store.samples(id).unwrap()));
+    println!("read events + samples      median {read:>8.1?}  max {read_max:>8.1?}");
+
+    let out = dir.path().join("out");
+    let (export, export_max) = time(5, || {
+        let replay = Replay::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
+        let options = Options { history: Vec::new(), ..Options::default() };
+        let written = postmortem::render(&replay, &options).unwrap();
+        assert_eq!(written.images.len(), 8, "4 charts as PNG and SVG");
+        postmortem::write(&out, &id.to_string(), &written).unwrap()
+    });
+    println!(
+        "export md + 4 charts       median {export:>8.1?}  max {export_max:>8.1?}  ({:.2}× reading)",
+        export.as_secs_f64() / read.as_secs_f64()
+    );
+    let md = std::fs::metadata(out.join(format!("{id}.md"))).unwrap().len();
+    println!("  the Markdown is {:.1} MB", md as f64 / 1e6);
+    if std::env::var_os("BREAKDOWN").is_some() {
+        breakdown(&store, id);
+    }
+
+    let events = store.events(id).unwrap();
+    let samples = store.samples(id).unwrap();
+    let (open, open_max) = time(5, || Replay::new(events.clone(), samples.clone()).unwrap());
+    println!("open a replay (once)       median {open:>8.1?}  max {open_max:>8.1?}");
+    let replay = Replay::new(events, samples).unwrap();
+    let start = replay.declared_at();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let (seek, seek_max) = time(200, || {
+        let at = start + Duration::milliseconds(rng.i64(0..SPAN_SECS * 1000));
+        (replay.at(at).unwrap(), replay.graph(at).unwrap())
+    });
+    println!("seek: state + graph at T   median {seek:>8.1?}  max {seek_max:>8.1?}  (200 random instants)");
+}
+
+fn breakdown(store: &Store, id: Ulid) {
+    let replay = Replay::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
+    let (m, _) = time(3, || postmortem::metrics::compute(&replay, &[]).unwrap());
+    println!("  metrics {m:.1?}");
+    let (at, _) = time(3, || replay.at(replay.end()).unwrap());
+    println!("  fold to the end {at:.1?}");
+    let (no_charts, _) =
+        time(3, || postmortem::render(&replay, &Options { charts: 0, ..Options::default() }).unwrap());
+    println!("  render without charts {no_charts:.1?}");
+    let (all, _) = time(3, || postmortem::render(&replay, &Options::default()).unwrap());
+    println!("  render with charts {all:.1?}");
+    let points = replay.series("order-service", Metric::Http5xxRatio).to_vec();
+    let chart = warroom::chart::Chart {
+        node: "order-service",
+        metric: Metric::Http5xxRatio,
+        points: &points,
+        threshold: Some(0.02),
+        marks: &[],
+        span: None,
+        size: (800, 300),
+    };
+    let (png, _) = time(3, || chart.png().unwrap());
+    let (svg, _) = time(3, || chart.svg().unwrap());
+    println!("  one chart: png {png:.1?}, svg {svg:.1?} ({} points)", points.len());
+}

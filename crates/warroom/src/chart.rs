@@ -138,7 +138,14 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Chart<'_>) -> Resu
         .y_label_formatter(&|v| metric.format(*v))
         .draw()
         .map_err(|e| err(&e))?;
+    // A mark closer than a label's width to the last one drawn would only overwrite it.
+    let min_gap = (end - start) * 40 / i32::try_from(c.size.0.max(1)).unwrap_or(i32::MAX);
+    let mut last: Option<DateTime<Utc>> = None;
     for (at, label) in c.marks.iter().filter(|(at, _)| *at >= start && *at <= end) {
+        if last.is_some_and(|l| *at - l < min_gap) {
+            continue;
+        }
+        last = Some(*at);
         let amber = RGBColor(245, 158, 11);
         chart
             .draw_series(LineSeries::new([(*at, bottom), (*at, top)], amber.stroke_width(1)))

@@ -19,6 +19,9 @@ use crate::model::{Alert, AlertState, Event, EventKind, Health, Incident, Metric
 use crate::monitor::{EdgeView, GraphView, NodeView, SignalView};
 use crate::topology::{BlastRadius, Topology};
 
+/// A series' points, in time order.
+type Points = Vec<(DateTime<Utc>, f64)>;
+
 /// How many events lie between two checkpoints of the fold.
 pub const CHECKPOINT_EVERY: usize = 2_000;
 
@@ -79,7 +82,7 @@ pub struct Replay {
     topology_of: HashMap<usize, Option<usize>>,
     /// The fold after `events[..i]`, at `i = declared + 1 + k * CHECKPOINT_EVERY`.
     checkpoints: Vec<(usize, Folded)>,
-    samples: BTreeMap<(String, Metric), Vec<(DateTime<Utc>, f64)>>,
+    samples: BTreeMap<(String, Metric), Points>,
 }
 
 impl Replay {
@@ -89,7 +92,7 @@ impl Replay {
     pub fn new(mut events: Vec<Event>, samples: Vec<Sample>) -> Option<Replay> {
         events.sort_by_key(|e| e.at);
         let declared = events.iter().position(|e| matches!(e.kind, EventKind::Declared { .. }))?;
-        let mut by_series: BTreeMap<(String, Metric), Vec<(DateTime<Utc>, f64)>> = BTreeMap::new();
+        let mut by_series: BTreeMap<(String, Metric), Points> = BTreeMap::new();
         for s in samples {
             by_series.entry((s.node, s.metric)).or_default().push((s.at, s.value));
         }
@@ -259,7 +262,10 @@ impl Replay {
                     entrypoint: n.entrypoint,
                     group: n.group.clone(),
                     health: recorded.map_or(Health::Unknown, |r| r.0),
-                    reasons: recorded.filter(|r| !r.1.is_empty()).map(|r| vec![r.1.clone()]).unwrap_or_default(),
+                    reasons: recorded
+                        .filter(|r| !r.1.is_empty())
+                        .map(|r| vec![r.1.clone()])
+                        .unwrap_or_default(),
                     age_secs: newest,
                     signals,
                 }

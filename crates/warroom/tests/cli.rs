@@ -405,3 +405,73 @@ fn an_exported_incident_imports_into_another_log_once() {
     let err = target.fails(&["export", id, "--format", "pdf", "--out", out.path().to_str().unwrap()]);
     assert!(err.contains("pdf"), "{err}");
 }
+
+/// `warroom export ID --format md --out DIR`: the postmortem draft with its metrics, notes in
+/// their sections, action items from `warroom action`, and no chart for an incident without
+/// samples; bad input names what was expected and writes nothing.
+#[test]
+fn the_postmortem_is_exported_as_markdown_with_the_action_items() {
+    let cli = Cli::new();
+    let declared = cli.ok(&[
+        "incident",
+        "declare",
+        "--title",
+        "Payments <i>slow</i>",
+        "--severity",
+        "sev2",
+        "--at",
+        "2026-11-23T03:04:00Z",
+    ]);
+    let id = declared.trim();
+    cli.ok(&[
+        "--by",
+        "Jun",
+        "incident",
+        "note",
+        id,
+        "#trigger a deploy at 03:00",
+        "--at",
+        "2026-11-23T03:06:00Z",
+    ]);
+    cli.ok(&["incident", "resolve", id, "--at", "2026-11-23T03:41:00Z"]);
+    assert_eq!(
+        cli.ok(&["action", "add", id, "Roll back faster", "--type", "mitigate", "--owner", "Jun"]).trim(),
+        "A1 open: Roll back faster"
+    );
+    cli.ok(&["action", "add", id, "Canary the payments deploy", "--due", "2026-12-01"]);
+    cli.ok(&["action", "set", id, "a1", "--status", "done", "--ticket", "OPS-7"]);
+    let actions = cli.json(&["action", "list", id, "--json"]);
+    assert_eq!(actions[0]["status"], "done");
+    assert_eq!(actions[0]["ticket"], "OPS-7");
+    assert_eq!(actions[1]["kind"], "prevent");
+    assert_eq!(actions[1]["due"], "2026-12-01");
+
+    let err = cli.fails(&["action", "set", id, "A1", "--due", "next week"]);
+    assert!(err.contains("due date 'next week': expected YYYY-MM-DD"), "{err}");
+    let err = cli.fails(&["action", "set", id, "A9", "--status", "done"]);
+    assert!(err.contains("no action item A9"), "{err}");
+    let err = cli.fails(&["action", "set", id, "A1", "--status", "later"]);
+    assert!(err.contains("open, in_progress, done"), "{err}");
+    let err = cli.fails(&["action", "set", id, "A1", "--status", "done"]);
+    assert!(err.contains("nothing to change"), "{err}");
+
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("postmortems");
+    let err = cli.fails(&["export", id, "--format", "md", "--out", dir.to_str().unwrap(), "--slo", "100"]);
+    assert!(err.contains("between 0 and 100"), "{err}");
+    assert!(!dir.exists(), "nothing written on a refusal");
+    let printed = cli.ok(&["export", id, "--format", "md", "--out", dir.to_str().unwrap(), "--slo", "99.99"]);
+    let file = dir.join(format!("{id}.md"));
+    assert_eq!(printed.trim(), file.to_str().unwrap(), "no charts without samples: the .md alone");
+    let md = std::fs::read_to_string(&file).unwrap();
+    assert!(md.starts_with("# Postmortem: Payments \\<i\\>slow\\</i\\>\n"), "{md}");
+    assert!(md.contains("| Time to resolve | declared → resolved | 03:04:00 | 03:41:00 | 37 min |"), "{md}");
+    assert!(md.contains("| 99.99% (ours) |"), "{md}");
+    assert!(md.contains("## Trigger\n\n- a deploy at 03:00 — 03:06:00 (Jun)\n"), "{md}");
+    assert!(md.contains("| A1 | Roll back faster | mitigate | Jun | OPS-7 | done | — |"), "{md}");
+    assert_eq!(
+        cli.json(&["timeline", id, "--json"]).as_array().unwrap().len(),
+        6,
+        "declared, note, resolved and three action edits (the refused ones wrote nothing, nor did the export)"
+    );
+}

@@ -30,11 +30,16 @@ fn actor(now: DateTime<Utc>) -> Actor {
 /// was shown at each step.
 fn record(store: &mut Store, scenario: &str) -> (ulid::Ulid, Vec<Shown>) {
     let t0 = DateTime::parse_from_rfc3339("2026-11-20T03:00:00Z").unwrap().with_timezone(&Utc);
-    let declaration =
-        Declaration { title: format!("drill {scenario}"), severity: Severity::Sev2, commander: None, at: None };
-    let id = ops::declare(store, &Actor { origin: "cli".into(), by: Some("Mina".into()), now: t0 }, declaration)
-        .unwrap()
-        .id;
+    let declaration = Declaration {
+        title: format!("drill {scenario}"),
+        severity: Severity::Sev2,
+        commander: None,
+        at: None,
+    };
+    let id =
+        ops::declare(store, &Actor { origin: "cli".into(), by: Some("Mina".into()), now: t0 }, declaration)
+            .unwrap()
+            .id;
     let mut rehearsal = Rehearsal::start(scenario, 7, 1.0, t0).unwrap();
     let mut shown = Vec::new();
     let mut t = t0 + Duration::seconds(1);
@@ -70,7 +75,13 @@ fn check_replay_equals_live(scenario: &str) {
             if moment.incident.affected.contains(&node.id) {
                 for signal in &node.signals {
                     let kept = again.signals.iter().find(|s| s.metric == signal.metric);
-                    assert_eq!(kept.map(|s| s.value), Some(signal.value), "{} {:?} at {at}", node.id, signal.metric);
+                    assert_eq!(
+                        kept.map(|s| s.value),
+                        Some(signal.value),
+                        "{} {:?} at {at}",
+                        node.id,
+                        signal.metric
+                    );
                 }
             }
         }
@@ -100,7 +111,8 @@ fn a_recorded_drill_exports_a_postmortem_with_its_outage_and_charts_and_survives
     let mut store = Store::open(&dir.path().join("w.db")).unwrap();
     let (id, shown) = record(&mut store, "db-pool-exhaustion");
     let end = shown.last().unwrap().at;
-    ops::resolve(&mut store, &Actor { origin: "cli".into(), by: Some("Mina".into()), now: end }, id, None).unwrap();
+    ops::resolve(&mut store, &Actor { origin: "cli".into(), by: Some("Mina".into()), now: end }, id, None)
+        .unwrap();
     let replay = Replay::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
     let options = warroom::postmortem::Options { now: end, ..Default::default() };
     let postmortem = warroom::postmortem::render(&replay, &options).unwrap();
@@ -116,7 +128,8 @@ fn a_recorded_drill_exports_a_postmortem_with_its_outage_and_charts_and_survives
     assert!(postmortem.markdown.contains("## Timeline"));
 
     // The JSON export carries the samples: another log replays the same graph.
-    let exported = warroom::export::Exported::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
+    let exported =
+        warroom::export::Exported::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
     let text = serde_json::to_string(&exported).unwrap();
     let parsed = warroom::export::Exported::parse(std::path::Path::new("x.json"), &text).unwrap();
     let mut other = Store::open(&dir.path().join("other.db")).unwrap();

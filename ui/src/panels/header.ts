@@ -15,11 +15,12 @@ export function renderHeader(incident: Incident | null, now: number): void {
   status.textContent = incident.status;
   status.className = `status status-${incident.status}`;
   byId("hdr-stage").textContent = incident.stage;
+  // A resolved incident's clocks stop at its resolution.
+  const end = incident.resolved_at ? Math.max(Date.parse(incident.resolved_at), Date.parse(incident.stage_entered_at)) : now;
   const stageClock = byId("hdr-stage-clock");
-  stageClock.textContent = `for ${elapsed(incident.stage_entered_at, now)}`;
+  stageClock.textContent = `for ${elapsed(incident.stage_entered_at, end)}`;
   stageClock.title = `since ${utcTitle(incident.stage_entered_at)}`;
   const declared = byId("hdr-declared-clock");
-  const end = incident.resolved_at ? Date.parse(incident.resolved_at) : now;
   declared.textContent = `${elapsed(incident.declared_at, end)} ago${incident.resolved_at ? " (resolved)" : ""}`;
   declared.title = utcTitle(incident.declared_at);
   byId("hdr-commander").textContent = incident.roles.commander ?? "nobody yet";

@@ -116,8 +116,9 @@ export function renderRunbooks(
   views: api.RunbookView[],
   suggestions: api.Suggestion[],
   stages: Stage[],
-  readOnly = false,
+  review: { now: number } | null = null,
 ): void {
+  const readOnly = review !== null;
   const section = byId("runbooks-section");
   section.hidden = !incident;
   if (!incident) {
@@ -126,7 +127,7 @@ export function renderRunbooks(
   }
   current = { id: incident.id, stage: incident.stage, views, readOnly };
   section.classList.toggle("read-only", readOnly);
-  byId("stage-times").textContent = `time in stages: ${stageTimes(incident, Date.now())}`;
+  byId("stage-times").textContent = `time in stages: ${stageTimes(incident, review?.now ?? Date.now())}`;
   byId("runbook-suggestions").replaceChildren(
     ...(readOnly ? [] : suggestions).map((s) => {
       const attach = el("button", { text: "Attach" });

@@ -119,7 +119,12 @@ pub fn record_changes(
 ///
 /// # Errors
 /// [`OpsError::InFuture`], or the store's error (an unknown incident).
-pub fn record_topology(store: &mut Store, actor: &Actor, id: Ulid, monitor: &Monitor) -> Result<(), OpsError> {
+pub fn record_topology(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    monitor: &Monitor,
+) -> Result<(), OpsError> {
     let health = monitor.health().into_iter().collect();
     let kind = EventKind::TopologyRecorded { topology: monitor.topology().spec(), health };
     record(store, actor.event(id, None, kind)?).map(|_| ())

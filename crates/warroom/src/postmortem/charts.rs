@@ -17,6 +17,15 @@ fn margin(from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
 /// The charts' size, in pixels.
 pub const SIZE: (u32, u32) = (800, 300);
 
+/// A series that may be charted: when it first crossed its threshold, if it did.
+struct Candidate<'a> {
+    crossed: Option<DateTime<Utc>>,
+    node: &'a str,
+    metric: Metric,
+    points: Vec<(DateTime<Utc>, f64)>,
+    limit: Option<f64>,
+}
+
 /// A drawn chart: its title and files.
 pub struct Drawn {
     pub title: String,
@@ -36,8 +45,7 @@ pub fn draw(
     let (start, end) = (first - margin(first, m.end), m.end + margin(first, m.end));
     // Candidates: every kept series of an affected node, those that crossed their threshold
     // first (earliest crossing first), then the rest by node.
-    let mut candidates: Vec<(Option<DateTime<Utc>>, &str, Metric, Vec<(DateTime<Utc>, f64)>, Option<f64>)> =
-        Vec::new();
+    let mut candidates: Vec<Candidate<'_>> = Vec::new();
     for node in &incident.affected {
         for metric in Metric::ALL {
             let points: Vec<(DateTime<Utc>, f64)> =
@@ -50,19 +58,21 @@ pub fn draw(
                 let above = options.thresholds.rules.iter().any(|r| r.metric == metric && r.above.is_some());
                 points.iter().find(|p| if above { p.1 > l } else { p.1 < l }).map(|p| p.0)
             });
-            candidates.push((crossed, node, metric, points, limit));
+            candidates.push(Candidate { crossed, node, metric, points, limit });
         }
     }
-    candidates.sort_by(|a, b| match (a.0, b.0) {
+    candidates.sort_by(|a, b| match (a.crossed, b.crossed) {
         (Some(x), Some(y)) => x.cmp(&y),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => (a.1, a.2).cmp(&(b.1, b.2)),
+        (None, None) => (a.node, a.metric).cmp(&(b.node, b.metric)),
     });
     let marks: Vec<(DateTime<Utc>, String)> =
         incident.stage_log.iter().map(|v| (v.at, v.stage.name().to_owned())).collect();
     let mut drawn = Vec::new();
-    for (i, (_, node, metric, points, threshold)) in candidates.into_iter().take(options.charts).enumerate() {
+    for (i, Candidate { node, metric, points, limit: threshold, .. }) in
+        candidates.into_iter().take(options.charts).enumerate()
+    {
         let chart = Chart {
             node,
             metric,

@@ -4,8 +4,6 @@
 
 use std::fmt::Write;
 
-use crate::text::single_spaced;
-
 /// Characters that can start inline markup anywhere (CommonMark and GFM, incl. GitHub's `$` math
 /// and `~` strikethrough): always backslash-escaped, which CommonMark allows for any ASCII
 /// punctuation.
@@ -18,45 +16,66 @@ const LEADING: &[char] = &['-', '+', '=', '>', ':'];
 /// `text` as one line of Markdown that renders as exactly that text, wherever the line is (the
 /// start of a list item included).
 pub fn escape(text: &str) -> String {
-    escape_with(text, true)
+    let mut out = String::with_capacity(text.len() + 8);
+    escape_into(&mut out, text, true);
+    out
 }
 
 /// `text` as Markdown inside a line that something else starts (a table cell, after a label).
 pub fn escape_inline(text: &str) -> String {
-    escape_with(text, false)
+    let mut out = String::with_capacity(text.len() + 8);
+    escape_into(&mut out, text, false);
+    out
 }
 
-fn escape_with(text: &str, at_line_start: bool) -> String {
-    let text = single_spaced(text);
-    let mut out = String::with_capacity(text.len() + 8);
+/// Appends `text` to `out` escaped, its whitespace runs (line breaks included) as one space,
+/// none at either end. `at_line_start`: the text begins a block (a list item's content), where
+/// `-`, `+`, `=`, `>` and `1.` would start one.
+pub fn escape_into(out: &mut String, text: &str, at_line_start: bool) {
+    let text = text.trim();
     let digits = text.chars().take_while(char::is_ascii_digit).count();
+    let mut space = false;
     for (i, c) in text.chars().enumerate() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if std::mem::take(&mut space) {
+            out.push(' ');
+        }
         let ordered_list = at_line_start && i == digits && digits > 0 && (c == '.' || c == ')');
         if INLINE.contains(&c) || (at_line_start && i == 0 && LEADING.contains(&c)) || ordered_list {
             out.push('\\');
         }
         out.push(c);
     }
-    out
 }
 
 /// A GFM table: the header, then the rows, each cell escaped unless the caller marked it as
-/// Markdown already (`Cell::Md`).
+/// Markdown already (`Cell::Md`); an empty cell is a dash.
 pub fn table(header: &[&str], rows: &[Vec<Cell>]) -> String {
+    let mut out = table_header(header);
+    for row in rows {
+        out.push('|');
+        for cell in row {
+            out.push(' ');
+            match cell {
+                Cell::Text(t) if t.trim().is_empty() => out.push('—'),
+                Cell::Text(t) => escape_into(&mut out, t, false),
+                Cell::Md(m) => out.push_str(m),
+            }
+            out.push_str(" |");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A GFM table's header and delimiter rows.
+pub fn table_header(header: &[&str]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Text(t) if t.is_empty() => "—".to_owned(),
-                Cell::Text(t) => escape_inline(t),
-                Cell::Md(m) => m.clone(),
-            })
-            .collect();
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
-    }
     out
 }
 
@@ -151,9 +170,7 @@ pub(crate) mod tests {
         let md = table(&["a", "b"], &[vec!["one\n\n# two".into(), "x|y\n| z |".into()]]);
         let rows: Vec<&str> = md.lines().collect();
         assert_eq!(rows.len(), 3, "{md}");
-        let cells = Parser::new_ext(&md, gfm())
-            .filter(|e| matches!(e, Event::Start(Tag::TableCell)))
-            .count();
+        let cells = Parser::new_ext(&md, gfm()).filter(|e| matches!(e, Event::Start(Tag::TableCell))).count();
         assert_eq!(cells, 4, "two columns, header and one row: {md}");
     }
 }

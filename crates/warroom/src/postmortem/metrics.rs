@@ -248,7 +248,11 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
         })
         .collect();
     // Analysis often goes on after the resolution: its time runs to the last event.
-    let stages = incident.stage_durations(end.max(replay.end())).into_iter().map(|(s, d)| (s, d.num_seconds())).collect();
+    let stages = incident
+        .stage_durations(end.max(replay.end()))
+        .into_iter()
+        .map(|(s, d)| (s, d.num_seconds()))
+        .collect();
     let mut alerts: Vec<AlertRecord> = alerts.into_values().collect();
     alerts.sort_by(|a, b| (a.first_fired, &a.name).cmp(&(b.first_fired, &b.name)));
     Some(Metrics {

@@ -238,9 +238,17 @@ fn header(md: &mut String, replay: &Replay, incident: &Incident, m: &Metrics, op
     md.push('\n');
 }
 
-/// The notes, with the tags they carry.
+/// A note, with the tags it carries and its text without them.
+struct Note {
+    at: DateTime<Utc>,
+    by: Option<String>,
+    tags: Vec<String>,
+    text: String,
+}
+
+/// The notes of the incident.
 struct Notes {
-    all: Vec<(DateTime<Utc>, Option<String>, Vec<String>, String)>,
+    all: Vec<Note>,
 }
 
 impl Notes {
@@ -259,7 +267,7 @@ impl Notes {
                         })
                         .collect::<Vec<_>>()
                         .join(" ");
-                    Some((e.at, e.by.clone(), tags, bare))
+                    Some(Note { at: e.at, by: e.by.clone(), tags, text: bare })
                 }
                 _ => None,
             })
@@ -267,19 +275,16 @@ impl Notes {
         Notes { all }
     }
 
-    fn tagged<'a>(
-        &'a self,
-        tags: &'a [&str],
-    ) -> impl Iterator<Item = &'a (DateTime<Utc>, Option<String>, Vec<String>, String)> {
-        self.all.iter().filter(|n| n.2.iter().any(|t| tags.contains(&t.as_str())))
+    fn tagged<'a>(&'a self, tags: &'a [&str]) -> impl Iterator<Item = &'a Note> {
+        self.all.iter().filter(|n| n.tags.iter().any(|t| tags.contains(&t.as_str())))
     }
 
     /// The notes tagged with one of `tags` as a list; `false` when there are none.
     fn list(&self, md: &mut String, tags: &[&str]) -> bool {
         let mut any = false;
-        for (at, by, _, text) in self.tagged(tags) {
-            let by = by.as_deref().map(|b| format!(" ({})", escape(b))).unwrap_or_default();
-            let _ = writeln!(md, "- {} — {}{by}", escape(text), clock(*at));
+        for note in self.tagged(tags) {
+            let by = note.by.as_deref().map(|b| format!(" ({})", escape(b))).unwrap_or_default();
+            let _ = writeln!(md, "- {} — {}{by}", escape(&note.text), clock(note.at));
             any = true;
         }
         if any {
@@ -610,26 +615,27 @@ fn source(kind: &EventKind, origin: &str) -> &'static str {
     }
 }
 
+/// The timeline table, written row by row straight into the Markdown: it is the long part (one
+/// row per event).
 fn timeline(md: &mut String, replay: &Replay) {
     md.push_str("## Timeline\n\nAll times UTC.\n\n");
+    md.push_str(&markdown::table_header(&["Time", "Stage", "Event", "Source"]));
+    let format: Vec<chrono::format::Item<'_>> =
+        chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S").collect();
     let mut stage = Stage::Detect;
-    let rows: Vec<Vec<Cell>> = replay
-        .events()
-        .iter()
-        .map(|e| {
-            if let EventKind::StageEntered { stage: s } = &e.kind {
-                stage = *s;
-            }
-            let who = e.by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
-            vec![
-                e.at.format("%Y-%m-%d %H:%M:%S").to_string().into(),
-                stage.name().into(),
-                format!("{}{who}", e.kind.describe()).into(),
-                source(&e.kind, &e.origin).into(),
-            ]
-        })
-        .collect();
-    md.push_str(&table(&["Time", "Stage", "Event", "Source"], &rows));
+    for e in replay.events() {
+        if let EventKind::StageEntered { stage: s } = &e.kind {
+            stage = *s;
+        }
+        let _ = write!(md, "| {} | {} | ", e.at.format_with_items(format.iter()), stage.name());
+        markdown::escape_into(md, &e.kind.describe(), false);
+        if let Some(by) = &e.by {
+            md.push_str(" (");
+            markdown::escape_into(md, by, false);
+            md.push(')');
+        }
+        let _ = writeln!(md, " | {} |", source(&e.kind, &e.origin));
+    }
     md.push('\n');
 }
 
