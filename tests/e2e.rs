@@ -520,3 +520,112 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
     c.close().await.unwrap();
     drop(driver);
 }
+
+/// The element with this id, scrolled into the middle of its scrolling column first (WebKit's
+/// driver does not scroll nested containers for a click).
+async fn visible(c: &Client, id: &str) -> fantoccini::elements::Element {
+    let script = "document.getElementById(arguments[0]).scrollIntoView({ block: 'center' })";
+    c.execute(script, vec![json!(id)]).await.unwrap();
+    c.find(Locator::Id(id)).await.unwrap()
+}
+
+/// Runs the `warroom` CLI for its text output.
+fn cli_text(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin_dir().join("warroom")).arg("--db").arg(db).args(args).output().unwrap();
+    assert!(out.status.success(), "warroom {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// After the incident, offline: a drill is recorded on an incident by the CLI and resolved; the
+/// window is then opened with a configuration whose only source cannot be reached (nothing
+/// listens on its port), so nothing but the log can answer. The resolved incident opens in
+/// review; at the peak the graph shows the blast radius of that moment, at the declaration it
+/// does not; the timeline follows the scrubber; the postmortem is exported from the window and
+/// an action item is added there, which the CLI reads back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e2e.db");
+    let id = cli_text(&db, &["incident", "declare", "--title", "Checkout down", "--severity", "sev1"]);
+    let id = id.trim();
+    cli_text(&db, &["drill", "run", "db-pool-exhaustion", "--headless", "--speed", "300", "--incident", id]);
+    cli_text(&db, &["incident", "resolve", id]);
+
+    let closed = common::free_port();
+    let config = dir.path().join("warroom.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[topology]\nfile = \"{}\"\n[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{closed}\"\ninterval_secs = 1\ntimeout_secs = 1\n",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/topology/reference.toml").display()
+        ),
+    )
+    .unwrap();
+    let exports = dir.path().join("exports");
+    let app = bin_dir().join("warroom-desktop");
+    let driver = Driver::start(
+        &db,
+        &artifacts().join("e2e-review-tauri-driver.log"),
+        &[("WARROOM_CONFIG", &config), ("WARROOM_EXPORT_DIR", &exports)],
+    );
+    let c = connect(&driver, &app).await;
+
+    let frame = || async {
+        let script = "const b = document.getElementById('review-bar'); return b && !b.hidden ? (b.dataset.frame ?? '') : ''";
+        c.execute(script, vec![]).await.unwrap().as_str().unwrap_or("").to_owned()
+    };
+    eventually("the resolved incident opens in review", || async { !frame().await.is_empty() }).await;
+    assert!(text(&c, "#review-bar").await.contains("Review"), "the mode is said");
+
+    // The peak: the order service down, the gateway impacted, as at that moment.
+    c.find(Locator::Id("review-peak")).await.unwrap().click().await.unwrap();
+    eventually("at the peak the graph shows the blast radius", || async {
+        node_classes(&c, "order-service").await.contains(&"down".to_owned())
+            && node_classes(&c, "api-gateway").await.contains(&"impacted".to_owned())
+    })
+    .await;
+    let at_peak = timeline_texts(&c).await.len();
+    screenshot(&c, "review").await;
+
+    // Scrubbed back to the declaration: nothing was down yet, and the timeline is shorter.
+    let script = "const s = document.getElementById('review-scrubber'); s.value = s.min; s.dispatchEvent(new Event('input', { bubbles: true }));";
+    c.execute(script, vec![]).await.unwrap();
+    eventually("at the declaration nothing is drawn down", || async {
+        !node_classes(&c, "order-service").await.contains(&"down".to_owned())
+    })
+    .await;
+    eventually("the timeline shows what was recorded by then", || async {
+        let n = timeline_texts(&c).await.len();
+        n >= 1 && n < at_peak
+    })
+    .await;
+
+    // The postmortem, written from the window into the export folder.
+    visible(&c, "export-postmortem").await.click().await.unwrap();
+    eventually("the export says where it wrote", || async {
+        text(&c, "#export-result").await.contains(".md")
+    })
+    .await;
+    let md = std::fs::read_to_string(exports.join(format!("{id}.md"))).unwrap();
+    assert!(md.starts_with("# Postmortem: Checkout down\n") && md.contains("## Timeline"), "{md}");
+    assert!(md.contains("```mermaid\nflowchart LR\n"), "the graph at the peak is in it");
+    let pngs = std::fs::read_dir(&exports)
+        .unwrap()
+        .filter(|f| f.as_ref().unwrap().path().extension().is_some_and(|e| e == "png"))
+        .count();
+    assert!(pngs >= 2, "charts of the affected nodes: {pngs}");
+
+    // An action item added in the window is an event the CLI reads.
+    visible(&c, "action-title").await.send_keys("Alert on the pool at 80%").await.unwrap();
+    visible(&c, "action-owner").await.send_keys("Mina").await.unwrap();
+    visible(&c, "action-submit").await.click().await.unwrap();
+    eventually("the item is listed", || async {
+        text(&c, "#action-list").await.contains("Alert on the pool at 80%")
+    })
+    .await;
+    c.close().await.unwrap();
+    drop(driver);
+    let actions = cli(&db, &["action", "list", id, "--json"]);
+    assert_eq!(actions[0]["title"], "Alert on the pool at 80%");
+    assert_eq!(actions[0]["owner"], "Mina");
+}

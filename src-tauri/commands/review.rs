@@ -93,14 +93,17 @@ pub fn review_incident(state: State<'_, AppState>, id: String) -> Result<ReviewI
 
 #[tauri::command(async)]
 pub fn review_at(state: State<'_, AppState>, id: String, at: String) -> Result<ReviewFrame, IpcError> {
-    let at = warroom::time::parse(&at).map_err(|e| IpcError::new("invalid_input", e.to_string()))?;
+    let asked = warroom::time::parse(&at).map_err(|e| IpcError::new("invalid_input", e.to_string()))?;
+    // The window speaks milliseconds and the log microseconds: an instant is the whole of its
+    // millisecond, so the scrubber's ends (the declaration, the last event) include them.
+    let at = asked + chrono::Duration::microseconds(999);
     let (_, replay) = replay(&state, &id)?;
     let moment = replay
         .at(at)
         .ok_or_else(|| IpcError::new("not_declared", "the incident was not declared yet at that instant"))?;
     let events = replay.events().iter().filter(|e| e.at <= at).cloned().collect();
     let runbooks = views(&state, &moment.incident);
-    Ok(ReviewFrame { at, graph: replay.graph(at), incident: moment.incident, events, runbooks })
+    Ok(ReviewFrame { at: asked, graph: replay.graph(at), incident: moment.incident, events, runbooks })
 }
 
 /// Where postmortems are written: `WARROOM_EXPORT_DIR`, else `~/Documents/warroom` (or the data

@@ -165,6 +165,8 @@ export function renderGraph(view: GraphView | null, blast: BlastRadius | null, p
       cy.destroy();
       cy = null;
       shape = "";
+      // What tests and tools read must not outlive the graph it describes.
+      (window as unknown as { warroomGraph: cytoscape.Core | null }).warroomGraph = null;
     }
     return;
   }
