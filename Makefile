@@ -3,7 +3,7 @@
 #   make run    open the war-room window
 #   make test   everything CI checks: format, lints, docs, every Rust test, the UI's types,
 #               the end-to-end test through the real window, and the runbook parser's fuzzing
-#   make bench  the store's benchmarks (figures go in issue notes, not in tests)
+#   make bench  the store's and the postmortem's benchmarks (figures go in issue notes, not in tests)
 #   make fuzz   the runbook parser under libFuzzer for a fixed number of inputs
 #
 # Both install what they need on Debian 12 (apt packages, the UI's npm packages, tauri-driver)
@@ -99,6 +99,7 @@ check-bindings:
 
 bench:
 	$(CARGO) bench -p warroom --bench store
+	$(CARGO) bench -p warroom --bench postmortem
 
 # libFuzzer through cargo-fuzz on the stable toolchain: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its
 # -Z flags (AddressSanitizer, coverage). New inputs go to fuzz/scratch (ignored by git); the seeds

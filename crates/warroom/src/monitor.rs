@@ -294,22 +294,54 @@ impl Monitor {
     /// Everything the window draws, as of `now`.
     pub fn view(&self, now: DateTime<Utc>) -> GraphView {
         let age = |at: DateTime<Utc>| (now - at).num_milliseconds() as f64 / 1000.0;
-        let nodes = self
-            .topology
+        let mut view = GraphView::of(&self.topology, now, self.blast_radius(), |n| {
+            let health = self.health.get(&n.id);
+            let mut signals: Vec<SignalView> = Metric::ALL
+                .iter()
+                .filter_map(|m| self.latest.get(&(n.id.clone(), *m)))
+                .map(|s| SignalView {
+                    metric: s.metric,
+                    value: s.value,
+                    display: s.metric.format(s.value),
+                    age_secs: age(s.at),
+                })
+                .collect();
+            signals.sort_by_key(|s| s.metric);
+            NodeState {
+                health: health.map_or(Health::Unknown, |h| h.health),
+                reasons: health.map(|h| h.reasons.clone()).unwrap_or_default(),
+                age_secs: health.and_then(|h| h.newest).map(age),
+                signals,
+            }
+        });
+        view.alerts = self.alerts.values().chain(self.quiet.values()).cloned().collect();
+        view.logs = self.logs.iter().rev().take(100).cloned().collect();
+        view
+    }
+}
+
+/// What a graph view says of one node besides what the topology says.
+pub struct NodeState {
+    pub health: Health,
+    pub reasons: Vec<String>,
+    pub age_secs: Option<f64>,
+    pub signals: Vec<SignalView>,
+}
+
+impl GraphView {
+    /// The view of `topology` at `at`: each node as `state` says, the edges and groups, the blast
+    /// radius; no alerts or logs yet (the caller adds them). Live monitors and replay both draw
+    /// through it, so the window draws the past as it drew the present.
+    pub fn of(
+        topology: &Topology,
+        at: DateTime<Utc>,
+        blast: BlastRadius,
+        state: impl Fn(&crate::topology::Node) -> NodeState,
+    ) -> GraphView {
+        let nodes = topology
             .nodes()
             .map(|n| {
-                let health = self.health.get(&n.id);
-                let mut signals: Vec<SignalView> = Metric::ALL
-                    .iter()
-                    .filter_map(|m| self.latest.get(&(n.id.clone(), *m)))
-                    .map(|s| SignalView {
-                        metric: s.metric,
-                        value: s.value,
-                        display: s.metric.format(s.value),
-                        age_secs: age(s.at),
-                    })
-                    .collect();
-                signals.sort_by_key(|s| s.metric);
+                let NodeState { health, reasons, age_secs, signals } = state(n);
                 NodeView {
                     id: n.id.clone(),
                     name: n.name.clone(),
@@ -317,41 +349,31 @@ impl Monitor {
                     owner: n.owner.clone(),
                     entrypoint: n.entrypoint,
                     group: n.group.clone(),
-                    health: health.map_or(Health::Unknown, |h| h.health),
-                    reasons: health.map(|h| h.reasons.clone()).unwrap_or_default(),
-                    age_secs: health.and_then(|h| h.newest).map(age),
+                    health,
+                    reasons,
+                    age_secs,
                     signals,
                 }
             })
             .collect();
-        let edges = self
-            .topology
+        let edges = topology
             .dependencies()
             .into_iter()
             .map(|(from, to, strength)| EdgeView {
-                discovered: self.topology.is_discovered(from, to),
+                discovered: topology.is_discovered(from, to),
                 from: from.to_owned(),
                 to: to.to_owned(),
                 strength,
             })
             .collect();
-        let groups = self
-            .topology
+        let groups = topology
             .groups()
             .into_iter()
             .map(|(id, members, needs)| {
                 (id.to_owned(), members.into_iter().map(str::to_owned).collect(), needs)
             })
             .collect();
-        GraphView {
-            at: now,
-            nodes,
-            edges,
-            groups,
-            blast: self.blast_radius(),
-            alerts: self.alerts.values().chain(self.quiet.values()).cloned().collect(),
-            logs: self.logs.iter().rev().take(100).cloned().collect(),
-        }
+        GraphView { at, nodes, edges, groups, blast, alerts: Vec::new(), logs: Vec::new() }
     }
 }
 

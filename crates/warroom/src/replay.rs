@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::model::topology::TopologySpec;
 use crate::model::{Alert, AlertState, Event, EventKind, Health, Incident, Metric, Sample};
-use crate::monitor::{EdgeView, GraphView, NodeView, SignalView};
+use crate::monitor::{GraphView, NodeState, SignalView};
 use crate::topology::{BlastRadius, Topology};
 
 /// A series' points, in time order.
@@ -237,82 +237,42 @@ impl Replay {
         let age = |at: DateTime<Utc>| (t - at).num_milliseconds() as f64 / 1000.0;
         let health: HashMap<String, Health> =
             state.health.iter().map(|(n, (h, _))| (n.clone(), *h)).collect();
-        let nodes = topology
-            .nodes()
-            .map(|n| {
-                let recorded = state.health.get(&n.id);
-                let signals: Vec<SignalView> = Metric::ALL
-                    .iter()
-                    .filter_map(|m| {
-                        let points = self.samples.get(&(n.id.clone(), *m))?;
-                        let last = points.partition_point(|p| p.0 <= t).checked_sub(1)?;
-                        let (at, value) = points[last];
-                        Some(SignalView { metric: *m, value, display: m.format(value), age_secs: age(at) })
-                    })
-                    .collect();
-                let newest = signals
-                    .iter()
-                    .map(|s| s.age_secs)
-                    .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.min(b))));
-                NodeView {
-                    id: n.id.clone(),
-                    name: n.name.clone(),
-                    kind: n.kind.name().to_owned(),
-                    owner: n.owner.clone(),
-                    entrypoint: n.entrypoint,
-                    group: n.group.clone(),
-                    health: recorded.map_or(Health::Unknown, |r| r.0),
-                    reasons: recorded
-                        .filter(|r| !r.1.is_empty())
-                        .map(|r| vec![r.1.clone()])
-                        .unwrap_or_default(),
-                    age_secs: newest,
-                    signals,
-                }
-            })
-            .collect();
-        let edges = topology
-            .dependencies()
-            .into_iter()
-            .map(|(from, to, strength)| EdgeView {
-                from: from.to_owned(),
-                to: to.to_owned(),
-                strength,
-                discovered: false,
-            })
-            .collect();
-        let groups = topology
-            .groups()
-            .into_iter()
-            .map(|(id, members, needs)| {
-                (id.to_owned(), members.into_iter().map(str::to_owned).collect(), needs)
-            })
-            .collect();
-        let alerts = state
+        let mut view = GraphView::of(topology, t, topology.blast_radius(&health), |n| {
+            let recorded = state.health.get(&n.id);
+            let signals: Vec<SignalView> = Metric::ALL
+                .iter()
+                .filter_map(|m| {
+                    let points = self.samples.get(&(n.id.clone(), *m))?;
+                    let last = points.partition_point(|p| p.0 <= t).checked_sub(1)?;
+                    let (at, value) = points[last];
+                    Some(SignalView { metric: *m, value, display: m.format(value), age_secs: age(at) })
+                })
+                .collect();
+            let newest = signals.iter().map(|s| s.age_secs).reduce(f64::min);
+            NodeState {
+                health: recorded.map_or(Health::Unknown, |r| r.0),
+                reasons: recorded.filter(|r| !r.1.is_empty()).map(|r| vec![r.1.clone()]).unwrap_or_default(),
+                age_secs: newest,
+                signals,
+            }
+        });
+        view.alerts = state
             .alerts
-            .into_values()
+            .values()
             .map(|a| Alert {
-                name: a.name,
-                node: a.node,
-                severity: a.severity,
+                name: a.name.clone(),
+                node: a.node.clone(),
+                severity: a.severity.clone(),
                 firing: true,
                 state: AlertState::Firing,
-                summary: a.summary,
+                summary: a.summary.clone(),
                 at: t,
-                fingerprint: a.fingerprint,
+                fingerprint: a.fingerprint.clone(),
                 starts_at: a.since,
                 runbook_url: None,
             })
             .collect();
-        Some(GraphView {
-            at: t,
-            nodes,
-            edges,
-            groups,
-            blast: topology.blast_radius(&health),
-            alerts,
-            logs: Vec::new(),
-        })
+        Some(view)
     }
 
     /// The samples kept of `node`'s `metric`, in time order.

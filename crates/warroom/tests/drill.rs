@@ -123,6 +123,24 @@ fn the_cli_plays_a_drill_headless_and_records_health_changes() {
         serde_json::from_str(&cli(&["incident", "show", id.trim(), "--json"])).unwrap();
     assert!(shown["first_alert_at"].is_string(), "the incident knows when its first alert fired: {shown}");
 
+    // The recording carries the topology: `replay` gives the blast radius at the moment the
+    // order service went down, and the affected nodes' samples make the postmortem's charts.
+    let down = changes
+        .iter()
+        .find(|e| e["kind"]["node"] == "order-service" && e["kind"]["to"] == "down")
+        .expect("order-service went down");
+    let at = down["at"].as_str().unwrap();
+    let moment: serde_json::Value =
+        serde_json::from_str(&cli(&["replay", id.trim(), "--at", at, "--json"])).unwrap();
+    assert!(moment["radius"]["down"].as_array().unwrap().iter().any(|n| n == "order-service"), "{moment}");
+    assert!(moment["radius"]["entrypoints_down"].as_array().unwrap().iter().any(|n| n == "api-gateway"));
+    let out_dir = dir.path().join("pm");
+    let written = cli(&["export", id.trim(), "--format", "md", "--out", out_dir.to_str().unwrap()]);
+    let files: Vec<&str> = written.lines().collect();
+    assert!(files[0].ends_with(".md") && files.len() == 9, "the .md and 4 charts as PNG and SVG: {files:?}");
+    let md = std::fs::read_to_string(files[0]).unwrap();
+    assert!(md.contains("Entrypoints affected over the incident: api-gateway."), "{md}");
+
     let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
         .args(["drill", "run", "db-pool-exhaustion"])
         .output()
