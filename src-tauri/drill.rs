@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use ulid::Ulid;
 use warroom::checks::Observed;
-use warroom::ops::{self, Actor};
+use warroom::ops::{Actor, Recorder};
 use warroom::rehearsal::{Rehearsal, RehearsalError};
 
 use crate::error::IpcError;
@@ -23,7 +22,8 @@ const STEP: Duration = Duration::from_secs(1);
 /// A drill in progress and where it records.
 pub struct RunningDrill {
     pub rehearsal: Rehearsal,
-    pub incident: Option<Ulid>,
+    /// What records on the incident it is attached to, if any.
+    pub recorder: Option<Recorder>,
     pub last_step: Option<DateTime<Utc>>,
 }
 
@@ -48,12 +48,12 @@ impl RunningDrill {
         name: &str,
         seed: u64,
         speed: f64,
-        incident: Option<Ulid>,
+        recorder: Option<Recorder>,
     ) -> Result<RunningDrill, RehearsalError> {
         let mut rehearsal = Rehearsal::start(name, seed, speed, Utc::now())?;
         let now = Utc::now();
         rehearsal.step(now)?;
-        Ok(RunningDrill { rehearsal, incident, last_step: Some(now) })
+        Ok(RunningDrill { rehearsal, recorder, last_step: Some(now) })
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> DrillStatus {
@@ -67,7 +67,7 @@ impl RunningDrill {
             scenario_secs: self.rehearsal.scenario_time(now),
             duration_secs: scenario.duration_secs,
             finished: self.rehearsal.finished(now),
-            incident: self.incident.map(|i| i.to_string()),
+            incident: self.recorder.as_ref().map(|r| r.incident().to_string()),
             last_step: self.last_step,
         }
     }
@@ -90,12 +90,33 @@ pub fn spawn_stepper(state: AppState) {
 
 fn step(state: &AppState) -> Result<(), IpcError> {
     let now = Utc::now();
-    let (changes, incident, firing) = {
+    // Whether the incident recorded on is resolved (then nothing more is recorded on it), asked
+    // of the store before the drill is locked: the two locks are never held together.
+    let attached = lock(&state.drill)?.as_ref().and_then(|d| d.recorder.as_ref().map(Recorder::incident));
+    let resolved = match attached {
+        Some(id) => state.with_store(|store| Ok(store.is_resolved(id)?))?,
+        None => false,
+    };
+    let actor = Actor { origin: "drill".to_owned(), by: None, now };
+    // Stepping and reading what to record happen in one hold of the drill's lock, so what is
+    // recorded is what this very drill's monitor said.
+    let (changes, firing, batch) = {
         let mut guard = lock(&state.drill)?;
         let Some(drill) = guard.as_mut() else { return Ok(()) };
         let changes = drill.rehearsal.step(now).map_err(|e| IpcError::new(e.code(), e.to_string()))?;
         drill.last_step = Some(now);
-        (changes, drill.incident, drill.rehearsal.monitor().firing_alerts())
+        let monitor = drill.rehearsal.monitor();
+        let batch = match drill.recorder.as_mut() {
+            Some(recorder) if Some(recorder.incident()) == attached && !resolved => {
+                Some(recorder.prepare(&actor, &changes, monitor, &[])?)
+            }
+            Some(recorder) => {
+                recorder.resnapshot();
+                None
+            }
+            None => None,
+        };
+        (changes, monitor.firing_alerts(), batch)
     };
     crate::state::notify(state, &changes, now);
     // Runbook checks: a drill answers warroom's signals, not arbitrary PromQL.
@@ -112,16 +133,49 @@ fn step(state: &AppState) -> Result<(), IpcError> {
         })
     });
     state.with_store(|store| Ok(store.remember_alerts(&firing, now)?))?;
-    let Some(incident) = incident else { return Ok(()) };
-    // Every step, even without changes: the affected nodes' samples are kept for the charts.
-    // Lock order: the drill (monitor), then the store; nothing takes them the other way round.
-    let actor = Actor { origin: "drill".to_owned(), by: None, now };
-    let guard = lock(&state.drill)?;
-    let Some(drill) = guard.as_ref() else { return Ok(()) };
-    state.with_store(|store| {
-        ops::record_changes(store, &actor, incident, &changes, drill.rehearsal.monitor())?;
-        Ok(())
-    })
+    match batch {
+        Some(batch) => state.with_store(|store| {
+            batch.write(store)?;
+            Ok(())
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Records a live cycle on the incident chosen in the window. Locks, in this order and never
+/// the other way: the recorder, the monitor (to prepare), then, released both, the store.
+fn record_live(
+    state: &AppState,
+    live: &warroom::live::Live,
+    changes: &warroom::monitor::Changes,
+    now: DateTime<Utc>,
+) -> Result<(), IpcError> {
+    let attached = lock(&state.live_incident)?.as_ref().map(Recorder::incident);
+    let Some(id) = attached else { return Ok(()) };
+    // Read before the recorder is locked: the report locks the monitor itself.
+    let providers = live.report(now).provider_incidents;
+    let resolved = state.with_store(|store| Ok(store.is_resolved(id)?))?;
+    let actor = Actor { origin: "live".to_owned(), by: None, now };
+    let batch = {
+        let mut guard = lock(&state.live_incident)?;
+        match guard.as_mut() {
+            Some(recorder) if recorder.incident() == id && !resolved => {
+                Some(recorder.prepare(&actor, changes, &live.monitor(), &providers)?)
+            }
+            Some(recorder) => {
+                recorder.resnapshot();
+                None
+            }
+            None => None,
+        }
+    };
+    match batch {
+        Some(batch) => state.with_store(|store| {
+            batch.write(store)?;
+            Ok(())
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Locks a mutex, turning poisoning into an error the window can show.
@@ -174,18 +228,8 @@ pub fn spawn_live(state: AppState) {
             if let Err(e) = state.with_store(|store| Ok(store.remember_alerts(&firing, now)?)) {
                 tracing::warn!("remembering alerts: {}", e.message);
             }
-            let incident = lock(&state.live_incident).ok().and_then(|g| *g);
-            if let Some(incident) = incident {
-                let actor = Actor { origin: "live".to_owned(), by: None, now };
-                let monitor = live.monitor();
-                let recorded = state.with_store(|store| {
-                    ops::record_changes(store, &actor, incident, &changes, &monitor)?;
-                    Ok(())
-                });
-                drop(monitor);
-                if let Err(e) = recorded {
-                    tracing::warn!("recording health changes: {}", e.message);
-                }
+            if let Err(e) = record_live(&state, &live, &changes, now) {
+                tracing::warn!("recording on the incident: {}", e.message);
             }
             std::thread::sleep(live.interval.saturating_sub(started.elapsed()));
         }

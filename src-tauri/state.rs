@@ -35,7 +35,7 @@ pub struct AppState {
     /// The configuration file `WARROOM_CONFIG` names, usable or not (the window can fix it).
     pub config_path: Option<PathBuf>,
     /// The incident live health changes are recorded on.
-    pub live_incident: Arc<Mutex<Option<Ulid>>>,
+    pub live_incident: Arc<Mutex<Option<warroom::ops::Recorder>>>,
     /// Why the configuration could not be used, shown in the window.
     pub startup_error: Option<IpcError>,
     /// Desktop notifications: what to show, grouped and rate-limited, and the last one shown.

@@ -69,15 +69,23 @@ pub fn start_drill(
             format!("speed must be between 0 and 10000, not {speed}"),
         ));
     }
-    let incident = match incident {
-        Some(id) => Some(state.with_store(|store| Ok(store.find_incident(&id)?))?),
-        None => None,
-    };
-    let drill = RunningDrill::start(&scenario, seed, speed, incident)
+    let recorder = recorder_for(&state, incident)?;
+    let drill = RunningDrill::start(&scenario, seed, speed, recorder)
         .map_err(|e| IpcError::new(e.code(), e.to_string()))?;
     let status = drill.status(Utc::now());
     *lock(&state.drill)? = Some(drill);
     Ok(status)
+}
+
+/// What records on the incident `id` names (read once from the log), or nothing.
+fn recorder_for(state: &AppState, id: Option<String>) -> Result<Option<warroom::ops::Recorder>, IpcError> {
+    id.map(|id| {
+        state.with_store(|store| {
+            let id = store.find_incident(&id)?;
+            Ok(warroom::ops::Recorder::attach(store, id)?)
+        })
+    })
+    .transpose()
 }
 
 #[tauri::command(async)]
@@ -93,18 +101,15 @@ pub fn attach_drill(
     state: State<'_, AppState>,
     incident: Option<String>,
 ) -> Result<Option<DrillStatus>, IpcError> {
-    let incident = match incident {
-        Some(id) => Some(state.with_store(|store| Ok(store.find_incident(&id)?))?),
-        None => None,
-    };
+    let recorder = recorder_for(&state, incident)?;
     if state.live().is_some() {
-        *lock(&state.live_incident)? = incident;
+        *lock(&state.live_incident)? = recorder;
         return Ok(None);
     }
     let mut guard = lock(&state.drill)?;
     let drill =
         guard.as_mut().ok_or_else(|| IpcError::new("no_drill", "no drill is running: start one first"))?;
-    drill.incident = incident;
+    drill.recorder = recorder;
     Ok(Some(drill.status(Utc::now())))
 }
 
@@ -112,7 +117,7 @@ pub fn attach_drill(
 pub fn graph_state(state: State<'_, AppState>) -> Result<GraphState, IpcError> {
     let now = Utc::now();
     if let Some(live) = &state.live() {
-        let recording_on = lock(&state.live_incident)?.map(|i| i.to_string());
+        let recording_on = lock(&state.live_incident)?.as_ref().map(|r| r.incident().to_string());
         // Each lock of the monitor is its own statement: a guard held across a second lock of
         // the same mutex would deadlock the window and the poller.
         let provider_incidents = live.report(now).provider_incidents;

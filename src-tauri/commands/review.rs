@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tauri::State;
 use ulid::Ulid;
-use warroom::model::{ActionItem, Event, EventKind, Incident};
+use warroom::model::{ActionItem, EventKind, Incident};
 use warroom::monitor::GraphView;
 use warroom::ops::{self, ActionEdit};
 use warroom::postmortem::{self, Options};
-use warroom::replay::Replay;
+use warroom::replay::{FiringAt, Replay};
 
 use super::runbook::{RunbookView, views};
 use crate::error::IpcError;
@@ -37,15 +37,18 @@ pub struct ReviewInfo {
     pub peak: Option<DateTime<Utc>>,
 }
 
-/// The incident at one instant, everything the window shows.
+/// The incident at one instant, everything the window shows. The events are not sent again:
+/// the window has them (`get_incident`) and shows the first `events_until`.
 #[derive(Debug, Serialize)]
 pub struct ReviewFrame {
     pub at: DateTime<Utc>,
     pub incident: Incident,
     /// `None` when no topology was recorded by then.
     pub graph: Option<GraphView>,
-    /// The events up to the instant.
-    pub events: Vec<Event>,
+    /// How many of the incident's events (in time order) happened by then.
+    pub events_until: usize,
+    /// The alerts firing then (also when there is no graph).
+    pub alerts: Vec<FiringAt>,
     pub runbooks: Vec<RunbookView>,
 }
 
@@ -81,13 +84,14 @@ pub fn review_incident(state: State<'_, AppState>, id: String) -> Result<ReviewI
                 EventKind::StageEntered { stage } => ("stage", stage.name().to_owned()),
                 EventKind::AlertFired { name, node, .. } => ("alert", format!("{name} on {node}")),
                 EventKind::Resolved => ("resolved", "resolved".to_owned()),
+                EventKind::Reopened => ("reopened", "reopened".to_owned()),
                 _ => return None,
             };
             Some(Mark { at: e.at, kind, label })
         })
         .collect();
-    let history = state.with_store(|store| Ok(store.incidents()?))?;
-    let peak = postmortem::metrics::compute(&replay, &history).and_then(|m| m.peak).map(|p| p.at);
+    // The peak only: no need for the other incidents (MTBF).
+    let peak = postmortem::metrics::compute(&replay, &[]).and_then(|m| m.peak).map(|p| p.at);
     Ok(ReviewInfo { id: id.to_string(), start: replay.declared_at(), end: replay.end(), marks, peak })
 }
 
@@ -98,12 +102,18 @@ pub fn review_at(state: State<'_, AppState>, id: String, at: String) -> Result<R
     // millisecond, so the scrubber's ends (the declaration, the last event) include them.
     let at = asked + chrono::Duration::microseconds(999);
     let (_, replay) = replay(&state, &id)?;
-    let moment = replay
-        .at(at)
+    let frame = replay
+        .frame(at)
         .ok_or_else(|| IpcError::new("not_declared", "the incident was not declared yet at that instant"))?;
-    let events = replay.events().iter().filter(|e| e.at <= at).cloned().collect();
-    let runbooks = views(&state, &moment.incident);
-    Ok(ReviewFrame { at: asked, graph: replay.graph(at), incident: moment.incident, events, runbooks })
+    let runbooks = views(&state, &frame.incident);
+    Ok(ReviewFrame {
+        at: asked,
+        incident: frame.incident,
+        graph: frame.graph,
+        events_until: frame.events_until,
+        alerts: frame.alerts,
+        runbooks,
+    })
 }
 
 /// Where postmortems are written: `WARROOM_EXPORT_DIR`, else `~/Documents/warroom` (or the data
@@ -122,12 +132,23 @@ pub struct ExportedFiles {
 }
 
 #[tauri::command(async)]
-pub fn export_postmortem(state: State<'_, AppState>, id: String) -> Result<ExportedFiles, IpcError> {
+pub fn export_postmortem(
+    state: State<'_, AppState>,
+    id: String,
+    slo: Option<f64>,
+) -> Result<ExportedFiles, IpcError> {
+    let slo = slo.unwrap_or(99.9);
+    if !(slo > 0.0 && slo < 100.0) {
+        return Err(IpcError::new(
+            "invalid_input",
+            format!("slo: a percentage between 0 and 100, not {slo}"),
+        ));
+    }
     let (id, replay) = replay(&state, &id)?;
     let thresholds = warroom::health::Thresholds::default()
         .with(&state.config().map(|c| c.thresholds.clone()).unwrap_or_default());
     let history = state.with_store(|store| Ok(store.incidents()?))?;
-    let options = Options { thresholds, history, now: Utc::now(), ..Options::default() };
+    let options = Options { slo, thresholds, history, now: Utc::now(), ..Options::default() };
     let fail = |e: postmortem::PostmortemError| IpcError::new("export_failed", e.to_string());
     let written = postmortem::render(&replay, &options).map_err(fail)?;
     let dir = export_dir();

@@ -146,14 +146,10 @@ pub fn save_config(state: State<'_, AppState>, text: String) -> Result<ConfigFil
     *crate::drill::lock(&state.drill)? = None;
     state.replace_running(live, config);
     tracing::info!("configuration {} edited in the window and in use", path.display());
-    // The incident being recorded gets the new topology: replay draws it from now on.
-    let incident = crate::drill::lock(&state.live_incident)?.as_ref().copied();
-    if let (Some(incident), Some(live)) = (incident, state.live()) {
-        let monitor = live.monitor();
-        state.with_store(|store| {
-            warroom::ops::record_topology(store, &crate::state::actor(), incident, &monitor)?;
-            Ok(())
-        })?;
+    // The incident being recorded gets the new topology, with the health the new sources
+    // report, at their first cycle with data: replay draws it from then on.
+    if let Some(recorder) = crate::drill::lock(&state.live_incident)?.as_mut() {
+        recorder.resnapshot();
     }
     Ok(ConfigFile { path: path.display().to_string(), text })
 }

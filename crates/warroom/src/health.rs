@@ -28,7 +28,8 @@ pub struct Threshold {
 }
 
 impl Threshold {
-    fn breached(&self, value: f64) -> bool {
+    /// Whether `value` breaches it.
+    pub fn breached(&self, value: f64) -> bool {
         self.above.is_some_and(|limit| value > limit) || self.below.is_some_and(|limit| value < limit)
     }
 
@@ -54,12 +55,16 @@ impl Threshold {
 }
 
 impl Thresholds {
-    /// The threshold in force for `node`'s `metric` (its own first, then every node's), as the
-    /// line a chart draws: the limit above or below which it is breached.
-    pub fn limit(&self, node: &str, metric: Metric) -> Option<f64> {
+    /// The threshold in force for `node`'s `metric`: its own first, then every node's.
+    pub fn rule(&self, node: &str, metric: Metric) -> Option<&Threshold> {
         let own = self.rules.iter().filter(|r| r.metric == metric && r.node.as_deref() == Some(node));
         let every = self.rules.iter().filter(|r| r.metric == metric && r.node.is_none());
-        own.chain(every).find_map(|r| r.above.or(r.below))
+        own.chain(every).find(|r| r.above.is_some() || r.below.is_some())
+    }
+
+    /// The limit a chart draws for `node`'s `metric`: above or below it, it is breached.
+    pub fn limit(&self, node: &str, metric: Metric) -> Option<f64> {
+        self.rule(node, metric).and_then(|r| r.above.or(r.below))
     }
 
     /// These thresholds with `configured` ones in force instead: the configured thresholds of a

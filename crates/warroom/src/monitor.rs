@@ -286,6 +286,11 @@ impl Monitor {
         self.health.iter().map(|(id, h)| (id.clone(), h.health)).collect()
     }
 
+    /// Whether any node has data yet: before its first evaluated cycle a monitor knows nothing.
+    pub fn has_data(&self) -> bool {
+        self.health.values().any(|h| h.newest.is_some())
+    }
+
     /// The blast radius of what is down now.
     pub fn blast_radius(&self) -> BlastRadius {
         self.topology.blast_radius(&self.health())

@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::topology::TopologySpec;
 use crate::model::{Alert, AlertState, Event, EventKind, Health, Incident, Metric, Sample};
 use crate::monitor::{GraphView, NodeState, SignalView};
 use crate::topology::{BlastRadius, Topology};
@@ -57,6 +56,18 @@ pub struct Moment {
     /// Alerts firing then, by fingerprint order.
     pub alerts: Vec<FiringAt>,
     pub notes: Vec<NoteAt>,
+}
+
+/// What the window shows of one instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Frame {
+    pub incident: Incident,
+    /// `None` when no topology was recorded by then.
+    pub graph: Option<GraphView>,
+    /// Alerts firing then.
+    pub alerts: Vec<FiringAt>,
+    /// How many of the events, in time order, happened by then.
+    pub events_until: usize,
 }
 
 /// The fold state between events: what [`Moment`] is made of.
@@ -146,8 +157,15 @@ impl Replay {
         self.events[self.declared].at
     }
 
-    /// The instant of the last event.
+    /// The end of the incident's span: its last event, action-item edits aside (they are
+    /// written days later and would stretch the scrubber and the analysis stage).
     pub fn end(&self) -> DateTime<Utc> {
+        let last = self.events.iter().rev().find(|e| !matches!(e.kind, EventKind::ActionItemSet { .. }));
+        last.map_or(self.declared_at(), |e| e.at).max(self.declared_at())
+    }
+
+    /// The instant of the very last event (the whole log folds by then).
+    pub fn last(&self) -> DateTime<Utc> {
         self.events.last().map_or(self.declared_at(), |e| e.at)
     }
 
@@ -232,7 +250,22 @@ impl Replay {
     /// health and reason, its latest kept samples (aged from `t`), the blast radius and the
     /// alerts firing. `None` before the declaration or when no topology was recorded by then.
     pub fn graph(&self, t: DateTime<Utc>) -> Option<GraphView> {
+        self.graph_of(&self.folded(t)?, t)
+    }
+
+    /// Everything the window shows of the instant `t`, from one fold; `None` before the
+    /// declaration.
+    pub fn frame(&self, t: DateTime<Utc>) -> Option<Frame> {
         let state = self.folded(t)?;
+        Some(Frame {
+            graph: self.graph_of(&state, t),
+            alerts: state.alerts.values().cloned().collect(),
+            events_until: self.events.partition_point(|e| e.at <= t),
+            incident: state.incident,
+        })
+    }
+
+    fn graph_of(&self, state: &Folded, t: DateTime<Utc>) -> Option<GraphView> {
         let topology = &self.topologies[state.topology?];
         let age = |at: DateTime<Utc>| (t - at).num_milliseconds() as f64 / 1000.0;
         let health: HashMap<String, Health> =
@@ -278,16 +311,6 @@ impl Replay {
     /// The samples kept of `node`'s `metric`, in time order.
     pub fn series(&self, node: &str, metric: Metric) -> &[(DateTime<Utc>, f64)] {
         self.samples.get(&(node.to_owned(), metric)).map_or(&[], Vec::as_slice)
-    }
-
-    /// The latest topology recorded, as a graph.
-    pub fn topology(&self) -> Option<&Topology> {
-        self.topologies.last()
-    }
-
-    /// The recorded topology as plain data, the latest one.
-    pub fn topology_spec(&self) -> Option<TopologySpec> {
-        self.topology().map(Topology::spec)
     }
 }
 
@@ -380,5 +403,101 @@ mod tests {
         assert_eq!(end.health["redis-1"], Health::Healthy);
         assert!(end.alerts.is_empty());
         assert_eq!(end.incident, Incident::fold(&log).unwrap(), "at the end, the whole fold");
+    }
+
+    /// Across many checkpoints and with events written out of time order (a scribe's late
+    /// notes, events dated before the declaration), every instant is exactly the fold of the
+    /// events up to it.
+    #[test]
+    fn checkpoints_give_the_same_state_as_folding_from_scratch() {
+        let id = Ulid::new();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
+        let mut rng = fastrand::Rng::with_seed(11);
+        let nodes = ["a", "b", "c", "d"];
+        let healths = [Health::Healthy, Health::Degraded, Health::Down, Health::Unknown];
+        let mut log = vec![Event {
+            id: Ulid::new(),
+            incident: id,
+            at: t0,
+            recorded_at: t0,
+            origin: "test".into(),
+            by: None,
+            kind: EventKind::Declared { title: "t".into(), severity: Severity::Sev2, commander: None },
+        }];
+        for n in 0..(3 * CHECKPOINT_EVERY + 500) {
+            // Mostly after the declaration, some before it, in no particular order.
+            let at = t0 + chrono::Duration::seconds(rng.i64(-300..7200));
+            let kind = match n % 6 {
+                0 | 1 => EventKind::HealthChanged {
+                    node: nodes[rng.usize(..4)].into(),
+                    from: Health::Unknown,
+                    to: healths[rng.usize(..4)],
+                    reason: format!("r{n}"),
+                },
+                2 => EventKind::AlertFired {
+                    name: "A".into(),
+                    node: "a".into(),
+                    severity: "critical".into(),
+                    summary: String::new(),
+                    fingerprint: format!("f{}", rng.usize(..20)),
+                    starts_at: at,
+                },
+                3 => EventKind::AlertResolved {
+                    name: "A".into(),
+                    node: "a".into(),
+                    fingerprint: format!("f{}", rng.usize(..20)),
+                },
+                4 => EventKind::Note { text: format!("n{n}") },
+                _ => EventKind::StageEntered { stage: Stage::ALL[rng.usize(..5)] },
+            };
+            log.push(Event {
+                id: Ulid::new(),
+                incident: id,
+                at,
+                recorded_at: at,
+                origin: "test".into(),
+                by: None,
+                kind,
+            });
+        }
+        let replay = Replay::new(log.clone(), Vec::new()).unwrap();
+        assert!(replay.checkpoints.len() > 3, "several checkpoints: {}", replay.checkpoints.len());
+        let mut instants: Vec<DateTime<Utc>> =
+            (0..80).map(|_| t0 + chrono::Duration::seconds(rng.i64(-400..7300))).collect();
+        instants.extend(log.iter().step_by(97).map(|e| e.at));
+        let mut sorted = log.clone();
+        sorted.sort_by_key(|e| e.at);
+        for t in instants {
+            let upto: Vec<&Event> = sorted.iter().filter(|e| e.at <= t).collect();
+            let Some(moment) = replay.at(t) else {
+                assert!(t < t0, "declared by {t}");
+                continue;
+            };
+            assert_eq!(moment.incident, Incident::fold(upto.iter().copied()).unwrap(), "incident at {t}");
+            let mut health = BTreeMap::new();
+            let mut firing = BTreeMap::new();
+            for e in &upto {
+                match &e.kind {
+                    EventKind::HealthChanged { node, to, .. } => {
+                        health.insert(node.clone(), *to);
+                    }
+                    EventKind::AlertFired { fingerprint, .. } => {
+                        firing.insert(fingerprint.clone(), ());
+                    }
+                    EventKind::AlertResolved { fingerprint, .. } => {
+                        firing.remove(fingerprint);
+                    }
+                    _ => {}
+                }
+            }
+            assert_eq!(moment.health, health, "health at {t}");
+            let alerts: Vec<String> = moment.alerts.iter().map(|a| a.fingerprint.clone()).collect();
+            assert_eq!(alerts, firing.into_keys().collect::<Vec<_>>(), "alerts at {t}");
+            let notes = upto.iter().filter(|e| matches!(e.kind, EventKind::Note { .. })).count();
+            assert_eq!(moment.notes.len(), notes, "notes at {t}");
+            let frame = replay.frame(t).unwrap();
+            assert_eq!(frame.events_until, upto.len());
+            assert_eq!(frame.incident, moment.incident);
+        }
     }
 }

@@ -41,11 +41,12 @@ fn record(store: &mut Store, scenario: &str) -> (ulid::Ulid, Vec<Shown>) {
             .unwrap()
             .id;
     let mut rehearsal = Rehearsal::start(scenario, 7, 1.0, t0).unwrap();
+    let mut recorder = ops::Recorder::attach(store, id).unwrap();
     let mut shown = Vec::new();
     let mut t = t0 + Duration::seconds(1);
     while !rehearsal.finished(t) {
         let changes = rehearsal.step(t).unwrap();
-        ops::record_changes(store, &actor(t), id, &changes, rehearsal.monitor()).unwrap();
+        recorder.record(store, &actor(t), &changes, rehearsal.monitor()).unwrap();
         shown.push(Shown { at: t, view: rehearsal.view(t) });
         t += Duration::seconds(5);
     }
@@ -140,4 +141,122 @@ fn a_recorded_drill_exports_a_postmortem_with_its_outage_and_charts_and_survives
     for Shown { at, .. } in shown.iter().step_by(17) {
         assert_eq!(again.graph(*at), replay.graph(*at), "at {at}");
     }
+}
+
+/// The usual order at 3 a.m.: the alert fires, someone declares, then the drill (or the live
+/// sources) is attached. The alert that led to the declaration is on the log from the first
+/// recorded cycle, and it is resolved there when it stops.
+#[test]
+fn an_alert_already_firing_when_recording_starts_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    let t0 = DateTime::parse_from_rfc3339("2026-11-20T03:00:00Z").unwrap().with_timezone(&Utc);
+    let mut rehearsal = Rehearsal::start("db-pool-exhaustion", 7, 1.0, t0).unwrap();
+    let mut t = t0;
+    while rehearsal.monitor().firing_alerts().is_empty() {
+        t += Duration::seconds(5);
+        rehearsal.step(t).unwrap();
+    }
+    let firing = rehearsal.monitor().firing_alerts();
+    let declaration =
+        Declaration { title: "pool".into(), severity: Severity::Sev2, commander: None, at: None };
+    let id = ops::declare(&mut store, &actor(t), declaration).unwrap().id;
+    let mut recorder = ops::Recorder::attach(&store, id).unwrap();
+    let mut end = t;
+    while !rehearsal.finished(end) {
+        end += Duration::seconds(5);
+        let changes = rehearsal.step(end).unwrap();
+        recorder.record(&mut store, &actor(end), &changes, rehearsal.monitor()).unwrap();
+    }
+    let events = store.events(id).unwrap();
+    for alert in &firing {
+        let fired = events.iter().filter(|e| matches!(&e.kind, warroom::model::EventKind::AlertFired { fingerprint, .. } if *fingerprint == alert.fingerprint)).count();
+        let resolved = events.iter().filter(|e| matches!(&e.kind, warroom::model::EventKind::AlertResolved { fingerprint, .. } if *fingerprint == alert.fingerprint)).count();
+        assert_eq!((fired, resolved), (1, 1), "{} once fired, once resolved", alert.name);
+    }
+    let incident = store.incident(id).unwrap();
+    assert!(incident.first_alert_at.is_some_and(|first| first <= t), "the alert started by the declaration");
+}
+
+/// Recording stops when the incident is resolved, and starts again with a fresh snapshot when it
+/// is reopened; a recorder attached anew (the app restarted) writes a snapshot of what the
+/// monitor says now, so a node recorded down before is not down for ever in the replay.
+#[test]
+fn recording_stops_at_resolution_and_a_new_snapshot_resets_what_is_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    let (id, shown) = record(&mut store, "db-pool-exhaustion");
+    let peak = shown.iter().find(|s| s.view.blast.down.contains(&"order-service".to_owned())).unwrap().at;
+    let before = store.events(id).unwrap().len();
+
+    // Resolved: a new drill on it records nothing.
+    let end = shown.last().unwrap().at;
+    ops::resolve(&mut store, &actor(end), id, None).unwrap();
+    let mut rehearsal = Rehearsal::start("db-pool-exhaustion", 7, 1.0, end).unwrap();
+    let mut recorder = ops::Recorder::attach(&store, id).unwrap();
+    let mut t = end;
+    for _ in 0..10 {
+        t += Duration::seconds(5);
+        let changes = rehearsal.step(t).unwrap();
+        assert_eq!(recorder.record(&mut store, &actor(t), &changes, rehearsal.monitor()).unwrap(), 0);
+    }
+    assert_eq!(store.events(id).unwrap().len(), before + 1, "only the resolution");
+
+    // Reopened: the next cycle writes a snapshot of what the monitor says now (all healthy
+    // early in the scenario), and the replay after it no longer shows the old state.
+    ops::reopen(&mut store, &actor(t), id, None).unwrap();
+    t += Duration::seconds(5);
+    let changes = rehearsal.step(t).unwrap();
+    assert!(recorder.record(&mut store, &actor(t), &changes, rehearsal.monitor()).unwrap() >= 1);
+    let snapshots: Vec<DateTime<Utc>> = store
+        .events(id)
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.kind, warroom::model::EventKind::TopologyRecorded { .. }))
+        .map(|e| e.at)
+        .collect();
+    assert_eq!(snapshots.len(), 2, "the first recording's and the reopened one's");
+    assert_eq!(snapshots[1], t);
+    let replay = Replay::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
+    let graph = replay.graph(t).unwrap();
+    let live = rehearsal.view(t);
+    for node in &live.nodes {
+        let again = graph.nodes.iter().find(|n| n.id == node.id).unwrap();
+        assert_eq!(again.health, node.health, "{} after the new snapshot", node.id);
+    }
+    assert!(
+        replay.graph(peak).unwrap().blast.down.contains(&"order-service".to_owned()),
+        "the past is unchanged"
+    );
+}
+
+/// Action items added in two copies of a log (two responders, merged by import) are both kept:
+/// an item is known by the event that added it, and the fold numbers them A1, A2 anew.
+#[test]
+fn action_items_added_in_two_logs_both_survive_the_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Store::open(&dir.path().join("a.db")).unwrap();
+    let t0 = DateTime::parse_from_rfc3339("2026-11-20T03:00:00Z").unwrap().with_timezone(&Utc);
+    let cli = |minutes| Actor {
+        origin: "cli".into(),
+        by: Some("Mina".into()),
+        now: t0 + Duration::minutes(minutes),
+    };
+    let declaration = Declaration { title: "x".into(), severity: Severity::Sev3, commander: None, at: None };
+    let id = ops::declare(&mut first, &cli(0), declaration).unwrap().id;
+    let mut second = Store::open(&dir.path().join("b.db")).unwrap();
+    second.import(&first.events(id).unwrap()).unwrap();
+    let add = |title: &str| ops::ActionEdit { title: Some(title.into()), ..Default::default() };
+    assert_eq!(ops::set_action(&mut first, &cli(1), id, add("Alert on the pool")).unwrap().id, "A1");
+    assert_eq!(ops::set_action(&mut second, &cli(2), id, add("Load-test checkout")).unwrap().id, "A1");
+    first.import(&second.events(id).unwrap()).unwrap();
+    let actions = first.incident(id).unwrap().actions;
+    let titles: Vec<(&str, &str)> = actions.iter().map(|a| (a.id.as_str(), a.title.as_str())).collect();
+    assert_eq!(titles, [("A1", "Alert on the pool"), ("A2", "Load-test checkout")]);
+    // Edited by its number in the merged log, the right one changes.
+    let edit = ops::ActionEdit { id: Some("a2".into()), owner: Some("Jun".into()), ..Default::default() };
+    ops::set_action(&mut first, &cli(3), id, edit).unwrap();
+    let actions = first.incident(id).unwrap().actions;
+    assert_eq!(actions[1].owner.as_deref(), Some("Jun"));
+    assert_eq!(actions[0].owner, None);
 }

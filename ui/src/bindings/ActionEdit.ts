@@ -4,7 +4,8 @@ import type { ActionStatus } from "./ActionStatus";
 
 /**
  * What to set on an action item: `id: None` adds a new one (a title is needed), otherwise the
- * given fields of item `id` change. An empty owner, ticket or due clears it.
+ * given fields of item `id` ("A2", or a prefix of its key) change. An empty owner, ticket or
+ * due clears it.
  */
 export type ActionEdit = { id: string | null, title: string | null, kind: ActionKind | null, owner: string | null, ticket: string | null, status: ActionStatus | null, 
 /**

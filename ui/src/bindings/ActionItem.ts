@@ -7,9 +7,14 @@ import type { ActionStatus } from "./ActionStatus";
  */
 export type ActionItem = { 
 /**
- * Short and stable within the incident: "A1", "A2", ...
+ * What people call it: "A1", "A2", ... in the order the items were added (given by the
+ * fold, so two logs merged number their items anew, never one over the other).
  */
-id: string, title: string, kind: ActionKind, owner: string | null, 
+id: string, 
+/**
+ * What identifies it for good: the id of the event that added it.
+ */
+key: string, title: string, kind: ActionKind, owner: string | null, 
 /**
  * A ticket id or URL in the team's tracker.
  */

@@ -77,7 +77,8 @@ pub fn run(cmd: DrillCommand, store: Option<&mut Store>, actor: &Actor) -> Resul
             let mut target = match (store, incident) {
                 (Some(store), Some(given)) => {
                     let id = store.find_incident(&given)?;
-                    Some((store, id))
+                    let recorder = ops::Recorder::attach(store, id)?;
+                    Some((store, recorder))
                 }
                 _ => None,
             };
@@ -100,9 +101,9 @@ pub fn run(cmd: DrillCommand, store: Option<&mut Store>, actor: &Actor) -> Resul
                 for alert in &changes.fired {
                     println!("{clock}  ALERT {} firing on {} ({})", alert.name, alert.node, alert.severity);
                 }
-                if let Some((store, id)) = target.as_mut() {
+                if let Some((store, recorder)) = target.as_mut() {
                     let actor = Actor { origin: "drill".to_owned(), by: actor.by.clone(), now };
-                    ops::record_changes(store, &actor, *id, &changes, rehearsal.monitor())?;
+                    recorder.record(store, &actor, &changes, rehearsal.monitor())?;
                 }
                 let radius = rehearsal.monitor().blast_radius();
                 if radius.entrypoints_down != outage {

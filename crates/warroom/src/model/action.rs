@@ -37,8 +37,12 @@ pub enum ActionStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct ActionItem {
-    /// Short and stable within the incident: "A1", "A2", ...
+    /// What people call it: "A1", "A2", ... in the order the items were added (given by the
+    /// fold, so two logs merged number their items anew, never one over the other).
     pub id: String,
+    /// What identifies it for good: the id of the event that added it.
+    #[serde(default)]
+    pub key: String,
     pub title: String,
     pub kind: ActionKind,
     pub owner: Option<String>,

@@ -91,8 +91,17 @@ pub enum EventKind {
         #[serde(default)]
         health: std::collections::BTreeMap<String, Health>,
     },
-    /// An action item was added (first time its id is seen) or edited (whole, as it now is).
+    /// An action item was added (first time its key is seen) or edited (whole, as it now is).
     ActionItemSet { item: ActionItem },
+    /// A provider's status page declared an incident, or its status changed.
+    ProviderIncident {
+        name: String,
+        status: String,
+        #[serde(default)]
+        impact: String,
+        #[serde(default)]
+        url: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -115,6 +124,7 @@ impl EventKind {
             EventKind::StepsSkipped { .. } => "steps_skipped",
             EventKind::TopologyRecorded { .. } => "topology_recorded",
             EventKind::ActionItemSet { .. } => "action_item_set",
+            EventKind::ProviderIncident { .. } => "provider_incident",
         }
     }
 
@@ -159,6 +169,9 @@ impl EventKind {
             }
             EventKind::TopologyRecorded { topology, .. } => {
                 format!("topology recorded: {} node(s)", topology.nodes.len())
+            }
+            EventKind::ProviderIncident { name, status, impact, .. } => {
+                format!("provider incident \"{name}\": {status} (impact {impact})")
             }
             EventKind::ActionItemSet { item } => {
                 format!(
@@ -221,9 +234,16 @@ mod tests {
             },
             EventKind::StepsSkipped { stage: Stage::Detect, steps: vec!["redis-down/detect-2".into()] },
             EventKind::TopologyRecorded { topology: TopologySpec::default(), health: Default::default() },
+            EventKind::ProviderIncident {
+                name: "API errors".into(),
+                status: "investigating".into(),
+                impact: "major".into(),
+                url: None,
+            },
             EventKind::ActionItemSet {
                 item: ActionItem {
                     id: "A1".into(),
+                    key: "01JDX0000000000000000000AA".into(),
                     title: "alert on pool".into(),
                     kind: crate::model::ActionKind::Prevent,
                     owner: None,

@@ -236,10 +236,17 @@ impl Incident {
                 self.topology_at = Some(event.at);
                 self.affected.extend(health.iter().filter(|(_, h)| h.is_failing()).map(|(n, _)| n.clone()));
             }
-            EventKind::ActionItemSet { item } => match self.actions.iter_mut().find(|a| a.id == item.id) {
-                Some(existing) => *existing = item.clone(),
-                None => self.actions.push(item.clone()),
-            },
+            EventKind::ActionItemSet { item } => {
+                let key = if item.key.is_empty() { item.id.clone() } else { item.key.clone() };
+                match self.actions.iter_mut().find(|a| a.key == key) {
+                    Some(existing) => *existing = ActionItem { id: existing.id.clone(), key, ..item.clone() },
+                    None => {
+                        let id = format!("A{}", self.actions.len() + 1);
+                        self.actions.push(ActionItem { id, key, ..item.clone() });
+                    }
+                }
+            }
+            EventKind::ProviderIncident { .. } => {}
             EventKind::AlertFired { fingerprint, starts_at, .. } => {
                 self.firing_alerts.insert(fingerprint.clone());
                 self.first_alert_at =

@@ -9,7 +9,8 @@ use crate::model::{ActionItem, ActionKind, ActionStatus, EventKind};
 use crate::store::Store;
 
 /// What to set on an action item: `id: None` adds a new one (a title is needed), otherwise the
-/// given fields of item `id` change. An empty owner, ticket or due clears it.
+/// given fields of item `id` ("A2", or a prefix of its key) change. An empty owner, ticket or
+/// due clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct ActionEdit {
@@ -26,7 +27,7 @@ pub struct ActionEdit {
 /// Adds or edits an action item; returns it as it now is.
 ///
 /// # Errors
-/// [`OpsError::EmptyTitle`] for a new item without a title or a title edited to nothing,
+/// [`OpsError::EmptyActionTitle`] for a new item without a title or a title edited to nothing,
 /// [`OpsError::UnknownAction`], [`OpsError::BadDue`], [`OpsError::NothingChanged`], or the store's
 /// error. Nothing is written then.
 pub fn set_action(
@@ -41,11 +42,15 @@ pub fn set_action(
         Some(wanted) => incident
             .actions
             .iter()
-            .find(|a| a.id.eq_ignore_ascii_case(wanted.trim()))
+            .find(|a| {
+                a.id.eq_ignore_ascii_case(wanted.trim())
+                    || (wanted.trim().len() >= 4 && a.key.starts_with(&wanted.trim().to_ascii_uppercase()))
+            })
             .cloned()
             .ok_or_else(|| OpsError::UnknownAction(wanted.clone()))?,
         None => ActionItem {
             id: format!("A{}", incident.actions.len() + 1),
+            key: String::new(),
             title: String::new(),
             kind: ActionKind::Prevent,
             owner: None,
@@ -59,7 +64,7 @@ pub fn set_action(
         item.title = title;
     }
     if item.title.is_empty() {
-        return Err(OpsError::EmptyTitle);
+        return Err(OpsError::EmptyActionTitle);
     }
     item.kind = edit.kind.unwrap_or(item.kind);
     item.status = edit.status.unwrap_or(item.status);
@@ -79,6 +84,12 @@ pub fn set_action(
     if before.as_ref() == Some(&item) {
         return Err(OpsError::NothingChanged);
     }
-    record(store, actor.event(id, None, EventKind::ActionItemSet { item: item.clone() })?)?;
+    // A new item is known for good by the id of the event that adds it.
+    let mut event = actor.event(id, None, EventKind::ActionItemSet { item: item.clone() })?;
+    if item.key.is_empty() {
+        item.key = event.id.to_string();
+        event.kind = EventKind::ActionItemSet { item: item.clone() };
+    }
+    record(store, event)?;
     Ok(item)
 }

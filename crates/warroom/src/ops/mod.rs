@@ -16,7 +16,7 @@ mod actions;
 mod record;
 
 pub use actions::{ActionEdit, set_action};
-pub use record::{record_alert, record_changes, record_health_change, record_topology};
+pub use record::{Batch, Recorder, record_alert, record_health_change};
 
 /// How far in the future an `at` may lie before it is taken for a typo (clocks drift a little).
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
@@ -49,6 +49,8 @@ pub enum OpsError {
     StepAlready(String, &'static str),
     #[error("{at} is in the future (now is {now}); check the date and the time zone")]
     InFuture { at: String, now: String },
+    #[error("title: the action item needs one: say what will be done")]
+    EmptyActionTitle,
     #[error("no action item {0} on this incident")]
     UnknownAction(String),
     #[error("due date '{0}': expected YYYY-MM-DD, e.g. 2026-12-01")]
@@ -73,6 +75,7 @@ impl OpsError {
             OpsError::RunbookAttached(_) => "runbook_attached",
             OpsError::RunbookNotAttached(_) => "runbook_not_attached",
             OpsError::StepAlready(..) => "step_unchanged",
+            OpsError::EmptyActionTitle => "empty_text",
             OpsError::UnknownAction(_) => "unknown_action",
             OpsError::BadDue(_) => "bad_date",
             OpsError::NothingChanged => "unchanged",

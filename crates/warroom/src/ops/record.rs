@@ -1,13 +1,16 @@
 //! What the sources and the drill say happened, written on an incident's log: health changes,
-//! alerts fired and resolved (once per fingerprint), the topology when recording starts, and
-//! the samples of the affected nodes for the postmortem's charts.
+//! alerts fired and resolved (once per fingerprint), a snapshot of the topology and every node's
+//! health when recording starts, and the samples of the failing nodes for the postmortem's
+//! charts. Recording stops when the incident is resolved.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use ulid::Ulid;
 
 use super::{Actor, OpsError, record};
 use crate::model::{Alert, Event, EventKind, Health, Metric, Sample};
-use crate::monitor::Monitor;
-use crate::store::Store;
+use crate::monitor::{Changes, Monitor};
+use crate::store::{Store, StoreError};
 use crate::time;
 
 /// Records that a node's health changed (a change, never every sample).
@@ -63,69 +66,223 @@ pub fn record_alert(
     record(store, actor.event(id, None, kind)?).map(Some)
 }
 
-/// Records everything a monitor said changed on the incident: the topology (with every node's
-/// health) first if the log has none yet, health changes, alerts fired and resolved
-/// (deduplicated by fingerprint); then keeps the affected nodes' samples: the latest of each,
-/// and for a node failing for the first time the history the monitor holds (its last half
-/// hour), so the charts show the lead-up. Sample recording is idempotent. Returns how many
-/// events were written.
+/// What a monitor is recording on one incident: the alerts firing and the failing nodes as its
+/// log says, kept in memory so a cycle costs no fold of the log.
 ///
-/// # Errors
-/// As [`record_health_change`] and [`record_alert`]; what was recorded before an error stays.
-pub fn record_changes(
-    store: &mut Store,
-    actor: &Actor,
-    id: Ulid,
-    changes: &crate::monitor::Changes,
-    monitor: &Monitor,
-) -> Result<usize, OpsError> {
-    let incident = store.incident(id)?;
-    let mut affected = incident.affected.clone();
-    let mut written = 0;
-    if incident.topology_at.is_none() {
-        record_topology(store, actor, id, monitor)?;
-        affected.extend(monitor.health().into_iter().filter(|(_, h)| h.is_failing()).map(|(n, _)| n));
-        written += 1;
-    }
-    for c in &changes.health {
-        record_health_change(store, actor, id, &c.node, c.from, c.to, &c.reason)?;
-        if c.to.is_failing() {
-            affected.insert(c.node.clone());
-        }
-        written += 1;
-    }
-    for alert in &changes.fired {
-        written += usize::from(record_alert(store, actor, id, alert, true)?.is_some());
-    }
-    for alert in &changes.resolved {
-        written += usize::from(record_alert(store, actor, id, alert, false)?.is_some());
-    }
-    let mut samples: Vec<Sample> = Vec::new();
-    for node in affected.difference(&incident.affected) {
-        for metric in Metric::ALL {
-            let history = monitor.history(node, metric).into_iter();
-            samples.extend(history.map(|(at, value)| Sample { node: node.clone(), metric, value, at }));
-        }
-    }
-    for node in &affected {
-        samples.extend(Metric::ALL.iter().filter_map(|m| monitor.latest(node, *m)).cloned());
-    }
-    store.record_samples(id, &samples)?;
-    Ok(written)
+/// Attach it when recording starts (a drill attached to the incident, live sources recording on
+/// it, the app restarted): it reads the incident once. Its first cycle with data writes a
+/// snapshot (the topology and every node's health) and brings the log's alerts in line with the
+/// monitor (the alert that led to the declaration is usually firing already; one that ended while
+/// nothing recorded is resolved). [`Recorder::resnapshot`] asks for a new snapshot after the
+/// topology changed. Each cycle is split: [`Recorder::prepare`] reads the monitor (under its
+/// lock), [`Batch::write`] appends one batch to the store (under the store's), so neither lock
+/// waits on the other's work.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    incident: Ulid,
+    /// Alerts firing on the log: fingerprint → (name, node).
+    firing: BTreeMap<String, (String, String)>,
+    /// Nodes recorded degraded or down.
+    affected: BTreeSet<String>,
+    /// Provider status-page incidents on the log: name → the status last recorded.
+    providers: BTreeMap<String, String>,
+    snapshot_due: bool,
 }
 
-/// Records the monitor's topology and every node's health on the incident: what replay draws
-/// from that instant on.
-///
-/// # Errors
-/// [`OpsError::InFuture`], or the store's error (an unknown incident).
-pub fn record_topology(
-    store: &mut Store,
-    actor: &Actor,
-    id: Ulid,
-    monitor: &Monitor,
-) -> Result<(), OpsError> {
-    let health = monitor.health().into_iter().collect();
-    let kind = EventKind::TopologyRecorded { topology: monitor.topology().spec(), health };
-    record(store, actor.event(id, None, kind)?).map(|_| ())
+/// One cycle's worth of recording, ready to append.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub incident: Ulid,
+    pub events: Vec<Event>,
+    pub samples: Vec<Sample>,
+}
+
+impl Batch {
+    /// Appends the batch: its events in one transaction, then its samples. Returns how many
+    /// events were written.
+    ///
+    /// # Errors
+    /// The store's error; none of the batch's events is written then.
+    pub fn write(&self, store: &mut Store) -> Result<usize, OpsError> {
+        if !self.events.is_empty() {
+            store.append(&self.events)?;
+        }
+        store.record_samples(self.incident, &self.samples)?;
+        Ok(self.events.len())
+    }
+}
+
+impl Recorder {
+    /// Starts recording on incident `id`.
+    ///
+    /// # Errors
+    /// The store's error (an unknown incident).
+    pub fn attach(store: &Store, id: Ulid) -> Result<Recorder, OpsError> {
+        let events = store.events(id)?;
+        let incident = crate::model::Incident::fold(&events)
+            .ok_or_else(|| StoreError::UnknownIncident { id: id.to_string() })?;
+        let mut names = BTreeMap::new();
+        let mut providers = BTreeMap::new();
+        for e in &events {
+            match &e.kind {
+                EventKind::AlertFired { name, node, fingerprint, .. } => {
+                    names.insert(fingerprint.clone(), (name.clone(), node.clone()));
+                }
+                EventKind::ProviderIncident { name, status, .. } => {
+                    providers.insert(name.clone(), status.clone());
+                }
+                _ => {}
+            }
+        }
+        let firing =
+            incident.firing_alerts.iter().filter_map(|f| Some((f.clone(), names.remove(f)?))).collect();
+        Ok(Recorder { incident: id, firing, affected: incident.affected, providers, snapshot_due: true })
+    }
+
+    /// The incident it records on.
+    pub fn incident(&self) -> Ulid {
+        self.incident
+    }
+
+    /// Asks for a new snapshot (the topology changed) at the next cycle with data.
+    pub fn resnapshot(&mut self) {
+        self.snapshot_due = true;
+    }
+
+    /// What this cycle adds to the log, read from the monitor after it ingested `changes`, and
+    /// the providers' status-page incidents seen (each once per status).
+    ///
+    /// # Errors
+    /// [`OpsError::InFuture`] only if the actor's clock is broken.
+    pub fn prepare(
+        &mut self,
+        actor: &Actor,
+        changes: &Changes,
+        monitor: &Monitor,
+        providers: &[crate::sources::statuspage::Incident],
+    ) -> Result<Batch, OpsError> {
+        let id = self.incident;
+        let mut batch = Batch { incident: id, events: Vec::new(), samples: Vec::new() };
+        let before = self.affected.clone();
+        let health = monitor.health();
+        // A monitor that has not evaluated anything yet knows nothing worth a snapshot.
+        if self.snapshot_due && monitor.has_data() {
+            self.snapshot_due = false;
+            let kind = EventKind::TopologyRecorded {
+                topology: monitor.topology().spec(),
+                health: health.iter().map(|(n, h)| (n.clone(), *h)).collect(),
+            };
+            batch.events.push(actor.event(id, None, kind)?);
+            self.affected.extend(health.iter().filter(|(_, h)| h.is_failing()).map(|(n, _)| n.clone()));
+            let now_firing = monitor.firing_alerts();
+            let ended: Vec<(String, (String, String))> = self
+                .firing
+                .iter()
+                .filter(|(f, _)| !now_firing.iter().any(|a| &a.fingerprint == *f))
+                .map(|(f, n)| (f.clone(), n.clone()))
+                .collect();
+            for (fingerprint, (name, node)) in ended {
+                self.firing.remove(&fingerprint);
+                batch.events.push(actor.event(
+                    id,
+                    None,
+                    EventKind::AlertResolved { name, node, fingerprint },
+                )?);
+            }
+            for alert in &now_firing {
+                self.fire(actor, alert, &mut batch)?;
+            }
+        }
+        for c in &changes.health {
+            let kind = EventKind::HealthChanged {
+                node: c.node.clone(),
+                from: c.from,
+                to: c.to,
+                reason: c.reason.clone(),
+            };
+            batch.events.push(actor.event(id, None, kind)?);
+            if c.to.is_failing() {
+                self.affected.insert(c.node.clone());
+            }
+        }
+        for alert in &changes.fired {
+            self.fire(actor, alert, &mut batch)?;
+        }
+        for alert in &changes.resolved {
+            if self.firing.remove(&alert.fingerprint).is_some() {
+                let kind = EventKind::AlertResolved {
+                    name: alert.name.clone(),
+                    node: alert.node.clone(),
+                    fingerprint: alert.fingerprint.clone(),
+                };
+                batch.events.push(actor.event(id, None, kind)?);
+            }
+        }
+        for p in providers {
+            if self.providers.get(&p.name) != Some(&p.status) {
+                self.providers.insert(p.name.clone(), p.status.clone());
+                let kind = EventKind::ProviderIncident {
+                    name: p.name.clone(),
+                    status: p.status.clone(),
+                    impact: p.impact.clone(),
+                    url: p.shortlink.clone(),
+                };
+                batch.events.push(actor.event(id, None, kind)?);
+            }
+        }
+        // The failing nodes' numbers: the latest of each; for a node failing for the first time,
+        // the half hour the monitor holds, so the charts show the lead-up.
+        for node in self.affected.difference(&before) {
+            for metric in Metric::ALL {
+                let history = monitor.history(node, metric).into_iter();
+                batch.samples.extend(history.map(|(at, value)| Sample {
+                    node: node.clone(),
+                    metric,
+                    value,
+                    at,
+                }));
+            }
+        }
+        for node in &self.affected {
+            batch.samples.extend(Metric::ALL.iter().filter_map(|m| monitor.latest(node, *m)).cloned());
+        }
+        Ok(batch)
+    }
+
+    fn fire(&mut self, actor: &Actor, alert: &Alert, batch: &mut Batch) -> Result<(), OpsError> {
+        if self.firing.contains_key(&alert.fingerprint) {
+            return Ok(());
+        }
+        self.firing.insert(alert.fingerprint.clone(), (alert.name.clone(), alert.node.clone()));
+        let kind = EventKind::AlertFired {
+            name: alert.name.clone(),
+            node: alert.node.clone(),
+            severity: alert.severity.clone(),
+            summary: alert.summary.clone(),
+            fingerprint: alert.fingerprint.clone(),
+            starts_at: time::truncate(alert.starts_at),
+        };
+        batch.events.push(actor.event(self.incident, None, kind)?);
+        Ok(())
+    }
+
+    /// [`Recorder::prepare`] then [`Batch::write`], for callers that hold both the monitor and
+    /// the store (the CLI, tests). Nothing is recorded on a resolved incident; when it is
+    /// reopened, recording resumes with a new snapshot.
+    ///
+    /// # Errors
+    /// As both.
+    pub fn record(
+        &mut self,
+        store: &mut Store,
+        actor: &Actor,
+        changes: &Changes,
+        monitor: &Monitor,
+    ) -> Result<usize, OpsError> {
+        if store.is_resolved(self.incident)? {
+            self.resnapshot();
+            return Ok(0);
+        }
+        self.prepare(actor, changes, monitor, &[])?.write(store)
+    }
 }

@@ -53,11 +53,9 @@ pub fn draw(
             if points.is_empty() {
                 continue;
             }
-            let limit = options.thresholds.limit(node, metric);
-            let crossed = limit.and_then(|l| {
-                let above = options.thresholds.rules.iter().any(|r| r.metric == metric && r.above.is_some());
-                points.iter().find(|p| if above { p.1 > l } else { p.1 < l }).map(|p| p.0)
-            });
+            let rule = options.thresholds.rule(node, metric);
+            let limit = rule.and_then(|r| r.above.or(r.below));
+            let crossed = rule.and_then(|r| points.iter().find(|p| r.breached(p.1)).map(|p| p.0));
             candidates.push(Candidate { crossed, node, metric, points, limit });
         }
     }

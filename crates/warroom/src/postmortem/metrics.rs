@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::model::topology::TopologySpec;
 use crate::model::{EventKind, Health, Incident, Severity, Stage};
 use crate::replay::Replay;
 use crate::topology::{BlastRadius, NodeKind, Topology};
@@ -29,6 +30,8 @@ pub struct Peak {
     pub radius: BlastRadius,
     /// Health as recorded then, for the graph at the peak.
     pub health: BTreeMap<String, Health>,
+    /// The topology in force then (a later one may differ).
+    pub topology: TopologySpec,
 }
 
 /// An alert over the incident: when it first fired and when it last resolved.
@@ -51,6 +54,16 @@ pub struct ProviderIncident {
     pub at: DateTime<Utc>,
     pub health: Health,
     pub reason: String,
+}
+
+/// An incident a provider's status page declared, as recorded (once per status).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusPageIncident {
+    pub at: DateTime<Utc>,
+    pub name: String,
+    pub status: String,
+    pub impact: String,
+    pub url: Option<String>,
 }
 
 /// Availability over every incident in the log: MTBF / (MTBF + MTTR), as in the seeds.
@@ -87,6 +100,8 @@ pub struct Metrics {
     pub peak: Option<Peak>,
     pub alerts: Vec<AlertRecord>,
     pub providers: Vec<ProviderIncident>,
+    /// Status-page incidents seen while recording.
+    pub status_pages: Vec<StatusPageIncident>,
     pub availability: Option<Availability>,
 }
 
@@ -128,11 +143,11 @@ impl Metrics {
 /// MTBF and MTTR).
 pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
     let events = replay.events();
-    let incident = replay.at(replay.end())?.incident;
+    let incident = replay.at(replay.last())?.incident;
     let declared_at = incident.declared_at;
     let end = incident.resolved_at.unwrap_or(replay.end()).max(declared_at);
 
-    let mut topology: Option<Topology> = None;
+    let mut topology: Option<(Topology, &TopologySpec)> = None;
     let mut health: HashMap<String, Health> = HashMap::new();
     let mut first_unhealthy: Option<DateTime<Utc>> = None;
     let mut acknowledged_at = None;
@@ -142,13 +157,20 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
     let mut peak: Option<Peak> = None;
     let mut alerts: BTreeMap<String, AlertRecord> = BTreeMap::new();
     let mut providers = Vec::new();
+    let mut status_pages = Vec::new();
     let mut severities: Vec<(Severity, DateTime<Utc>)> = Vec::new();
     let mut first_recover: Option<DateTime<Utc>> = None;
 
     for event in events {
+        // The numbers are about the incident: what came after its resolution does not count.
+        if event.at > end {
+            break;
+        }
         let mut changed_health = false;
         match &event.kind {
-            EventKind::Declared { severity, .. } => severities.push((*severity, event.at)),
+            EventKind::Declared { severity, .. } if severities.is_empty() => {
+                severities.push((*severity, event.at))
+            }
             EventKind::SeverityChanged { severity } => severities.push((*severity, event.at)),
             EventKind::StageEntered { stage: Stage::Recover } => {
                 first_recover.get_or_insert(event.at);
@@ -160,7 +182,7 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
                     first_unhealthy.get_or_insert(event.at);
                     let provider = topology
                         .as_ref()
-                        .and_then(|t| t.node(node))
+                        .and_then(|(t, _)| t.node(node))
                         .is_some_and(|n| n.kind == NodeKind::ExternalProvider);
                     if provider {
                         providers.push(ProviderIncident {
@@ -174,7 +196,7 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
             }
             EventKind::TopologyRecorded { topology: spec, health: baseline } => {
                 if let Ok(built) = Topology::build(spec) {
-                    topology = Some(built);
+                    topology = Some((built, spec));
                     changed_health = true;
                 }
                 health.extend(baseline.iter().map(|(n, h)| (n.clone(), *h)));
@@ -195,6 +217,15 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
                 record.times += 1;
                 record.resolved = None;
             }
+            EventKind::ProviderIncident { name, status, impact, url } => {
+                status_pages.push(StatusPageIncident {
+                    at: event.at,
+                    name: name.clone(),
+                    status: status.clone(),
+                    impact: impact.clone(),
+                    url: url.clone(),
+                });
+            }
             EventKind::AlertResolved { fingerprint, .. } => {
                 if let Some(record) = alerts.get_mut(fingerprint) {
                     record.resolved = Some(event.at);
@@ -210,7 +241,7 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
         if !changed_health {
             continue;
         }
-        let Some(topology) = &topology else { continue };
+        let Some((topology, spec)) = &topology else { continue };
         let radius = topology.blast_radius(&health);
         entrypoints_affected.extend(radius.entrypoints_down.iter().cloned());
         match (outage_since, radius.entrypoints_down.is_empty()) {
@@ -224,7 +255,7 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
         let size = radius.down.len() + radius.impacted.len();
         if size > 0 && peak.as_ref().is_none_or(|p| size > p.radius.down.len() + p.radius.impacted.len()) {
             let health = health.iter().map(|(n, h)| (n.clone(), *h)).collect();
-            peak = Some(Peak { at: event.at, radius, health });
+            peak = Some(Peak { at: event.at, radius, health, topology: (*spec).clone() });
         }
     }
     if let Some(since) = outage_since {
@@ -271,23 +302,25 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
         peak,
         alerts,
         providers,
+        status_pages,
         availability: availability(history),
     })
 }
 
-/// MTBF (mean time between declarations) and MTTR (mean declaration-to-resolution) over the
-/// log's resolved incidents; `None` with fewer than two.
+/// MTBF (mean time from one incident's resolution to the next one's declaration: the time it
+/// worked) and MTTR (mean declaration-to-resolution) over the log's resolved incidents; `None`
+/// with fewer than two.
 fn availability(history: &[Incident]) -> Option<Availability> {
-    let mut resolved: Vec<&Incident> = history.iter().filter(|i| i.resolved_at.is_some()).collect();
+    let mut resolved: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+        history.iter().filter_map(|i| i.resolved_at.map(|r| (i.declared_at, r))).collect();
     if resolved.len() < 2 {
         return None;
     }
-    resolved.sort_by_key(|i| i.declared_at);
-    let (first, last) = (resolved.first()?, resolved.last()?);
+    resolved.sort();
     let gaps = (resolved.len() - 1) as i64;
-    let mtbf_secs = (last.declared_at - first.declared_at).num_seconds() / gaps;
-    let repair: i64 =
-        resolved.iter().filter_map(|i| i.resolved_at.map(|r| (r - i.declared_at).num_seconds())).sum();
+    let working: i64 = resolved.windows(2).map(|w| (w[1].0 - w[0].1).num_seconds().max(0)).sum();
+    let mtbf_secs = working / gaps;
+    let repair: i64 = resolved.iter().map(|(declared, r)| (*r - *declared).num_seconds()).sum();
     let mttr_secs = repair / resolved.len() as i64;
     let total = (mtbf_secs + mttr_secs) as f64;
     let ratio = if total > 0.0 { mtbf_secs as f64 / total } else { 0.0 };

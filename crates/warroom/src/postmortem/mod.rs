@@ -25,7 +25,8 @@ use crate::chart::ChartError;
 use crate::health::Thresholds;
 use crate::model::{EventKind, Incident, Role, Stage};
 use crate::replay::Replay;
-use markdown::{Cell, escape, prompt, table};
+use crate::topology::Topology;
+use markdown::{Cell, escape, escape_inline, prompt, table};
 pub use metrics::Metrics;
 
 /// The SLOs the error-budget table always shows, in %.
@@ -91,14 +92,14 @@ pub enum PostmortemError {
 /// [`PostmortemError::NotDeclared`], [`PostmortemError::Chart`].
 pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, PostmortemError> {
     let metrics = metrics::compute(replay, &options.history).ok_or(PostmortemError::NotDeclared)?;
-    let incident = replay.at(replay.end()).ok_or(PostmortemError::NotDeclared)?.incident;
+    let incident = replay.at(replay.last()).ok_or(PostmortemError::NotDeclared)?.incident;
     let charts = charts::draw(replay, &incident, &metrics, options)?;
     let mut md = String::with_capacity(64 * 1024 + replay.events().len() * 120);
     header(&mut md, replay, &incident, &metrics, options);
     let notes = Notes::of(replay);
     narrative(&mut md, &notes, &metrics, &incident);
     metrics_section(&mut md, &metrics, options);
-    impact(&mut md, replay, &metrics);
+    impact(&mut md, &metrics);
     if !charts.is_empty() {
         md.push_str("## Charts\n\nThe affected nodes' signals over the incident, with the stage changes marked and the thresholds dashed in red. Each chart is also an SVG beside this file.\n\n");
         for chart in &charts {
@@ -138,11 +139,25 @@ pub fn write(dir: &Path, id: &str, postmortem: &Postmortem) -> Result<Vec<PathBu
     let write = |path: PathBuf, bytes: &[u8]| -> Result<PathBuf, PostmortemError> {
         let fail = |source| PostmortemError::Write { path: path.clone(), source };
         std::fs::create_dir_all(dir).map_err(fail)?;
-        let temporary = path.with_extension("partial");
+        let mut temporary = path.clone().into_os_string();
+        temporary.push(".partial");
+        let temporary = PathBuf::from(temporary);
         std::fs::write(&temporary, bytes).map_err(fail)?;
         std::fs::rename(&temporary, &path).map_err(fail)?;
         Ok(path)
     };
+    // Charts of an earlier export of this incident that this one does not draw again would be
+    // left behind, looking current: they go (only files named as this export's own charts).
+    let prefix = format!("{id}-chart-");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = name.starts_with(&prefix) && (name.ends_with(".png") || name.ends_with(".svg"));
+            if ours && !postmortem.images.iter().any(|i| i.file == name) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
     let mut written = Vec::new();
     for image in &postmortem.images {
         written.push(write(dir.join(&image.file), &image.bytes)?);
@@ -189,9 +204,25 @@ fn header(md: &mut String, replay: &Replay, incident: &Incident, m: &Metrics, op
     let _ = writeln!(md, "# Postmortem: {}\n", escape(&incident.title));
     let severities: Vec<String> =
         m.severities.iter().map(|(s, secs)| format!("{s} for {}", human(Duration::seconds(*secs)))).collect();
+    // Every holder of every role, handovers included, with when they took it.
+    let mut holders: Vec<(Role, &str, DateTime<Utc>)> = Vec::new();
+    for e in replay.events() {
+        match &e.kind {
+            EventKind::Declared { commander: Some(name), .. } => holders.push((Role::Commander, name, e.at)),
+            EventKind::RoleAssigned { role, name } => holders.push((*role, name, e.at)),
+            _ => {}
+        }
+    }
     let responders: Vec<String> = Role::ALL
         .iter()
-        .filter_map(|r| incident.roles.get(*r).map(|name| format!("{}: {}", r.title(), escape(name))))
+        .filter_map(|role| {
+            let names: Vec<String> = holders
+                .iter()
+                .filter(|(r, _, _)| r == role)
+                .map(|(_, name, at)| format!("{} (from {})", escape(name), clock(*at)))
+                .collect();
+            (!names.is_empty()).then(|| format!("{}: {}", role.title(), names.join(", ")))
+        })
         .collect();
     let mut authors: Vec<&str> = replay
         .events()
@@ -262,9 +293,7 @@ impl Notes {
                     let tags: Vec<String> = tag(text);
                     let bare = text
                         .split_whitespace()
-                        .filter(|w| {
-                            !(w.starts_with('#') && tags.iter().any(|t| w[1..].eq_ignore_ascii_case(t)))
-                        })
+                        .filter(|w| !w.strip_prefix('#').is_some_and(|w| tags.contains(&tag_of(w))))
                         .collect::<Vec<_>>()
                         .join(" ");
                     Some(Note { at: e.at, by: e.by.clone(), tags, text: bare })
@@ -302,6 +331,11 @@ impl Notes {
     }
 }
 
+/// A word after `#` as a tag: lower case, without trailing punctuation ("#Cause," is "cause").
+fn tag_of(word: &str) -> String {
+    word.trim_end_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase()
+}
+
 /// The known tags a note may carry, as a function from text to the tags in it (lower case).
 fn regex_lite_tags() -> impl Fn(&str) -> Vec<String> {
     const TAGS: [&str; 14] = [
@@ -324,7 +358,7 @@ fn regex_lite_tags() -> impl Fn(&str) -> Vec<String> {
         let mut found: Vec<String> = text
             .split_whitespace()
             .filter_map(|w| w.strip_prefix('#'))
-            .map(|w| w.trim_end_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase())
+            .map(tag_of)
             .filter(|w| TAGS.contains(&w.as_str()))
             .collect();
         found.dedup();
@@ -515,7 +549,7 @@ fn metrics_section(md: &mut String, m: &Metrics, options: &Options) {
     }
 }
 
-fn impact(md: &mut String, replay: &Replay, m: &Metrics) {
+fn impact(md: &mut String, m: &Metrics) {
     md.push_str("## Impact\n\n");
     match &m.peak {
         Some(peak) => {
@@ -572,25 +606,28 @@ fn impact(md: &mut String, replay: &Replay, m: &Metrics) {
         md.push('\n');
     }
     md.push_str("### Provider status incidents\n\n");
-    if m.providers.is_empty() {
+    if m.providers.is_empty() && m.status_pages.is_empty() {
         md.push_str("None seen.\n\n");
     } else {
-        let rows: Vec<Vec<Cell>> = m
-            .providers
+        let mut rows: Vec<Vec<Cell>> = m
+            .status_pages
             .iter()
             .map(|p| {
-                vec![
-                    clock(p.at).into(),
-                    p.node.as_str().into(),
-                    p.health.name().into(),
-                    p.reason.as_str().into(),
-                ]
+                let link = p.url.clone().unwrap_or_default();
+                let status = format!("{} (impact {})", p.status, p.impact);
+                vec![clock(p.at).into(), p.name.as_str().into(), status.into(), link.into()]
             })
             .collect();
-        md.push_str(&table(&["Time", "Provider", "Health", "Status"], &rows));
+        rows.extend(m.providers.iter().map(|p| {
+            let health = format!("node {}", p.health.name());
+            vec![clock(p.at).into(), p.node.as_str().into(), health.into(), p.reason.as_str().into()]
+        }));
+        md.push_str(&table(&["Time", "Provider or incident", "Status", "Details"], &rows));
         md.push('\n');
     }
-    if let (Some(peak), Some(topology)) = (&m.peak, replay.topology()) {
+    // The graph as it was at the peak: a later topology may have other nodes.
+    let at_peak = m.peak.as_ref().and_then(|p| Some((p, Topology::build(&p.topology).ok()?)));
+    if let Some((peak, topology)) = &at_peak {
         let _ = writeln!(
             md,
             "### Dependency graph at the peak ({})\n\n```mermaid\n{}```\n",
@@ -609,6 +646,7 @@ fn source(kind: &EventKind, origin: &str) -> &'static str {
         EventKind::RunbookAttached { .. }
         | EventKind::StepChecked { .. }
         | EventKind::StepsSkipped { .. } => "runbook",
+        EventKind::ProviderIncident { .. } => "provider status",
         EventKind::TopologyRecorded { .. } => "system",
         _ if metrics::MACHINE_ORIGINS.contains(&origin) => "system",
         _ => "human",
@@ -656,9 +694,9 @@ fn runbook_record(md: &mut String, replay: &Replay, incident: &Incident) {
         let node = r.node.as_deref().map(|n| format!(" for {}", escape(n))).unwrap_or_default();
         let _ = writeln!(
             md,
-            "### {} (`{}`){node}\n\nAttached at {}: {} step(s) done, {} skipped, {} check(s) passed, {} failed.\n",
+            "### {} ({}){node}\n\nAttached at {}: {} step(s) done, {} skipped, {} check(s) passed, {} failed.\n",
             escape(&r.title),
-            r.id.replace('`', ""),
+            escape_inline(&r.id),
             clock(r.attached_at),
             r.done.len(),
             r.skipped.len(),

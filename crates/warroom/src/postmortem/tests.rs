@@ -121,7 +121,18 @@ fn scripted() -> Vec<Event> {
         },
     );
     s.note(t(3, 12), "Jun", "#trigger A marketing push at 03:00 doubled checkout traffic");
-    s.note(t(3, 14), "Jun", "#cause The pool of 50 connections is too small for the peak #why");
+    s.add(
+        t(3, 13),
+        "live",
+        None,
+        EventKind::ProviderIncident {
+            name: "Card network | delays".into(),
+            status: "identified".into(),
+            impact: "minor".into(),
+            url: Some("https://status.example/i/1".into()),
+        },
+    );
+    s.note(t(3, 14), "Jun", "#Cause, The pool of 50 connections is too small for the peak #why");
     s.add(
         t(3, 15),
         "desktop",
@@ -165,6 +176,7 @@ fn scripted() -> Vec<Event> {
     s.add(t(3, 45), "desktop", Some("Mina"), EventKind::StageEntered { stage: Stage::Analyze });
     let action = |id: &str, title: &str, kind, status, owner: Option<&str>, due| ActionItem {
         id: id.into(),
+        key: format!("key-{id}"),
         title: title.into(),
         kind,
         owner: owner.map(str::to_owned),
@@ -286,9 +298,12 @@ fn the_metrics_are_exact() {
     assert_eq!(m.alerts.len(), 1);
     assert_eq!(m.alerts[0].resolved, Some(t(3, 26)));
     let a = m.availability.as_ref().unwrap();
-    assert_eq!(a.mtbf_secs, 10 * 24 * 3600);
+    // Working time: from the earlier one's resolution to this one's declaration.
+    assert_eq!(a.mtbf_secs, 10 * 24 * 3600 - 3600);
     assert_eq!(a.mttr_secs, (60 + 37) * 60 / 2);
-    assert!((a.ratio - 864_000.0 / (864_000.0 + 2910.0)).abs() < 1e-12);
+    assert!((a.ratio - 860_400.0 / (860_400.0 + 2910.0)).abs() < 1e-12);
+    assert_eq!(m.status_pages.len(), 1);
+    assert_eq!(m.status_pages[0].status, "identified");
 }
 
 #[test]
@@ -390,15 +405,15 @@ fn the_markdown_reads_back_as_gfm_with_every_section_and_whole_tables() {
         "Supporting information",
     ];
     assert_eq!(r.headings, expected);
-    // header, metrics, stages, budget, impact, alerts, timeline, runbook, actions
-    assert_eq!(r.tables.len(), 9, "{:?}", r.tables);
+    // header, metrics, stages, budget, impact, alerts, providers, timeline, runbook, actions
+    assert_eq!(r.tables.len(), 10, "{:?}", r.tables);
     for table in &r.tables {
         assert!(table.len() >= 2, "a header and at least one row: {table:?}");
         assert!(table.iter().all(|w| *w == table[0]), "every row as wide as the header: {table:?}");
     }
     let widths: Vec<usize> = r.tables.iter().map(|t| t[0]).collect();
-    assert_eq!(widths, [2, 5, 3, 4, 3, 6, 4, 5, 7]);
-    let timeline_rows = r.tables[6].len() - 1;
+    assert_eq!(widths, [2, 5, 3, 4, 3, 6, 4, 4, 5, 7]);
+    let timeline_rows = r.tables[7].len() - 1;
     assert_eq!(timeline_rows, scripted().len(), "one timeline row per event");
     // The hostile note and alert summary are there, as text.
     assert!(r.text.contains(&crate::text::single_spaced(HOSTILE_NOTE)), "{}", r.text);
@@ -470,4 +485,71 @@ fn an_unwritable_folder_is_named_in_the_error() {
     std::fs::write(&blocker, "").unwrap();
     let err = write(&blocker.join("sub"), "x", &render_scripted()).unwrap_err().to_string();
     assert!(err.contains("cannot write") && err.contains("file/sub"), "{err}");
+}
+
+/// Outside names everywhere at once: a topology whose node names, ids and group hold Markdown,
+/// HTML and line breaks, a runbook id with a line break and a fence, a commander's name with a
+/// pipe. The export stays GFM without HTML, every table keeps its width, the Mermaid block
+/// keeps its grammar.
+#[test]
+fn hostile_names_stay_text_through_the_whole_export() {
+    use crate::model::topology::{DependencySpec, GroupSpec, NodeKind, NodeSpec, TopologySpec};
+    use crate::topology::Strength;
+    let node = |id: &str, name: &str, entrypoint, deps: &[&str]| NodeSpec {
+        id: id.into(),
+        name: name.into(),
+        kind: NodeKind::Service,
+        owner: Some("<b>team</b>".into()),
+        entrypoint,
+        depends_on: deps
+            .iter()
+            .map(|d| DependencySpec { target: (*d).into(), strength: Strength::Hard, line: None })
+            .collect(),
+        line: None,
+    };
+    let topology = TopologySpec {
+        nodes: vec![
+            node("gw|1", "Gateway <script>x</script>\n# title", true, &["db`x"]),
+            node("db`x", "DB \"]; click n0 evil", false, &[]),
+            node("db-2", "[replica](javascript:x)", false, &[]),
+        ],
+        groups: vec![GroupSpec {
+            id: "grp\n```".into(),
+            members: vec!["db`x".into(), "db-2".into()],
+            needs: 2,
+            line: None,
+        }],
+    };
+    let mut s = Script { events: Vec::new() };
+    let declared = EventKind::Declared {
+        title: "```\n<img src=x>".into(),
+        severity: Severity::Sev1,
+        commander: Some("Ann | Bob".into()),
+    };
+    s.add(t(3, 0), "desktop", Some("x|y"), declared);
+    s.add(t(3, 0), "drill", None, EventKind::TopologyRecorded { topology, health: Default::default() });
+    s.health(t(3, 1), "db`x", Health::Healthy, Health::Down, "down\n| x |");
+    s.add(
+        t(3, 2),
+        "desktop",
+        None,
+        EventKind::RunbookAttached {
+            runbook: "rb\n```\n<b>".into(),
+            title: "T\n# x".into(),
+            node: Some("db`x".into()),
+        },
+    );
+    s.add(t(3, 9), "desktop", None, EventKind::Resolved);
+    let replay = Replay::new(s.events, Vec::new()).unwrap();
+    let postmortem = render(&replay, &Options { now: t(4, 0), ..Options::default() }).unwrap();
+    let r = read_back(&postmortem.markdown);
+    assert!(r.html.is_empty(), "{:?}\n{}", r.html, postmortem.markdown);
+    for table in &r.tables {
+        assert!(table.iter().all(|w| *w == table[0]), "{table:?}\n{}", postmortem.markdown);
+    }
+    let fences: Vec<&(String, String)> = r.code.iter().collect();
+    assert_eq!(fences.len(), 1, "only the Mermaid block is a code block: {fences:?}");
+    mermaid::tests::check_grammar(&fences[0].1).unwrap();
+    assert!(r.headings.contains(&"T # x (rb ``` <b>) for db`x".to_owned()), "{:?}", r.headings);
+    assert!(r.text.contains("Ann | Bob"));
 }

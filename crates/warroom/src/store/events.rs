@@ -66,6 +66,24 @@ impl Store {
         self.query_events(&sql, [incident.to_string()])
     }
 
+    /// Whether the incident's latest resolve/reopen is a resolve: one indexed query, no fold
+    /// (recording asks every cycle).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn is_resolved(&self, incident: Ulid) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT kind FROM events WHERE incident = ?1 AND kind IN ('resolved', 'reopened')
+                 ORDER BY at DESC, seq DESC LIMIT 1",
+                [incident.to_string()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|kind| kind.as_deref() == Some("resolved"))
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
     /// How many events an incident has: cheap, to tell whether its log grew.
     ///
     /// # Errors

@@ -62,6 +62,9 @@ const MIGRATIONS: &[M<'static>] = &[
         PRIMARY KEY (incident, node, metric, at)
     ) STRICT, WITHOUT ROWID;",
     ),
+    // Recording asks every cycle whether its incident was resolved, and runbook checks which
+    // incidents have a runbook: by kind, without reading the incident's whole log.
+    M::up("CREATE INDEX events_by_incident_kind ON events (incident, kind, at, seq);"),
 ];
 
 /// The schema version this build writes.
