@@ -225,8 +225,9 @@ async fn declare_and_start_drill(c: &Client, title: &str, scenario: &str, speed:
 #[tokio::test(flavor = "multi_thread")]
 async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
     let (driver, c, _dir, db) = launch("drill").await;
-    // The pool-exhaustion drill at ×120: the order service fails about 4 s after the start.
-    declare_and_start_drill(&c, "Drill: checkout failing", "db-pool-exhaustion", 120).await;
+    // The pool-exhaustion drill at ×60: the order service fails about 7 s after the start and
+    // stays down about 8 s, long enough for every check below (×120 left 4 s: flaky).
+    declare_and_start_drill(&c, "Drill: checkout failing", "db-pool-exhaustion", 60).await;
     eventually("order-service is drawn down", || async {
         node_classes(&c, "order-service").await.contains(&"down".to_owned())
     })
@@ -601,6 +602,8 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     .await;
 
     // The postmortem, written from the window into the export folder.
+    let slo = "const s = document.getElementById('export-slo'); s.value = '99.99'; s.dispatchEvent(new Event('change', { bubbles: true }));";
+    c.execute(slo, vec![]).await.unwrap();
     visible(&c, "export-postmortem").await.click().await.unwrap();
     eventually("the export says where it wrote", || async {
         text(&c, "#export-result").await.contains(".md")
@@ -609,6 +612,7 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     let md = std::fs::read_to_string(exports.join(format!("{id}.md"))).unwrap();
     assert!(md.starts_with("# Postmortem: Checkout down\n") && md.contains("## Timeline"), "{md}");
     assert!(md.contains("```mermaid\nflowchart LR\n"), "the graph at the peak is in it");
+    assert!(md.contains("| 99.99% (ours) |"), "the SLO chosen in the window");
     let pngs = std::fs::read_dir(&exports)
         .unwrap()
         .filter(|f| f.as_ref().unwrap().path().extension().is_some_and(|e| e == "png"))

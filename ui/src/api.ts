@@ -191,10 +191,10 @@ import type { ActionKind } from "./bindings/ActionKind";
 import type { ActionStatus } from "./bindings/ActionStatus";
 export type { ActionEdit, ActionItem, ActionKind, ActionStatus };
 
-/** A mark on the review scrubber: a stage entered, an alert fired, the resolution. */
+/** A mark on the review scrubber: a stage entered, an alert fired, a resolution, a reopening. */
 export interface ReviewMark {
   at: string;
-  kind: "stage" | "alert" | "resolved";
+  kind: "stage" | "alert" | "resolved" | "reopened";
   label: string;
 }
 
@@ -207,15 +207,31 @@ export interface ReviewInfo {
   peak: string | null;
 }
 
+/** An alert firing at the instant under review, as the log tells it. */
+export interface FiringAt {
+  name: string;
+  node: string;
+  severity: string;
+  summary: string;
+  fingerprint: string;
+  /** When it started firing. */
+  since: string;
+}
+
 /** The incident as it stood at `at`, read from the log alone (no source is asked). */
 export interface ReviewFrame {
   at: string;
   incident: Incident;
   /** Null when no topology was recorded on the log by then. */
   graph: GraphView | null;
-  /** The events up to `at`. */
-  events: Event[];
-  runbooks: RunbookView[];
+  /** How many of the incident's events (in `get_incident`'s order: time, ties in log order)
+   *  happened by `at`: the timeline is `IncidentView.events.slice(0, events_until)`. */
+  events_until: number;
+  /** The alerts firing at `at`, with or without a recorded topology. */
+  alerts: FiringAt[];
+  /** The runbooks as they stood at `at`; when the core leaves them out, the panel shows the
+   *  incident's runbooks as they are now. */
+  runbooks?: RunbookView[];
 }
 
 /** What an export wrote: `files[0]` is the Markdown, the rest its charts. */
@@ -226,6 +242,8 @@ export interface ExportedFiles {
 
 export const reviewIncident = (id: string) => invoke<ReviewInfo>("review_incident", { id });
 export const reviewAt = (id: string, at: string) => invoke<ReviewFrame>("review_at", { id, at });
-export const exportPostmortem = (id: string) => invoke<ExportedFiles>("export_postmortem", { id });
+/** `slo` is the availability target the error budget is counted against, in percent (null: 99.9). */
+export const exportPostmortem = (id: string, slo: number | null) =>
+  invoke<ExportedFiles>("export_postmortem", { id, slo });
 /** Adds (`edit.id` null) or edits an action item; answers with all the incident's items. */
 export const setAction = (id: string, edit: ActionEdit) => invoke<ActionItem[]>("set_action", { id, edit });

@@ -15,7 +15,7 @@ import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./pan
 import { onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from "./panels/graph";
 import { renderHeader } from "./panels/header";
 import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
-import { renderAlerts } from "./panels/alerts";
+import { renderAlerts, renderFiring } from "./panels/alerts";
 import { renderPostmortem, wirePostmortem } from "./panels/postmortem";
 import { enterReview, leaveReview, noteEvents, reviewedId, reviewFrame, wireReview } from "./panels/review";
 import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
@@ -193,9 +193,15 @@ function render(): void {
     });
   }
   if (info && changed("detail", [incident, reviewing])) renderDetail(incident, info.stages, info.roles, info.severities, reviewing);
-  const events = reviewFrame()?.events ?? view?.events ?? null;
-  if (changed("timeline", [events, reviewing])) renderTimeline(events, reviewing);
-  const runbooks = reviewing ? (reviewFrame()?.runbooks ?? null) : runbookViews;
+  // In review the timeline is the live events up to the frame's count. Keyed on counts, not on
+  // the events: stringifying a 100 000-event log on every frame would stall playback.
+  const frame = reviewFrame();
+  const until = reviewing && frame && view && frame.incident.id === view.incident.id ? frame.events_until : null;
+  if (changed("timeline", [view?.incident.id ?? null, until, view?.events.length ?? null, reviewing])) {
+    const events = view ? (until === null ? view.events : view.events.slice(0, until)) : null;
+    renderTimeline(events, reviewing);
+  }
+  const runbooks = reviewing ? (frame?.runbooks ?? runbookViews) : runbookViews;
   if (changed("runbooks", [incident, runbooks, suggestions, reviewing])) renderRunbookPanel();
   // Action items and the export are about the incident as it is now, in review too.
   renderPostmortem(view?.incident ?? null);
@@ -221,7 +227,9 @@ function renderGraphArea(): void {
   byId("drill-bar").hidden = reviewing;
   renderDrillBar(graph, selected, whatIf);
   renderSources(graph, Date.now());
-  renderAlerts(view, frame ? Date.parse(frame.at) : Date.now());
+  // A frame from before topology snapshots has no graph, but still says what was firing.
+  if (reviewing && frame && !frame.graph) renderFiring(frame.alerts, Date.parse(frame.at));
+  else renderAlerts(view, frame ? Date.parse(frame.at) : Date.now());
 }
 
 async function refreshGraph(): Promise<void> {

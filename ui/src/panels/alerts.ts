@@ -1,9 +1,12 @@
 // The alerts panel: every alert the sources report, grouped by node, then by severity (critical
 // first), firing before pending, silenced and inhibited, which are shown as such. Names and
 // summaries come from the outside world: rendered as text.
+//
+// In review the alerts are the frame's: those of its recorded graph, or, on a log with no
+// topology recorded by then, the bare list of what was firing (`FiringAt`).
 
 import type { Alert } from "../bindings/Alert";
-import type { GraphView } from "../api";
+import type { FiringAt, GraphView } from "../api";
 import { byId, el, elapsed } from "../dom";
 
 const SEVERITY_ORDER = ["critical", "page", "error", "high", "warning", "info", "none"];
@@ -14,7 +17,29 @@ function severityRank(s: string): number {
 }
 
 export function renderAlerts(view: GraphView | null, now: number): void {
-  const alerts = view?.alerts ?? [];
+  drawAlerts(view?.alerts ?? [], now);
+}
+
+/** The alerts firing at a reviewed instant, when no graph was recorded to carry them. */
+export function renderFiring(firing: FiringAt[], now: number): void {
+  drawAlerts(
+    firing.map((f) => ({
+      name: f.name,
+      node: f.node,
+      severity: f.severity,
+      firing: true,
+      state: "firing",
+      summary: f.summary,
+      at: f.since,
+      fingerprint: f.fingerprint,
+      starts_at: f.since,
+      runbook_url: null,
+    })),
+    now,
+  );
+}
+
+function drawAlerts(alerts: Alert[], now: number): void {
   const firing = alerts.filter((a) => a.firing).length;
   byId("alerts-count").textContent = alerts.length ? `${firing} firing${alerts.length > firing ? `, ${alerts.length - firing} quiet` : ""}` : "none";
   const byNode = new Map<string, Alert[]>();

@@ -1,6 +1,6 @@
 // Review mode: a resolved incident replayed from its log. The review bar holds a scrubber from
-// the declaration to the last event, marks for the stages entered, the alerts fired and the
-// resolution, play at 1× to 300×, and a jump to the peak of the blast radius. Every frame comes
+// the declaration to the last event, marks for the stages entered, the alerts fired, the
+// resolutions and reopenings, play at 1× to 300×, and a jump to the peak of the blast radius. Every frame comes
 // from `review_at`, which reads only the log: a review works with every source unreachable.
 //
 // Frames are asked for one at a time. While the scrubber is dragged (or playing) the instant
