@@ -16,7 +16,7 @@ mod actions;
 mod record;
 
 pub use actions::{ActionEdit, set_action};
-pub use record::{Batch, Recorder, record_alert, record_health_change};
+pub use record::{Batch, Recorder, record_alert};
 
 /// How far in the future an `at` may lie before it is taken for a typo (clocks drift a little).
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);

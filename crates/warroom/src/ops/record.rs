@@ -8,27 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use ulid::Ulid;
 
 use super::{Actor, OpsError, record};
-use crate::model::{Alert, Event, EventKind, Health, Metric, Sample};
+use crate::model::{Alert, Event, EventKind, Metric, Sample};
 use crate::monitor::{Changes, Monitor};
 use crate::store::{Store, StoreError};
 use crate::time;
-
-/// Records that a node's health changed (a change, never every sample).
-///
-/// # Errors
-/// [`OpsError::InFuture`], or the store's error (an unknown incident).
-pub fn record_health_change(
-    store: &mut Store,
-    actor: &Actor,
-    id: Ulid,
-    node: &str,
-    from: Health,
-    to: Health,
-    reason: &str,
-) -> Result<Event, OpsError> {
-    let kind = EventKind::HealthChanged { node: node.to_owned(), from, to, reason: reason.to_owned() };
-    record(store, actor.event(id, None, kind)?)
-}
 
 /// Records that an alert started (`firing`) or stopped firing, once per fingerprint: an alert
 /// already firing on the incident's timeline is not recorded again, one not firing is not
@@ -47,7 +30,12 @@ pub fn record_alert(
     if already == firing {
         return Ok(None);
     }
-    let kind = if firing {
+    record(store, actor.event(id, None, alert_kind(alert, firing))?).map(Some)
+}
+
+/// The event saying `alert` started (`firing`) or stopped firing.
+fn alert_kind(alert: &Alert, firing: bool) -> EventKind {
+    if firing {
         EventKind::AlertFired {
             name: alert.name.clone(),
             node: alert.node.clone(),
@@ -62,8 +50,7 @@ pub fn record_alert(
             node: alert.node.clone(),
             fingerprint: alert.fingerprint.clone(),
         }
-    };
-    record(store, actor.event(id, None, kind)?).map(Some)
+    }
 }
 
 /// What a monitor is recording on one incident: the alerts firing and the failing nodes as its
@@ -210,12 +197,7 @@ impl Recorder {
         }
         for alert in &changes.resolved {
             if self.firing.remove(&alert.fingerprint).is_some() {
-                let kind = EventKind::AlertResolved {
-                    name: alert.name.clone(),
-                    node: alert.node.clone(),
-                    fingerprint: alert.fingerprint.clone(),
-                };
-                batch.events.push(actor.event(id, None, kind)?);
+                batch.events.push(actor.event(id, None, alert_kind(alert, false))?);
             }
         }
         for p in providers {
@@ -254,15 +236,7 @@ impl Recorder {
             return Ok(());
         }
         self.firing.insert(alert.fingerprint.clone(), (alert.name.clone(), alert.node.clone()));
-        let kind = EventKind::AlertFired {
-            name: alert.name.clone(),
-            node: alert.node.clone(),
-            severity: alert.severity.clone(),
-            summary: alert.summary.clone(),
-            fingerprint: alert.fingerprint.clone(),
-            starts_at: time::truncate(alert.starts_at),
-        };
-        batch.events.push(actor.event(self.incident, None, kind)?);
+        batch.events.push(actor.event(self.incident, None, alert_kind(alert, true))?);
         Ok(())
     }
 
