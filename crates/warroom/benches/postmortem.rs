@@ -166,7 +166,8 @@ fn main() {
 
 fn breakdown(store: &Store, id: Ulid) {
     let replay = Replay::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
-    let (m, _) = time(3, || postmortem::metrics::compute(&replay, &[]).unwrap());
+    let incident = replay.at(replay.last()).unwrap().incident;
+    let (m, _) = time(3, || postmortem::metrics::compute(&replay, &incident, &[]));
     println!("  metrics {m:.1?}");
     let (at, _) = time(3, || replay.at(replay.end()).unwrap());
     println!("  fold to the end {at:.1?}");

@@ -81,6 +81,13 @@ struct Folded {
     topology: Option<usize>,
 }
 
+impl Folded {
+    /// Each node's health, as the blast radius takes it.
+    fn health_map(&self) -> HashMap<String, Health> {
+        self.health.iter().map(|(n, (h, _))| (n.clone(), *h)).collect()
+    }
+}
+
 /// An incident's log, ready to be seen at any instant.
 #[derive(Debug, Clone)]
 pub struct Replay {
@@ -89,8 +96,9 @@ pub struct Replay {
     declared: usize,
     notes: Vec<NoteAt>,
     topologies: Vec<Topology>,
-    /// Per event index of a topology event: which of `topologies` it built (`None`: did not build).
-    topology_of: HashMap<usize, Option<usize>>,
+    /// Event index of a topology snapshot → the one of `topologies` it built (a snapshot that
+    /// does not build is left out).
+    topology_of: HashMap<usize, usize>,
     /// The fold after `events[..i]`, at `i = declared + 1 + k * CHECKPOINT_EVERY`.
     checkpoints: Vec<(usize, Folded)>,
     samples: BTreeMap<(String, Metric), Points>,
@@ -123,11 +131,10 @@ impl Replay {
                     replay.notes.push(NoteAt { at: event.at, by: event.by.clone(), text: text.clone() });
                 }
                 EventKind::TopologyRecorded { topology, .. } => {
-                    let built = Topology::build(topology).ok().map(|t| {
-                        replay.topologies.push(t);
-                        replay.topologies.len() - 1
-                    });
-                    replay.topology_of.insert(i, built);
+                    if let Ok(built) = Topology::build(topology) {
+                        replay.topology_of.insert(i, replay.topologies.len());
+                        replay.topologies.push(built);
+                    }
                 }
                 _ => {}
             }
@@ -201,7 +208,7 @@ impl Replay {
                 }
                 EventKind::Note { .. } => state.notes += 1,
                 EventKind::TopologyRecorded { health, .. } => {
-                    if let Some(Some(built)) = self.topology_of.get(&i) {
+                    if let Some(built) = self.topology_of.get(&i) {
                         state.topology = Some(*built);
                     }
                     for (node, h) in health {
@@ -230,16 +237,11 @@ impl Replay {
     /// The incident as it stood at `t`; `None` when it was not yet declared then.
     pub fn at(&self, t: DateTime<Utc>) -> Option<Moment> {
         let state = self.folded(t)?;
-        let health: BTreeMap<String, Health> =
-            state.health.iter().map(|(n, (h, _))| (n.clone(), *h)).collect();
-        let radius = state.topology.map(|k| {
-            let map: HashMap<String, Health> = health.iter().map(|(n, h)| (n.clone(), *h)).collect();
-            self.topologies[k].blast_radius(&map)
-        });
+        let radius = state.topology.map(|k| self.topologies[k].blast_radius(&state.health_map()));
         Some(Moment {
             at: t,
+            health: state.health.iter().map(|(n, (h, _))| (n.clone(), *h)).collect(),
             incident: state.incident,
-            health,
             radius,
             alerts: state.alerts.into_values().collect(),
             notes: self.notes[..state.notes].to_vec(),
@@ -268,9 +270,7 @@ impl Replay {
     fn graph_of(&self, state: &Folded, t: DateTime<Utc>) -> Option<GraphView> {
         let topology = &self.topologies[state.topology?];
         let age = |at: DateTime<Utc>| (t - at).num_milliseconds() as f64 / 1000.0;
-        let health: HashMap<String, Health> =
-            state.health.iter().map(|(n, (h, _))| (n.clone(), *h)).collect();
-        let mut view = GraphView::of(topology, t, topology.blast_radius(&health), |n| {
+        let mut view = GraphView::of(topology, t, topology.blast_radius(&state.health_map()), |n| {
             let recorded = state.health.get(&n.id);
             let signals: Vec<SignalView> = Metric::ALL
                 .iter()
@@ -312,12 +312,6 @@ impl Replay {
     pub fn series(&self, node: &str, metric: Metric) -> &[(DateTime<Utc>, f64)] {
         self.samples.get(&(node.to_owned(), metric)).map_or(&[], Vec::as_slice)
     }
-}
-
-/// The incident as it stood at `at`; `None` when it was not yet declared then. For one look;
-/// build a [`Replay`] to look at many instants.
-pub fn at(events: &[Event], at: DateTime<Utc>) -> Option<Moment> {
-    Replay::new(events.to_vec(), Vec::new())?.at(at)
 }
 
 #[cfg(test)]
@@ -387,19 +381,21 @@ mod tests {
                 },
             ),
         ];
+        let replay = Replay::new(log.clone(), Vec::new()).unwrap();
+        let at = |t| replay.at(t);
         assert!(
-            at(&log, Utc.with_ymd_and_hms(2026, 11, 23, 2, 59, 0).unwrap()).is_none(),
+            at(Utc.with_ymd_and_hms(2026, 11, 23, 2, 59, 0).unwrap()).is_none(),
             "before it was declared"
         );
-        let peak = at(&log, t(4)).unwrap();
+        let peak = at(t(4)).unwrap();
         assert_eq!(peak.incident.stage, Stage::Detect);
         assert_eq!(peak.health["redis-1"], Health::Down);
         assert_eq!(peak.alerts.len(), 1);
         assert!(peak.notes.is_empty());
-        let later = at(&log, t(7)).unwrap();
+        let later = at(t(7)).unwrap();
         assert_eq!(later.incident.stage, Stage::Identify);
         assert_eq!(later.notes[0].text, "failover started");
-        let end = at(&log, t(10)).unwrap();
+        let end = at(t(10)).unwrap();
         assert_eq!(end.health["redis-1"], Health::Healthy);
         assert!(end.alerts.is_empty());
         assert_eq!(end.incident, Incident::fold(&log).unwrap(), "at the end, the whole fold");

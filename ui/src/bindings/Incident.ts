@@ -53,10 +53,6 @@ runbooks: Array<AttachedRunbook>,
  */
 affected: Array<string>, 
 /**
- * When the infrastructure's topology was last recorded on the log, if ever.
- */
-topology_at: string | null, 
-/**
  * Action items, in the order they were added, each as last edited.
  */
 actions: Array<ActionItem>, };

@@ -101,9 +101,6 @@ pub struct Incident {
     /// Nodes recorded degraded or down at some point: the ones its charts are about.
     #[serde(default)]
     pub affected: std::collections::BTreeSet<String>,
-    /// When the infrastructure's topology was last recorded on the log, if ever.
-    #[serde(default)]
-    pub topology_at: Option<DateTime<Utc>>,
     /// Action items, in the order they were added, each as last edited.
     #[serde(default)]
     pub actions: Vec<ActionItem>,
@@ -194,7 +191,6 @@ impl Incident {
             stage_log: vec![StageVisit { stage: Stage::Detect, at: event.at }],
             runbooks: Vec::new(),
             affected: Default::default(),
-            topology_at: None,
             actions: Vec::new(),
         })
     }
@@ -233,7 +229,6 @@ impl Incident {
                 }
             }
             EventKind::TopologyRecorded { health, .. } => {
-                self.topology_at = Some(event.at);
                 self.affected.extend(health.iter().filter(|(_, h)| h.is_failing()).map(|(n, _)| n.clone()));
             }
             EventKind::ActionItemSet { item } => {

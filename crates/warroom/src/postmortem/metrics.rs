@@ -139,11 +139,10 @@ impl Metrics {
     }
 }
 
-/// Computes the numbers of the replayed incident; `history` is every incident in the log (for
-/// MTBF and MTTR).
-pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
+/// Computes the numbers of the replayed incident (`incident`: its whole fold); `history` is
+/// every incident in the log (for MTBF and MTTR).
+pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Metrics {
     let events = replay.events();
-    let incident = replay.at(replay.last())?.incident;
     let declared_at = incident.declared_at;
     let end = incident.resolved_at.unwrap_or(replay.end()).max(declared_at);
 
@@ -286,7 +285,7 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
         .collect();
     let mut alerts: Vec<AlertRecord> = alerts.into_values().collect();
     alerts.sort_by(|a, b| (a.first_fired, &a.name).cmp(&(b.first_fired, &b.name)));
-    Some(Metrics {
+    Metrics {
         declared_at,
         impact_start,
         first_alert_at,
@@ -304,7 +303,7 @@ pub fn compute(replay: &Replay, history: &[Incident]) -> Option<Metrics> {
         providers,
         status_pages,
         availability: availability(history),
-    })
+    }
 }
 
 /// MTBF (mean time from one incident's resolution to the next one's declaration: the time it

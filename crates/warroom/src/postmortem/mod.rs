@@ -91,8 +91,8 @@ pub enum PostmortemError {
 /// # Errors
 /// [`PostmortemError::NotDeclared`], [`PostmortemError::Chart`].
 pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, PostmortemError> {
-    let metrics = metrics::compute(replay, &options.history).ok_or(PostmortemError::NotDeclared)?;
     let incident = replay.at(replay.last()).ok_or(PostmortemError::NotDeclared)?.incident;
+    let metrics = metrics::compute(replay, &incident, &options.history);
     let charts = charts::draw(replay, &incident, &metrics, options)?;
     let mut md = String::with_capacity(64 * 1024 + replay.events().len() * 120);
     header(&mut md, replay, &incident, &metrics, options);
@@ -284,19 +284,13 @@ struct Notes {
 
 impl Notes {
     fn of(replay: &Replay) -> Notes {
-        let tag = regex_lite_tags();
         let all = replay
             .events()
             .iter()
             .filter_map(|e| match &e.kind {
                 EventKind::Note { text } => {
-                    let tags: Vec<String> = tag(text);
-                    let bare = text
-                        .split_whitespace()
-                        .filter(|w| !w.strip_prefix('#').is_some_and(|w| tags.contains(&tag_of(w))))
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    Some(Note { at: e.at, by: e.by.clone(), tags, text: bare })
+                    let (tags, text) = tags_and_text(text);
+                    Some(Note { at: e.at, by: e.by.clone(), tags, text })
                 }
                 _ => None,
             })
@@ -331,39 +325,39 @@ impl Notes {
     }
 }
 
-/// A word after `#` as a tag: lower case, without trailing punctuation ("#Cause," is "cause").
-fn tag_of(word: &str) -> String {
-    word.trim_end_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase()
-}
+/// The tags a note may carry, each filling its section.
+const TAGS: [&str; 14] = [
+    "summary",
+    "leadup",
+    "fault",
+    "trigger",
+    "cause",
+    "contributing",
+    "why",
+    "detection",
+    "response",
+    "fix",
+    "well",
+    "wrong",
+    "lucky",
+    "support",
+];
 
-/// The known tags a note may carry, as a function from text to the tags in it (lower case).
-fn regex_lite_tags() -> impl Fn(&str) -> Vec<String> {
-    const TAGS: [&str; 14] = [
-        "summary",
-        "leadup",
-        "fault",
-        "trigger",
-        "cause",
-        "contributing",
-        "why",
-        "detection",
-        "response",
-        "fix",
-        "well",
-        "wrong",
-        "lucky",
-        "support",
-    ];
-    |text: &str| {
-        let mut found: Vec<String> = text
-            .split_whitespace()
-            .filter_map(|w| w.strip_prefix('#'))
-            .map(tag_of)
-            .filter(|w| TAGS.contains(&w.as_str()))
-            .collect();
-        found.dedup();
-        found
+/// The known tags in a note (`#Cause,` is `cause`), and its text without them.
+fn tags_and_text(text: &str) -> (Vec<String>, String) {
+    let mut tags: Vec<String> = Vec::new();
+    let mut words: Vec<&str> = Vec::new();
+    for word in text.split_whitespace() {
+        let tag = word
+            .strip_prefix('#')
+            .map(|w| w.trim_end_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase());
+        match tag.filter(|t| TAGS.contains(&t.as_str())) {
+            Some(tag) if tags.contains(&tag) => {}
+            Some(tag) => tags.push(tag),
+            None => words.push(word),
+        }
     }
+    (tags, words.join(" "))
 }
 
 fn narrative(md: &mut String, notes: &Notes, m: &Metrics, incident: &Incident) {
