@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use warroom::checks::Observed;
-use warroom::ops::{Actor, Recorder};
+use warroom::ops::{Actor, Batch, Recorder};
 use warroom::rehearsal::{Rehearsal, RehearsalError};
 
 use crate::error::IpcError;
@@ -106,15 +106,12 @@ fn step(state: &AppState) -> Result<(), IpcError> {
         let changes = drill.rehearsal.step(now).map_err(|e| IpcError::new(e.code(), e.to_string()))?;
         drill.last_step = Some(now);
         let monitor = drill.rehearsal.monitor();
+        // A recorder attached since the peek is left for the next step.
         let batch = match drill.recorder.as_mut() {
-            Some(recorder) if Some(recorder.incident()) == attached && !resolved => {
-                Some(recorder.prepare(&actor, &changes, monitor, &[])?)
+            Some(recorder) if Some(recorder.incident()) == attached => {
+                recorder.cycle(resolved, &actor, &changes, monitor, &[])?
             }
-            Some(recorder) => {
-                recorder.resnapshot();
-                None
-            }
-            None => None,
+            _ => None,
         };
         (changes, monitor.firing_alerts(), batch)
     };
@@ -133,6 +130,11 @@ fn step(state: &AppState) -> Result<(), IpcError> {
         })
     });
     state.with_store(|store| Ok(store.remember_alerts(&firing, now)?))?;
+    write(state, batch)
+}
+
+/// Appends what a recorder prepared, if anything.
+fn write(state: &AppState, batch: Option<Batch>) -> Result<(), IpcError> {
     match batch {
         Some(batch) => state.with_store(|store| {
             batch.write(store)?;
@@ -159,23 +161,13 @@ fn record_live(
     let batch = {
         let mut guard = lock(&state.live_incident)?;
         match guard.as_mut() {
-            Some(recorder) if recorder.incident() == id && !resolved => {
-                Some(recorder.prepare(&actor, changes, &live.monitor(), &providers)?)
+            Some(recorder) if recorder.incident() == id => {
+                recorder.cycle(resolved, &actor, changes, &live.monitor(), &providers)?
             }
-            Some(recorder) => {
-                recorder.resnapshot();
-                None
-            }
-            None => None,
+            _ => None,
         }
     };
-    match batch {
-        Some(batch) => state.with_store(|store| {
-            batch.write(store)?;
-            Ok(())
-        }),
-        None => Ok(()),
-    }
+    write(state, batch)
 }
 
 /// Locks a mutex, turning poisoning into an error the window can show.

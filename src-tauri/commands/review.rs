@@ -91,7 +91,10 @@ pub fn review_incident(state: State<'_, AppState>, id: String) -> Result<ReviewI
         })
         .collect();
     // The peak only: no need for the other incidents (MTBF).
-    let peak = postmortem::metrics::compute(&replay, &[]).and_then(|m| m.peak).map(|p| p.at);
+    let peak = replay
+        .at(replay.last())
+        .and_then(|whole| postmortem::metrics::compute(&replay, &whole.incident, &[]).peak)
+        .map(|p| p.at);
     Ok(ReviewInfo { id: id.to_string(), start: replay.declared_at(), end: replay.end(), marks, peak })
 }
 
@@ -145,8 +148,8 @@ pub fn export_postmortem(
         ));
     }
     let (id, replay) = replay(&state, &id)?;
-    let thresholds = warroom::health::Thresholds::default()
-        .with(&state.config().map(|c| c.thresholds.clone()).unwrap_or_default());
+    // The thresholds the window judged health by: the sources' (or the drill's) monitor's.
+    let thresholds = state.with_monitor(|m| m.thresholds().clone())?.unwrap_or_default();
     let history = state.with_store(|store| Ok(store.incidents()?))?;
     let options = Options { slo, thresholds, history, now: Utc::now(), ..Options::default() };
     let fail = |e: postmortem::PostmortemError| IpcError::new("export_failed", e.to_string());

@@ -286,6 +286,11 @@ impl Monitor {
         self.health.iter().map(|(id, h)| (id.clone(), h.health)).collect()
     }
 
+    /// The thresholds it judges health by (and charts draw).
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
     /// Whether any node has data yet: before its first evaluated cycle a monitor knows nothing.
     pub fn has_data(&self) -> bool {
         self.health.values().any(|h| h.newest.is_some())

@@ -39,15 +39,16 @@ pub fn set_action(
     let incident = store.incident(id)?;
     let clean = |v: Option<String>| v.map(|t| t.trim().to_owned());
     let mut item = match &edit.id {
-        Some(wanted) => incident
-            .actions
-            .iter()
-            .find(|a| {
-                a.id.eq_ignore_ascii_case(wanted.trim())
-                    || (wanted.trim().len() >= 4 && a.key.starts_with(&wanted.trim().to_ascii_uppercase()))
-            })
-            .cloned()
-            .ok_or_else(|| OpsError::UnknownAction(wanted.clone()))?,
+        Some(given) => {
+            let wanted = given.trim();
+            let key = wanted.to_ascii_uppercase();
+            incident
+                .actions
+                .iter()
+                .find(|a| a.id.eq_ignore_ascii_case(wanted) || (wanted.len() >= 4 && a.key.starts_with(&key)))
+                .cloned()
+                .ok_or_else(|| OpsError::UnknownAction(given.clone()))?
+        }
         None => ActionItem {
             id: format!("A{}", incident.actions.len() + 1),
             key: String::new(),

@@ -240,9 +240,29 @@ impl Recorder {
         Ok(())
     }
 
-    /// [`Recorder::prepare`] then [`Batch::write`], for callers that hold both the monitor and
-    /// the store (the CLI, tests). Nothing is recorded on a resolved incident; when it is
-    /// reopened, recording resumes with a new snapshot.
+    /// This cycle's batch, or none when the incident is `resolved` (asked of the store by the
+    /// caller): nothing is recorded on a resolved incident, and when it is reopened recording
+    /// resumes with a new snapshot.
+    ///
+    /// # Errors
+    /// As [`Recorder::prepare`].
+    pub fn cycle(
+        &mut self,
+        resolved: bool,
+        actor: &Actor,
+        changes: &Changes,
+        monitor: &Monitor,
+        providers: &[crate::sources::statuspage::Incident],
+    ) -> Result<Option<Batch>, OpsError> {
+        if resolved {
+            self.resnapshot();
+            return Ok(None);
+        }
+        self.prepare(actor, changes, monitor, providers).map(Some)
+    }
+
+    /// [`Recorder::cycle`] then [`Batch::write`], for callers that hold both the monitor and
+    /// the store (the CLI, tests).
     ///
     /// # Errors
     /// As both.
@@ -253,10 +273,10 @@ impl Recorder {
         changes: &Changes,
         monitor: &Monitor,
     ) -> Result<usize, OpsError> {
-        if store.is_resolved(self.incident)? {
-            self.resnapshot();
-            return Ok(0);
+        let resolved = store.is_resolved(self.incident)?;
+        match self.cycle(resolved, actor, changes, monitor, &[])? {
+            Some(batch) => batch.write(store),
+            None => Ok(0),
         }
-        self.prepare(actor, changes, monitor, &[])?.write(store)
     }
 }
