@@ -1,17 +1,43 @@
-//! Runs tauri-build: embeds the configuration and the access-control list. The app's own
-//! permissions (one per command) are in `src-tauri/permissions/`; the window may call exactly
-//! the commands its capability file grants.
+//! Runs tauri-build. The window's commands are listed once (`commands/list.rs`): from that list
+//! tauri-build generates one permission per command (`allow-<name>`), and this script writes the
+//! window's capability granting exactly those (plus listening to the runtime's pushes), so the
+//! window may call exactly the commands the shell registers, and nothing is kept by hand.
 
-const PERMISSIONS: &str = "./src-tauri/permissions/*.toml";
+include!("commands/list.rs");
+
+macro_rules! names {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        &[$(stringify!($name)),*]
+    };
+}
+
+const COMMANDS: &[&str] = commands!(names);
 
 fn main() {
-    println!("cargo::rerun-if-changed=src-tauri/permissions");
-    let manifest = tauri_build::AppManifest::new().permissions_path_pattern(PERMISSIONS);
-    let attributes = tauri_build::Attributes::new()
-        .capabilities_path_pattern("./src-tauri/capabilities/*.json")
-        .app_manifest(manifest);
-    if let Err(err) = tauri_build::try_build(attributes) {
-        println!("cargo::error=tauri-build failed: {err:#}");
+    if let Err(e) = build() {
+        println!("cargo::error=tauri-build failed: {e:#}");
         std::process::exit(1);
     }
+}
+
+fn build() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo::rerun-if-changed=src-tauri/commands/list.rs");
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?).join("capabilities");
+    std::fs::create_dir_all(&out)?;
+    let mut permissions: Vec<String> =
+        COMMANDS.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+    // The runtime's updates are pushed as events: the window may listen, nothing else of core.
+    permissions.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
+    let capability = serde_json::json!({
+        "identifier": "main-window",
+        "description": "What the war-room window may do: call warroom's own commands and hear its pushes, nothing else.",
+        "windows": ["main"],
+        "permissions": permissions,
+    });
+    std::fs::write(out.join("main.json"), serde_json::to_string_pretty(&capability)?)?;
+    let pattern: &'static str = Box::leak(format!("{}/*.json", out.display()).into_boxed_str());
+    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
+    let attributes = tauri_build::Attributes::new().capabilities_path_pattern(pattern).app_manifest(manifest);
+    tauri_build::try_build(attributes)?;
+    Ok(())
 }

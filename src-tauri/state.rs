@@ -1,192 +1,219 @@
-//! What the desktop shell holds while it runs: the open incident log.
+//! What the desktop shell holds while it runs, and how errors cross into the window.
+//!
+//! The shell holds the core's [`Runtime`] (the log, the feed, the runbooks: everything the war
+//! room does), the clock it runs on, and the replays under review. Every other shell module
+//! imports this one and no other.
 //!
 //! The log is opened once at start. If it cannot be opened (another program's file, a newer
-//! schema, read-only), the window still opens and every command answers with that error, so the
-//! responder reads what is wrong and what to do instead of a window that never appears.
+//! schema, read-only), the window still opens and every command that needs it answers with that
+//! error, so the responder reads what is wrong and what to do instead of a window that never
+//! appears.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use warroom::notify::{Notification, Notifier};
+use serde::Serialize;
+use tauri::{AppHandle, Manager};
+use ulid::Ulid;
 use warroom::ops::Actor;
+use warroom::review::Reviews;
+use warroom::runtime::{Clock, Library, Runtime, SystemClock};
 use warroom::store::Store;
 
-use ulid::Ulid;
-use warroom::config::Config;
-use warroom::live::Live;
-
-use crate::drill::RunningDrill;
-use crate::error::IpcError;
-
-/// The sources in use and the configuration they come from.
-type Running = (Arc<Live>, Arc<Config>);
-
-/// Shared by the commands and the drill thread; cloning shares, it does not copy.
-#[derive(Clone)]
-pub struct AppState {
-    pub db_path: PathBuf,
-    store: Arc<Result<Mutex<Store>, IpcError>>,
-    /// The drill playing, if any.
-    pub drill: Arc<Mutex<Option<RunningDrill>>>,
-    /// The configured sources and their configuration, when `WARROOM_CONFIG` names a usable
-    /// one. Replaced when the configuration is edited in the window.
-    running: Arc<std::sync::RwLock<Option<Running>>>,
-    /// The configuration file `WARROOM_CONFIG` names, usable or not (the window can fix it).
-    pub config_path: Option<PathBuf>,
-    /// The incident live health changes are recorded on.
-    pub live_incident: Arc<Mutex<Option<warroom::ops::Recorder>>>,
-    /// Why the configuration could not be used, shown in the window.
-    pub startup_error: Option<IpcError>,
-    /// Desktop notifications: what to show, grouped and rate-limited, and the last one shown.
-    pub notifier: Arc<Mutex<Notifications>>,
-    /// The runbooks the app knows: built in, those of `WARROOM_RUNBOOKS`, and those alerts'
-    /// `runbook_url` named.
-    /// Readers take the current list as a snapshot; adding one replaces the list.
-    runbooks: Arc<std::sync::RwLock<Arc<Vec<warroom::runbook::Runbook>>>>,
-    /// Runbooks that alerts name by `runbook_url`: each URL is read once (a web one in the
-    /// background). URL → the runbook's id once read; `None` while fetching or when unreadable.
-    pub url_runbooks: Arc<Mutex<std::collections::HashMap<String, Option<String>>>>,
-    /// The running app, once its window is up (notifications need it).
-    pub app: Arc<std::sync::OnceLock<tauri::AppHandle>>,
-    /// The incident under review, as (id, how many events its log had, its replay): rebuilt
-    /// when the log grows.
-    pub review: Arc<Mutex<Option<Reviewed>>>,
+/// An error the window can show and act on: `{ "code": "...", "message": "..." }`. The window
+/// branches on `code` and shows `message`; it never parses the message.
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[error("{code}: {message}")]
+pub struct IpcError {
+    pub code: &'static str,
+    pub message: String,
 }
 
-/// An incident's replay, as (id, how many events its log had then, the replay).
-pub type Reviewed = (Ulid, usize, Arc<warroom::replay::Replay>);
+impl IpcError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        IpcError { code, message: message.into() }
+    }
+}
 
-/// The notifier and what it last showed.
-#[derive(Default)]
-pub struct Notifications {
-    pub notifier: Notifier,
-    pub last: Option<(DateTime<Utc>, Notification)>,
+/// Every core error that crosses into the window has a stable code.
+macro_rules! coded {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for IpcError {
+            fn from(e: $error) -> Self {
+                tracing::warn!("{e}");
+                IpcError::new(e.code(), e.to_string())
+            }
+        }
+    )*};
+}
+
+coded!(
+    warroom::ops::OpsError,
+    warroom::store::StoreError,
+    warroom::runtime::RuntimeError,
+    warroom::postmortem::PostmortemError,
+    warroom::model::ParseError,
+    warroom::time::TimeError,
+);
+
+/// Shared by the commands and the runtime's task; cloning shares, it does not copy.
+#[derive(Clone)]
+pub struct AppState {
+    pub runtime: Runtime,
+    /// Where the time comes from: the system's, or a test's.
+    pub clock: Arc<dyn Clock>,
+    pub db_path: PathBuf,
+    /// Why the log could not be opened: every command that needs it says so.
+    pub log_error: Option<IpcError>,
+    /// The configuration file `WARROOM_CONFIG` names, usable or not (the window can fix it).
+    pub config_path: Option<PathBuf>,
+    /// Why the configuration could not be used, shown in the window until it is fixed.
+    pub startup_error: Option<IpcError>,
+    /// The replay of the incident under review, kept while its log does not grow.
+    pub reviews: Arc<Reviews>,
+    /// Who acts from the window: the person `WARROOM_USER` names, if set.
+    pub user: Option<String>,
+    /// Where postmortems are written.
+    pub export_dir: PathBuf,
+}
+
+/// How the shell starts, as the environment says.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The log (`WARROOM_DB`, else the one in the XDG data folder).
+    pub db: Option<PathBuf>,
+    /// The configuration (`WARROOM_CONFIG`).
+    pub config: Option<PathBuf>,
+    /// Folders of runbooks (`WARROOM_RUNBOOKS`, a list as `PATH` is).
+    pub runbooks: Option<std::ffi::OsString>,
+    /// `WARROOM_USER`.
+    pub user: Option<String>,
+    /// The drill to open on when nothing is configured (`WARROOM_DRILL`; "off": none).
+    pub drill: Option<String>,
+    /// Its speed (`WARROOM_DRILL_SPEED`, default 4: a 20-minute scenario in 5 minutes).
+    pub drill_speed: Option<f64>,
+    /// Where postmortems are written (`WARROOM_EXPORT_DIR`, else `~/Documents/warroom`, or the
+    /// data folder when there is no documents folder).
+    pub export_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The settings the environment gives.
+    pub fn from_env() -> Settings {
+        Settings {
+            db: std::env::var_os("WARROOM_DB").map(PathBuf::from),
+            config: std::env::var_os("WARROOM_CONFIG").map(PathBuf::from),
+            runbooks: std::env::var_os("WARROOM_RUNBOOKS"),
+            user: std::env::var("WARROOM_USER").ok().filter(|s| !s.trim().is_empty()),
+            drill: std::env::var("WARROOM_DRILL").ok(),
+            drill_speed: std::env::var("WARROOM_DRILL_SPEED").ok().and_then(|s| s.parse().ok()),
+            export_dir: std::env::var_os("WARROOM_EXPORT_DIR").map(PathBuf::from),
+        }
+    }
 }
 
 impl AppState {
-    /// Opens the log named by `WARROOM_DB`, or the one in the XDG data dir.
-    pub fn open_from_env() -> AppState {
-        let db_path = std::env::var_os("WARROOM_DB")
-            .map(PathBuf::from)
-            .or_else(warroom::store::default_path)
-            .unwrap_or_else(|| PathBuf::from("warroom.db"));
-        let store = Store::open(&db_path).map(Mutex::new).map_err(|e| {
-            tracing::error!("{e}");
-            IpcError::from(e)
-        });
+    /// Opens the log, the configuration and the runbooks the settings name; with nothing
+    /// configured, starts the default drill so a newcomer sees the war room work at once.
+    pub fn open(settings: Settings, clock: Arc<dyn Clock>) -> AppState {
+        let db_path =
+            settings.db.or_else(warroom::store::default_path).unwrap_or_else(|| PathBuf::from("warroom.db"));
         tracing::info!("incident log: {}", db_path.display());
-        let config_path = std::env::var_os("WARROOM_CONFIG").map(PathBuf::from);
-        let (running, startup_error) = match &config_path {
-            None => (None, None),
-            Some(path) => match Config::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|c| Live::start(&c).map(|live| (live, c)).map_err(|e| e.to_string()))
-            {
-                Ok((live, c)) => (Some((Arc::new(live), Arc::new(c))), None),
-                Err(message) => {
-                    tracing::error!("{message}");
-                    (
-                        None,
-                        Some(IpcError::new("config", format!("the configuration cannot be used: {message}"))),
-                    )
+        let (store, log_error) = match Store::open(&db_path) {
+            Ok(store) => (store, None),
+            Err(e) => {
+                tracing::error!("{e}");
+                let error = IpcError::from(e);
+                // The runtime still runs (a drill draws without a log); nothing is recorded.
+                match Store::open_in_memory() {
+                    Ok(store) => (store, Some(error)),
+                    Err(e) => (panic_free_store(e), Some(error)),
                 }
-            },
-        };
-        AppState {
-            db_path,
-            store: Arc::new(store),
-            drill: Arc::new(Mutex::new(None)),
-            running: Arc::new(std::sync::RwLock::new(running)),
-            config_path,
-            live_incident: Arc::new(Mutex::new(None)),
-            startup_error,
-            notifier: Arc::new(Mutex::new(Notifications::default())),
-            app: Arc::new(std::sync::OnceLock::new()),
-            review: Arc::new(Mutex::new(None)),
-            runbooks: Arc::new(std::sync::RwLock::new(Arc::new(crate::runbooks::load()))),
-            url_runbooks: Arc::new(Mutex::new(std::collections::HashMap::new())),
-        }
-    }
-
-    /// The configured sources, if any.
-    pub fn live(&self) -> Option<Arc<Live>> {
-        self.running.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(live, _)| live.clone())
-    }
-
-    /// The configuration in use, if any.
-    pub fn config(&self) -> Option<Arc<Config>> {
-        self.running.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(_, config)| config.clone())
-    }
-
-    /// Replaces the sources and configuration in use (after an edit in the window).
-    pub fn replace_running(&self, live: Live, config: Config) {
-        *self.running.write().unwrap_or_else(|p| p.into_inner()) = Some((Arc::new(live), Arc::new(config)));
-    }
-
-    /// The runbooks the app knows, as of now.
-    pub fn runbooks(&self) -> Arc<Vec<warroom::runbook::Runbook>> {
-        self.runbooks.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Adds a runbook (one an alert pointed at), replacing one of the same id.
-    pub fn add_runbook(&self, runbook: warroom::runbook::Runbook) {
-        let mut current = self.runbooks.write().unwrap_or_else(|p| p.into_inner());
-        let mut all: Vec<_> = current.iter().filter(|r| r.id != runbook.id).cloned().collect();
-        all.push(runbook);
-        *current = Arc::new(all);
-    }
-
-    /// Runs `f` with the monitor in use: the configured sources', else the drill's; `None`
-    /// when there is neither.
-    pub fn with_monitor<T>(
-        &self,
-        f: impl FnOnce(&warroom::monitor::Monitor) -> T,
-    ) -> Result<Option<T>, IpcError> {
-        if let Some(live) = self.live() {
-            return Ok(Some(f(&live.monitor())));
-        }
-        Ok(crate::drill::lock(&self.drill)?.as_ref().map(|d| f(d.rehearsal.monitor())))
-    }
-
-    /// Runs `f` with the log, one caller at a time.
-    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, IpcError>) -> Result<T, IpcError> {
-        let store = self.store.as_ref().as_ref().map_err(Clone::clone)?;
-        let mut guard = store.lock().map_err(|_| {
-            IpcError::new(
-                "internal",
-                "the incident log is unavailable after an earlier failure; restart warroom",
-            )
-        })?;
-        f(&mut guard)
-    }
-}
-
-/// Who acts from the window: the person named by `WARROOM_USER`, if set.
-pub fn actor() -> Actor {
-    Actor {
-        origin: "desktop".to_owned(),
-        by: std::env::var("WARROOM_USER").ok().filter(|s| !s.trim().is_empty()),
-        now: Utc::now(),
-    }
-}
-
-/// Offers one cycle's changes to the notifier and shows what it says to show now. Showing may
-/// fail (no notification daemon): that is logged, never fatal.
-pub fn notify(state: &AppState, changes: &warroom::monitor::Changes, now: DateTime<Utc>) {
-    use tauri_plugin_notification::NotificationExt;
-    let shown = match state.notifier.lock() {
-        Ok(mut n) => {
-            let shown = n.notifier.offer(changes, now);
-            if let Some(shown) = &shown {
-                n.last = Some((now, shown.clone()));
             }
-            shown
+        };
+        let config = settings.config.as_ref().map(|p| warroom::config::Config::read(p));
+        let usable = config.as_ref().and_then(|c| c.as_ref().ok());
+        let (library, problems) =
+            Library::load(&warroom::runtime::runbook_dirs(settings.runbooks.as_deref(), usable));
+        for p in problems {
+            tracing::warn!("runbook left out: {p}");
         }
-        Err(_) => return,
-    };
-    let (Some(shown), Some(app)) = (shown, state.app.get()) else { return };
-    if let Err(e) = app.notification().builder().title(&shown.title).body(&shown.body).show() {
-        tracing::warn!("cannot show a desktop notification: {e}");
+        let runtime = Runtime::new(store, library);
+        let startup_error = match config {
+            None => None,
+            Some(Err(e)) => Some(e.to_string()),
+            Some(Ok(config)) => runtime.use_config(config).err().map(|e| e.to_string()),
+        }
+        .map(|message| {
+            tracing::error!("{message}");
+            IpcError::new("config", format!("the configuration cannot be used: {message}"))
+        });
+        if settings.config.is_none() {
+            let name = settings.drill.unwrap_or_else(|| warroom::sources::drill::DEFAULT_SCENARIO.to_owned());
+            if name != "off"
+                && let Err(e) =
+                    runtime.start_drill(&name, 1, settings.drill_speed.unwrap_or(4.0), clock.now(), None)
+            {
+                tracing::error!("cannot start the drill '{name}': {e}");
+            }
+        }
+        AppState {
+            runtime,
+            clock,
+            db_path,
+            log_error,
+            config_path: settings.config,
+            startup_error,
+            reviews: Arc::default(),
+            user: settings.user,
+            export_dir: settings.export_dir.unwrap_or_else(|| {
+                dirs::document_dir()
+                    .or_else(dirs::data_dir)
+                    .unwrap_or_else(|| PathBuf::from("."))
+                    .join("warroom")
+            }),
+        }
     }
+
+    /// [`AppState::open`] on the system's clock, as the environment says.
+    pub fn from_env() -> AppState {
+        AppState::open(Settings::from_env(), Arc::new(SystemClock))
+    }
+
+    /// Runs `f` with the log, one caller at a time; the log's opening error if it has none.
+    pub fn with_log<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, IpcError>) -> Result<T, IpcError> {
+        if let Some(e) = &self.log_error {
+            return Err(e.clone());
+        }
+        f(&mut self.runtime.log())
+    }
+
+    /// The incident a command names by id or unique prefix.
+    pub fn incident_id(&self, given: &str) -> Result<Ulid, IpcError> {
+        self.with_log(|log| Ok(log.find_incident(given)?))
+    }
+
+    /// Who acts from the window, now.
+    pub fn actor(&self) -> Actor {
+        Actor { origin: "desktop".to_owned(), by: self.user.clone(), now: self.clock.now() }
+    }
+}
+
+/// Opens an http(s) address in the system browser, never in the window. Without the opener
+/// (tests) nothing is opened.
+pub fn open_in_browser<R: tauri::Runtime>(app: &AppHandle<R>, url: &str) -> Result<(), IpcError> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(IpcError::new("unsafe_link", format!("only http(s) links are opened, not {url}")));
+    }
+    let Some(opener) = app.try_state::<tauri_plugin_opener::Opener<R>>() else { return Ok(()) };
+    opener
+        .open_url(url, None::<&str>)
+        .map_err(|e| IpcError::new("open", format!("cannot open the browser: {e}")))
+}
+
+/// An in-memory SQLite that cannot be allocated leaves nothing to run on.
+fn panic_free_store(e: warroom::store::StoreError) -> Store {
+    tracing::error!("cannot allocate even an in-memory log: {e}");
+    std::process::exit(1)
 }

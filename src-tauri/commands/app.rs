@@ -1,81 +1,62 @@
-//! Facts about the running app: the log's path for the status bar, and the vocabulary
-//! (severities, stages, roles with their meanings) so the window never keeps its own copy.
+//! Facts about the running app (the log's path, the vocabulary, what went wrong at start), the
+//! situation now, and muting notifications.
 
 use serde::Serialize;
 use tauri::State;
 use warroom::model::{Role, Severity, Stage};
+use warroom::runtime::{NotificationStatus, Situation};
 
-use crate::error::IpcError;
-use crate::state::AppState;
+use crate::state::{AppState, IpcError};
 
+/// A named value with its meaning, as the core defines it (severities, stages, roles).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Term {
     name: &'static str,
     meaning: &'static str,
 }
 
+/// What the window learns once, at start.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct AppInfo {
     version: &'static str,
     db_path: String,
     severities: Vec<Term>,
     stages: Vec<Term>,
     roles: Vec<Term>,
-    /// Why the configuration could not be used, if it could not.
+    /// Why the configuration could not be used, if it could not (until it is fixed).
     startup_error: Option<IpcError>,
+    /// Why the log could not be opened, if it could not.
+    log_error: Option<IpcError>,
     /// Whether a Grafana is configured (the node panel then links to Explore).
     grafana: bool,
 }
 
 #[tauri::command(async)]
-pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, IpcError> {
-    Ok(AppInfo {
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    let config = state.runtime.config();
+    AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         db_path: state.db_path.display().to_string(),
         severities: Severity::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         stages: Stage::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         roles: Role::ALL.map(|r| Term { name: r.name(), meaning: r.title() }).into(),
-        // Once the configuration is fixed in the window, its startup error is history.
-        startup_error: if state.live().is_some() { None } else { state.startup_error.clone() },
-        grafana: state.config().is_some_and(|c| c.grafana.is_some()),
-    })
+        // Once a configuration is in use, its startup error is history.
+        startup_error: if config.is_some() { None } else { state.startup_error.clone() },
+        log_error: state.log_error.clone(),
+        grafana: config.is_some_and(|c| c.grafana.is_some()),
+    }
 }
 
-/// Desktop notifications: muted or not, and the last one shown.
-#[derive(Debug, Serialize)]
-pub struct NotificationStatus {
-    muted: bool,
-    last_title: Option<String>,
-    last_body: Option<String>,
-    last_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-fn notification_status(state: &AppState) -> Result<NotificationStatus, IpcError> {
-    let n = state
-        .notifier
-        .lock()
-        .map_err(|_| IpcError::new("internal", "notifications failed earlier; restart warroom"))?;
-    Ok(NotificationStatus {
-        muted: n.notifier.muted(),
-        last_title: n.last.as_ref().map(|(_, l)| l.title.clone()),
-        last_body: n.last.as_ref().map(|(_, l)| l.body.clone()),
-        last_at: n.last.as_ref().map(|(at, _)| *at),
-    })
-}
-
+/// The situation now, as the last cycle left it: what the window draws before the first push.
 #[tauri::command(async)]
-pub fn notifications(state: State<'_, AppState>) -> Result<NotificationStatus, IpcError> {
-    notification_status(&state)
+pub fn situation(state: State<'_, AppState>) -> Situation {
+    state.runtime.situation(state.clock.now())
 }
 
 /// Mutes (or unmutes) desktop notifications; everything still goes on the timeline.
 #[tauri::command(async)]
-pub fn mute_notifications(state: State<'_, AppState>, muted: bool) -> Result<NotificationStatus, IpcError> {
-    state
-        .notifier
-        .lock()
-        .map_err(|_| IpcError::new("internal", "notifications failed earlier; restart warroom"))?
-        .notifier
-        .set_muted(muted);
-    notification_status(&state)
+pub fn mute_notifications(state: State<'_, AppState>, muted: bool) -> NotificationStatus {
+    state.runtime.mute(muted)
 }

@@ -2,14 +2,14 @@
 
 use serde::Serialize;
 use tauri::State;
-use warroom::model::{Event, Incident, Role, Severity, Stage};
+use warroom::model::{Event, Incident};
 use warroom::ops::{self, Declaration};
 
-use crate::error::IpcError;
-use crate::state::{AppState, actor};
+use crate::state::{AppState, IpcError};
 
 /// One incident as the window shows it: its state and its whole timeline.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct IncidentView {
     incident: Incident,
     events: Vec<Event>,
@@ -17,15 +17,13 @@ pub struct IncidentView {
 
 #[tauri::command(async)]
 pub fn list_incidents(state: State<'_, AppState>) -> Result<Vec<Incident>, IpcError> {
-    state.with_store(|store| Ok(store.incidents()?))
+    state.with_log(|log| Ok(log.incidents()?))
 }
 
 #[tauri::command(async)]
 pub fn get_incident(state: State<'_, AppState>, id: String) -> Result<IncidentView, IpcError> {
-    state.with_store(|store| {
-        let id = store.find_incident(&id)?;
-        Ok(IncidentView { incident: store.incident(id)?, events: store.events(id)? })
-    })
+    let id = state.incident_id(&id)?;
+    state.with_log(|log| Ok(IncidentView { incident: log.incident(id)?, events: log.events(id)? }))
 }
 
 #[tauri::command(async)]
@@ -35,12 +33,11 @@ pub fn declare_incident(
     severity: String,
     commander: Option<String>,
 ) -> Result<Incident, IpcError> {
-    let severity: Severity = severity.parse()?;
-    state.with_store(|store| {
-        Ok(ops::declare(store, &actor(), Declaration { title, severity, commander, at: None })?)
-    })
+    let declaration = Declaration { title, severity: severity.parse()?, commander, at: None };
+    state.with_log(|log| Ok(ops::declare(log, &state.actor(), declaration)?))
 }
 
+/// Enters a stage, recording the runbook steps left undone on purpose (`runbook/step`).
 #[tauri::command(async)]
 pub fn enter_stage(
     state: State<'_, AppState>,
@@ -48,19 +45,15 @@ pub fn enter_stage(
     stage: String,
     skipped: Option<Vec<String>>,
 ) -> Result<Event, IpcError> {
-    let stage: Stage = stage.parse()?;
-    state.with_store(|store| {
-        let id = store.find_incident(&id)?;
-        Ok(ops::enter_stage_skipping(store, &actor(), id, stage, skipped.unwrap_or_default())?)
-    })
+    let (id, stage) = (state.incident_id(&id)?, stage.parse()?);
+    let skipped = skipped.unwrap_or_default();
+    state.with_log(|log| Ok(ops::enter_stage_skipping(log, &state.actor(), id, stage, skipped)?))
 }
 
 #[tauri::command(async)]
 pub fn add_note(state: State<'_, AppState>, id: String, text: String) -> Result<Event, IpcError> {
-    state.with_store(|store| {
-        let id = store.find_incident(&id)?;
-        Ok(ops::add_note(store, &actor(), id, &text, None)?)
-    })
+    let id = state.incident_id(&id)?;
+    state.with_log(|log| Ok(ops::add_note(log, &state.actor(), id, &text, None)?))
 }
 
 #[tauri::command(async)]
@@ -70,34 +63,24 @@ pub fn assign_role(
     role: String,
     name: String,
 ) -> Result<Event, IpcError> {
-    let role: Role = role.parse()?;
-    state.with_store(|store| {
-        let id = store.find_incident(&id)?;
-        Ok(ops::assign_role(store, &actor(), id, role, &name, None)?)
-    })
+    let (id, role) = (state.incident_id(&id)?, role.parse()?);
+    state.with_log(|log| Ok(ops::assign_role(log, &state.actor(), id, role, &name, None)?))
 }
 
 #[tauri::command(async)]
 pub fn change_severity(state: State<'_, AppState>, id: String, severity: String) -> Result<Event, IpcError> {
-    let severity: Severity = severity.parse()?;
-    state.with_store(|store| {
-        let id = store.find_incident(&id)?;
-        Ok(ops::change_severity(store, &actor(), id, severity, None)?)
-    })
+    let (id, severity) = (state.incident_id(&id)?, severity.parse()?);
+    state.with_log(|log| Ok(ops::change_severity(log, &state.actor(), id, severity, None)?))
 }
 
 #[tauri::command(async)]
 pub fn resolve_incident(state: State<'_, AppState>, id: String) -> Result<Event, IpcError> {
-    state.with_store(|store| {
-        let id = store.find_incident(&id)?;
-        Ok(ops::resolve(store, &actor(), id, None)?)
-    })
+    let id = state.incident_id(&id)?;
+    state.with_log(|log| Ok(ops::resolve(log, &state.actor(), id, None)?))
 }
 
 #[tauri::command(async)]
 pub fn reopen_incident(state: State<'_, AppState>, id: String) -> Result<Event, IpcError> {
-    state.with_store(|store| {
-        let id = store.find_incident(&id)?;
-        Ok(ops::reopen(store, &actor(), id, None)?)
-    })
+    let id = state.incident_id(&id)?;
+    state.with_log(|log| Ok(ops::reopen(log, &state.actor(), id, None)?))
 }

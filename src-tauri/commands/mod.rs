@@ -1,10 +1,8 @@
-//! One thin command per user action, grouped by the area of the window they serve.
-//!
-//! Each is a few lines: take the state, call one core function, map the error. They are
-//! `#[tauri::command(async)]`, so SQLite work never runs on the UI thread.
+//! One thin command per user action, grouped by the window's areas. Each takes the state, calls
+//! the core and maps its error; none holds a rule of its own.
 
 pub mod app;
-pub mod drill;
+pub mod feed;
 pub mod incident;
 pub mod review;
 pub mod runbook;

@@ -1,8 +1,11 @@
 // The war-room window: wires the panels to the core and keeps them fresh.
 //
-// Every action calls one command and then re-reads what the core has; the log is the truth.
-// The window also re-reads every two seconds, so what the CLI (or another responder on the
-// same file) records shows up without a click.
+// The window does not poll. The core's runtime pushes a broadcast after each cycle (what
+// changed, and the situation after it: the graph, the feed, the notifications); the window
+// redraws from it, and re-reads the log only when the push says the log moved (a cycle recorded
+// something, or the CLI or another responder wrote on the same file). Every action calls one
+// command and then re-reads what the core has; the log is the truth. A local clock ticks the
+// "12 s ago" labels without asking the core anything.
 //
 // A resolved incident opens in review: the panels then draw the frame the review bar asks the
 // log for (panels/review.ts), and the live refreshes leave them alone.
@@ -19,19 +22,20 @@ import { renderAlerts, renderFiring } from "./panels/alerts";
 import { renderPostmortem, wirePostmortem } from "./panels/postmortem";
 import { enterReview, leaveReview, noteEvents, reviewedId, reviewFrame, wireReview } from "./panels/review";
 import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
-import { wireNotifications } from "./panels/notify";
+import { renderNotifications, wireNotifications } from "./panels/notify";
 import { wireSources } from "./panels/sources";
 import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
 
-const REFRESH_MS = 2000;
-const GRAPH_MS = 1000;
+/** How often the selected node's charts are redrawn while pushes come in. */
+const CHARTS_MS = 5000;
 
 let info: AppInfo | null = null;
 let incidents: Incident[] = [];
 let selected: string | null = localStorage.getItem("warroom.selected");
 let view: IncidentView | null = null;
 let lastRefresh: number | null = null;
-let graph: api.GraphState | null = null;
+let graph: api.Situation | null = null;
+let chartsAt = 0;
 let whatIf = false;
 const picked = new Set<string>();
 let whatIfBlast: api.BlastRadius | null = null;
@@ -234,11 +238,24 @@ function renderGraphArea(): void {
 
 async function refreshGraph(): Promise<void> {
   try {
-    graph = await api.graphState();
+    graph = await api.situation();
   } catch (e) {
     showError(e);
   }
   renderGraphArea();
+  renderNotifications(graph?.notifications ?? null);
+}
+
+/** A push of the core: redraw the live parts; re-read the log only when it moved. */
+function onPush(b: api.Broadcast): void {
+  graph = b.situation;
+  renderGraphArea();
+  renderNotifications(b.situation.notifications);
+  const u = b.update;
+  if (u.events.length > 0 || u.checks.length > 0 || u.log_changed || u.health.length > 0 || u.fired.length > 0) {
+    void refresh();
+  }
+  if (selectedNode && Date.now() - chartsAt >= CHARTS_MS) void refreshCharts();
 }
 
 /** Fetches the selected node's charts (every few seconds while it stays selected). */
@@ -246,6 +263,7 @@ async function refreshCharts(): Promise<void> {
   const node = selectedNode;
   // The charts are the sources' last half hour: not the past under review.
   if (!node || reviewedId()) return;
+  chartsAt = Date.now();
   try {
     setCharts(node, await api.nodeCharts(node));
   } catch (e) {
@@ -400,7 +418,7 @@ async function boot(): Promise<void> {
       await refreshGraph();
     }),
     attach: () => void act(async () => {
-      await api.attachDrill(selected);
+      await api.recordOn(selected);
       await refreshGraph();
     }),
     toggleWhatIf,
@@ -418,11 +436,9 @@ async function boot(): Promise<void> {
     }
   });
   restoreDraft(selected);
+  await api.onBroadcast(onPush);
   await refresh();
   await refreshGraph();
-  window.setInterval(() => void refresh(), REFRESH_MS);
-  window.setInterval(() => void refreshGraph(), GRAPH_MS);
-  window.setInterval(() => void refreshCharts(), 5000);
   window.setInterval(tick, 1000);
 }
 

@@ -135,7 +135,7 @@ fn main() {
     let out = dir.path().join("out");
     let (export, export_max) = time(5, || {
         let replay = Replay::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
-        let options = Options { history: Vec::new(), ..Options::default() };
+        let options = Options { history: Vec::new(), ..Options::at(chrono::Utc::now()) };
         let written = postmortem::render(&replay, &options).unwrap();
         assert_eq!(written.images.len(), 8, "4 charts as PNG and SVG");
         postmortem::write(&out, &id.to_string(), &written).unwrap()
@@ -171,10 +171,11 @@ fn breakdown(store: &Store, id: Ulid) {
     println!("  metrics {m:.1?}");
     let (at, _) = time(3, || replay.at(replay.end()).unwrap());
     println!("  fold to the end {at:.1?}");
-    let (no_charts, _) =
-        time(3, || postmortem::render(&replay, &Options { charts: 0, ..Options::default() }).unwrap());
+    let (no_charts, _) = time(3, || {
+        postmortem::render(&replay, &Options { charts: 0, ..Options::at(chrono::Utc::now()) }).unwrap()
+    });
     println!("  render without charts {no_charts:.1?}");
-    let (all, _) = time(3, || postmortem::render(&replay, &Options::default()).unwrap());
+    let (all, _) = time(3, || postmortem::render(&replay, &Options::at(chrono::Utc::now())).unwrap());
     println!("  render with charts {all:.1?}");
     let points = replay.series("order-service", Metric::Http5xxRatio).to_vec();
     let chart = warroom::chart::Chart {

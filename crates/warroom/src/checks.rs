@@ -69,6 +69,7 @@ fn number(v: f64) -> String {
 
 /// What a check's query is, for one node: answered from the monitor when it names a warroom
 /// signal, else the PromQL to send to Prometheus. `None` for `node` leaves `$node` as written.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
     Monitor(SignalQuery),
     Prometheus(String),

@@ -1,6 +1,8 @@
 //! `warroom.toml`: the sources to poll, the topology, and which query gives which signal.
 //!
 //! ```toml
+//! runbooks = ["runbooks"]             # folders of your own runbooks, relative to this file
+//!
 //! [topology]
 //! file = "topology.toml"              # or a Backstage catalog-info.yaml; relative to this file
 //!
@@ -27,10 +29,11 @@
 //! number of requests per cycle does not grow with the number of nodes. Every error names the
 //! file, the line and the key.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::model::Metric;
@@ -116,39 +119,70 @@ pub struct AwsAuth {
     pub session_token: Option<SecretRef>,
 }
 
-/// One source to poll.
+/// One source to poll: what every kind has, and what only its kind has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceConfig {
     pub name: String,
-    pub kind: SourceKind,
     pub url: String,
     pub timeout: Duration,
     pub interval: Duration,
     pub auth: Auth,
     pub headers: Vec<(String, String)>,
-    /// For alert sources: the label whose value is the node id.
-    pub node_label: String,
     /// Answers larger than this are cut off with an error.
     pub max_bytes: usize,
-    /// Status pages: which component gives which node its health (node id → component name).
-    pub components: std::collections::BTreeMap<String, String>,
-    /// Loki: the log query whose lines are shown per node, if any.
-    pub logs_query: Option<String>,
-    /// Loki: the stream label that names the node.
-    pub logs_label: String,
-    /// Loki: at most this many lines per cycle (per query).
-    pub logs_limit: usize,
-    /// Loki: per-node log selectors (node id → LogQL), each its own query.
-    pub node_logs: std::collections::BTreeMap<String, String>,
-    /// Prometheus: the service-graph metric to discover dependencies from, if discovery is on.
-    pub discover_edges: Option<String>,
-    /// Prometheus: also read the alerts and health of its own rules (`/api/v1/rules`).
-    pub rule_alerts: bool,
     /// Extra trusted root certificates (PEM), for servers behind an internal CA.
     pub ca_file: Option<PathBuf>,
-    /// CloudWatch: alarms that name their node by name rather than by a dimension
-    /// (alarm name → node id).
-    pub alarm_nodes: std::collections::BTreeMap<String, String>,
+    pub options: SourceOptions,
+}
+
+/// What only one kind of source has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceOptions {
+    Prometheus {
+        /// The service-graph metric to discover dependencies from, if discovery is on.
+        discover_edges: Option<String>,
+        /// Also read the alerts and health of its own rules (`/api/v1/rules`).
+        rule_alerts: bool,
+        /// The label of a rule alert whose value is the node id.
+        node_label: String,
+    },
+    Alertmanager {
+        /// The label whose value is the node id.
+        node_label: String,
+    },
+    Statuspage {
+        /// Which component gives which node its health (node id → component name).
+        components: BTreeMap<String, String>,
+    },
+    Loki {
+        /// The log query whose lines are shown per node, if any.
+        logs_query: Option<String>,
+        /// The stream label that names the node.
+        logs_label: String,
+        /// At most this many lines per cycle (per query).
+        logs_limit: usize,
+        /// Per-node log selectors (node id → LogQL), each its own query.
+        node_logs: BTreeMap<String, String>,
+    },
+    Cloudwatch {
+        /// The alarm dimension whose value is the node id.
+        node_dimension: String,
+        /// Alarms that name their node by name rather than by a dimension (alarm → node id).
+        alarm_nodes: BTreeMap<String, String>,
+    },
+}
+
+impl SourceConfig {
+    /// What kind of server it is.
+    pub fn kind(&self) -> SourceKind {
+        match self.options {
+            SourceOptions::Prometheus { .. } => SourceKind::Prometheus,
+            SourceOptions::Alertmanager { .. } => SourceKind::Alertmanager,
+            SourceOptions::Statuspage { .. } => SourceKind::Statuspage,
+            SourceOptions::Loki { .. } => SourceKind::Loki,
+            SourceOptions::Cloudwatch { .. } => SourceKind::Cloudwatch,
+        }
+    }
 }
 
 /// One signal: a query whose result, by `label`, gives `metric` for every node.
@@ -171,6 +205,111 @@ pub struct Config {
     pub grafana: Option<GrafanaConfig>,
     /// Thresholds that replace the seed's defaults for their metric (for every node, or one).
     pub thresholds: Vec<crate::health::Threshold>,
+    /// Folders of runbooks (`*.md`) to know besides the built-in ones.
+    pub runbooks: Vec<PathBuf>,
+}
+
+/// A configured source as a window lists it. Secrets appear only by what names them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
+pub struct SourceInfo {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub interval_secs: f64,
+    pub timeout_secs: f64,
+    /// How it authenticates, in words ("bearer token from $PROM_TOKEN").
+    pub auth: String,
+}
+
+/// A configuration file and its text, for a settings view (it holds no secret: the file may
+/// only name where secrets are).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export, rename = "ConfigFile"))]
+pub struct ConfigText {
+    pub path: String,
+    pub text: String,
+}
+
+impl SourceConfig {
+    /// The source as a window lists it, without a secret's value.
+    pub fn info(&self) -> SourceInfo {
+        SourceInfo {
+            name: self.name.clone(),
+            kind: self.kind().name().to_owned(),
+            url: self.url.clone(),
+            interval_secs: self.interval.as_secs_f64(),
+            timeout_secs: self.timeout.as_secs_f64(),
+            auth: match &self.auth {
+                Auth::None => "none".to_owned(),
+                Auth::Bearer(secret) => format!("bearer token from {secret}"),
+                Auth::Basic { user, password } => format!("basic, user {user}, password from {password}"),
+                Auth::Aws(aws) => format!(
+                    "AWS SigV4 ({}), keys from {} and {}",
+                    aws.region, aws.access_key_id, aws.secret_access_key
+                ),
+            },
+        }
+    }
+}
+
+impl SourceKind {
+    /// The name warroom.toml uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Alertmanager => "alertmanager",
+            SourceKind::Statuspage => "statuspage",
+            SourceKind::Loki => "loki",
+            SourceKind::Cloudwatch => "cloudwatch",
+        }
+    }
+}
+
+impl Config {
+    /// Grafana Explore showing the queries of every Prometheus signal, if a Grafana is set.
+    pub fn explore_url(&self) -> Option<String> {
+        let grafana = self.grafana.as_ref()?;
+        let prometheus: Vec<&str> = self
+            .sources
+            .iter()
+            .filter(|s| s.kind() == SourceKind::Prometheus)
+            .map(|s| s.name.as_str())
+            .collect();
+        let queries: Vec<&str> = self
+            .signals
+            .iter()
+            .filter(|s| prometheus.contains(&s.source.as_str()))
+            .map(|s| s.query.as_str())
+            .collect();
+        Some(grafana.explore_url(&queries))
+    }
+}
+
+/// Writes a configuration's text in place of `path`: whole to a temporary file beside it,
+/// synced, then renamed over it, the previous file kept as `<path>.bak`. On failure the old
+/// file is as it was.
+///
+/// # Errors
+/// [`ConfigError`] naming the file and what failed.
+pub fn write(path: &Path, text: &str) -> Result<(), ConfigError> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let write = || -> std::io::Result<()> {
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        file.write_all(text.as_bytes())?;
+        file.as_file().sync_all()?;
+        if path.exists() {
+            std::fs::copy(path, path.with_extension("toml.bak"))?;
+        }
+        file.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().map_err(|e| ConfigError {
+        path: path.to_owned(),
+        line: None,
+        message: format!("cannot write: {e}"),
+    })
 }
 
 /// A Grafana to open a node's signals in (Explore), with the uid of its Prometheus data source.
@@ -214,6 +353,8 @@ impl GrafanaConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    #[serde(default)]
+    runbooks: Vec<Spanned<String>>,
     topology: Option<TopologyEntry>,
     grafana: Option<GrafanaEntry>,
     #[serde(default)]
@@ -269,29 +410,77 @@ struct SourceEntry {
     aws_secret_access_key_env: Option<String>,
     aws_secret_access_key_keyring: Option<String>,
     aws_session_token_env: Option<String>,
+    alarm_nodes: Option<BTreeMap<String, String>>,
     #[serde(default)]
-    alarm_nodes: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    headers: std::collections::BTreeMap<String, String>,
-    #[serde(default = "default_node_label")]
-    node_label: String,
+    headers: BTreeMap<String, String>,
+    node_label: Option<String>,
     #[serde(default = "default_max_mb")]
     max_response_mb: f64,
-    #[serde(default)]
-    components: std::collections::BTreeMap<String, String>,
+    components: Option<BTreeMap<String, String>>,
     logs_query: Option<String>,
-    #[serde(default = "default_logs_label")]
-    logs_label: String,
-    #[serde(default = "default_logs_limit")]
-    logs_limit: usize,
-    #[serde(default)]
-    node_logs: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    discover_edges: bool,
-    #[serde(default = "default_servicegraph_metric")]
-    servicegraph_metric: String,
-    #[serde(default)]
-    alerts: bool,
+    logs_label: Option<String>,
+    logs_limit: Option<usize>,
+    node_logs: Option<BTreeMap<String, String>>,
+    discover_edges: Option<bool>,
+    servicegraph_metric: Option<String>,
+    alerts: Option<bool>,
+}
+
+impl SourceEntry {
+    /// The keys given that only other kinds have, by name.
+    fn foreign_keys(&self) -> Vec<&'static str> {
+        let given = [
+            (
+                "node_label",
+                self.node_label.is_some(),
+                &[SourceKind::Prometheus, SourceKind::Alertmanager, SourceKind::Cloudwatch][..],
+            ),
+            ("components", self.components.is_some(), &[SourceKind::Statuspage]),
+            ("logs_query", self.logs_query.is_some(), &[SourceKind::Loki]),
+            ("logs_label", self.logs_label.is_some(), &[SourceKind::Loki]),
+            ("logs_limit", self.logs_limit.is_some(), &[SourceKind::Loki]),
+            ("node_logs", self.node_logs.is_some(), &[SourceKind::Loki]),
+            ("discover_edges", self.discover_edges.is_some(), &[SourceKind::Prometheus]),
+            ("servicegraph_metric", self.servicegraph_metric.is_some(), &[SourceKind::Prometheus]),
+            ("alerts", self.alerts.is_some(), &[SourceKind::Prometheus]),
+            ("alarm_nodes", self.alarm_nodes.is_some(), &[SourceKind::Cloudwatch]),
+        ];
+        given
+            .iter()
+            .filter(|(_, set, kinds)| *set && !kinds.contains(&self.kind))
+            .map(|(key, ..)| *key)
+            .collect()
+    }
+
+    /// What only this entry's kind has, with the defaults for what was not given.
+    fn options(&self) -> SourceOptions {
+        let node_label = self.node_label.clone().unwrap_or_else(|| "service".to_owned());
+        match self.kind {
+            SourceKind::Prometheus => SourceOptions::Prometheus {
+                discover_edges: self.discover_edges.unwrap_or(false).then(|| {
+                    self.servicegraph_metric
+                        .clone()
+                        .unwrap_or_else(|| "traces_service_graph_request_total".to_owned())
+                }),
+                rule_alerts: self.alerts.unwrap_or(false),
+                node_label,
+            },
+            SourceKind::Alertmanager => SourceOptions::Alertmanager { node_label },
+            SourceKind::Statuspage => {
+                SourceOptions::Statuspage { components: self.components.clone().unwrap_or_default() }
+            }
+            SourceKind::Loki => SourceOptions::Loki {
+                logs_query: self.logs_query.clone(),
+                logs_label: self.logs_label.clone().unwrap_or_else(|| "app".to_owned()),
+                logs_limit: self.logs_limit.unwrap_or(100),
+                node_logs: self.node_logs.clone().unwrap_or_default(),
+            },
+            SourceKind::Cloudwatch => SourceOptions::Cloudwatch {
+                node_dimension: node_label,
+                alarm_nodes: self.alarm_nodes.clone().unwrap_or_default(),
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -309,20 +498,8 @@ fn default_timeout() -> f64 {
 fn default_interval() -> f64 {
     15.0
 }
-fn default_node_label() -> String {
-    "service".to_owned()
-}
 fn default_max_mb() -> f64 {
     10.0
-}
-fn default_logs_label() -> String {
-    "app".to_owned()
-}
-fn default_logs_limit() -> usize {
-    100
-}
-fn default_servicegraph_metric() -> String {
-    "traces_service_graph_request_total".to_owned()
 }
 
 impl Config {
@@ -371,6 +548,10 @@ impl Config {
         for entry in file.source {
             let at = Some(entry.span().start);
             let s = entry.into_inner();
+            if let Some(key) = s.foreign_keys().first() {
+                return Err(err(at, format!("source.{key}: not a key of a {} source", s.kind.name())));
+            }
+            let options = s.options();
             if sources.iter().any(|o: &SourceConfig| o.name == s.name) {
                 return Err(err(at, format!("source.name: '{}' is used twice", s.name)));
             }
@@ -463,23 +644,14 @@ impl Config {
             };
             sources.push(SourceConfig {
                 name: s.name,
-                kind: s.kind,
                 url,
                 timeout: Duration::from_secs_f64(s.timeout_secs),
                 interval: Duration::from_secs_f64(s.interval_secs),
                 auth,
                 headers: s.headers.into_iter().collect(),
-                node_label: s.node_label,
                 max_bytes: (s.max_response_mb * 1024.0 * 1024.0) as usize,
-                components: s.components,
-                logs_query: s.logs_query,
-                logs_label: s.logs_label,
-                logs_limit: s.logs_limit,
-                node_logs: s.node_logs,
-                discover_edges: s.discover_edges.then_some(s.servicegraph_metric),
-                rule_alerts: s.alerts,
                 ca_file,
-                alarm_nodes: s.alarm_nodes,
+                options,
             });
         }
 
@@ -493,7 +665,7 @@ impl Config {
                 .map_err(|e| err(Some(s.metric.span().start), format!("signal.metric: {e}")))?;
             let source = s.source.get_ref();
             match sources.iter().find(|o| o.name == *source) {
-                Some(o) if matches!(o.kind, SourceKind::Prometheus | SourceKind::Loki) => {}
+                Some(o) if matches!(o.kind(), SourceKind::Prometheus | SourceKind::Loki) => {}
                 Some(_) => {
                     return Err(err(
                         Some(s.source.span().start),
@@ -547,7 +719,18 @@ impl Config {
                 ));
             }
         }
-        Ok(Config { path: path.to_owned(), topology, sources, signals, grafana, thresholds })
+        let mut runbooks = Vec::new();
+        for dir in file.runbooks {
+            let folder = base.join(dir.get_ref());
+            if !folder.is_dir() {
+                return Err(err(
+                    Some(dir.span().start),
+                    format!("runbooks: {} is not a folder (of runbook .md files)", folder.display()),
+                ));
+            }
+            runbooks.push(folder);
+        }
+        Ok(Config { path: path.to_owned(), topology, sources, signals, grafana, thresholds, runbooks })
     }
 }
 
@@ -709,5 +892,39 @@ label = "app"
         assert_eq!(aws.secret_access_key, SecretRef::Env("AWS_SECRET_ACCESS_KEY".into()));
         assert_eq!(config.signals[0].source, "loki", "Loki metric queries are signals too");
         assert_eq!(SecretRef::Keyring("k".into()).to_string(), "keyring entry 'k'");
+    }
+
+    /// A key of another kind of source is refused on its line, not silently ignored.
+    #[test]
+    fn a_key_of_another_kind_of_source_is_refused_on_its_line() {
+        let e = parse("[[source]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://p\"\ncomponents = { api = \"API\" }\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(e.to_string().contains("source.components: not a key of a prometheus source"), "{e}");
+        let loki =
+            parse("[[source]]\nname = \"l\"\nkind = \"loki\"\nurl = \"http://l\"\nlogs_limit = 5\n").unwrap();
+        assert_eq!(
+            loki.sources[0].options,
+            SourceOptions::Loki {
+                logs_query: None,
+                logs_label: "app".into(),
+                logs_limit: 5,
+                node_logs: BTreeMap::new()
+            }
+        );
+        assert_eq!(loki.sources[0].kind(), SourceKind::Loki);
+    }
+
+    /// `runbooks` names folders relative to the file; one that is not a folder is an error.
+    #[test]
+    fn runbook_folders_are_relative_to_the_file_and_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("ours")).unwrap();
+        let path = dir.path().join("warroom.toml");
+        let config = Config::parse(&path, "runbooks = [\"ours\"]\n").unwrap();
+        assert_eq!(config.runbooks, [dir.path().join("ours")]);
+        let e = Config::parse(&path, "\nrunbooks = [\"missing\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("is not a folder"), "{e}");
     }
 }

@@ -30,6 +30,27 @@ pub enum LiveError {
     Poller(#[from] PollerError),
 }
 
+impl LiveError {
+    /// A stable code for the UI to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LiveError::Config(_) | LiveError::NoTopology(_) => "config",
+            LiveError::Topology(_) => "topology",
+            LiveError::Poller(_) => "source",
+        }
+    }
+}
+
+/// The outcome of a connection test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
+pub struct SourceTest {
+    pub ok: bool,
+    pub millis: f64,
+    /// "answers", or what went wrong.
+    pub message: String,
+}
+
 /// One node in a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeReport {
@@ -44,6 +65,8 @@ pub struct NodeReport {
 pub struct Report {
     pub at: DateTime<Utc>,
     pub nodes: Vec<NodeReport>,
+    /// What the nodes' health takes down with it: the shape `topology blast --json` prints.
+    pub blast: crate::topology::BlastRadius,
     pub sources: Vec<EndpointStatus>,
     pub problems: Vec<CycleProblem>,
     pub warnings: Vec<String>,
@@ -115,8 +138,8 @@ impl Live {
     ///
     /// # Errors
     /// What went wrong, in words.
-    pub async fn scalar(&self, query: &str) -> Result<(f64, DateTime<Utc>), String> {
-        self.poller.scalar(query, Utc::now()).await
+    pub async fn scalar(&self, query: &str, now: DateTime<Utc>) -> Result<(f64, DateTime<Utc>), String> {
+        self.poller.scalar(query, now).await
     }
 
     /// Polls every source once and returns what changed.
@@ -135,7 +158,7 @@ impl Live {
                 }
             }
         }
-        let changes = self.monitor().ingest(signals, Utc::now());
+        let changes = self.monitor().ingest(signals, now);
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(cycle);
         changes
     }
@@ -146,12 +169,21 @@ impl Live {
         self.monitor.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Tries one request to a source; see [`Poller::test`].
-    ///
-    /// # Errors
-    /// What went wrong, in words.
-    pub async fn test_source(&self, name: &str) -> Result<std::time::Duration, String> {
-        self.poller.test(name).await
+    /// Tries one request to a source now; see [`Poller::test`].
+    pub async fn test_source(&self, name: &str) -> SourceTest {
+        let started = std::time::Instant::now();
+        match self.poller.test(name).await {
+            Ok(took) => {
+                SourceTest { ok: true, millis: took.as_millis() as f64, message: "answers".to_owned() }
+            }
+            Err(message) => SourceTest { ok: false, millis: started.elapsed().as_millis() as f64, message },
+        }
+    }
+
+    /// The incidents the providers' status pages declared at the last cycle.
+    pub fn provider_incidents(&self) -> Vec<crate::sources::statuspage::Incident> {
+        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        last.as_ref().map(|c| c.provider_incidents.clone()).unwrap_or_default()
     }
 
     /// Every source's status: breaker, last success, failing since, last error.
@@ -167,6 +199,7 @@ impl Live {
         let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         Report {
             at: now,
+            blast: view.blast.clone(),
             nodes: view
                 .nodes
                 .into_iter()

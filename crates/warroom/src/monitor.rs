@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::chart::{self, ChartError};
 use crate::health::{NodeHealth, Thresholds, evaluate};
 use crate::model::{Alert, Health, LogLine, Metric, Sample, Signals};
-use crate::topology::{BlastRadius, Strength, Topology};
+use crate::topology::{BlastRadius, Group, Strength, Topology};
 
 /// How many log lines the monitor keeps.
 const LOG_LINES: usize = 500;
@@ -26,7 +26,7 @@ const HISTORY: chrono::Duration = chrono::Duration::minutes(30);
 
 /// A node's health changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct HealthChange {
     pub node: String,
     pub from: Health,
@@ -51,7 +51,7 @@ impl Changes {
 
 /// One metric of a node, with its age.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct SignalView {
     pub metric: Metric,
     pub value: f64,
@@ -61,7 +61,7 @@ pub struct SignalView {
 
 /// A node as the window draws it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct NodeView {
     pub id: String,
     pub name: String,
@@ -78,7 +78,7 @@ pub struct NodeView {
 
 /// An edge as the window draws it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct EdgeView {
     pub from: String,
     pub to: String,
@@ -89,18 +89,25 @@ pub struct EdgeView {
 
 /// Everything the window draws of the infrastructure at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct GraphView {
     pub at: DateTime<Utc>,
     pub nodes: Vec<NodeView>,
     pub edges: Vec<EdgeView>,
-    /// Redundancy groups: (id, members, needs).
-    #[cfg_attr(test, ts(type = "Array<[string, Array<string>, number]>"))]
-    pub groups: Vec<(String, Vec<String>, usize)>,
+    /// Redundancy groups.
+    pub groups: Vec<Group>,
     pub blast: BlastRadius,
     /// Alerts firing, then those pending, silenced or inhibited (shown as such).
     pub alerts: Vec<Alert>,
     pub logs: Vec<LogLine>,
+}
+
+/// A chart of one signal, as SVG.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
+pub struct Chart {
+    pub metric: Metric,
+    pub svg: String,
 }
 
 /// Sources in, health and blast radius out.
@@ -254,14 +261,14 @@ impl Monitor {
     ///
     /// # Errors
     /// [`ChartError`] if a chart cannot be drawn.
-    pub fn charts(&self, node: &str) -> Result<Vec<(Metric, String)>, ChartError> {
+    pub fn charts(&self, node: &str) -> Result<Vec<Chart>, ChartError> {
         Metric::ALL
             .iter()
             .filter_map(|m| self.history.get(&(node.to_owned(), *m)).map(|series| (*m, series)))
             .map(|(metric, series)| {
                 let points: Vec<(DateTime<Utc>, f64)> = series.iter().copied().collect();
                 let limit = self.thresholds.limit(node, metric);
-                Ok((metric, chart::svg(node, metric, &points, limit)?))
+                Ok(Chart { metric, svg: chart::svg(node, metric, &points, limit)? })
             })
             .collect()
     }
@@ -369,20 +376,14 @@ impl GraphView {
         let edges = topology
             .dependencies()
             .into_iter()
-            .map(|(from, to, strength)| EdgeView {
-                discovered: topology.is_discovered(from, to),
-                from: from.to_owned(),
-                to: to.to_owned(),
-                strength,
+            .map(|d| EdgeView {
+                discovered: topology.is_discovered(d.from, d.to),
+                from: d.from.to_owned(),
+                to: d.to.to_owned(),
+                strength: d.strength,
             })
             .collect();
-        let groups = topology
-            .groups()
-            .into_iter()
-            .map(|(id, members, needs)| {
-                (id.to_owned(), members.into_iter().map(str::to_owned).collect(), needs)
-            })
-            .collect();
+        let groups = topology.groups();
         GraphView { at, nodes, edges, groups, blast, alerts: Vec::new(), logs: Vec::new() }
     }
 }
@@ -421,8 +422,8 @@ mod tests {
         assert_eq!(monitor.history[&("a".to_owned(), Metric::CpuRatio)].len(), 31, "half an hour, no more");
         let charts = monitor.charts("a").unwrap();
         assert_eq!(charts.len(), 1);
-        assert_eq!(charts[0].0, Metric::CpuRatio);
-        assert!(charts[0].1.contains("stroke=\"#EF4444\""), "with the 80 % threshold drawn");
+        assert_eq!(charts[0].metric, Metric::CpuRatio);
+        assert!(charts[0].svg.contains("stroke=\"#EF4444\""), "with the 80 % threshold drawn");
         assert!(monitor.charts("nobody").unwrap().is_empty());
     }
 

@@ -14,7 +14,8 @@ use crate::model::Health;
 use crate::monitor::Changes;
 
 /// One notification to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Notification {
     pub title: String,
     pub body: String,

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 
 use crate::health::Thresholds;
 use crate::monitor::{Changes, GraphView, Monitor};
-use crate::sources::Source;
 use crate::sources::drill::{DrillSource, REFERENCE_TOPOLOGY, Scenario, SimNode, Simulation};
 use crate::topology::{Topology, TopologyError, parse_toml};
 
@@ -24,8 +23,6 @@ pub enum RehearsalError {
     Topology(#[from] TopologyError),
     #[error("{0}")]
     Scenario(#[from] crate::sources::drill::ScenarioError),
-    #[error("a source failed: {0}")]
-    Source(#[from] crate::sources::SourceError),
 }
 
 impl RehearsalError {
@@ -35,7 +32,6 @@ impl RehearsalError {
             RehearsalError::UnknownScenario { .. } => "unknown_scenario",
             RehearsalError::UnknownTopology { .. } => "unknown_topology",
             RehearsalError::Topology(_) => "topology",
-            RehearsalError::Source(_) => "source",
             RehearsalError::Scenario(_) => "scenario",
         }
     }
@@ -93,12 +89,9 @@ impl Rehearsal {
     }
 
     /// Polls the drill as of `now` and returns what changed.
-    ///
-    /// # Errors
-    /// [`RehearsalError::Source`] (the drill never fails today; real sources will).
-    pub fn step(&mut self, now: DateTime<Utc>) -> Result<Changes, RehearsalError> {
-        let signals = self.source.poll(now)?;
-        Ok(self.monitor.ingest(signals, now))
+    pub fn step(&mut self, now: DateTime<Utc>) -> Changes {
+        let signals = self.source.poll(now);
+        self.monitor.ingest(signals, now)
     }
 
     /// Everything the window draws.
@@ -114,6 +107,11 @@ impl Rehearsal {
     /// The scenario being played.
     pub fn scenario(&self) -> &Scenario {
         self.source.scenario()
+    }
+
+    /// When the drill started (wall clock).
+    pub fn started(&self) -> DateTime<Utc> {
+        self.source.started()
     }
 
     /// Scenario time at `now`, seconds.

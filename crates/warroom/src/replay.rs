@@ -34,6 +34,7 @@ pub struct NoteAt {
 
 /// A firing alert at the instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct FiringAt {
     pub name: String,
     pub node: String,

@@ -16,6 +16,13 @@ pub struct TimeError {
     pub given: String,
 }
 
+impl TimeError {
+    /// A stable code for the UI to branch on.
+    pub fn code(&self) -> &'static str {
+        "invalid_input"
+    }
+}
+
 /// Parses an RFC 3339 time with any offset into UTC, to the microsecond.
 ///
 /// # Errors

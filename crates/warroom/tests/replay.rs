@@ -45,7 +45,7 @@ fn record(store: &mut Store, scenario: &str) -> (ulid::Ulid, Vec<Shown>) {
     let mut shown = Vec::new();
     let mut t = t0 + Duration::seconds(1);
     while !rehearsal.finished(t) {
-        let changes = rehearsal.step(t).unwrap();
+        let changes = rehearsal.step(t);
         recorder.record(store, &actor(t), &changes, rehearsal.monitor()).unwrap();
         shown.push(Shown { at: t, view: rehearsal.view(t) });
         t += Duration::seconds(5);
@@ -115,7 +115,7 @@ fn a_recorded_drill_exports_a_postmortem_with_its_outage_and_charts_and_survives
     ops::resolve(&mut store, &Actor { origin: "cli".into(), by: Some("Mina".into()), now: end }, id, None)
         .unwrap();
     let replay = Replay::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
-    let options = warroom::postmortem::Options { now: end, ..Default::default() };
+    let options = warroom::postmortem::Options::at(end);
     let postmortem = warroom::postmortem::render(&replay, &options).unwrap();
     let outage: i64 = shown
         .windows(2)
@@ -155,7 +155,7 @@ fn an_alert_already_firing_when_recording_starts_is_recorded() {
     let mut t = t0;
     while rehearsal.monitor().firing_alerts().is_empty() {
         t += Duration::seconds(5);
-        rehearsal.step(t).unwrap();
+        rehearsal.step(t);
     }
     let firing = rehearsal.monitor().firing_alerts();
     let declaration =
@@ -165,7 +165,7 @@ fn an_alert_already_firing_when_recording_starts_is_recorded() {
     let mut end = t;
     while !rehearsal.finished(end) {
         end += Duration::seconds(5);
-        let changes = rehearsal.step(end).unwrap();
+        let changes = rehearsal.step(end);
         recorder.record(&mut store, &actor(end), &changes, rehearsal.monitor()).unwrap();
     }
     let events = store.events(id).unwrap();
@@ -197,7 +197,7 @@ fn recording_stops_at_resolution_and_a_new_snapshot_resets_what_is_stale() {
     let mut t = end;
     for _ in 0..10 {
         t += Duration::seconds(5);
-        let changes = rehearsal.step(t).unwrap();
+        let changes = rehearsal.step(t);
         assert_eq!(recorder.record(&mut store, &actor(t), &changes, rehearsal.monitor()).unwrap(), 0);
     }
     assert_eq!(store.events(id).unwrap().len(), before + 1, "only the resolution");
@@ -206,7 +206,7 @@ fn recording_stops_at_resolution_and_a_new_snapshot_resets_what_is_stale() {
     // early in the scenario), and the replay after it no longer shows the old state.
     ops::reopen(&mut store, &actor(t), id, None).unwrap();
     t += Duration::seconds(5);
-    let changes = rehearsal.step(t).unwrap();
+    let changes = rehearsal.step(t);
     assert!(recorder.record(&mut store, &actor(t), &changes, rehearsal.monitor()).unwrap() >= 1);
     let snapshots: Vec<DateTime<Utc>> = store
         .events(id)

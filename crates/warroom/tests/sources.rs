@@ -278,7 +278,7 @@ async fn charts_start_with_the_last_half_hour_from_range_queries() {
             .charts("order-service")
             .unwrap()
             .iter()
-            .any(|(m, svg)| { *m == warroom::model::Metric::Http5xxRatio && svg.contains("<svg") })
+            .any(|c| c.metric == warroom::model::Metric::Http5xxRatio && c.svg.contains("<svg"))
     );
 }
 
@@ -304,7 +304,7 @@ async fn runbook_checks_pass_and_fail_against_a_real_prometheus() {
         let check = step.check.as_ref().unwrap();
         let observed = match checks::plan(check, Some("order-service")) {
             Plan::Monitor(signal) => checks::from_monitor(&signal, &live.monitor(), Utc::now()),
-            Plan::Prometheus(query) => match live.scalar(&query).await {
+            Plan::Prometheus(query) => match live.scalar(&query, Utc::now()).await {
                 Ok((v, at)) => Observed::Value(v, at),
                 Err(why) => Observed::Nothing(why),
             },

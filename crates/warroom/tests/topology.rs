@@ -243,8 +243,8 @@ proptest! {
         let hard: std::collections::HashSet<(&str, &str)> = topo
             .dependencies()
             .into_iter()
-            .filter(|(_, _, s)| *s == Strength::Hard)
-            .map(|(a, b, _)| (a, b))
+            .filter(|d| d.strength == Strength::Hard)
+            .map(|d| (d.from, d.to))
             .collect();
         let groups = topo.groups();
         for impacted in &radius.impacted {
@@ -253,7 +253,7 @@ proptest! {
             prop_assert!(radius.down.contains(path.last().unwrap()), "path {:?} does not end at a down node", path);
             for hop in path.windows(2) {
                 let (from, to) = (hop[0].as_str(), hop[1].as_str());
-                let is_member = groups.iter().any(|(g, members, _)| *g == from && members.contains(&to));
+                let is_member = groups.iter().any(|g| g.id == from && g.members.iter().any(|m| m == to));
                 prop_assert!(hard.contains(&(from, to)) || is_member, "{} → {} is not a hard edge", from, to);
             }
         }
@@ -282,7 +282,7 @@ proptest! {
             let hard_failed = topo
                 .dependencies()
                 .into_iter()
-                .any(|(a, b, s)| a == impacted.id && s == Strength::Hard && failed_ids.contains(b));
+                .any(|d| d.from == impacted.id && d.strength == Strength::Hard && failed_ids.contains(d.to));
             prop_assert!(hard_failed, "{} is impacted with no failed hard dependency", impacted.id);
         }
     }
@@ -313,7 +313,7 @@ fn a_backstage_catalog_imports_with_references_resolved_as_backstage_does() {
             "user-service"
         ]
     );
-    let deps: Vec<(&str, &str)> = topo.dependencies().into_iter().map(|(a, b, _)| (a, b)).collect();
+    let deps: Vec<(&str, &str)> = topo.dependencies().into_iter().map(|d| (d.from, d.to)).collect();
     // `component:user-service` (no namespace) resolves in the referrer's namespace, default.
     assert!(deps.contains(&("api-gateway", "user-service")));
     assert!(deps.contains(&("order-service", "orders-db")));
@@ -363,7 +363,9 @@ spec:
 "#;
     let spec = warroom::topology::parse_backstage(catalog).unwrap();
     let topo = Topology::build(&spec).unwrap();
-    assert_eq!(topo.groups(), [("db", vec!["db-a", "db-b"], 1)]);
+    let group =
+        warroom::topology::Group { id: "db".into(), members: vec!["db-a".into(), "db-b".into()], needs: 1 };
+    assert_eq!(topo.groups(), [group]);
     assert!(topo.what_if(&["cache"]).impacted.is_empty(), "a soft edge only degrades");
     assert!(topo.what_if(&["db-a"]).impacted.is_empty(), "the replica absorbs one failure");
     assert_eq!(topo.what_if(&["db-a", "db-b"]).entrypoints_down, ["web"]);

@@ -2,6 +2,7 @@
 import type { Alert } from "./Alert";
 import type { BlastRadius } from "./BlastRadius";
 import type { EdgeView } from "./EdgeView";
+import type { Group } from "./Group";
 import type { LogLine } from "./LogLine";
 import type { NodeView } from "./NodeView";
 
@@ -10,9 +11,9 @@ import type { NodeView } from "./NodeView";
  */
 export type GraphView = { at: string, nodes: Array<NodeView>, edges: Array<EdgeView>, 
 /**
- * Redundancy groups: (id, members, needs).
+ * Redundancy groups.
  */
-groups: Array<[string, Array<string>, number]>, blast: BlastRadius, 
+groups: Array<Group>, blast: BlastRadius, 
 /**
  * Alerts firing, then those pending, silenced or inhibited (shown as such).
  */

@@ -1,7 +1,7 @@
 // The drill bar: pick a scenario and a speed, start or stop it, record it on an incident; and the
 // what-if switch. Also the outage banner: the entrypoints down, in words.
 
-import type { BlastRadius, GraphState, ScenarioInfo } from "../api";
+import type { BlastRadius, DrillStatus, ScenarioInfo, Situation } from "../api";
 import { byId, el } from "../dom";
 
 export interface DrillActions {
@@ -9,6 +9,11 @@ export interface DrillActions {
   stop: () => void;
   attach: () => void;
   toggleWhatIf: () => void;
+}
+
+/** The drill playing, if that is what feeds the war room. */
+export function drillOf(state: Situation | null): DrillStatus | null {
+  return state?.feed.kind === "drill" ? state.feed : null;
 }
 
 export function wireDrillBar(scenarios: ScenarioInfo[], actions: DrillActions): void {
@@ -33,20 +38,20 @@ function clock(secs: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
-export function renderDrillBar(state: GraphState | null, selectedIncident: string | null, whatIf: boolean): void {
-  const drill = state?.drill ?? null;
-  const live = state?.mode === "live";
+export function renderDrillBar(state: Situation | null, selectedIncident: string | null, whatIf: boolean): void {
+  const drill = drillOf(state);
+  const live = state?.feed.kind === "live";
   const select = byId<HTMLSelectElement>("drill-scenario");
   if (drill && document.activeElement !== select) select.value = drill.scenario;
   for (const id of ["drill-scenario", "drill-speed", "drill-start"]) byId<HTMLButtonElement>(id).disabled = live;
   byId<HTMLButtonElement>("drill-stop").disabled = live || drill === null;
   byId("drill-bar").classList.toggle("live", live);
-  const recording = live ? (state?.recording_on ?? null) : (drill?.incident ?? null);
+  const recording = state?.recording ?? null;
   const attach = byId<HTMLButtonElement>("drill-attach");
   attach.disabled = (!live && drill === null) || selectedIncident === null || recording === selectedIncident;
   attach.textContent = recording !== null && recording === selectedIncident ? "Recording on this incident" : "Record on incident";
-  byId("drill-clock").textContent = live
-    ? `live: ${state?.sources.length ?? 0} sources`
+  byId("drill-clock").textContent = state?.feed.kind === "live"
+    ? `live: ${state.feed.sources.length} sources`
     : drill
       ? `${drill.finished ? "ended" : "running"} ${clock(drill.scenario_secs)} / ${clock(drill.duration_secs)} ×${drill.speed}`
       : "no drill running";
@@ -73,18 +78,19 @@ export function renderOutage(blast: BlastRadius | null, whatIf: boolean): void {
 }
 
 /** The status bar's sources: each with its state and the age of its last good answer. */
-export function renderSources(state: GraphState | null, now: number): void {
+export function renderSources(state: Situation | null, now: number): void {
   const bar = byId("status-source");
   if (!state) {
     bar.textContent = "";
     return;
   }
-  if (state.mode === "drill") {
-    const age = state.drill?.last_step ? Math.round((now - Date.parse(state.drill.last_step)) / 1000) : null;
-    bar.replaceChildren(el("span", { text: state.drill ? `source drill: data ${age ?? "?"} s old` : "no source: start a drill" }));
+  const feed = state.feed;
+  if (feed.kind !== "live") {
+    const age = Math.max(0, Math.round((now - Date.parse(state.at)) / 1000));
+    bar.replaceChildren(el("span", { text: feed.kind === "drill" ? `source drill: data ${age} s old` : "no source: start a drill" }));
     return;
   }
-  const providers = state.provider_incidents.map((p) =>
+  const providers = feed.provider_incidents.map((p) =>
     el("span", {
       class: "source source-failing provider-incident",
       text: `provider incident: ${p.name} (${p.status}${p.impact ? `, ${p.impact}` : ""})`,
@@ -93,7 +99,7 @@ export function renderSources(state: GraphState | null, now: number): void {
   );
   bar.replaceChildren(
     ...providers,
-    ...state.sources.map((s) => {
+    ...feed.sources.map((s) => {
       const age = s.last_success ? `${Math.round((now - Date.parse(s.last_success)) / 1000)} s ago` : "never";
       const failing = s.failing_since !== null;
       return el("span", {

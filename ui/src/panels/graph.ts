@@ -77,7 +77,7 @@ export function states(view: GraphView, blast: BlastRadius): Map<string, NodeSta
   for (const id of blast.degraded) if (result.get(id) === "healthy") result.set(id, "degraded");
   for (const i of blast.impacted) result.set(i.id, "impacted");
   for (const id of blast.down) result.set(id, "down");
-  for (const [id] of view.groups) result.set(id, "healthy");
+  for (const { id } of view.groups) result.set(id, "healthy");
   for (const g of blast.groups) result.set(g.id, g.down ? "impacted" : "degraded");
   return result;
 }
@@ -91,12 +91,12 @@ function build(view: GraphView): void {
   const container = byId("graph");
   const elements: cytoscape.ElementDefinition[] = [
     ...view.nodes.map((n) => ({ data: { id: n.id, label: label(n) }, classes: n.entrypoint ? "entrypoint" : "" })),
-    ...view.groups.map(([id, , needs]) => ({ data: { id, label: `${id} (needs ${needs})` }, classes: "group" })),
+    ...view.groups.map(({ id, needs }) => ({ data: { id, label: `${id} (needs ${needs})` }, classes: "group" })),
     ...view.edges.map((e) => ({
       data: { id: `${e.from}->${e.to}`, source: e.from, target: e.to },
       classes: [e.strength === "soft" ? "soft" : "", e.discovered ? "discovered" : ""].join(" ").trim(),
     })),
-    ...view.groups.flatMap(([id, members]) =>
+    ...view.groups.flatMap(({ id, members }) =>
       members.map((m) => ({ data: { id: `${id}=>${m}`, source: id, target: m }, classes: "member" })),
     ),
   ];
@@ -205,7 +205,7 @@ export function renderGraph(view: GraphView | null, blast: BlastRadius | null, p
 export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | null, id: string | null): void {
   const panel = byId("node-detail");
   const node = view?.nodes.find((n) => n.id === id);
-  const group = view?.groups.find(([g]) => g === id);
+  const group = view?.groups.find((g) => g.id === id);
   panel.hidden = !node && !group;
   if (!view || !blast || (!node && !group)) return;
   const st = states(view, blast).get(id ?? "") ?? "unknown";
@@ -216,8 +216,8 @@ export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | nu
     rows.push(el("p", { class: "muted", text: `${node.kind}${node.owner ? ` · ${node.owner}` : ""}${node.group ? ` · group ${node.group}` : ""}` }));
   } else if (group) {
     const g = blast.groups.find((x) => x.id === id);
-    rows.push(el("h3", { text: `group ${group[0]}` }));
-    rows.push(el("p", { class: `state state-${st}`, text: g ? `${g.healthy} of ${g.members} healthy, needs ${g.needs}` : `all ${group[1].length} members healthy, needs ${group[2]}` }));
+    rows.push(el("h3", { text: `group ${group.id}` }));
+    rows.push(el("p", { class: `state state-${st}`, text: g ? `${g.healthy} of ${g.members} healthy, needs ${g.needs}` : `all ${group.members.length} members healthy, needs ${group.needs}` }));
   }
   const impacted = blast.impacted.find((i) => i.id === id);
   if (impacted) {
@@ -272,7 +272,7 @@ export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | nu
  *  image runs, whatever a node's name says. */
 const charts: { node: string | null; images: HTMLImageElement[] } = { node: null, images: [] };
 
-export function setCharts(node: string | null, svgs: { metric: string; svg: string }[]): void {
+export function setCharts(node: string | null, svgs: api.Chart[]): void {
   charts.node = node;
   charts.images = svgs.map((c) => {
     const img = document.createElement("img");

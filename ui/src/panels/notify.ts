@@ -1,17 +1,18 @@
 // Desktop notifications: a toggle to mute them, and what the last one said (titles and bodies
-// come from alert and node names: shown as text).
+// come from alert and node names: shown as text). The status comes with each push of the core.
 
 import * as api from "../api";
 import { byId, elapsed } from "../dom";
 
-function render(status: api.NotificationStatus): void {
+export function renderNotifications(status: api.NotificationStatus | null): void {
+  if (!status) return;
   const toggle = byId<HTMLButtonElement>("notify-toggle");
   toggle.textContent = status.muted ? "Notifications: muted" : "Notifications: on";
   toggle.setAttribute("aria-pressed", String(status.muted));
   const last = byId("notify-last");
-  if (status.last_title && status.last_at) {
-    last.textContent = `last: ${status.last_title} (${elapsed(status.last_at, Date.now())} ago)`;
-    last.title = status.last_body ?? "";
+  if (status.last) {
+    last.textContent = `last: ${status.last.title} (${elapsed(status.last.at, Date.now())} ago)`;
+    last.title = status.last.body;
   } else {
     last.textContent = "";
   }
@@ -21,9 +22,6 @@ export function wireNotifications(): void {
   const toggle = byId<HTMLButtonElement>("notify-toggle");
   toggle.addEventListener("click", async () => {
     const muted = toggle.getAttribute("aria-pressed") !== "true";
-    render(await api.muteNotifications(muted));
+    renderNotifications(await api.muteNotifications(muted));
   });
-  const update = () => void api.notifications().then(render).catch(() => undefined);
-  update();
-  window.setInterval(update, 5000);
 }

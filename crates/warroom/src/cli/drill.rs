@@ -1,16 +1,16 @@
 //! `warroom drill ...`: the built-in drills, headless.
 
-use std::time::Duration;
+use std::path::Path;
 
 use anyhow::{Result, bail};
 use chrono::Utc;
 use clap::Subcommand;
-use warroom::ops::{self, Actor};
-use warroom::rehearsal::Rehearsal;
+use warroom::runtime::Runtime;
 use warroom::sources::drill::Scenario;
 use warroom::store::Store;
 
 use super::print;
+use super::watch::Watch;
 
 #[derive(Debug, Subcommand)]
 pub enum DrillCommand {
@@ -33,7 +33,7 @@ pub enum DrillCommand {
         /// Run without a window (the only way the CLI runs drills).
         #[arg(long)]
         headless: bool,
-        /// Record each health change on this incident's timeline.
+        /// Record on this incident's timeline what the window would (as `warroom watch --drill`).
         #[arg(long, value_name = "ID")]
         incident: Option<String>,
     },
@@ -44,20 +44,12 @@ pub fn needs_store(cmd: &DrillCommand) -> bool {
     matches!(cmd, DrillCommand::Run { incident: Some(_), .. })
 }
 
-pub fn run(cmd: DrillCommand, store: Option<&mut Store>, actor: &Actor) -> Result<()> {
+pub fn run(cmd: DrillCommand, db: Option<&Path>) -> Result<()> {
     match cmd {
         DrillCommand::List { json } => {
             let scenarios = Scenario::built_in()?;
             if json {
-                let rows: Vec<serde_json::Value> = scenarios
-                    .iter()
-                    .map(|s| {
-                        serde_json::json!({
-                            "name": s.name, "title": s.title, "summary": s.summary,
-                            "duration_secs": s.duration_secs, "peak_secs": s.peak_secs,
-                        })
-                    })
-                    .collect();
+                let rows: Vec<_> = scenarios.iter().map(Scenario::info).collect();
                 return print::json(&rows);
             }
             for s in scenarios {
@@ -71,64 +63,27 @@ pub fn run(cmd: DrillCommand, store: Option<&mut Store>, actor: &Actor) -> Resul
                     "the CLI plays drills headless only: add --headless, or open the window with `make run`"
                 );
             }
-            if !(speed.is_finite() && speed > 0.0) {
-                bail!("--speed must be a positive number, got {speed}");
-            }
-            let mut target = match (store, incident) {
-                (Some(store), Some(given)) => {
-                    let id = store.find_incident(&given)?;
-                    let recorder = ops::Recorder::attach(store, id)?;
-                    Some((store, recorder))
-                }
-                _ => None,
+            // The same loop as `warroom watch --drill` and the window: what it records on the
+            // incident is what they would.
+            let runtime = match db {
+                Some(db) => super::watch::runtime(db, None)?,
+                None => Runtime::new(Store::open_in_memory()?, super::watch::library(None)),
             };
-            let mut rehearsal = Rehearsal::start(&name, seed, speed, Utc::now())?;
-            let scenario = rehearsal.scenario().clone();
-            println!("drill {}: {} (speed ×{speed}, seed {seed})", scenario.name, scenario.title);
-            let pause = Duration::from_secs_f64((scenario.tick_secs / speed).clamp(0.01, 1.0));
-            let mut outage: Vec<String> = Vec::new();
-            loop {
-                let now = Utc::now();
-                let t = rehearsal.scenario_time(now);
-                let clock = format!("+{:02}:{:02}", (t / 60.0) as u64, (t % 60.0) as u64);
-                let changes = rehearsal.step(now)?;
-                for change in &changes.health {
-                    println!(
-                        "{clock}  {:<18} {} → {}  ({})",
-                        change.node, change.from, change.to, change.reason
-                    );
-                }
-                for alert in &changes.fired {
-                    println!("{clock}  ALERT {} firing on {} ({})", alert.name, alert.node, alert.severity);
-                }
-                if let Some((store, recorder)) = target.as_mut() {
-                    let actor = Actor { origin: "drill".to_owned(), by: actor.by.clone(), now };
-                    recorder.record(store, &actor, &changes, rehearsal.monitor())?;
-                }
-                let radius = rehearsal.monitor().blast_radius();
-                if radius.entrypoints_down != outage {
-                    if radius.entrypoints_down.is_empty() {
-                        println!("{clock}  OUTAGE OVER: every entrypoint serves again");
-                    }
-                    for id in radius.entrypoints_down.iter().filter(|id| !outage.contains(id)) {
-                        let why = rehearsal
-                            .monitor()
-                            .topology()
-                            .explain(&radius, id)
-                            .unwrap_or_else(|| format!("{id} is down"));
-                        println!("{clock}  OUTAGE: {why}");
-                    }
-                    outage = radius.entrypoints_down;
-                }
-                if rehearsal.finished(now) {
-                    break;
-                }
-                std::thread::sleep(pause);
-            }
-            let radius = rehearsal.monitor().blast_radius();
+            let incident = incident.as_deref().map(|id| runtime.log().find_incident(id)).transpose()?;
+            let status = runtime.start_drill(&name, seed, speed, Utc::now(), incident)?;
+            println!("drill {}: {} (speed ×{speed}, seed {seed})", status.scenario, status.title);
+            let watch = Watch {
+                json: false,
+                incident,
+                until_resolved: false,
+                for_secs: None,
+                stop_when_finished: true,
+            };
+            watch.run(&runtime)?;
+            let radius = runtime.feed().map(|f| f.with_monitor(|m| m.blast_radius())).unwrap_or_default();
             println!(
                 "drill {} ended: down {}, impacted {}, entrypoints down {}",
-                scenario.name,
+                status.scenario,
                 radius.down.len(),
                 radius.impacted.len(),
                 radius.entrypoints_down.len()

@@ -93,10 +93,9 @@ pub fn export(
     };
     let replay =
         Replay::new(events, samples).with_context(|| format!("incident {id} has no declared event"))?;
-    let options = Options { slo, thresholds, history: store.incidents()?, now: Utc::now(), charts: 4 };
-    let written = postmortem::write(out, &id.to_string(), &postmortem::render(&replay, &options)?)?;
-    for path in written {
-        println!("{}", path.display());
+    let options = Options { slo, thresholds, history: store.incidents()?, ..Options::at(Utc::now()) };
+    for path in postmortem::export(&replay, &options, out)?.files {
+        println!("{path}");
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod print;
 mod runbook;
 mod secret;
 mod topology;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -53,10 +54,14 @@ enum Command {
         /// One cycle, then print and exit.
         #[arg(long)]
         once: bool,
-        /// With --once: print JSON {"at","nodes":[{"id","health","reasons","age_secs"}],"sources","problems","warnings","alerts","queries"}.
+        /// With --once: print JSON {"at","nodes":[{"id","health","reasons","age_secs"}],"blast":{"down","impacted":[{"id","reason"}],"degraded","entrypoints_down","groups"},"sources","problems","warnings","alerts","queries"}.
         #[arg(long)]
         json: bool,
     },
+    /// Run the war room headless, as the window does: poll the configured sources (or play a
+    /// drill), judge health and the blast radius, check the attached runbooks, record on an
+    /// incident, and print each change as it happens.
+    Watch(watch::WatchArgs),
     /// Check topology files, compute blast radius and single points of failure.
     #[command(subcommand)]
     Topology(topology::TopologyCommand),
@@ -119,9 +124,9 @@ pub fn run(args: Args) -> Result<()> {
     let actor = Actor { origin: "cli".to_owned(), by: args.by.clone(), now: Utc::now() };
     let command = match args.command {
         Command::Topology(cmd) => return topology::run(cmd),
-        Command::Runbook(cmd) => return runbook::run(cmd),
         Command::Secret(cmd) => return secret::run(cmd),
-        Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None, &actor),
+        Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None),
+        Command::Runbook(cmd) if !runbook::needs_store(&cmd) => return runbook::run(cmd),
         Command::Poll { once, json } => {
             let config = args.config.context("poll needs --config FILE (or WARROOM_CONFIG)")?;
             return if once { poll::once(&config, json) } else { poll::watch(&config) };
@@ -132,12 +137,26 @@ pub fn run(args: Args) -> Result<()> {
         Some(path) => path,
         None => default_db()?,
     };
+    if let Command::Watch(watch) = command {
+        return watch::run(watch, args.config.as_deref(), &path);
+    }
+    if let Command::Drill(cmd) = command {
+        return drill::run(cmd, Some(&path));
+    }
+    if let Command::Runbook(cmd) = command {
+        let config = args.config.as_deref().map(warroom::config::Config::read).transpose()?;
+        return runbook::run_on_log(cmd, &path, config.as_ref(), &actor);
+    }
     let mut store = Store::open(&path)?;
     match command {
         Command::Incident(cmd) => incident::run(&mut store, &actor, cmd),
-        // Answered above, without opening the log.
-        Command::Topology(_) | Command::Runbook(_) | Command::Poll { .. } | Command::Secret(_) => Ok(()),
-        Command::Drill(cmd) => drill::run(cmd, Some(&mut store), &actor),
+        // Answered above.
+        Command::Topology(_)
+        | Command::Runbook(_)
+        | Command::Poll { .. }
+        | Command::Secret(_)
+        | Command::Watch(_)
+        | Command::Drill(_) => Ok(()),
         Command::Export { id, format, out, slo } => {
             let config = args.config.as_deref();
             export::export(&store, &id, &format, &out, slo, config)

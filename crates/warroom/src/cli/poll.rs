@@ -55,6 +55,13 @@ fn text(report: &Report) -> Result<()> {
         let age = n.age_secs.map(|a| format!("{a:.0} s old")).unwrap_or_else(|| "no data".to_owned());
         println!("{:<24} {:<9} {:<12} {}", n.id, n.health.name(), age, n.reasons.join("; "));
     }
+    let blast = &report.blast;
+    if !blast.entrypoints_down.is_empty() {
+        println!("OUTAGE: entrypoints down: {}", blast.entrypoints_down.join(", "));
+    }
+    for i in &blast.impacted {
+        println!("impacted {:<15} because {}", i.id, i.reason.join(" → "));
+    }
     for a in &report.alerts {
         println!("ALERT {:<30} on {:<20} {:<9} {}", a.name, a.node, a.severity, a.summary);
     }

@@ -1,11 +1,19 @@
 //! `warroom runbook ...`: lint runbook files, show one as warroom reads it, list the built-in
-//! ones. These read files and print; they touch no incident log.
+//! ones (these read files and touch no incident log); and follow one on an incident from a
+//! terminal: attach it, check its steps, see where it stands, exactly as the window does.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
+use serde::Serialize;
+use warroom::config::Config;
+use warroom::model::{CheckMark, Incident, Stage, StepMark};
+use warroom::ops::Actor;
 use warroom::runbook::{AppliesTo, Runbook};
+use warroom::runtime::RunbookView;
+use warroom::store::Store;
 
 use super::print;
 
@@ -31,10 +39,200 @@ pub enum RunbookCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Attach a runbook to an incident (built in, or from WARROOM_RUNBOOKS or the
+    /// configuration's `runbooks` folders); its checks are evaluated while the incident is
+    /// watched (`warroom watch`, the window).
+    Attach {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// The runbook's id (see `warroom runbook list`).
+        runbook: String,
+        /// The node it is for: its commands, links and checks get `$node` filled in.
+        #[arg(long, value_name = "NODE")]
+        node: Option<String>,
+    },
+    /// Mark a step of an attached runbook done (or not done), recorded with who and when.
+    Step {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// The runbook's id.
+        runbook: String,
+        /// The step's id (`detect-2`; see `warroom runbook show RUNBOOK`).
+        step: String,
+        /// Mark it done.
+        #[arg(long, conflicts_with = "undone", required_unless_present = "undone")]
+        done: bool,
+        /// Mark it not done.
+        #[arg(long)]
+        undone: bool,
+    },
+    /// Each runbook attached to an incident: its steps per stage, who checked them and when,
+    /// which were skipped, and the latest outcome of each step's check.
+    Status {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// Print JSON: [{"runbook","title","node","attached_at","stages":[{"stage","done","total","steps":[{"id","text","done":{"at","by"}|null,"skipped","check":{"at","passed","observed"}|null}]}]}].
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Whether the command needs the incident log.
+pub fn needs_store(cmd: &RunbookCommand) -> bool {
+    matches!(cmd, RunbookCommand::Attach { .. } | RunbookCommand::Step { .. } | RunbookCommand::Status { .. })
+}
+
+/// The commands that follow a runbook on an incident.
+pub fn run_on_log(cmd: RunbookCommand, db: &Path, config: Option<&Config>, actor: &Actor) -> Result<()> {
+    let library = super::watch::library(config);
+    let mut store = Store::open(db)?;
+    match cmd {
+        RunbookCommand::Attach { id, runbook, node } => {
+            let id = store.find_incident(&id)?;
+            library.attach(&mut store, actor, id, &runbook, node)?;
+            println!("attached {runbook} to {id}");
+            Ok(())
+        }
+        RunbookCommand::Step { id, runbook, step, done, undone } => {
+            let id = store.find_incident(&id)?;
+            let done = done && !undone;
+            library.check_step(&mut store, actor, id, &runbook, &step, done)?;
+            println!("{runbook}/{step} {}", if done { "done" } else { "not done" });
+            Ok(())
+        }
+        RunbookCommand::Status { id, json } => {
+            let id = store.find_incident(&id)?;
+            let incident = store.incident(id)?;
+            let status: Vec<Attached> = library
+                .views(&incident)
+                .into_iter()
+                .map(|view| {
+                    let attached_at = incident.runbook(&view.runbook.id).map(|a| a.attached_at);
+                    Attached::of(view, attached_at)
+                })
+                .collect();
+            if json { print::json(&status) } else { status_text(&incident, &status) }
+        }
+        other => run(other),
+    }
+}
+
+/// An attached runbook as `runbook status --json` prints it.
+#[derive(Serialize)]
+struct Attached {
+    runbook: String,
+    title: String,
+    node: Option<String>,
+    attached_at: Option<DateTime<Utc>>,
+    stages: Vec<StageStatus>,
+}
+
+#[derive(Serialize)]
+struct StageStatus {
+    stage: Stage,
+    done: usize,
+    total: usize,
+    steps: Vec<StepStatus>,
+}
+
+#[derive(Serialize)]
+struct StepStatus {
+    id: String,
+    text: String,
+    done: Option<StepMark>,
+    skipped: bool,
+    check: Option<CheckMark>,
+}
+
+impl Attached {
+    fn of(view: RunbookView, attached_at: Option<DateTime<Utc>>) -> Attached {
+        let stages = view
+            .runbook
+            .stages
+            .iter()
+            .map(|s| {
+                let steps: Vec<StepStatus> = s
+                    .steps
+                    .iter()
+                    .map(|step| StepStatus {
+                        id: step.id.clone(),
+                        text: step.text.clone(),
+                        done: view.done.get(&step.id).cloned(),
+                        skipped: view.skipped.contains(&step.id),
+                        check: view.checks.get(&step.id).cloned(),
+                    })
+                    .collect();
+                StageStatus {
+                    stage: s.stage,
+                    done: steps.iter().filter(|st| st.done.is_some()).count(),
+                    total: steps.len(),
+                    steps,
+                }
+            })
+            .collect();
+        Attached { runbook: view.runbook.id, title: view.runbook.title, node: view.node, attached_at, stages }
+    }
+}
+
+fn status_text(incident: &Incident, attached: &[Attached]) -> Result<()> {
+    if attached.is_empty() {
+        println!(
+            "no runbook attached to {} (attach one: warroom runbook attach {} RUNBOOK)",
+            incident.id, incident.id
+        );
+        return Ok(());
+    }
+    for a in attached {
+        let node = a.node.as_deref().map(|n| format!(" for {n}")).unwrap_or_default();
+        let when =
+            a.attached_at.map(|t| format!(", attached {}", t.format("%H:%M:%S UTC"))).unwrap_or_default();
+        println!("{}: {}{node}{when}", a.runbook, a.title);
+        for stage in &a.stages {
+            let here = if stage.stage == incident.stage { "  <- current stage" } else { "" };
+            println!("  {} {}/{}{here}", stage.stage, stage.done, stage.total);
+            for step in &stage.steps {
+                let mark = if step.done.is_some() {
+                    "[x]"
+                } else if step.skipped {
+                    "[-]"
+                } else {
+                    "[ ]"
+                };
+                let who = step
+                    .done
+                    .as_ref()
+                    .map(|d| {
+                        format!(
+                            "  (done {} by {})",
+                            d.at.format("%H:%M:%S"),
+                            d.by.as_deref().unwrap_or("someone")
+                        )
+                    })
+                    .unwrap_or_default();
+                println!("    {mark} {:<10} {}{who}", step.id, step.text.lines().next().unwrap_or_default());
+                if let Some(check) = &step.check {
+                    let outcome = match check.passed {
+                        Some(true) => "passed",
+                        Some(false) => "failed",
+                        None => "not evaluable",
+                    };
+                    println!(
+                        "               check {outcome} at {}: {}",
+                        check.at.format("%H:%M:%S"),
+                        check.observed
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn run(cmd: RunbookCommand) -> Result<()> {
     match cmd {
+        RunbookCommand::Attach { .. } | RunbookCommand::Step { .. } | RunbookCommand::Status { .. } => {
+            bail!("this runbook command needs the incident log")
+        }
         RunbookCommand::Check { paths } => check(&paths),
         RunbookCommand::Show { runbook, json } => {
             let runbook = load(&runbook)?;

@@ -12,7 +12,7 @@ use super::ParseError;
 
 /// What an action item is for (PagerDuty's and Google SRE's kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// Makes the next one hurt less (faster detection, a faster fix).
@@ -25,7 +25,7 @@ pub enum ActionKind {
 
 /// Where an action item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionStatus {
     Open,
@@ -35,7 +35,7 @@ pub enum ActionStatus {
 
 /// One action item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct ActionItem {
     /// What people call it: "A1", "A2", ... in the order the items were added (given by the
     /// fold, so two logs merged number their items anew, never one over the other).

@@ -14,13 +14,13 @@ use super::{ActionItem, Health, Role, Severity, Stage};
 
 /// One fact about one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Event {
     /// Globally unique and time-ordered.
-    #[cfg_attr(test, ts(type = "string"))]
+    #[cfg_attr(any(test, feature = "ts"), ts(type = "string"))]
     pub id: Ulid,
     /// The incident this event belongs to.
-    #[cfg_attr(test, ts(type = "string"))]
+    #[cfg_attr(any(test, feature = "ts"), ts(type = "string"))]
     pub incident: Ulid,
     /// When it happened.
     pub at: DateTime<Utc>,
@@ -37,7 +37,7 @@ pub struct Event {
 /// What happened. Stored as JSON in the log, so a variant may gain optional fields but is never
 /// renamed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// The incident was declared. Always the first event of an incident.
@@ -84,7 +84,7 @@ pub enum EventKind {
     /// The infrastructure as it was when recording started (or when it changed): replay draws
     /// the graph and its blast radius from the latest one before the instant.
     TopologyRecorded {
-        #[cfg_attr(test, ts(type = "unknown"))]
+        #[cfg_attr(any(test, feature = "ts"), ts(type = "unknown"))]
         topology: TopologySpec,
         /// Every node's health then: the baseline later health changes change (a node's first
         /// healthy data is no news, so it is not an event of its own).

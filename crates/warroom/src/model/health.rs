@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A node's health, as its signals say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     Healthy,
@@ -42,7 +42,7 @@ impl fmt::Display for Health {
 
 /// What is measured. The names are the signal names of the configuration and the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// 1 when the target answers its scrape, 0 when not (Prometheus `up`).
@@ -132,7 +132,7 @@ impl std::str::FromStr for Metric {
 
 /// One measured value of one node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Sample {
     pub node: String,
     pub metric: Metric,
@@ -142,7 +142,7 @@ pub struct Sample {
 
 /// Where an alert stands. Only a firing alert fires; the others are shown as what they are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     #[default]
@@ -157,7 +157,7 @@ pub enum AlertState {
 
 /// An alert as a source reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Alert {
     pub name: String,
     pub node: String,
@@ -181,7 +181,7 @@ pub struct Alert {
 
 /// A log line of a node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct LogLine {
     pub node: String,
     pub at: DateTime<Utc>,

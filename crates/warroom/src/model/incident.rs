@@ -14,7 +14,7 @@ use super::{ActionItem, Event, EventKind, Role, Severity, Stage};
 
 /// Whether the incident is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Active,
@@ -33,7 +33,7 @@ impl Status {
 
 /// Who holds each role; `None` where nobody has taken it yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Roles {
     pub commander: Option<String>,
     pub operations_lead: Option<String>,
@@ -69,9 +69,9 @@ impl Roles {
 
 /// The state of one incident, as its events add up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Incident {
-    #[cfg_attr(test, ts(type = "string"))]
+    #[cfg_attr(any(test, feature = "ts"), ts(type = "string"))]
     pub id: Ulid,
     pub title: String,
     pub severity: Severity,
@@ -87,7 +87,7 @@ pub struct Incident {
     /// The `at` of the latest event.
     pub updated_at: DateTime<Utc>,
     /// How many events the fold saw.
-    #[cfg_attr(test, ts(type = "number"))]
+    #[cfg_attr(any(test, feature = "ts"), ts(type = "number"))]
     pub events: usize,
     /// Fingerprints of the alerts firing on this incident's timeline.
     pub firing_alerts: std::collections::BTreeSet<String>,
@@ -108,7 +108,7 @@ pub struct Incident {
 
 /// A stage entered at an instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct StageVisit {
     pub stage: Stage,
     pub at: DateTime<Utc>,
@@ -116,7 +116,7 @@ pub struct StageVisit {
 
 /// A runbook attached to the incident, and what was done of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct AttachedRunbook {
     pub id: String,
     pub title: String,
@@ -133,7 +133,7 @@ pub struct AttachedRunbook {
 
 /// Who marked a step done, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct StepMark {
     pub at: DateTime<Utc>,
     pub by: Option<String>,
@@ -141,7 +141,7 @@ pub struct StepMark {
 
 /// A check's latest outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct CheckMark {
     pub at: DateTime<Utc>,
     /// `None` when it could not be evaluated.

@@ -13,6 +13,13 @@ pub struct ParseError {
 }
 
 impl ParseError {
+    /// A stable code for the UI to branch on.
+    pub fn code(&self) -> &'static str {
+        "invalid_input"
+    }
+}
+
+impl ParseError {
     pub(crate) fn new(what: &'static str, given: &str, expected: &[&str]) -> Self {
         ParseError { what, given: given.to_owned(), expected: expected.join(", ") }
     }

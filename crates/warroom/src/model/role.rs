@@ -9,7 +9,7 @@ use super::ParseError;
 
 /// A responder role. Each role is held by one person's name at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Incident commander: owns the response and its decisions.

@@ -12,7 +12,7 @@ use super::ParseError;
 
 /// How bad an incident is. `Sev1` is the worst; ordering follows urgency (`Sev1 < Sev2`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Severity {
     /// Critical: the service is down or data is being lost for many users.

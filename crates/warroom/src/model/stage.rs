@@ -13,7 +13,7 @@ use super::ParseError;
 
 /// One of the five response stages, in their natural order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Notice that something is wrong (an alert, a user report, a dashboard).

@@ -72,7 +72,7 @@ impl fmt::Display for NodeKind {
 
 /// How a dependency fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Strength {
     /// The dependent fails without it.

@@ -12,7 +12,7 @@ use crate::store::Store;
 /// given fields of item `id` ("A2", or a prefix of its key) change. An empty owner, ticket or
 /// due clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct ActionEdit {
     pub id: Option<String>,
     pub title: Option<String>,

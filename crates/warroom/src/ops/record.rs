@@ -67,13 +67,20 @@ fn alert_kind(alert: &Alert, firing: bool) -> EventKind {
 #[derive(Debug, Clone)]
 pub struct Recorder {
     incident: Ulid,
-    /// Alerts firing on the log: fingerprint → (name, node).
-    firing: BTreeMap<String, (String, String)>,
+    /// Alerts firing on the log, by fingerprint.
+    firing: BTreeMap<String, Firing>,
     /// Nodes recorded degraded or down.
     affected: BTreeSet<String>,
     /// Provider status-page incidents on the log: name → the status last recorded.
     providers: BTreeMap<String, String>,
     snapshot_due: bool,
+}
+
+/// An alert firing on the log: what its resolution will name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Firing {
+    name: String,
+    node: String,
 }
 
 /// One cycle's worth of recording, ready to append.
@@ -113,7 +120,7 @@ impl Recorder {
         for e in &events {
             match &e.kind {
                 EventKind::AlertFired { name, node, fingerprint, .. } => {
-                    names.insert(fingerprint.clone(), (name.clone(), node.clone()));
+                    names.insert(fingerprint.clone(), Firing { name: name.clone(), node: node.clone() });
                 }
                 EventKind::ProviderIncident { name, status, .. } => {
                     providers.insert(name.clone(), status.clone());
@@ -162,13 +169,13 @@ impl Recorder {
             batch.events.push(actor.event(id, None, kind)?);
             self.affected.extend(health.iter().filter(|(_, h)| h.is_failing()).map(|(n, _)| n.clone()));
             let now_firing = monitor.firing_alerts();
-            let ended: Vec<(String, (String, String))> = self
+            let ended: Vec<(String, Firing)> = self
                 .firing
                 .iter()
                 .filter(|(f, _)| !now_firing.iter().any(|a| &a.fingerprint == *f))
                 .map(|(f, n)| (f.clone(), n.clone()))
                 .collect();
-            for (fingerprint, (name, node)) in ended {
+            for (fingerprint, Firing { name, node }) in ended {
                 self.firing.remove(&fingerprint);
                 batch.events.push(actor.event(
                     id,
@@ -235,7 +242,8 @@ impl Recorder {
         if self.firing.contains_key(&alert.fingerprint) {
             return Ok(());
         }
-        self.firing.insert(alert.fingerprint.clone(), (alert.name.clone(), alert.node.clone()));
+        let firing = Firing { name: alert.name.clone(), node: alert.node.clone() };
+        self.firing.insert(alert.fingerprint.clone(), firing);
         batch.events.push(actor.event(self.incident, None, alert_kind(alert, true))?);
         Ok(())
     }

@@ -17,8 +17,8 @@ pub fn flowchart(topology: &Topology, radius: &BlastRadius, health: &BTreeMap<St
     let mut out = String::from("flowchart LR\n");
     let ids: HashMap<&str, String> =
         topology.nodes().enumerate().map(|(i, n)| (n.id.as_str(), format!("n{i}"))).collect();
-    let groups: HashMap<&str, String> =
-        topology.groups().iter().enumerate().map(|(i, g)| (g.0, format!("g{i}"))).collect();
+    let groups: HashMap<String, String> =
+        topology.groups().into_iter().enumerate().map(|(i, g)| (g.id, format!("g{i}"))).collect();
     let mut in_group: BTreeMap<Option<&str>, Vec<&crate::topology::Node>> = BTreeMap::new();
     for node in topology.nodes() {
         in_group.entry(node.group.as_deref()).or_default().push(node);
@@ -26,8 +26,12 @@ pub fn flowchart(topology: &Topology, radius: &BlastRadius, health: &BTreeMap<St
     for (group, nodes) in &in_group {
         let indent = if group.is_some() { "    " } else { "" };
         if let Some(g) = group {
-            let _ =
-                writeln!(out, "    subgraph {}[\"{}\"]", groups.get(g).map_or("g", String::as_str), label(g));
+            let _ = writeln!(
+                out,
+                "    subgraph {}[\"{}\"]",
+                groups.get(*g).map_or("g", String::as_str),
+                label(g)
+            );
         }
         for node in nodes {
             let mut text = label(&node.name);
@@ -40,7 +44,7 @@ pub fn flowchart(topology: &Topology, radius: &BlastRadius, health: &BTreeMap<St
             let _ = writeln!(out, "    end");
         }
     }
-    for (from, to, strength) in topology.dependencies() {
+    for crate::topology::Dependency { from, to, strength } in topology.dependencies() {
         let Some(from) = ids.get(from) else { continue };
         let Some(to) = ids.get(to).or_else(|| groups.get(to)) else { continue };
         let arrow = match strength {

@@ -47,15 +47,11 @@ pub struct Options {
     pub charts: usize,
 }
 
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            slo: 99.9,
-            thresholds: Thresholds::default(),
-            history: Vec::new(),
-            now: Utc::now(),
-            charts: 4,
-        }
+impl Options {
+    /// The defaults (SLO 99.9 %, the default thresholds, no other incidents, four charts), for
+    /// a draft written at `now`.
+    pub fn at(now: DateTime<Utc>) -> Options {
+        Options { slo: 99.9, thresholds: Thresholds::default(), history: Vec::new(), now, charts: 4 }
     }
 }
 
@@ -75,15 +71,59 @@ pub struct Postmortem {
     pub metrics: Metrics,
 }
 
+/// What an export wrote: the Markdown first, then its charts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export, rename = "ExportedFiles"))]
+pub struct Exported {
+    pub dir: String,
+    pub files: Vec<String>,
+}
+
 /// Why the postmortem could not be written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PostmortemError {
+    #[error("slo: a percentage between 0 and 100 (e.g. 99.9), not {0}")]
+    Slo(f64),
     #[error("the log holds no declared event for this incident")]
     NotDeclared,
     #[error(transparent)]
     Chart(#[from] ChartError),
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+}
+
+impl PostmortemError {
+    /// A stable code for the UI to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PostmortemError::Slo(_) => "invalid_input",
+            PostmortemError::NotDeclared => "not_declared",
+            PostmortemError::Chart(_) | PostmortemError::Write { .. } => "export_failed",
+        }
+    }
+}
+
+/// An SLO as given, if it is a percentage strictly between 0 and 100.
+///
+/// # Errors
+/// [`PostmortemError::Slo`].
+pub fn slo(given: f64) -> Result<f64, PostmortemError> {
+    if given > 0.0 && given < 100.0 { Ok(given) } else { Err(PostmortemError::Slo(given)) }
+}
+
+/// Renders the postmortem of the replayed incident and writes it into `dir` (see [`write()`]):
+/// what `warroom export --format md` and the window's export both do.
+///
+/// # Errors
+/// As [`render`] and [`write()`].
+pub fn export(replay: &Replay, options: &Options, dir: &Path) -> Result<Exported, PostmortemError> {
+    let id = replay.at(replay.last()).ok_or(PostmortemError::NotDeclared)?.incident.id;
+    let files = write(dir, &id.to_string(), &render(replay, options)?)?;
+    Ok(Exported {
+        dir: dir.display().to_string(),
+        files: files.iter().map(|f| f.display().to_string()).collect(),
+    })
 }
 
 /// Writes the postmortem of the replayed incident.

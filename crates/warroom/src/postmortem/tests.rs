@@ -541,7 +541,7 @@ fn hostile_names_stay_text_through_the_whole_export() {
     );
     s.add(t(3, 9), "desktop", None, EventKind::Resolved);
     let replay = Replay::new(s.events, Vec::new()).unwrap();
-    let postmortem = render(&replay, &Options { now: t(4, 0), ..Options::default() }).unwrap();
+    let postmortem = render(&replay, &Options::at(t(4, 0))).unwrap();
     let r = read_back(&postmortem.markdown);
     assert!(r.html.is_empty(), "{:?}\n{}", r.html, postmortem.markdown);
     for table in &r.tables {

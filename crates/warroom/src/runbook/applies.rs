@@ -17,12 +17,12 @@ use crate::text::single_spaced;
 
 /// What a runbook applies to. Every list is optional; a runbook with none is only found by id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct AppliesTo {
     /// Alert names, compared exactly.
     pub alerts: Vec<String>,
     /// Label selectors, each as written (`alertname=~"MySQL.*"`); one matching is enough.
-    #[cfg_attr(test, ts(type = "Array<string>"))]
+    #[cfg_attr(any(test, feature = "ts"), ts(type = "Array<string>"))]
     pub labels: Vec<LabelSelector>,
     /// Node kinds, by their canonical name (`database`, `compute_node`, ...).
     pub kinds: Vec<String>,
@@ -171,7 +171,7 @@ fn regex_reason(err: &regex::Error) -> String {
 
 /// Why a runbook fits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(tag = "by", content = "value", rename_all = "snake_case")]
 pub enum Reason {
     /// The alert's name is listed.
@@ -186,7 +186,7 @@ pub enum Reason {
 
 /// How well a runbook fits, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Match {
     /// Higher is better: alert 100, label 90, node 80, kind 10 + 10 / (kinds listed); summed.
     pub score: u32,

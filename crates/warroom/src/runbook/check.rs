@@ -14,7 +14,7 @@ use super::problem::Problems;
 
 /// How a check's value is compared with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub enum Op {
     #[serde(rename = "<")]
     Lt,
@@ -49,7 +49,7 @@ impl Op {
 
 /// "The value is `op` `value`", e.g. `< 0.02`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Condition {
     pub op: Op,
     pub value: f64,
@@ -101,7 +101,7 @@ impl fmt::Display for Condition {
 
 /// A PromQL query and the condition its value must meet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Check {
     /// The query as written, `$node` included.
     pub query: String,

@@ -32,7 +32,7 @@ use crate::model::{Severity, Stage};
 
 /// A parsed runbook.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Runbook {
     /// Lowercase letters, digits and dashes; the file name when the front matter names none.
     pub id: String,
@@ -50,7 +50,7 @@ pub struct Runbook {
 
 /// The steps of one stage, in file order (several sections may name the same stage).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct StageSteps {
     pub stage: Stage,
     pub steps: Vec<Step>,
@@ -58,7 +58,7 @@ pub struct StageSteps {
 
 /// One thing to do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Step {
     /// `<stage>-<n>`, 1-based within the stage (`recover-2`): what events refer to.
     pub id: String,
@@ -76,7 +76,7 @@ pub struct Step {
 
 /// A Markdown link: `[text](url)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct Link {
     pub text: String,
     pub url: String,

@@ -76,6 +76,7 @@ pub struct Answer {
 
 /// The breaker's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum BreakerState {
     Closed,
@@ -85,6 +86,7 @@ pub enum BreakerState {
 
 /// What the status bar shows of an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 pub struct EndpointStatus {
     pub name: String,
     pub breaker: BreakerState,
@@ -92,6 +94,7 @@ pub struct EndpointStatus {
     pub failing_since: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     /// Requests actually sent (tries included), since start.
+    #[cfg_attr(any(test, feature = "ts"), ts(type = "number"))]
     pub requests: u64,
 }
 

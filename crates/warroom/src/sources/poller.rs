@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use super::http::{Endpoint, EndpointStatus, FetchError};
 use super::prometheus;
 use super::{alertmanager, cloudwatch, loki, statuspage};
-use crate::config::{Config, SignalConfig, SourceKind};
+use crate::config::{Config, SignalConfig, SourceKind, SourceOptions};
 use crate::model::Signals;
 
 /// A source that could not be set up.
@@ -104,14 +104,14 @@ impl Poller {
             .iter()
             .find(|s| s.config.name == name)
             .ok_or_else(|| format!("no source named '{name}'"))?;
-        let path = match source.config.kind {
-            SourceKind::Prometheus | SourceKind::Alertmanager => "/-/ready",
-            SourceKind::Loki => "/ready",
-            SourceKind::Statuspage => "/api/v2/summary.json",
-            SourceKind::Cloudwatch => {
+        let path = match &source.config.options {
+            SourceOptions::Prometheus { .. } | SourceOptions::Alertmanager { .. } => "/-/ready",
+            SourceOptions::Loki { .. } => "/ready",
+            SourceOptions::Statuspage { .. } => "/api/v2/summary.json",
+            SourceOptions::Cloudwatch { node_dimension, alarm_nodes } => {
                 // A signed DescribeAlarms tells both that the endpoint answers and that the keys work.
                 let started = std::time::Instant::now();
-                cloudwatch::alarms(&source.endpoint, &mapping(&source.config), Utc::now())
+                cloudwatch::alarms(&source.endpoint, &mapping(node_dimension, alarm_nodes), Utc::now())
                     .await
                     .map_err(|e| e.to_string())?;
                 return Ok(started.elapsed());
@@ -131,7 +131,7 @@ impl Poller {
         let source = self
             .sources
             .iter()
-            .find(|s| s.config.kind == SourceKind::Prometheus)
+            .find(|s| s.config.kind() == SourceKind::Prometheus)
             .ok_or_else(|| "no Prometheus source is configured".to_owned())?;
         prometheus::scalar(&source.endpoint, query, now).await.map_err(|e| e.to_string())
     }
@@ -151,7 +151,7 @@ impl Poller {
     ) -> (Vec<crate::model::Sample>, Vec<CycleProblem>) {
         let mut tasks = JoinSet::new();
         let start = now - chrono::Duration::from_std(span).unwrap_or(chrono::Duration::minutes(30));
-        for source in self.sources.iter().filter(|s| s.config.kind == SourceKind::Prometheus) {
+        for source in self.sources.iter().filter(|s| s.config.kind() == SourceKind::Prometheus) {
             // One point per poll interval, as the polls would have given.
             let step = source.config.interval;
             for signal in &source.signals {
@@ -183,8 +183,8 @@ impl Poller {
         for source in &self.sources {
             let endpoint = &source.endpoint;
             let name = &source.config.name;
-            match source.config.kind {
-                SourceKind::Prometheus => {
+            match &source.config.options {
+                SourceOptions::Prometheus { discover_edges, rule_alerts, node_label } => {
                     for signal in &source.signals {
                         let (endpoint, signal, name) = (endpoint.clone(), signal.clone(), name.clone());
                         tasks.spawn(async move {
@@ -192,15 +192,14 @@ impl Poller {
                         });
                         cycle.queries += 1;
                     }
-                    if source.config.rule_alerts {
-                        let (endpoint, label, name) =
-                            (endpoint.clone(), source.config.node_label.clone(), name.clone());
+                    if *rule_alerts {
+                        let (endpoint, label, name) = (endpoint.clone(), node_label.clone(), name.clone());
                         tasks.spawn(async move {
                             (name, Outcome::Rules(prometheus::rules(&endpoint, &label, now).await))
                         });
                         cycle.queries += 1;
                     }
-                    if let Some(metric) = source.config.discover_edges.clone() {
+                    if let Some(metric) = discover_edges.clone() {
                         let (endpoint, name) = (endpoint.clone(), name.clone());
                         tasks.spawn(async move {
                             (name, Outcome::Edges(prometheus::edges(&endpoint, &metric, now).await))
@@ -208,30 +207,29 @@ impl Poller {
                         cycle.queries += 1;
                     }
                 }
-                SourceKind::Cloudwatch => {
-                    let (endpoint, mapping, name) = (endpoint.clone(), mapping(&source.config), name.clone());
+                SourceOptions::Cloudwatch { node_dimension, alarm_nodes } => {
+                    let (endpoint, mapping, name) =
+                        (endpoint.clone(), mapping(node_dimension, alarm_nodes), name.clone());
                     tasks.spawn(async move {
                         (name, Outcome::Alarms(cloudwatch::alarms(&endpoint, &mapping, now).await))
                     });
                     cycle.queries += 1;
                 }
-                SourceKind::Alertmanager => {
-                    let (endpoint, label, name) =
-                        (endpoint.clone(), source.config.node_label.clone(), name.clone());
+                SourceOptions::Alertmanager { node_label } => {
+                    let (endpoint, label, name) = (endpoint.clone(), node_label.clone(), name.clone());
                     tasks.spawn(async move {
                         (name, Outcome::Alerts(alertmanager::alerts(&endpoint, &label, now).await))
                     });
                     cycle.queries += 1;
                 }
-                SourceKind::Statuspage => {
-                    let (endpoint, components, name) =
-                        (endpoint.clone(), source.config.components.clone(), name.clone());
+                SourceOptions::Statuspage { components } => {
+                    let (endpoint, components, name) = (endpoint.clone(), components.clone(), name.clone());
                     tasks.spawn(async move {
                         (name, Outcome::Provider(statuspage::summary(&endpoint, &components, now).await))
                     });
                     cycle.queries += 1;
                 }
-                SourceKind::Loki => {
+                SourceOptions::Loki { logs_query, logs_label, logs_limit, node_logs } => {
                     for signal in &source.signals {
                         let (endpoint, signal, name) = (endpoint.clone(), signal.clone(), name.clone());
                         tasks.spawn(async move {
@@ -239,9 +237,9 @@ impl Poller {
                         });
                         cycle.queries += 1;
                     }
-                    if let Some(query) = source.config.logs_query.clone() {
+                    if let Some(query) = logs_query.clone() {
                         let (endpoint, name) = (endpoint.clone(), name.clone());
-                        let (label, limit) = (source.config.logs_label.clone(), source.config.logs_limit);
+                        let (label, limit) = (logs_label.clone(), *logs_limit);
                         tasks.spawn(async move {
                             let of = loki::LinesOf::Label(&label);
                             (name, Outcome::Logs(loki::logs(&endpoint, &query, of, limit, now).await))
@@ -249,10 +247,9 @@ impl Poller {
                         cycle.queries += 1;
                     }
                     // Per-node selectors: one request each, their lines that node's.
-                    for (node, selector) in &source.config.node_logs {
+                    for (node, selector) in node_logs {
                         let (endpoint, name) = (endpoint.clone(), name.clone());
-                        let (node, selector, limit) =
-                            (node.clone(), selector.clone(), source.config.logs_limit);
+                        let (node, selector, limit) = (node.clone(), selector.clone(), *logs_limit);
                         tasks.spawn(async move {
                             let of = loki::LinesOf::Node(&node);
                             (name, Outcome::Logs(loki::logs(&endpoint, &selector, of, limit, now).await))
@@ -333,6 +330,9 @@ impl Poller {
 }
 
 /// How a CloudWatch source's alarms map to nodes.
-fn mapping(config: &crate::config::SourceConfig) -> cloudwatch::Mapping {
-    cloudwatch::Mapping { node_dimension: config.node_label.clone(), alarm_nodes: config.alarm_nodes.clone() }
+fn mapping(
+    node_dimension: &str,
+    alarm_nodes: &std::collections::BTreeMap<String, String>,
+) -> cloudwatch::Mapping {
+    cloudwatch::Mapping { node_dimension: node_dimension.to_owned(), alarm_nodes: alarm_nodes.clone() }
 }

@@ -40,6 +40,7 @@ struct Component {
 
 /// An incident the provider has declared.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export, rename = "ProviderIncident"))]
 pub struct Incident {
     pub name: String,
     pub status: String,

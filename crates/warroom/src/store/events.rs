@@ -84,6 +84,18 @@ impl Store {
             .map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
+    /// The sequence number of the last event written, by anyone (0 for an empty log): it
+    /// changes whenever the log grows, so a reader can tell at the cost of one lookup whether
+    /// anything was written since it last looked.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn last_seq(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
     /// How many events an incident has: cheap, to tell whether its log grew.
     ///
     /// # Errors

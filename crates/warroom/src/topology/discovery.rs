@@ -84,9 +84,8 @@ mod tests {
         assert!(topology.node("ledger").is_some(), "a service only traces know becomes a node");
         assert!(topology.is_discovered("api", "orders"));
         assert!(!topology.is_discovered("api", "cache"), "declared, so not discovered");
-        let cache =
-            topology.dependencies().into_iter().find(|(a, b, _)| *a == "api" && *b == "cache").unwrap();
-        assert_eq!(cache.2, Strength::Soft, "the declared strength wins");
+        let cache = topology.dependencies().into_iter().find(|d| d.from == "api" && d.to == "cache").unwrap();
+        assert_eq!(cache.strength, Strength::Soft, "the declared strength wins");
         assert_eq!(topology.what_if(&["ledger"]).entrypoints_down, ["api"]);
     }
 }

@@ -8,6 +8,25 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use super::problem::{Level, Problem};
 use super::spec::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};
 
+/// A dependency: `from` needs `to` (a node or a group), hard or soft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dependency<'t> {
+    pub from: &'t str,
+    pub to: &'t str,
+    pub strength: Strength,
+}
+
+/// A redundancy group: it serves while `needs` of its members are healthy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
+pub struct Group {
+    pub id: String,
+    /// Sorted.
+    pub members: Vec<String>,
+    #[cfg_attr(any(test, feature = "ts"), ts(type = "number"))]
+    pub needs: usize,
+}
+
 /// A topology that could not be built: every problem found, errors and warnings.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{} problem(s) in the topology, first: {}", problems.len(), problems.first().map(ToString::to_string).unwrap_or_default())]
@@ -20,7 +39,7 @@ pub struct TopologyError {
 #[derive(Debug, Clone)]
 pub(crate) enum Vertex {
     Node(Box<Node>),
-    Group(Box<Group>),
+    Group(Box<GroupVertex>),
 }
 
 /// A node of the infrastructure.
@@ -35,9 +54,9 @@ pub struct Node {
     pub group: Option<String>,
 }
 
-/// A redundancy group.
+/// A redundancy group as the graph holds it: its member count, not their ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Group {
+pub(crate) struct GroupVertex {
     pub id: String,
     pub needs: usize,
     pub members: usize,
@@ -126,7 +145,7 @@ impl Topology {
                     ),
                 ));
             }
-            let gi = graph.add_node(Vertex::Group(Box::new(Group {
+            let gi = graph.add_node(Vertex::Group(Box::new(GroupVertex {
                 id: group.id.clone(),
                 needs: group.needs,
                 members: members.len(),
@@ -237,27 +256,33 @@ impl Topology {
         self.index.contains_key(id)
     }
 
-    /// Every dependency as (dependent, dependency, strength); a dependency on a group names
-    /// the group. Membership is not included: see [`Topology::groups`].
-    pub fn dependencies(&self) -> Vec<(&str, &str, Strength)> {
+    /// Every dependency; one on a group names the group. Membership is not included: see
+    /// [`Topology::groups`].
+    pub fn dependencies(&self) -> Vec<Dependency<'_>> {
         self.graph
             .edge_indices()
             .filter_map(|e| {
                 let (a, b) = self.graph.edge_endpoints(e)?;
                 match self.graph[e] {
-                    Link::Depends(s) => Some((self.graph[a].id(), self.graph[b].id(), s)),
+                    Link::Depends(strength) => {
+                        Some(Dependency { from: self.graph[a].id(), to: self.graph[b].id(), strength })
+                    }
                     Link::Member => None,
                 }
             })
             .collect()
     }
 
-    /// Every group as (id, members, needs).
-    pub fn groups(&self) -> Vec<(&str, Vec<&str>, usize)> {
+    /// Every redundancy group, its members sorted.
+    pub fn groups(&self) -> Vec<Group> {
         self.graph
             .node_indices()
             .filter_map(|i| match &self.graph[i] {
-                Vertex::Group(g) => Some((g.id.as_str(), self.members(i), g.needs)),
+                Vertex::Group(g) => Some(Group {
+                    id: g.id.clone(),
+                    members: self.members(i).into_iter().map(str::to_owned).collect(),
+                    needs: g.needs,
+                }),
                 Vertex::Node(_) => None,
             })
             .collect()
@@ -286,7 +311,7 @@ impl Topology {
             .collect();
         let position: HashMap<String, usize> =
             nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
-        for (from, to, strength) in self.dependencies() {
+        for Dependency { from, to, strength } in self.dependencies() {
             if let Some(&i) = position.get(from) {
                 nodes[i].depends_on.push(DependencySpec { target: to.to_owned(), strength, line: None });
             }
@@ -294,12 +319,7 @@ impl Topology {
         let groups = self
             .groups()
             .into_iter()
-            .map(|(id, members, needs)| GroupSpec {
-                id: id.to_owned(),
-                members: members.into_iter().map(str::to_owned).collect(),
-                needs,
-                line: None,
-            })
+            .map(|Group { id, members, needs }| GroupSpec { id, members, needs, line: None })
             .collect();
         TopologySpec { nodes, groups }
     }

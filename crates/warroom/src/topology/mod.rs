@@ -23,5 +23,5 @@ pub use crate::model::topology::{DependencySpec, GroupSpec, NodeKind, NodeSpec, 
 pub use backstage::parse_backstage;
 pub use blast::{BlastRadius, GroupState, Impacted};
 pub use file::{parse_toml, read, read_spec, read_toml};
-pub use graph::{Node, Topology, TopologyError};
+pub use graph::{Dependency, Group, Node, Topology, TopologyError};
 pub use problem::{Level, Problem, located};

@@ -8,10 +8,9 @@ mod simulation;
 
 use chrono::{DateTime, Utc};
 
-pub use scenario::{DEFAULT_SCENARIO, Fault, REFERENCE_TOPOLOGY, Scenario, ScenarioError};
+pub use scenario::{DEFAULT_SCENARIO, Fault, REFERENCE_TOPOLOGY, Scenario, ScenarioError, ScenarioInfo};
 pub use simulation::{SimNode, Simulation};
 
-use super::{Source, SourceError};
 use crate::model::Signals;
 
 /// A running drill, polled like any source.
@@ -28,9 +27,14 @@ impl DrillSource {
         DrillSource { simulation, started, speed: speed.max(0.01) }
     }
 
+    /// When the drill started (wall clock).
+    pub fn started(&self) -> DateTime<Utc> {
+        self.started
+    }
+
     /// Scenario time at wall-clock `now`, in seconds, capped at the scenario's end.
     pub fn scenario_time(&self, now: DateTime<Utc>) -> f64 {
-        let elapsed = (now - self.started).num_milliseconds() as f64 / 1000.0;
+        let elapsed = (now - self.started).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
         (elapsed * self.speed).clamp(0.0, self.simulation.scenario.duration_secs)
     }
 
@@ -45,12 +49,9 @@ impl DrillSource {
     }
 }
 
-impl Source for DrillSource {
-    fn name(&self) -> &str {
-        "drill"
-    }
-
-    fn poll(&mut self, now: DateTime<Utc>) -> Result<Signals, SourceError> {
-        Ok(self.simulation.signals_at(self.scenario_time(now), now))
+impl DrillSource {
+    /// What the simulated infrastructure says as of `now`, as a real source would answer.
+    pub fn poll(&self, now: DateTime<Utc>) -> Signals {
+        self.simulation.signals_at(self.scenario_time(now), now)
     }
 }

@@ -46,6 +46,18 @@ pub struct Fault {
     pub log: Option<String>,
 }
 
+/// A scenario as a list of drills shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub title: String,
+    pub summary: String,
+    pub duration_secs: f64,
+    /// When the outage is at its worst, seconds into the scenario.
+    pub peak_secs: f64,
+}
+
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,6 +100,19 @@ pub const REFERENCE_TOPOLOGY: &str = include_str!("../../../../../assets/topolog
 
 /// The scenario a drill starts with when none is chosen.
 pub const DEFAULT_SCENARIO: &str = "db-pool-exhaustion";
+
+impl Scenario {
+    /// The scenario as a list of drills shows it.
+    pub fn info(&self) -> ScenarioInfo {
+        ScenarioInfo {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            duration_secs: self.duration_secs,
+            peak_secs: self.peak_secs,
+        }
+    }
+}
 
 impl Scenario {
     /// Parses a scenario file's text; `name` is used in errors.

@@ -1,0 +1,90 @@
+//! The runtime's loop on a task of its own, and what it pushes to the window.
+//!
+//! The window does not poll: after each cycle it is sent a [`Broadcast`] (what changed and the
+//! situation after it) as the Tauri event [`EVENT`]. A drill at high speed cycles many times a
+//! second; the window is pushed at most once per [`GAP`], the updates in between merged, so a
+//! fast drill costs the window no more than a slow one. Desktop notifications the runtime
+//! decided on are shown here.
+
+use std::time::Duration;
+
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::mpsc;
+use warroom::runtime::{Broadcast, Flow, Update};
+
+use crate::state::AppState;
+
+/// The event the window listens to.
+pub const EVENT: &str = "warroom://broadcast";
+
+/// The least time between two pushes.
+pub const GAP: Duration = Duration::from_millis(250);
+
+/// Starts the runtime's loop and the pusher on the app's async runtime.
+pub fn spawn<R: tauri::Runtime>(app: AppHandle<R>, state: AppState) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let runtime = state.runtime.clone();
+    let clock = state.clock.clone();
+    tauri::async_runtime::spawn(async move {
+        runtime
+            .run(clock.as_ref(), |update| match update {
+                Ok(update) => {
+                    if tx.send(update).is_err() {
+                        Flow::Stop
+                    } else {
+                        Flow::Continue
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("cycle: {e}");
+                    Flow::Continue
+                }
+            })
+            .await;
+    });
+    tauri::async_runtime::spawn(push(app, state, rx));
+}
+
+/// Pushes what comes in, at most once per [`GAP`], merging what comes in between.
+async fn push<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    state: AppState,
+    mut rx: mpsc::UnboundedReceiver<Update>,
+) {
+    let mut pending: Option<Update> = None;
+    let mut last = tokio::time::Instant::now() - GAP;
+    loop {
+        let due = last + GAP;
+        tokio::select! {
+            got = rx.recv() => match got {
+                Some(update) => match pending.as_mut() {
+                    Some(p) => p.merge(update),
+                    None => pending = Some(update),
+                },
+                None => return,
+            },
+            () = tokio::time::sleep_until(due), if pending.is_some() => {}
+        }
+        if tokio::time::Instant::now() >= due
+            && let Some(update) = pending.take()
+        {
+            last = tokio::time::Instant::now();
+            show(&app, &update);
+            let situation = state.runtime.situation(state.clock.now());
+            if let Err(e) = app.emit(EVENT, Broadcast { update, situation }) {
+                tracing::warn!("cannot push to the window: {e}");
+            }
+        }
+    }
+}
+
+/// Shows the desktop notification an update carries. Showing may fail (no notification daemon):
+/// that is logged, never fatal; without the plugin (tests) nothing is shown.
+fn show<R: tauri::Runtime>(app: &AppHandle<R>, update: &Update) {
+    let Some(notification) = &update.notification else { return };
+    let Some(plugin) = app.try_state::<tauri_plugin_notification::Notification<R>>() else { return };
+    let shown = plugin.builder().title(&notification.title).body(&notification.body).show();
+    if let Err(e) = shown {
+        tracing::warn!("cannot show a desktop notification: {e}");
+    }
+}
