@@ -23,7 +23,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # utime + stime, in clock ticks, of a process and every descendant alive now; then how many
 # processes that was. Read from /proc alone (no procps or psmisc needed).
 tree_ticks() {
-  python3 - "$1" <<'PY'
+  python3 - "$@" <<'PY'
 import os, sys
 root = int(sys.argv[1])
 stats = {}
@@ -40,6 +40,11 @@ while grew:
     for pid, (ppid, _) in stats.items():
         if ppid in tree and pid not in tree:
             tree.add(pid); grew = True
+if len(sys.argv) > 2:
+    for p in sorted(tree):
+        if p in stats:
+            name = open(f"/proc/{p}/comm").read().strip()
+            print(f"{p} {name} {stats[p][1]}", file=sys.stderr)
 print(sum(stats[p][1] for p in tree if p in stats), len([p for p in tree if p in stats]))
 PY
 }
@@ -51,9 +56,9 @@ measure() {
   sleep "$WARMUP"
   kill -0 "$pid" 2>/dev/null || { echo "$name: the app exited; see its log:" >&2; cat "$work/$name.log" >&2; exit 1; }
   local before after procs
-  read -r before procs < <(tree_ticks "$pid")
+  read -r before procs < <(tree_ticks "$pid" ${DETAIL:+detail})
   sleep "$SPAN"
-  read -r after procs < <(tree_ticks "$pid")
+  read -r after procs < <(tree_ticks "$pid" ${DETAIL:+detail})
   awk -v n="$name" -v d=$((after - before)) -v t="$TICK" -v s="$SPAN" -v p="$procs" \
     'BEGIN { printf "%-6s %5.2f %% of a core over %d s (app + %d WebKit/helper processes)\n", n, 100 * d / t / s, s, p - 1 }'
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true

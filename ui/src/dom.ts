@@ -21,6 +21,21 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** Sets an element's text, and its class when given, only when they change: a write of the
+ *  same text still costs WebKit a layout and a repaint of the page, and the window redraws
+ *  on every push and every tick of its clock. */
+export function setText(node: HTMLElement, text: string, className?: string): void {
+  if (node.textContent !== text) node.textContent = text;
+  if (className !== undefined && node.className !== className) node.className = className;
+}
+
+/** Rebuilds `node`'s children with `build()` only when `key` changed since the last time. */
+export function rebuildOn(node: HTMLElement, key: string, build: () => (Node | string)[]): void {
+  if (node.dataset.key === key) return;
+  node.dataset.key = key;
+  node.replaceChildren(...build());
+}
+
 /** "42 s", "12 min", "3 h 05 min": how long since `iso`, as of `now`. */
 export function elapsed(iso: string, now: number): string {
   const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));

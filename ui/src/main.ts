@@ -12,7 +12,8 @@
 
 import * as api from "./api";
 import type { AppInfo, Incident, IncidentView, Stage } from "./api";
-import { byId, confirmDialog, elapsed } from "./dom";
+import { byId, confirmDialog, elapsed, setText } from "./dom";
+import { governFrames } from "./frames";
 import { renderDetail, wireDetail } from "./panels/detail";
 import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./panels/drill";
 import { onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from "./panels/graph";
@@ -33,7 +34,8 @@ let info: AppInfo | null = null;
 let incidents: Incident[] = [];
 let selected: string | null = localStorage.getItem("warroom.selected");
 let view: IncidentView | null = null;
-let lastRefresh: number | null = null;
+/** When the core last pushed (or was asked): if pushes stop, the window says so. */
+let lastPush: number | null = null;
 let graph: api.Situation | null = null;
 let chartsAt = 0;
 let whatIf = false;
@@ -82,7 +84,6 @@ async function refresh(): Promise<void> {
     } else {
       [runbookViews, suggestions] = [[], []];
     }
-    lastRefresh = Date.now();
   } catch (e) {
     showError(e);
   }
@@ -209,7 +210,7 @@ function render(): void {
   if (changed("runbooks", [incident, runbooks, suggestions, reviewing])) renderRunbookPanel();
   // Action items and the export are about the incident as it is now, in review too.
   renderPostmortem(view?.incident ?? null);
-  byId("status-refresh").textContent = lastRefresh ? `log read ${elapsed(new Date(lastRefresh).toISOString(), now)} ago` : "log not read yet";
+  renderPushAge(now);
 }
 
 /** The blast radius on screen: the hypothetical one in what-if mode, else the live one. */
@@ -232,13 +233,14 @@ function renderGraphArea(): void {
   renderDrillBar(graph, selected, whatIf);
   renderSources(graph, Date.now());
   // A frame from before topology snapshots has no graph, but still says what was firing.
-  if (reviewing && frame && !frame.graph) renderFiring(frame.alerts, Date.parse(frame.at));
-  else renderAlerts(view, frame ? Date.parse(frame.at) : Date.now());
+  if (reviewing && frame && !frame.graph) renderFiring(frame.alerts);
+  else renderAlerts(view);
 }
 
 async function refreshGraph(): Promise<void> {
   try {
     graph = await api.situation();
+    lastPush = Date.now();
   } catch (e) {
     showError(e);
   }
@@ -249,6 +251,7 @@ async function refreshGraph(): Promise<void> {
 /** A push of the core: redraw the live parts; re-read the log only when it moved. */
 function onPush(b: api.Broadcast): void {
   graph = b.situation;
+  lastPush = Date.now();
   renderGraphArea();
   renderNotifications(b.situation.notifications);
   const u = b.update;
@@ -289,11 +292,29 @@ function toggleWhatIf(): void {
   renderGraphArea();
 }
 
+/** How long the window may go without a push before it says the core is silent: a drill
+ *  cycles every few seconds and live sources at their interval, so this is generous. */
+function silentAfter(): number {
+  const feed = graph?.feed;
+  if (feed?.kind === "live") return 3 * feed.interval_secs * 1000;
+  if (feed?.kind === "drill" && !feed.finished) return 30_000;
+  return Number.POSITIVE_INFINITY;
+}
+
+/** Nothing while pushes come as expected; the silence, in words, when they stop. */
+function renderPushAge(now: number): void {
+  const silent = lastPush !== null && now - lastPush > silentAfter();
+  const text = silent && lastPush !== null ? `no update from the core for ${elapsed(new Date(lastPush).toISOString(), now)}` : "";
+  setText(byId("status-refresh"), text, silent ? "clock source-failing" : "clock");
+}
+
 function tick(): void {
   const now = Date.now();
   const screen = onScreen(now);
   renderHeader(screen.incident, screen.now);
-  if (lastRefresh) byId("status-refresh").textContent = `log read ${elapsed(new Date(lastRefresh).toISOString(), now)} ago`;
+  renderPushAge(now);
+  // A failing source's "last good 4 min ago" moves on between pushes; written only when it changes.
+  renderSources(graph, now);
 }
 
 function nextStage(): void {
@@ -339,6 +360,7 @@ function wireKeys(): void {
 }
 
 async function boot(): Promise<void> {
+  governFrames();
   byId("error-close").addEventListener("click", clearError);
   // A bug must not fail silently: say so where the responder is looking.
   window.addEventListener("error", (e) => showError(`unexpected error: ${e.message}`));

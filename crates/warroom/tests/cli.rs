@@ -475,3 +475,125 @@ fn the_postmortem_is_exported_as_markdown_with_the_action_items() {
         "declared, note, resolved and three action edits (the refused ones wrote nothing, nor did the export)"
     );
 }
+
+/// `warroom watch --drill`: the window's loop headless, one JSON object per change, recorded
+/// on the incident; it ends with the drill.
+#[test]
+fn watch_plays_a_drill_prints_json_lines_and_records_on_the_incident() {
+    let cli = Cli::new();
+    let id = cli.ok(&["incident", "declare", "--title", "Cache down", "--severity", "SEV2"]);
+    let id = id.trim();
+    let out = cli.ok(&[
+        "watch",
+        "--drill",
+        "redis-down",
+        "--speed",
+        "1000",
+        "--seed",
+        "2",
+        "--incident",
+        id,
+        "--json",
+    ]);
+    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        lines.iter().map(|l| l["change"].as_str().unwrap()).collect();
+    for kind in ["health", "alert_fired", "alert_resolved", "recorded", "finished"] {
+        assert!(kinds.contains(kind), "{kind} in {kinds:?}");
+    }
+    assert_eq!(lines.last().unwrap()["change"], "finished");
+    let recorded: u64 =
+        lines.iter().filter(|l| l["change"] == "recorded").map(|l| l["events"].as_u64().unwrap()).sum();
+    let timeline = cli.json(&["timeline", id, "--json"]);
+    assert_eq!(
+        timeline.as_array().unwrap().len() as u64,
+        recorded + 1,
+        "every recorded event was said, beside the declaration"
+    );
+
+    // Text: the drill's clock and each change on a line.
+    let text = cli.ok(&["watch", "--drill", "redis-down", "--speed", "1000"]);
+    assert!(text.lines().any(|l| l.starts_with("+") && l.contains("ALERT")), "{text}");
+
+    assert!(cli.fails(&["watch"]).contains("watch needs --drill NAME, or --config FILE"));
+    assert!(cli.fails(&["watch", "--drill", "redis-down", "--until-resolved"]).contains("--incident"));
+    assert!(cli.fails(&["watch", "--drill", "nope"]).contains("no drill scenario 'nope'"));
+    assert!(cli.fails(&["watch", "--drill", "redis-down", "--for=0"]).contains("--for must be a positive"));
+}
+
+/// `--until-resolved`: the watch ends once someone resolves the incident from elsewhere;
+/// `--for` ends it after that long.
+#[test]
+fn watch_ends_when_the_incident_is_resolved_elsewhere_or_after_its_time() {
+    let cli = Cli::new();
+    let id = cli.ok(&["incident", "declare", "--title", "Slow", "--severity", "SEV3"]);
+    let id = id.trim().to_owned();
+    let started = std::time::Instant::now();
+    cli.ok(&["watch", "--drill", "memory-leak", "--speed", "1", "--for", "1"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "--for 1 ended it");
+
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("--db")
+        .arg(&cli.db)
+        .args(["watch", "--drill", "memory-leak", "--speed", "5", "--incident", &id, "--until-resolved"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(watch.try_wait().unwrap().is_none(), "still watching");
+    cli.ok(&["incident", "resolve", &id]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(status) = watch.try_wait().unwrap() {
+            assert!(status.success());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the watch did not end after the resolution");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A responder in a terminal follows a runbook: attach, check a step, see where it stands.
+#[test]
+fn a_runbook_is_attached_checked_and_followed_from_the_command_line() {
+    let cli = Cli::new();
+    let id = cli.ok(&["incident", "declare", "--title", "Pool", "--severity", "SEV2"]);
+    let id = id.trim();
+    cli.ok(&["runbook", "attach", id, "db-pool-exhaustion", "--node", "mysql-primary"]);
+    assert!(cli.fails(&["runbook", "attach", id, "db-pool-exhaustion"]).contains("already attached"));
+    assert!(cli.fails(&["runbook", "attach", id, "nope"]).contains("no runbook 'nope'"));
+    cli.ok(&["--by", "Mina", "runbook", "step", id, "db-pool-exhaustion", "detect-1", "--done"]);
+    assert!(
+        cli.fails(&["runbook", "step", id, "db-pool-exhaustion", "detect-1", "--done"])
+            .contains("already done")
+    );
+    assert!(
+        cli.fails(&["runbook", "step", id, "db-pool-exhaustion", "detect-99", "--done"])
+            .contains("no step 'detect-99'")
+    );
+    assert!(cli.fails(&["runbook", "step", id, "db-pool-exhaustion", "detect-1"]).contains("--done"));
+
+    let status = cli.json(&["runbook", "status", id, "--json"]);
+    let runbook = &status[0];
+    assert_eq!(runbook["runbook"], "db-pool-exhaustion");
+    assert_eq!(runbook["node"], "mysql-primary");
+    let detect = runbook["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "detect").unwrap();
+    assert_eq!(detect["done"], 1);
+    let step = &detect["steps"][0];
+    assert_eq!(step["id"], "detect-1");
+    assert_eq!(step["done"]["by"], "Mina");
+    assert!(step["text"].as_str().unwrap().len() > 5);
+    assert!(step["check"].is_null(), "nothing has evaluated its check yet");
+
+    let text = cli.ok(&["runbook", "status", id]);
+    assert!(
+        text.contains("[x] detect-1") && text.contains("by Mina") && text.contains("<- current stage"),
+        "{text}"
+    );
+    cli.ok(&["runbook", "step", id, "db-pool-exhaustion", "detect-1", "--undone"]);
+    assert_eq!(cli.json(&["runbook", "status", id, "--json"])[0]["stages"][0]["done"], 0);
+    let timeline = cli.json(&["timeline", id, "--json"]);
+    let kinds: Vec<&str> =
+        timeline.as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["declared", "runbook_attached", "step_checked", "step_checked"]);
+}

@@ -172,6 +172,15 @@ async fn poll_once_prints_every_node_and_source() {
         if order["health"] == "down" {
             assert_eq!(report["sources"][0]["name"], "prom");
             assert_eq!(report["queries"], 2);
+            // The blast radius of the polled health: the gateway that depends on the failing
+            // service is impacted, and users see it.
+            let blast = &report["blast"];
+            assert_eq!(blast["down"], serde_json::json!(["order-service"]), "{blast}");
+            assert_eq!(blast["entrypoints_down"], serde_json::json!(["api-gateway"]), "{blast}");
+            let gateway =
+                blast["impacted"].as_array().unwrap().iter().find(|i| i["id"] == "api-gateway").unwrap();
+            assert_eq!(gateway["reason"], serde_json::json!(["api-gateway", "order-service"]));
+            assert!(blast["degraded"].is_array() && blast["groups"].is_array());
             break;
         }
         assert!(Instant::now() < deadline, "order-service never showed down: {report}");
@@ -184,6 +193,65 @@ async fn poll_once_prints_every_node_and_source() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("poll needs --config"));
+}
+
+/// `warroom watch --config FILE --incident ID` runs the window's loop on a real Prometheus:
+/// the changes are printed as JSON lines and recorded on the incident, with the topology
+/// snapshot replay needs; `--for` ends it.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_records_live_sources_on_an_incident_headless() {
+    let exporter = Stub::start(metrics(0.3)).await;
+    let prom = common::prometheus(&[exporter.port], RULES, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), prom.port, None, 2.0);
+    let db = dir.path().join("watch.db");
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .arg("--db")
+            .arg(&db)
+            .arg("--config")
+            .arg(&config.path)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let id = cli(&["incident", "declare", "--title", "Orders 5xx", "--severity", "SEV2"]);
+    let id = id.trim();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let out = cli(&["watch", "--incident", id, "--for", "3", "--json"]);
+        let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let timeline: serde_json::Value = serde_json::from_str(&cli(&["timeline", id, "--json"])).unwrap();
+        let kinds: Vec<&str> =
+            timeline.as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
+        let down = timeline.as_array().unwrap().iter().any(|e| {
+            (e["kind"]["type"] == "health_changed"
+                && e["kind"]["node"] == "order-service"
+                && e["kind"]["to"] == "down")
+                || (e["kind"]["type"] == "topology_recorded"
+                    && e["kind"]["health"]["order-service"] == "down")
+        });
+        if down {
+            assert!(kinds.contains(&"topology_recorded"), "{kinds:?}");
+            assert!(
+                timeline
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .skip(1)
+                    .all(|e| e["origin"] == "live" || e["origin"] == "check")
+            );
+            assert!(lines.iter().all(|l| l["change"].is_string() && l["at"].is_string()), "{out}");
+            let printed = |l: &serde_json::Value| {
+                l["change"] == "health" && l["node"] == "order-service" && l["to"] == "down"
+            };
+            assert!(lines.iter().any(printed), "the change was printed as it was recorded: {out}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "order-service never recorded down: {kinds:?}\n{out}");
+    }
 }
 
 /// Dependencies seen in traces (Tempo / OpenTelemetry service-graph metrics, scraped by the real

@@ -7,7 +7,7 @@
 
 import type { Alert } from "../bindings/Alert";
 import type { FiringAt, GraphView } from "../api";
-import { byId, el, elapsed } from "../dom";
+import { byId, el, localTime, rebuildOn, setText, utcTitle } from "../dom";
 
 const SEVERITY_ORDER = ["critical", "page", "error", "high", "warning", "info", "none"];
 
@@ -16,12 +16,12 @@ function severityRank(s: string): number {
   return i === -1 ? SEVERITY_ORDER.length : i;
 }
 
-export function renderAlerts(view: GraphView | null, now: number): void {
-  drawAlerts(view?.alerts ?? [], now);
+export function renderAlerts(view: GraphView | null): void {
+  drawAlerts(view?.alerts ?? []);
 }
 
 /** The alerts firing at a reviewed instant, when no graph was recorded to carry them. */
-export function renderFiring(firing: FiringAt[], now: number): void {
+export function renderFiring(firing: FiringAt[]): void {
   drawAlerts(
     firing.map((f) => ({
       name: f.name,
@@ -35,13 +35,12 @@ export function renderFiring(firing: FiringAt[], now: number): void {
       starts_at: f.since,
       runbook_url: null,
     })),
-    now,
   );
 }
 
-function drawAlerts(alerts: Alert[], now: number): void {
+function drawAlerts(alerts: Alert[]): void {
   const firing = alerts.filter((a) => a.firing).length;
-  byId("alerts-count").textContent = alerts.length ? `${firing} firing${alerts.length > firing ? `, ${alerts.length - firing} quiet` : ""}` : "none";
+  setText(byId("alerts-count"), alerts.length ? `${firing} firing${alerts.length > firing ? `, ${alerts.length - firing} quiet` : ""}` : "none");
   const byNode = new Map<string, Alert[]>();
   for (const a of alerts) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a]);
   // Nodes with a firing critical alert first, then by name.
@@ -49,8 +48,10 @@ function drawAlerts(alerts: Alert[], now: number): void {
     const rank = (xs: Alert[]) => Math.min(...xs.map((x) => (x.firing ? 0 : 10) + severityRank(x.severity)));
     return rank(a) - rank(b) || na.localeCompare(nb);
   });
-  byId("alerts").replaceChildren(
-    ...nodes.map(([node, list]) => {
+  // Redrawn only when the alerts change: a push that brings the same alerts writes nothing.
+  const key = JSON.stringify(alerts.map((a) => [a.fingerprint, a.state, a.severity, a.summary, a.starts_at]));
+  rebuildOn(byId("alerts"), key, () =>
+    nodes.map(([node, list]) => {
       list.sort((a, b) => Number(b.firing) - Number(a.firing) || severityRank(a.severity) - severityRank(b.severity) || a.name.localeCompare(b.name));
       return el("section", { class: "alert-node" }, [
         el("h3", { text: node }),
@@ -62,7 +63,7 @@ function drawAlerts(alerts: Alert[], now: number): void {
               el("span", { class: `event-tag sev-${a.severity.toLowerCase()}`, text: a.severity }),
               a.state !== "firing" ? el("span", { class: "event-tag tag-quiet", text: a.state }) : "",
               el("strong", { text: ` ${a.name}` }),
-              el("span", { class: "muted", text: ` since ${elapsed(a.starts_at, now)}` }),
+              el("span", { class: "muted", text: ` since ${localTime(a.starts_at)}`, title: utcTitle(a.starts_at) }),
               a.summary ? el("div", { class: "alert-summary", text: a.summary }) : "",
             ]),
           ),

@@ -2,7 +2,7 @@
 // what-if switch. Also the outage banner: the entrypoints down, in words.
 
 import type { BlastRadius, DrillStatus, ScenarioInfo, Situation } from "../api";
-import { byId, el } from "../dom";
+import { byId, el, elapsed, localTime, rebuildOn, setText } from "../dom";
 
 export interface DrillActions {
   start: (scenario: string, speed: number) => void;
@@ -33,9 +33,9 @@ export function wireDrillBar(scenarios: ScenarioInfo[], actions: DrillActions): 
   byId("whatif-toggle").addEventListener("click", actions.toggleWhatIf);
 }
 
-function clock(secs: number): string {
-  const s = Math.floor(secs);
-  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+/** Where a drill is, to the minute: it changes every minute of scenario time, not every push. */
+function minutes(secs: number): string {
+  return `${Math.floor(secs / 60)}`;
 }
 
 export function renderDrillBar(state: Situation | null, selectedIncident: string | null, whatIf: boolean): void {
@@ -49,64 +49,63 @@ export function renderDrillBar(state: Situation | null, selectedIncident: string
   const recording = state?.recording ?? null;
   const attach = byId<HTMLButtonElement>("drill-attach");
   attach.disabled = (!live && drill === null) || selectedIncident === null || recording === selectedIncident;
-  attach.textContent = recording !== null && recording === selectedIncident ? "Recording on this incident" : "Record on incident";
-  byId("drill-clock").textContent = state?.feed.kind === "live"
+  setText(attach, recording !== null && recording === selectedIncident ? "Recording on this incident" : "Record on incident");
+  setText(byId("drill-clock"), state?.feed.kind === "live"
     ? `live: ${state.feed.sources.length} sources`
     : drill
-      ? `${drill.finished ? "ended" : "running"} ${clock(drill.scenario_secs)} / ${clock(drill.duration_secs)} ×${drill.speed}`
-      : "no drill running";
+      ? `${drill.finished ? "ended" : "running"}, minute ${minutes(drill.scenario_secs)} of ${minutes(drill.duration_secs)} ×${drill.speed}`
+      : "no drill running");
   const toggle = byId("whatif-toggle");
   toggle.setAttribute("aria-pressed", String(whatIf));
   toggle.classList.toggle("active", whatIf);
-  toggle.textContent = whatIf ? "What if… (pick nodes; click again to leave)" : "What if…";
+  setText(toggle, whatIf ? "What if… (pick nodes; click again to leave)" : "What if…");
 }
 
 export function renderOutage(blast: BlastRadius | null, whatIf: boolean): void {
   const banner = byId("outage");
   const down = blast?.entrypoints_down ?? [];
-  banner.hidden = down.length === 0;
+  if (banner.hidden !== (down.length === 0)) banner.hidden = down.length === 0;
   banner.classList.toggle("hypothetical", whatIf);
   if (!blast || down.length === 0) return;
   const lines = down.map((id) => {
     const path = blast.impacted.find((i) => i.id === id)?.reason;
     return path ? `${id} is down: ${path.join(" → ")}` : `${id} is down`;
   });
-  banner.replaceChildren(
-    el("strong", { text: whatIf ? "WHAT IF: users would see an outage" : "USER-VISIBLE OUTAGE" }),
-    ...lines.map((l) => el("div", { text: l })),
-  );
+  const title = whatIf ? "WHAT IF: users would see an outage" : "USER-VISIBLE OUTAGE";
+  rebuildOn(banner, JSON.stringify([title, lines]), () => [el("strong", { text: title }), ...lines.map((l) => el("div", { text: l }))]);
 }
 
-/** The status bar's sources: each with its state and the age of its last good answer. */
+/** The status bar's sources: each with its state; the age of its last good answer only when
+ *  it is older than two polls (a fresh one is simply "ok"). Rewritten only when a text changes. */
 export function renderSources(state: Situation | null, now: number): void {
   const bar = byId("status-source");
-  if (!state) {
-    bar.textContent = "";
+  const feed = state?.feed;
+  if (!state || !feed) {
+    setText(bar, "");
     return;
   }
-  const feed = state.feed;
   if (feed.kind !== "live") {
-    const age = Math.max(0, Math.round((now - Date.parse(state.at)) / 1000));
-    bar.replaceChildren(el("span", { text: feed.kind === "drill" ? `source drill: data ${age} s old` : "no source: start a drill" }));
+    setText(bar, feed.kind === "drill" ? `source: drill ${feed.scenario}` : "no source: start a drill");
     return;
   }
-  const providers = feed.provider_incidents.map((p) =>
-    el("span", {
+  const interval = feed.interval_secs * 1000;
+  const parts = [
+    ...feed.provider_incidents.map((p) => ({
       class: "source source-failing provider-incident",
       text: `provider incident: ${p.name} (${p.status}${p.impact ? `, ${p.impact}` : ""})`,
       title: p.shortlink ?? "",
-    }),
-  );
-  bar.replaceChildren(
-    ...providers,
+    })),
     ...feed.sources.map((s) => {
-      const age = s.last_success ? `${Math.round((now - Date.parse(s.last_success)) / 1000)} s ago` : "never";
+      const age = s.last_success ? now - Date.parse(s.last_success) : null;
+      const last = s.last_success ? `${elapsed(s.last_success, now)} ago` : "never";
       const failing = s.failing_since !== null;
-      return el("span", {
-        class: `source ${failing ? "source-failing" : "source-ok"}`,
-        text: failing ? `${s.name}: FAILING since ${new Date(s.failing_since ?? "").toLocaleTimeString()} (last good ${age})` : `${s.name}: ok, ${age}`,
-        title: s.last_error ?? `breaker ${s.breaker}, ${s.requests} requests`,
-      });
+      const text = failing
+        ? `${s.name}: FAILING since ${localTime(s.failing_since ?? "")} (last good ${last})`
+        : age !== null && age <= 2 * interval
+          ? `${s.name}: ok`
+          : `${s.name}: ok, last answer ${last}`;
+      return { class: `source ${failing ? "source-failing" : "source-ok"}`, text, title: s.last_error ?? `breaker ${s.breaker}, ${s.requests} requests` };
     }),
-  );
+  ];
+  rebuildOn(bar, JSON.stringify(parts), () => parts.map((p) => el("span", p)));
 }

@@ -10,11 +10,13 @@ import cytoscape from "cytoscape";
 import * as api from "../api";
 import type { BlastRadius, GraphView, NodeView } from "../api";
 import { byId, el } from "../dom";
+import { wakeFrames } from "../frames";
 
 export type NodeState = "down" | "impacted" | "degraded" | "healthy" | "unknown";
 
 let cy: cytoscape.Core | null = null;
 let shape = ""; // the element set the graph was laid out for
+let drawn = ""; // the states and labels it was last styled with
 let onTap: (id: string) => void = () => {};
 
 const style: cytoscape.StylesheetJson = [
@@ -172,12 +174,19 @@ export function renderGraph(view: GraphView | null, blast: BlastRadius | null, p
   }
   const key = JSON.stringify([view.nodes.map((n) => n.id), view.edges.map((e) => [e.from, e.to]), view.groups]);
   if (key !== shape || !cy) {
+    wakeFrames();
     build(view);
     shape = key;
+    drawn = "";
   }
   const graph = cy;
   if (!graph) return;
   const st = states(view, blast);
+  // A push that changes nothing on the graph draws nothing.
+  const look = JSON.stringify([[...st], view.nodes.map(label), [...picked], blast.impacted]);
+  if (look === drawn) return;
+  drawn = look;
+  wakeFrames();
   const failing = blast.down.length + blast.impacted.length > 0;
   const hot = new Set<string>();
   for (const i of blast.impacted) i.reason.forEach((id, k) => k > 0 && hot.add(`${i.reason[k - 1]}->${id}`) && hot.add(`${i.reason[k - 1]}=>${id}`));

@@ -2,19 +2,19 @@
 // come from alert and node names: shown as text). The status comes with each push of the core.
 
 import * as api from "../api";
-import { byId, elapsed } from "../dom";
+import { byId, localTime, setText, utcTitle } from "../dom";
 
 export function renderNotifications(status: api.NotificationStatus | null): void {
   if (!status) return;
   const toggle = byId<HTMLButtonElement>("notify-toggle");
-  toggle.textContent = status.muted ? "Notifications: muted" : "Notifications: on";
+  setText(toggle, status.muted ? "Notifications: muted" : "Notifications: on");
   toggle.setAttribute("aria-pressed", String(status.muted));
   const last = byId("notify-last");
   if (status.last) {
-    last.textContent = `last: ${status.last.title} (${elapsed(status.last.at, Date.now())} ago)`;
-    last.title = status.last.body;
+    setText(last, `last: ${status.last.title} (${localTime(status.last.at)})`);
+    last.title = `${status.last.body} · ${utcTitle(status.last.at)}`;
   } else {
-    last.textContent = "";
+    setText(last, "");
   }
 }
 
