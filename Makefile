@@ -4,6 +4,7 @@
 #   make test   everything CI checks: format, lints, docs, every Rust test, the UI's types,
 #               the end-to-end test through the real window, and the runbook parser's fuzzing
 #   make bench  the store's and the postmortem's benchmarks (figures go in issue notes, not in tests)
+#   make bench-idle  what the open window costs at rest, from /proc, under Xvfb
 #   make fuzz   the runbook parser under libFuzzer for a fixed number of inputs
 #
 # Both install what they need on Debian 12 (apt packages, the UI's npm packages, tauri-driver)
@@ -24,12 +25,13 @@ APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager op
 APT_NODE := nodejs npm
 MOTO_VERSION := 5.2.5
 
-.PHONY: help run test bench fuzz setup-desktop setup-test ui check-core-has-no-tauri check-bindings
+.PHONY: help run test bench bench-idle fuzz setup-desktop setup-test ui check-core-has-no-tauri check-bindings
 
 help:
 	@echo "make run    open the war-room window"
 	@echo "make test   run every check and test"
 	@echo "make bench  run the benchmarks"
+	@echo "make bench-idle  measure the window's cost at rest (live source, drill at x4)"
 	@echo "make fuzz   fuzz the runbook parser (FUZZ_RUNS=20000)"
 
 # --- setup -------------------------------------------------------------------------------
@@ -100,6 +102,11 @@ check-bindings:
 bench:
 	$(CARGO) bench -p warroom --bench store
 	$(CARGO) bench -p warroom --bench postmortem
+
+# The window at rest: app and WebKit together, from /proc, over 60 s (benches/idle.sh).
+bench-idle: setup-test ui
+	$(CARGO) build --bin warroom-desktop
+	xvfb-run -a -s "-screen 0 1366x768x24" benches/idle.sh
 
 # libFuzzer through cargo-fuzz on the stable toolchain: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its
 # -Z flags (AddressSanitizer, coverage). New inputs go to fuzz/scratch (ignored by git); the seeds
