@@ -152,8 +152,13 @@ impl AppState {
         if settings.config.is_none() {
             let name = settings.drill.unwrap_or_else(|| warroom::sources::drill::DEFAULT_SCENARIO.to_owned());
             if name != "off"
-                && let Err(e) =
-                    runtime.start_drill(&name, 1, settings.drill_speed.unwrap_or(4.0), clock.now(), None)
+                && let Err(e) = runtime.start_drill(
+                    &name,
+                    1,
+                    settings.drill_speed.unwrap_or(4.0),
+                    &actor(&settings.user, clock.now()),
+                    None,
+                )
             {
                 tracing::error!("cannot start the drill '{name}': {e}");
             }
@@ -196,7 +201,7 @@ impl AppState {
 
     /// Who acts from the window, now.
     pub fn actor(&self) -> Actor {
-        Actor { origin: "desktop".to_owned(), by: self.user.clone(), now: self.clock.now() }
+        actor(&self.user, self.clock.now())
     }
 }
 
@@ -210,6 +215,11 @@ pub fn open_in_browser<R: tauri::Runtime>(app: &AppHandle<R>, url: &str) -> Resu
     opener
         .open_url(url, None::<&str>)
         .map_err(|e| IpcError::new("open", format!("cannot open the browser: {e}")))
+}
+
+/// The window's user (`WARROOM_USER`) acting at `now`.
+fn actor(user: &Option<String>, now: chrono::DateTime<chrono::Utc>) -> Actor {
+    Actor { origin: "desktop".to_owned(), by: user.clone(), now }
 }
 
 /// An in-memory SQLite that cannot be allocated leaves nothing to run on.

@@ -207,15 +207,19 @@ fn the_window_and_warroom_watch_record_the_same_drill_alike() {
     assert_eq!(window, headless);
 }
 
-/// (kind, node, milliseconds after the drill's first snapshot) of every event but the
-/// declaration.
+/// (kind, node, milliseconds after the drill's first snapshot) of every event the drill
+/// recorded (not the declaration, nor when recording started and stopped: the window records
+/// until told otherwise, a watch stops when the drill ends).
 fn offsets(events: &Value) -> Vec<(String, String, i64)> {
     let events = events.as_array().unwrap();
     let at = |e: &Value| warroom::time::parse(e["at"].as_str().unwrap()).unwrap();
     let start = events.iter().find(|e| e["kind"]["type"] == "topology_recorded").map(at).expect("a snapshot");
     events
         .iter()
-        .filter(|e| e["kind"]["type"] != "declared")
+        .filter(|e| {
+            !["declared", "recording_started", "recording_stopped"]
+                .contains(&e["kind"]["type"].as_str().unwrap())
+        })
         .map(|e| {
             let node = e["kind"]["node"].as_str().unwrap_or_default().to_owned();
             (e["kind"]["type"].as_str().unwrap().to_owned(), node, (at(e) - start).num_milliseconds())

@@ -25,7 +25,7 @@ pub fn start_drill(
     incident: Option<String>,
 ) -> Result<DrillStatus, IpcError> {
     let incident = incident.map(|id| state.incident_id(&id)).transpose()?;
-    Ok(state.runtime.start_drill(&scenario, seed, speed, state.clock.now(), incident)?)
+    Ok(state.runtime.start_drill(&scenario, seed, speed, &state.actor(), incident)?)
 }
 
 #[tauri::command(async)]
@@ -37,7 +37,7 @@ pub fn stop_drill(state: State<'_, AppState>) {
 #[tauri::command(async)]
 pub fn record_on(state: State<'_, AppState>, incident: Option<String>) -> Result<(), IpcError> {
     let incident = incident.map(|id| state.incident_id(&id)).transpose()?;
-    Ok(state.runtime.record_on(incident)?)
+    Ok(state.runtime.record_on(incident, &state.actor())?)
 }
 
 /// What would break if these nodes failed, on the graph on screen.

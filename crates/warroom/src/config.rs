@@ -3,6 +3,10 @@
 //! ```toml
 //! runbooks = ["runbooks"]             # folders of your own runbooks, relative to this file
 //!
+//! [hysteresis]                        # a change must hold this many cycles to be one
+//! health_cycles = 2                   # (dated from its first cycle); 1: every change at once
+//! check_cycles = 2
+//!
 //! [topology]
 //! file = "topology.toml"              # or a Backstage catalog-info.yaml; relative to this file
 //!
@@ -207,6 +211,22 @@ pub struct Config {
     pub thresholds: Vec<crate::health::Threshold>,
     /// Folders of runbooks (`*.md`) to know besides the built-in ones.
     pub runbooks: Vec<PathBuf>,
+    /// How long a change must hold before it is one.
+    pub hysteresis: Hysteresis,
+}
+
+/// How many cycles in a row a node's new health, or a check's new outcome, must hold before it
+/// is a change on the timeline (the change is dated from when it started).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hysteresis {
+    pub health_cycles: u32,
+    pub check_cycles: u32,
+}
+
+impl Default for Hysteresis {
+    fn default() -> Hysteresis {
+        Hysteresis { health_cycles: 2, check_cycles: 2 }
+    }
 }
 
 /// A configured source as a window lists it. Secrets appear only by what names them.
@@ -355,6 +375,7 @@ impl GrafanaConfig {
 struct File {
     #[serde(default)]
     runbooks: Vec<Spanned<String>>,
+    hysteresis: Option<Spanned<HysteresisEntry>>,
     topology: Option<TopologyEntry>,
     grafana: Option<GrafanaEntry>,
     #[serde(default)]
@@ -374,6 +395,13 @@ struct ThresholdEntry {
     down_above: Option<f64>,
     degraded_below: Option<f64>,
     down_below: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HysteresisEntry {
+    health_cycles: Option<u32>,
+    check_cycles: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -730,7 +758,35 @@ impl Config {
             }
             runbooks.push(folder);
         }
-        Ok(Config { path: path.to_owned(), topology, sources, signals, grafana, thresholds, runbooks })
+        let hysteresis = match file.hysteresis {
+            None => Hysteresis::default(),
+            Some(entry) => {
+                let at = Some(entry.span().start);
+                let h = entry.into_inner();
+                let defaults = Hysteresis::default();
+                let hysteresis = Hysteresis {
+                    health_cycles: h.health_cycles.unwrap_or(defaults.health_cycles),
+                    check_cycles: h.check_cycles.unwrap_or(defaults.check_cycles),
+                };
+                if hysteresis.health_cycles == 0 || hysteresis.check_cycles == 0 {
+                    return Err(err(
+                        at,
+                        "hysteresis: cycles count from 1 (1: every change at once)".to_owned(),
+                    ));
+                }
+                hysteresis
+            }
+        };
+        Ok(Config {
+            path: path.to_owned(),
+            topology,
+            sources,
+            signals,
+            grafana,
+            thresholds,
+            runbooks,
+            hysteresis,
+        })
     }
 }
 

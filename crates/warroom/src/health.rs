@@ -85,6 +85,9 @@ pub struct Thresholds {
     /// How old the newest sample of a node may be before its health is unknown.
     #[serde(skip)]
     pub stale_after: Duration,
+    /// How many evaluations in a row a new health must hold before it is a change.
+    #[serde(skip)]
+    pub hold_cycles: u32,
 }
 
 impl Default for Thresholds {
@@ -103,6 +106,7 @@ impl Default for Thresholds {
                 rule(Metric::ProviderStatus, Some(0.5), None, Health::Degraded),
             ],
             stale_after: Duration::seconds(30),
+            hold_cycles: 2,
         }
     }
 }

@@ -113,6 +113,7 @@ impl Live {
             config.sources.iter().map(|s| s.interval).min().unwrap_or(std::time::Duration::from_secs(15));
         let thresholds = Thresholds {
             stale_after: chrono::Duration::from_std(interval * 2).unwrap_or(chrono::Duration::seconds(30)),
+            hold_cycles: config.hysteresis.health_cycles,
             ..Thresholds::default()
         }
         .with(&config.thresholds);

@@ -32,6 +32,24 @@ pub struct HealthChange {
     pub from: Health,
     pub to: Health,
     pub reason: String,
+    /// When it started: the first evaluation that saw it (it became a change only once it held).
+    pub at: DateTime<Utc>,
+}
+
+impl HealthChange {
+    fn new(node: &str, from: Health, to: &NodeHealth, at: DateTime<Utc>) -> HealthChange {
+        let reason =
+            to.reasons.first().cloned().unwrap_or_else(|| "all signals within thresholds".to_owned());
+        HealthChange { node: node.to_owned(), from, to: to.health, reason, at }
+    }
+}
+
+/// A health a node has been evaluated at, not held long enough yet to be a change.
+#[derive(Debug, Clone)]
+struct Pending {
+    health: Health,
+    since: DateTime<Utc>,
+    seen: u32,
 }
 
 /// What one ingest changed: node health, and alerts that started or stopped firing.
@@ -124,6 +142,8 @@ pub struct Monitor {
     logs: VecDeque<LogLine>,
     /// The last half hour of every (node, metric), oldest first.
     history: HashMap<(String, Metric), Series>,
+    /// Changes seen but not held long enough yet, by node.
+    pending: BTreeMap<String, Pending>,
 }
 
 impl Monitor {
@@ -140,6 +160,7 @@ impl Monitor {
             quiet: BTreeMap::new(),
             logs: VecDeque::new(),
             history: HashMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 
@@ -231,29 +252,50 @@ impl Monitor {
     }
 
     /// Re-evaluates health as of `now` (data turns stale with time alone); returns the changes.
+    ///
+    /// A change must hold for [`Thresholds::hold_cycles`] evaluations in a row before it is one
+    /// (a node flapping degraded → healthy → degraded within two cycles is no news); when it
+    /// is, it is dated from its first evaluation, so the timeline and the postmortem keep the
+    /// truth about when it started. A node's first data is taken at once.
     pub fn reevaluate(&mut self, now: DateTime<Utc>) -> Vec<HealthChange> {
         let ids: Vec<&str> = self.topology.nodes().map(|n| n.id.as_str()).collect();
-        let health = evaluate(&ids, &self.latest, &self.thresholds, now);
-        let changes = health
-            .iter()
-            .filter_map(|(node, new)| {
-                let old = self.health.get(node);
+        let evaluated = evaluate(&ids, &self.latest, &self.thresholds, now);
+        let hold = self.thresholds.hold_cycles.max(1);
+        let mut changes = Vec::new();
+        let mut confirmed = BTreeMap::new();
+        for (node, new) in evaluated {
+            let old = self.health.remove(&node);
+            let first_data = old.as_ref().is_none_or(|h| h.newest.is_none());
+            let was = old.as_ref().map_or(Health::Unknown, |h| h.health);
+            if was == new.health || first_data {
+                self.pending.remove(&node);
                 // A node's first data saying it is fine is no news: only a change is an event.
-                let first_news = old.is_none_or(|h| h.newest.is_none()) && new.health == Health::Healthy;
-                let old = old.map_or(Health::Unknown, |h| h.health);
-                (old != new.health && !first_news).then(|| HealthChange {
-                    node: node.clone(),
-                    from: old,
-                    to: new.health,
-                    reason: new
-                        .reasons
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "all signals within thresholds".to_owned()),
-                })
-            })
-            .collect();
-        self.health = health;
+                if was != new.health && !(first_data && new.health == Health::Healthy) {
+                    changes.push(HealthChange::new(&node, was, &new, now));
+                }
+                confirmed.insert(node, new);
+                continue;
+            }
+            let pending = self.pending.entry(node.clone()).or_insert_with(|| Pending {
+                health: new.health,
+                since: now,
+                seen: 0,
+            });
+            if pending.health != new.health {
+                *pending = Pending { health: new.health, since: now, seen: 0 };
+            }
+            pending.seen += 1;
+            if pending.seen >= hold {
+                changes.push(HealthChange::new(&node, was, &new, pending.since));
+                self.pending.remove(&node);
+                confirmed.insert(node, new);
+            } else {
+                // Not yet a change: the node keeps its health and reasons, its data ages.
+                let kept = old.map_or(new.clone(), |o| NodeHealth { newest: new.newest, ..o });
+                confirmed.insert(node, kept);
+            }
+        }
+        self.health = confirmed;
         changes
     }
 
@@ -291,6 +333,16 @@ impl Monitor {
     /// The health of every node, as last evaluated.
     pub fn health(&self) -> HashMap<String, Health> {
         self.health.iter().map(|(id, h)| (id.clone(), h.health)).collect()
+    }
+
+    /// Changes must hold `cycles` evaluations in a row from now on (1: every change at once).
+    pub fn set_hold_cycles(&mut self, cycles: u32) {
+        self.thresholds.hold_cycles = cycles.max(1);
+    }
+
+    /// Why a node is as it is: its first reason (the worst breached threshold, or why unknown).
+    pub fn reason(&self, node: &str) -> Option<String> {
+        self.health.get(node).and_then(|h| h.reasons.first().cloned())
     }
 
     /// The thresholds it judges health by (and charts draw).
@@ -451,5 +503,40 @@ mod tests {
         assert_eq!(monitor.view(now).alerts, [silenced]);
         monitor.ingest(complete(vec![]), now);
         assert!(monitor.view(now).alerts.is_empty(), "gone when no longer reported");
+    }
+
+    /// A change must hold two evaluations before it is one, and is then dated from the first:
+    /// a node flapping degraded → healthy → degraded from one poll to the next is no news.
+    #[test]
+    fn a_change_must_hold_and_is_dated_from_when_it_started() {
+        let topology = Topology::build(&parse_toml("[[node]]\nid = \"a\"\n").unwrap()).unwrap();
+        let mut monitor = Monitor::new(topology, Thresholds::default());
+        let t0 = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(1);
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        let cpu = |value: f64, s: i64| Signals {
+            samples: vec![Sample { node: "a".into(), metric: Metric::CpuRatio, value, at: at(s) }],
+            ..Signals::default()
+        };
+        // The first data is taken at once (healthy: no news).
+        assert!(monitor.ingest(cpu(0.5, 0), at(0)).health.is_empty());
+        assert_eq!(monitor.health()["a"], Health::Healthy);
+        // Degraded for one poll, healthy again: nothing.
+        assert!(monitor.ingest(cpu(0.95, 5), at(5)).health.is_empty());
+        assert_eq!(monitor.health()["a"], Health::Healthy, "not yet");
+        assert!(monitor.ingest(cpu(0.5, 10), at(10)).health.is_empty());
+        // Degraded for two polls: one change, dated from the first.
+        assert!(monitor.ingest(cpu(0.95, 15), at(15)).health.is_empty());
+        let changes = monitor.ingest(cpu(0.96, 20), at(20)).health;
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            (changes[0].from, changes[0].to, changes[0].at),
+            (Health::Healthy, Health::Degraded, at(15))
+        );
+        assert!(changes[0].reason.starts_with("cpu_ratio 9"), "{:?}", changes[0]);
+        assert_eq!(monitor.health()["a"], Health::Degraded);
+        // One cycle at a time when asked.
+        monitor.set_hold_cycles(1);
+        let changes = monitor.ingest(cpu(0.5, 25), at(25)).health;
+        assert_eq!((changes.len(), changes[0].at), (1, at(25)));
     }
 }

@@ -167,7 +167,13 @@ mod tests {
     }
 
     fn down(node: &str) -> HealthChange {
-        HealthChange { node: node.into(), from: Health::Healthy, to: Health::Down, reason: String::new() }
+        HealthChange {
+            node: node.into(),
+            from: Health::Healthy,
+            to: Health::Down,
+            reason: String::new(),
+            at: DateTime::<Utc>::UNIX_EPOCH,
+        }
     }
 
     fn at(secs: i64) -> DateTime<Utc> {

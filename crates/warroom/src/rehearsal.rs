@@ -88,6 +88,12 @@ impl Rehearsal {
         })
     }
 
+    /// The same drill, its health changes taken after `cycles` ticks in a row (1: at once).
+    pub fn hold_cycles(mut self, cycles: u32) -> Rehearsal {
+        self.monitor.set_hold_cycles(cycles);
+        self
+    }
+
     /// Polls the drill as of `now` and returns what changed.
     pub fn step(&mut self, now: DateTime<Utc>) -> Changes {
         let signals = self.source.poll(now);

@@ -505,11 +505,15 @@ fn watch_plays_a_drill_prints_json_lines_and_records_on_the_incident() {
     let recorded: u64 =
         lines.iter().filter(|l| l["change"] == "recorded").map(|l| l["events"].as_u64().unwrap()).sum();
     let timeline = cli.json(&["timeline", id, "--json"]);
+    let kinds: Vec<&str> =
+        timeline.as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
     assert_eq!(
-        timeline.as_array().unwrap().len() as u64,
-        recorded + 1,
-        "every recorded event was said, beside the declaration"
+        kinds.len() as u64,
+        recorded + 3,
+        "every recorded event was said, beside the declaration and the recording's start and stop: {kinds:?}"
     );
+    assert_eq!(kinds[1], "recording_started");
+    assert_eq!(*kinds.last().unwrap(), "recording_stopped", "the watch is over, and the timeline says so");
 
     // Text: the drill's clock and each change on a line.
     let text = cli.ok(&["watch", "--drill", "redis-down", "--speed", "1000"]);

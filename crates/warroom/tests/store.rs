@@ -324,7 +324,9 @@ fn runbook_steps_and_checks_are_events_in_the_fold() {
 
     // A check evaluated every cycle writes only its changes.
     let written = |store: &mut Store, passed| {
-        ops::record_check(store, &ana, id, "redis-down", "recover-1", passed, "up = 0").unwrap().is_some()
+        ops::record_check(store, &ana, id, "redis-down", "recover-1", passed, "up = 0", None)
+            .unwrap()
+            .is_some()
     };
     assert!(written(&mut store, Some(false)));
     assert!(!written(&mut store, Some(false)), "same outcome, nothing new");

@@ -11,4 +11,8 @@ passed: boolean | null,
 /**
  * The value seen and when, or why nothing was.
  */
-observed: string, };
+observed: string, 
+/**
+ * When the outcome started (it was recorded once it had held).
+ */
+at: string, };

@@ -14,4 +14,4 @@ export type EventKind = { "type": "declared", title: string, severity: Severity,
  * Every node's health then: the baseline later health changes change (a node's first
  * healthy data is no news, so it is not an event of its own).
  */
-health: { [key in string]: Health }, } | { "type": "action_item_set", item: ActionItem, } | { "type": "provider_incident", name: string, status: string, impact: string, url: string | null, };
+health: { [key in string]: Health }, } | { "type": "action_item_set", item: ActionItem, } | { "type": "recording_started", feed: string, } | { "type": "recording_stopped" } | { "type": "provider_incident", name: string, status: string, impact: string, url: string | null, };

@@ -4,4 +4,8 @@ import type { Health } from "./Health";
 /**
  * A node's health changed.
  */
-export type HealthChange = { node: string, from: Health, to: Health, reason: string, };
+export type HealthChange = { node: string, from: Health, to: Health, reason: string, 
+/**
+ * When it started: the first evaluation that saw it (it became a change only once it held).
+ */
+at: string, };

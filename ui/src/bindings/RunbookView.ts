@@ -7,4 +7,13 @@ import type { StepMark } from "./StepMark";
  * An attached runbook as a responder sees it: its steps (commands and links with `$node`
  * filled in), and what was done, checked and skipped.
  */
-export type RunbookView = { runbook: Runbook, node: string | null, done: { [key in string]: StepMark }, checks: { [key in string]: CheckMark }, skipped: Array<string>, };
+export type RunbookView = { runbook: Runbook, node: string | null, done: { [key in string]: StepMark }, 
+/**
+ * Each check's outcome as last recorded on the timeline.
+ */
+checks: { [key in string]: CheckMark }, 
+/**
+ * Each check's outcome as last seen, recorded or not (a check of a stage not reached yet
+ * is evaluated and shown, not recorded); empty under review.
+ */
+live: { [key in string]: CheckMark }, skipped: Array<string>, };

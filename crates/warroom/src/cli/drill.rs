@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use chrono::Utc;
 use clap::Subcommand;
+use warroom::ops::Actor;
 use warroom::runtime::Runtime;
 use warroom::sources::drill::Scenario;
 use warroom::store::Store;
@@ -44,7 +45,7 @@ pub fn needs_store(cmd: &DrillCommand) -> bool {
     matches!(cmd, DrillCommand::Run { incident: Some(_), .. })
 }
 
-pub fn run(cmd: DrillCommand, db: Option<&Path>) -> Result<()> {
+pub fn run(cmd: DrillCommand, db: Option<&Path>, actor: &Actor) -> Result<()> {
     match cmd {
         DrillCommand::List { json } => {
             let scenarios = Scenario::built_in()?;
@@ -70,7 +71,8 @@ pub fn run(cmd: DrillCommand, db: Option<&Path>) -> Result<()> {
                 None => Runtime::new(Store::open_in_memory()?, super::watch::library(None)),
             };
             let incident = incident.as_deref().map(|id| runtime.log().find_incident(id)).transpose()?;
-            let status = runtime.start_drill(&name, seed, speed, Utc::now(), incident)?;
+            let actor = Actor { now: Utc::now(), ..actor.clone() };
+            let status = runtime.start_drill(&name, seed, speed, &actor, incident)?;
             println!("drill {}: {} (speed ×{speed}, seed {seed})", status.scenario, status.title);
             let watch = Watch {
                 json: false,
@@ -78,6 +80,7 @@ pub fn run(cmd: DrillCommand, db: Option<&Path>) -> Result<()> {
                 until_resolved: false,
                 for_secs: None,
                 stop_when_finished: true,
+                by: actor.by.clone(),
             };
             watch.run(&runtime)?;
             let radius = runtime.feed().map(|f| f.with_monitor(|m| m.blast_radius())).unwrap_or_default();

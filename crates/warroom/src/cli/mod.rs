@@ -125,7 +125,7 @@ pub fn run(args: Args) -> Result<()> {
     let command = match args.command {
         Command::Topology(cmd) => return topology::run(cmd),
         Command::Secret(cmd) => return secret::run(cmd),
-        Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None),
+        Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None, &actor),
         Command::Runbook(cmd) if !runbook::needs_store(&cmd) => return runbook::run(cmd),
         Command::Poll { once, json } => {
             let config = args.config.context("poll needs --config FILE (or WARROOM_CONFIG)")?;
@@ -138,10 +138,10 @@ pub fn run(args: Args) -> Result<()> {
         None => default_db()?,
     };
     if let Command::Watch(watch) = command {
-        return watch::run(watch, args.config.as_deref(), &path);
+        return watch::run(watch, args.config.as_deref(), &path, args.by.clone());
     }
     if let Command::Drill(cmd) = command {
-        return drill::run(cmd, Some(&path));
+        return drill::run(cmd, Some(&path), &actor);
     }
     if let Command::Runbook(cmd) = command {
         let config = args.config.as_deref().map(warroom::config::Config::read).transpose()?;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use ulid::Ulid;
 use warroom::config::Config;
 use warroom::model::{Alert, Health};
+use warroom::ops::Actor;
 use warroom::runtime::{CheckOutcome, FeedStatus, Flow, Library, Runtime, SystemClock, Update, runbook_dirs};
 use warroom::store::Store;
 use warroom::topology::BlastRadius;
@@ -98,10 +99,12 @@ pub struct Watch {
     pub for_secs: Option<f64>,
     /// Stop when the drill has played to its end.
     pub stop_when_finished: bool,
+    /// Who runs it (recording started and stopped are theirs).
+    pub by: Option<String>,
 }
 
 /// `warroom watch ...`.
-pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path) -> Result<()> {
+pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path, by: Option<String>) -> Result<()> {
     if args.drill.is_none() && config.is_none() {
         bail!("watch needs --drill NAME, or --config FILE (or WARROOM_CONFIG) for live sources");
     }
@@ -116,13 +119,14 @@ pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path) -> Result<()> {
     };
     let runtime = runtime(db, config.as_ref())?;
     let incident = args.incident.as_deref().map(|id| runtime.log().find_incident(id)).transpose()?;
+    let actor = Actor { origin: "cli".to_owned(), by: by.clone(), now: Utc::now() };
     match (&args.drill, config) {
         (Some(name), _) => {
-            runtime.start_drill(name, args.seed, args.speed, Utc::now(), incident)?;
+            runtime.start_drill(name, args.seed, args.speed, &actor, incident)?;
         }
         (None, Some(config)) => {
             runtime.use_config(config)?;
-            runtime.record_on(incident)?;
+            runtime.record_on(incident, &actor)?;
         }
         (None, None) => bail!("watch needs --drill NAME or --config FILE"),
     }
@@ -132,6 +136,7 @@ pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path) -> Result<()> {
         until_resolved: args.until_resolved,
         for_secs: args.for_secs,
         stop_when_finished: args.drill.is_some() && !args.until_resolved,
+        by,
     };
     watch.run(&runtime)
 }
@@ -184,6 +189,11 @@ impl Watch {
                 None => looping.await,
             }
         });
+        // The watch is over: so is its recording, and the timeline says so.
+        if self.incident.is_some() {
+            let actor = Actor { origin: "cli".to_owned(), by: self.by.clone(), now: Utc::now() };
+            runtime.record_on(None, &actor)?;
+        }
         failure.map_or(Ok(()), Err)
     }
 

@@ -93,6 +93,11 @@ pub enum EventKind {
     },
     /// An action item was added (first time its key is seen) or edited (whole, as it now is).
     ActionItemSet { item: ActionItem },
+    /// What the war room watches (a drill, or live sources) started being recorded on the
+    /// incident: `feed` says which.
+    RecordingStarted { feed: String },
+    /// Recording on the incident stopped (a responder stopped it, or the watch ended).
+    RecordingStopped,
     /// A provider's status page declared an incident, or its status changed.
     ProviderIncident {
         name: String,
@@ -125,6 +130,8 @@ impl EventKind {
             EventKind::TopologyRecorded { .. } => "topology_recorded",
             EventKind::ActionItemSet { .. } => "action_item_set",
             EventKind::ProviderIncident { .. } => "provider_incident",
+            EventKind::RecordingStarted { .. } => "recording_started",
+            EventKind::RecordingStopped => "recording_stopped",
         }
     }
 
@@ -173,6 +180,8 @@ impl EventKind {
             EventKind::ProviderIncident { name, status, impact, .. } => {
                 format!("provider incident \"{name}\": {status} (impact {impact})")
             }
+            EventKind::RecordingStarted { feed } => format!("recording started: {feed}"),
+            EventKind::RecordingStopped => "recording stopped".to_owned(),
             EventKind::ActionItemSet { item } => {
                 format!(
                     "action item {} ({}, {}): {}",
@@ -240,6 +249,8 @@ mod tests {
                 impact: "major".into(),
                 url: None,
             },
+            EventKind::RecordingStarted { feed: "drill db-pool-exhaustion ×4".into() },
+            EventKind::RecordingStopped,
             EventKind::ActionItemSet {
                 item: ActionItem {
                     id: "A1".into(),

@@ -241,7 +241,9 @@ impl Incident {
                     }
                 }
             }
-            EventKind::ProviderIncident { .. } => {}
+            EventKind::ProviderIncident { .. }
+            | EventKind::RecordingStarted { .. }
+            | EventKind::RecordingStopped => {}
             EventKind::AlertFired { fingerprint, starts_at, .. } => {
                 self.firing_alerts.insert(fingerprint.clone());
                 self.first_alert_at =

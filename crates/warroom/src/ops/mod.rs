@@ -233,8 +233,9 @@ pub fn check_step(
     record(store, actor.event(id, None, kind)?)
 }
 
-/// Records a check's outcome when it differs from the last one recorded (a check evaluated
-/// every cycle writes only its changes). Returns the event, if one was written.
+/// Records a check's outcome, dated `at` (now when `None`), when it differs from the last one
+/// recorded (a check evaluated every cycle writes only its changes). Returns the event, if one
+/// was written.
 ///
 /// # Errors
 /// [`OpsError::RunbookNotAttached`], or the store's error.
@@ -246,6 +247,7 @@ pub fn record_check(
     step: &str,
     passed: Option<bool>,
     observed: &str,
+    at: Option<DateTime<Utc>>,
 ) -> Result<Option<Event>, OpsError> {
     let incident = store.incident(id)?;
     let attached =
@@ -259,7 +261,7 @@ pub fn record_check(
         passed,
         observed: observed.to_owned(),
     };
-    record(store, actor.event(id, None, kind)?).map(Some)
+    record(store, actor.event(id, at, kind)?).map(Some)
 }
 
 /// Adds a note to the timeline.
@@ -350,6 +352,14 @@ pub fn reopen(
         return Err(OpsError::NotResolved);
     }
     record(store, actor.event(id, at, EventKind::Reopened)?)
+}
+
+/// Records an event of the war room's own (recording started or stopped) on incident `id`, now.
+///
+/// # Errors
+/// [`OpsError::InFuture`] only if the actor's clock is broken, or the store's error.
+pub fn record_on_log(store: &mut Store, actor: &Actor, id: Ulid, kind: EventKind) -> Result<Event, OpsError> {
+    record(store, actor.event(id, None, kind)?)
 }
 
 pub(crate) fn record(store: &mut Store, event: Event) -> Result<Event, OpsError> {

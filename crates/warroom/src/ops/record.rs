@@ -1,14 +1,16 @@
 //! What the sources and the drill say happened, written on an incident's log: health changes,
 //! alerts fired and resolved (once per fingerprint), a snapshot of the topology and every node's
-//! health when recording starts, and the samples of the failing nodes for the postmortem's
-//! charts. Recording stops when the incident is resolved.
+//! health when recording starts (one per change of topology: when recording resumes on the
+//! topology last recorded, only the health that differs is written), and the samples of the
+//! failing nodes for the postmortem's charts. Recording stops when the incident is resolved.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ulid::Ulid;
 
 use super::{Actor, OpsError, record};
-use crate::model::{Alert, Event, EventKind, Metric, Sample};
+use crate::model::topology::TopologySpec;
+use crate::model::{Alert, Event, EventKind, Health, Metric, Sample};
 use crate::monitor::{Changes, Monitor};
 use crate::store::{Store, StoreError};
 use crate::time;
@@ -74,6 +76,8 @@ pub struct Recorder {
     /// Provider status-page incidents on the log: name → the status last recorded.
     providers: BTreeMap<String, String>,
     snapshot_due: bool,
+    /// The topology last recorded on the log, and every node's health as the log says since.
+    recorded: Option<(TopologySpec, BTreeMap<String, Health>)>,
 }
 
 /// An alert firing on the log: what its resolution will name.
@@ -117,8 +121,17 @@ impl Recorder {
             .ok_or_else(|| StoreError::UnknownIncident { id: id.to_string() })?;
         let mut names = BTreeMap::new();
         let mut providers = BTreeMap::new();
+        let mut recorded: Option<(TopologySpec, BTreeMap<String, Health>)> = None;
         for e in &events {
             match &e.kind {
+                EventKind::TopologyRecorded { topology, health } => {
+                    recorded = Some((topology.clone(), health.clone()));
+                }
+                EventKind::HealthChanged { node, to, .. } => {
+                    if let Some((_, health)) = recorded.as_mut() {
+                        health.insert(node.clone(), *to);
+                    }
+                }
                 EventKind::AlertFired { name, node, fingerprint, .. } => {
                     names.insert(fingerprint.clone(), Firing { name: name.clone(), node: node.clone() });
                 }
@@ -130,7 +143,14 @@ impl Recorder {
         }
         let firing =
             incident.firing_alerts.iter().filter_map(|f| Some((f.clone(), names.remove(f)?))).collect();
-        Ok(Recorder { incident: id, firing, affected: incident.affected, providers, snapshot_due: true })
+        Ok(Recorder {
+            incident: id,
+            firing,
+            affected: incident.affected,
+            providers,
+            snapshot_due: true,
+            recorded,
+        })
     }
 
     /// The incident it records on.
@@ -162,11 +182,31 @@ impl Recorder {
         // A monitor that has not evaluated anything yet knows nothing worth a snapshot.
         if self.snapshot_due && monitor.has_data() {
             self.snapshot_due = false;
-            let kind = EventKind::TopologyRecorded {
-                topology: monitor.topology().spec(),
-                health: health.iter().map(|(n, h)| (n.clone(), *h)).collect(),
-            };
-            batch.events.push(actor.event(id, None, kind)?);
+            let topology = monitor.topology().spec();
+            let now: BTreeMap<String, Health> = health.iter().map(|(n, h)| (n.clone(), *h)).collect();
+            match &self.recorded {
+                // The same topology as the log's last snapshot (recording resumed, the same drill
+                // again): no second snapshot, only the health that differs from what the log says.
+                Some((last, known)) if *last == topology => {
+                    for (node, h) in &now {
+                        let was = known.get(node).copied().unwrap_or(Health::Unknown);
+                        if was != *h {
+                            let reason = monitor
+                                .reason(node)
+                                .unwrap_or_else(|| "as found when recording resumed".to_owned());
+                            let kind =
+                                EventKind::HealthChanged { node: node.clone(), from: was, to: *h, reason };
+                            batch.events.push(actor.event(id, None, kind)?);
+                        }
+                    }
+                }
+                _ => {
+                    let kind =
+                        EventKind::TopologyRecorded { topology: topology.clone(), health: now.clone() };
+                    batch.events.push(actor.event(id, None, kind)?);
+                }
+            }
+            self.recorded = Some((topology, now));
             self.affected.extend(health.iter().filter(|(_, h)| h.is_failing()).map(|(n, _)| n.clone()));
             let now_firing = monitor.firing_alerts();
             let ended: Vec<(String, Firing)> = self
@@ -194,7 +234,11 @@ impl Recorder {
                 to: c.to,
                 reason: c.reason.clone(),
             };
-            batch.events.push(actor.event(id, None, kind)?);
+            // Dated from when it started, not from when it had held long enough to be news.
+            batch.events.push(actor.event(id, Some(c.at), kind)?);
+            if let Some((_, known)) = self.recorded.as_mut() {
+                known.insert(c.node.clone(), c.to);
+            }
             if c.to.is_failing() {
                 self.affected.insert(c.node.clone());
             }

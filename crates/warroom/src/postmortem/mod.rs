@@ -681,7 +681,9 @@ fn source(kind: &EventKind, origin: &str) -> &'static str {
         | EventKind::StepChecked { .. }
         | EventKind::StepsSkipped { .. } => "runbook",
         EventKind::ProviderIncident { .. } => "provider status",
-        EventKind::TopologyRecorded { .. } => "system",
+        EventKind::TopologyRecorded { .. }
+        | EventKind::RecordingStarted { .. }
+        | EventKind::RecordingStopped => "system",
         _ if metrics::MACHINE_ORIGINS.contains(&origin) => "system",
         _ => "human",
     }

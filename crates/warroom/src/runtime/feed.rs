@@ -135,6 +135,21 @@ impl Feed {
         }
     }
 
+    /// The feed in a few words, for the timeline ("drill db-pool-exhaustion ×4, seed 1",
+    /// "live sources: prom, am").
+    pub fn describe(&self) -> String {
+        match self {
+            Feed::Drill(drill) => {
+                let drill = lock(drill);
+                format!("drill {} ×{}, seed {}", drill.scenario().name, drill.speed, drill.seed)
+            }
+            Feed::Live { config, .. } => {
+                let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+                format!("live sources: {}", names.join(", "))
+            }
+        }
+    }
+
     /// The status bar's account of the feed as of `now`.
     pub fn status(&self, now: DateTime<Utc>) -> FeedStatus {
         match self {

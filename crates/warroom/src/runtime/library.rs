@@ -47,7 +47,11 @@ pub struct RunbookView {
     pub runbook: Runbook,
     pub node: Option<String>,
     pub done: BTreeMap<String, StepMark>,
+    /// Each check's outcome as last recorded on the timeline.
     pub checks: BTreeMap<String, CheckMark>,
+    /// Each check's outcome as last seen, recorded or not (a check of a stage not reached yet
+    /// is evaluated and shown, not recorded); empty under review.
+    pub live: BTreeMap<String, CheckMark>,
     pub skipped: Vec<String>,
 }
 
@@ -179,6 +183,7 @@ impl Library {
                     node: attached.node.clone(),
                     done: attached.done.clone(),
                     checks: attached.checks.clone(),
+                    live: BTreeMap::new(),
                     skipped: attached.skipped.iter().cloned().collect(),
                 })
             })

@@ -33,7 +33,7 @@ pub use library::{Library, RunbookView, SUGGESTIONS, Suggestion};
 pub use pace::Flow;
 pub use update::{Broadcast, NotificationStatus, Shown, Situation, Update};
 
-use crate::config::Config;
+use crate::config::{Config, Hysteresis};
 use crate::health::Thresholds;
 use crate::live::LiveError;
 use crate::model::Event;
@@ -117,6 +117,8 @@ struct State {
     last_shown: Option<Shown>,
     /// The checks due, as of the log's last sequence number they were read at.
     checks: Option<(i64, Vec<checking::Pending>)>,
+    /// What the checks have seen (recorded or not).
+    seen: checking::Seen,
     /// The alerts last remembered in the log, and when.
     remembered: Option<(DateTime<Utc>, BTreeSet<String>)>,
     /// The log's last sequence number as of the last cycle: a change is someone else's write.
@@ -171,8 +173,8 @@ impl Runtime {
         self.inner.wake.notify_one();
     }
 
-    /// Starts a drill at `now` (replacing what fed the runtime), recording it on `incident` (or
-    /// on none) from its first tick.
+    /// Starts a drill at the actor's `now` (replacing what fed the runtime), recording it on
+    /// `incident` (or on none) from its first tick.
     ///
     /// # Errors
     /// [`RuntimeError::Drill`] for an unknown scenario, [`RuntimeError::InvalidSpeed`], the
@@ -182,12 +184,12 @@ impl Runtime {
         scenario: &str,
         seed: u64,
         speed: f64,
-        now: DateTime<Utc>,
+        actor: &Actor,
         incident: Option<Ulid>,
     ) -> Result<DrillStatus, RuntimeError> {
-        let feed = feed::drill(scenario, seed, speed, now)?;
-        let FeedStatus::Drill(status) = feed.status(now) else { return Err(RuntimeError::NoDrill) };
-        self.record_on(incident)?;
+        let feed = feed::drill(scenario, seed, speed, actor.now)?;
+        let FeedStatus::Drill(status) = feed.status(actor.now) else { return Err(RuntimeError::NoDrill) };
+        self.begin_recording(incident, &feed.describe(), actor)?;
         self.set_feed(Some(feed));
         Ok(status)
     }
@@ -244,15 +246,47 @@ impl Runtime {
         self.feed().and_then(|f| f.config().cloned())
     }
 
-    /// Records what the feed says on incident `id` from now on (or on none).
+    /// Records what the feed says on incident `id` from now on (or on none): recording stops on
+    /// the incident recorded before and starts on this one, each an event on its timeline.
     ///
     /// # Errors
-    /// The store's error (an unknown incident).
-    pub fn record_on(&self, id: Option<Ulid>) -> Result<(), RuntimeError> {
+    /// [`OpsError::AlreadyResolved`] for a resolved incident (nothing is recorded on one), the
+    /// store's error (an unknown incident); nothing changes then.
+    pub fn record_on(&self, id: Option<Ulid>, actor: &Actor) -> Result<(), RuntimeError> {
+        let feed = self.feed().map_or_else(|| "nothing yet".to_owned(), |f| f.describe());
+        self.begin_recording(id, &feed, actor)
+    }
+
+    /// Switches recording to `id`, writing when it stopped and started and on what feed.
+    fn begin_recording(&self, id: Option<Ulid>, feed: &str, actor: &Actor) -> Result<(), RuntimeError> {
+        let current = self.recording();
+        if current == id {
+            return Ok(());
+        }
+        let mut log = self.log();
         let recorder = match id {
-            Some(id) => Some(Recorder::attach(&self.log(), id)?),
+            Some(id) => {
+                if log.is_resolved(id)? {
+                    return Err(OpsError::AlreadyResolved.into());
+                }
+                Some(Recorder::attach(&log, id)?)
+            }
             None => None,
         };
+        if let Some(previous) = current
+            && !log.is_resolved(previous)?
+        {
+            ops::record_on_log(&mut log, actor, previous, crate::model::EventKind::RecordingStopped)?;
+        }
+        if let Some(id) = id {
+            ops::record_on_log(
+                &mut log,
+                actor,
+                id,
+                crate::model::EventKind::RecordingStarted { feed: feed.to_owned() },
+            )?;
+        }
+        drop(log);
         self.state().recorder = recorder;
         Ok(())
     }
@@ -364,7 +398,16 @@ impl Runtime {
     /// The store's error (an unknown incident).
     pub fn runbooks_of(&self, id: Ulid) -> Result<Vec<RunbookView>, RuntimeError> {
         let incident = self.log().incident(id)?;
-        Ok(self.library().views(&incident))
+        let mut views = self.library().views(&incident);
+        let state = self.state();
+        for view in &mut views {
+            for ((incident, runbook, step), mark) in &state.seen.latest {
+                if *incident == id && *runbook == view.runbook.id {
+                    view.live.insert(step.clone(), mark.clone());
+                }
+            }
+        }
+        Ok(views)
     }
 
     /// Mutes (or unmutes) desktop notifications; everything still goes on the timeline.
@@ -435,7 +478,8 @@ impl Runtime {
         }
         let plans: Vec<&crate::checks::Plan> = pending.iter().map(|p| &p.plan).collect();
         let observed = feed.observe(&plans, now).await;
-        let outcomes = checking::changed(&pending, &observed);
+        let hold = feed.config().map_or(Hysteresis::default(), |c| c.hysteresis).check_cycles;
+        let outcomes = self.state().seen.judge(&pending, &observed, now, hold);
         let actor = Actor { origin: "check".to_owned(), by: None, now };
         let mut recorded = Vec::with_capacity(outcomes.len());
         for o in outcomes {
@@ -447,6 +491,7 @@ impl Runtime {
                 &o.step,
                 o.passed,
                 &o.observed,
+                Some(o.at),
             );
             match written {
                 Ok(_) => recorded.push(o),

@@ -17,6 +17,10 @@ fn runtime() -> Runtime {
     Runtime::new(Store::open_in_memory().unwrap(), library)
 }
 
+fn actor(now: DateTime<Utc>) -> Actor {
+    Actor { origin: "test".into(), by: Some("Mina".into()), now }
+}
+
 fn declare(runtime: &Runtime, now: DateTime<Utc>) -> Ulid {
     let actor = Actor { origin: "test".into(), by: Some("Mina".into()), now };
     let decl =
@@ -43,7 +47,7 @@ async fn a_drill_on_a_stepped_clock_cycles_on_its_ticks_and_records_what_changed
     let runtime = runtime();
     let clock = SteppedClock::new(t0());
     let id = declare(&runtime, t0());
-    runtime.start_drill("db-pool-exhaustion", 7, 50.0, t0(), Some(id)).unwrap();
+    runtime.start_drill("db-pool-exhaustion", 7, 50.0, &actor(t0()), Some(id)).unwrap();
     let updates = play(&runtime, &clock).await;
 
     // A 1 200 s scenario in 5 s ticks at ×50: 241 cycles 100 ms apart, each exactly on its tick.
@@ -64,9 +68,18 @@ async fn a_drill_on_a_stepped_clock_cycles_on_its_ticks_and_records_what_changed
     );
     assert!(updates.iter().any(|u| u.notification.is_some()), "a node going down is worth a notification");
 
-    // What the updates say was recorded is what the log holds, in the same order.
-    let recorded: Vec<Ulid> = updates.iter().flat_map(|u| &u.events).map(|e| e.id).collect();
-    let log: Vec<Ulid> = runtime.log().events(id).unwrap().into_iter().skip(1).map(|e| e.id).collect();
+    // What the updates say was recorded is what the log holds, beside the declaration and the
+    // start of recording (a change is dated from when it started, so the log's order may differ).
+    let recorded: std::collections::BTreeSet<Ulid> =
+        updates.iter().flat_map(|u| &u.events).map(|e| e.id).collect();
+    let log: std::collections::BTreeSet<Ulid> = runtime
+        .log()
+        .events(id)
+        .unwrap()
+        .into_iter()
+        .filter(|e| !matches!(e.kind, EventKind::Declared { .. } | EventKind::RecordingStarted { .. }))
+        .map(|e| e.id)
+        .collect();
     assert_eq!(recorded, log);
     let kinds: Vec<&str> = runtime.log().events(id).unwrap().iter().map(|e| e.kind.tag()).collect();
     assert_eq!(kinds.iter().filter(|k| **k == "topology_recorded").count(), 1);
@@ -75,7 +88,17 @@ async fn a_drill_on_a_stepped_clock_cycles_on_its_ticks_and_records_what_changed
             && kinds.contains(&"alert_resolved")
             && kinds.contains(&"health_changed")
     );
-    assert!(runtime.log().events(id).unwrap().iter().skip(1).all(|e| e.origin == "drill"));
+    let events = runtime.log().events(id).unwrap();
+    let started = events.iter().find(|e| matches!(e.kind, EventKind::RecordingStarted { .. })).unwrap();
+    assert_eq!(
+        (started.origin.as_str(), started.by.as_deref()),
+        ("test", Some("Mina")),
+        "who started recording"
+    );
+    assert!(
+        matches!(&started.kind, EventKind::RecordingStarted { feed } if feed == "drill db-pool-exhaustion ×50, seed 7")
+    );
+    assert!(events.iter().filter(|e| e.id != started.id).skip(1).all(|e| e.origin == "drill"));
     assert!(
         !runtime.log().samples(id).unwrap().is_empty(),
         "the failing nodes' samples are kept for the charts"
@@ -89,7 +112,7 @@ async fn the_same_drill_and_seed_give_the_same_events_at_the_same_offsets() {
         let runtime = runtime();
         let clock = SteppedClock::new(start);
         let id = declare(&runtime, start);
-        runtime.start_drill("redis-down", 3, 200.0, start, Some(id)).unwrap();
+        runtime.start_drill("redis-down", 3, 200.0, &actor(start), Some(id)).unwrap();
         play(&runtime, &clock).await;
         let events: Vec<(String, Option<String>, chrono::Duration)> = runtime
             .log()
@@ -123,7 +146,7 @@ async fn attached_runbooks_are_checked_and_only_changes_are_recorded() {
     let id = declare(&runtime, t0());
     let actor = Actor { origin: "test".into(), by: None, now: t0() };
     runtime.attach_runbook(&actor, id, "db-pool-exhaustion", Some("mysql-primary".into())).unwrap();
-    runtime.start_drill("db-pool-exhaustion", 1, 100.0, t0(), None).unwrap();
+    runtime.start_drill("db-pool-exhaustion", 1, 100.0, &actor, None).unwrap();
     let updates = play(&runtime, &clock).await;
     let outcomes: Vec<&CheckOutcome> = updates.iter().flat_map(|u| &u.checks).collect();
     assert!(outcomes.iter().any(|o| o.passed == Some(true)), "{outcomes:?}");
