@@ -324,9 +324,8 @@ fn runbook_steps_and_checks_are_events_in_the_fold() {
 
     // A check evaluated every cycle writes only its changes.
     let written = |store: &mut Store, passed| {
-        ops::record_check(store, &ana, id, "redis-down", "recover-1", passed, "up = 0", None)
-            .unwrap()
-            .is_some()
+        let mark = warroom::model::CheckMark { at: ana.now, passed, observed: "up = 0".into() };
+        ops::record_check(store, &ana, id, "redis-down", "recover-1", &mark).unwrap().is_some()
     };
     assert!(written(&mut store, Some(false)));
     assert!(!written(&mut store, Some(false)), "same outcome, nothing new");

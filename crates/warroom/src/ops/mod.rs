@@ -233,35 +233,33 @@ pub fn check_step(
     record(store, actor.event(id, None, kind)?)
 }
 
-/// Records a check's outcome, dated `at` (now when `None`), when it differs from the last one
-/// recorded (a check evaluated every cycle writes only its changes). Returns the event, if one
-/// was written.
+/// Records a check's outcome (`mark`, dated from when it started), when it differs from the
+/// last one recorded (a check evaluated every cycle writes only its changes). Returns the
+/// event, if one was written.
 ///
 /// # Errors
-/// [`OpsError::RunbookNotAttached`], or the store's error.
+/// [`OpsError::RunbookNotAttached`], [`OpsError::InFuture`], or the store's error.
 pub fn record_check(
     store: &mut Store,
     actor: &Actor,
     id: Ulid,
     runbook: &str,
     step: &str,
-    passed: Option<bool>,
-    observed: &str,
-    at: Option<DateTime<Utc>>,
+    mark: &crate::model::CheckMark,
 ) -> Result<Option<Event>, OpsError> {
     let incident = store.incident(id)?;
     let attached =
         incident.runbook(runbook).ok_or_else(|| OpsError::RunbookNotAttached(runbook.to_owned()))?;
-    if attached.checks.get(step).is_some_and(|last| last.passed == passed) {
+    if attached.checks.get(step).is_some_and(|last| last.passed == mark.passed) {
         return Ok(None);
     }
     let kind = EventKind::CheckEvaluated {
         runbook: runbook.to_owned(),
         step: step.to_owned(),
-        passed,
-        observed: observed.to_owned(),
+        passed: mark.passed,
+        observed: mark.observed.clone(),
     };
-    record(store, actor.event(id, at, kind)?).map(Some)
+    record(store, actor.event(id, Some(mark.at), kind)?).map(Some)
 }
 
 /// Adds a note to the timeline.

@@ -483,16 +483,8 @@ impl Runtime {
         let actor = Actor { origin: "check".to_owned(), by: None, now };
         let mut recorded = Vec::with_capacity(outcomes.len());
         for o in outcomes {
-            let written = ops::record_check(
-                &mut self.log(),
-                &actor,
-                o.incident,
-                &o.runbook,
-                &o.step,
-                o.passed,
-                &o.observed,
-                Some(o.at),
-            );
+            let mark = crate::model::CheckMark { at: o.at, passed: o.passed, observed: o.observed.clone() };
+            let written = ops::record_check(&mut self.log(), &actor, o.incident, &o.runbook, &o.step, &mark);
             match written {
                 Ok(_) => recorded.push(o),
                 // Resolved or detached since the checks were read: the next cycle reads anew.
