@@ -33,12 +33,13 @@ impl Threshold {
         self.above.is_some_and(|limit| value > limit) || self.below.is_some_and(|limit| value < limit)
     }
 
-    fn describe(&self, sample: &Sample) -> String {
+    /// What a breach of it reads as, with the value seen: "http_5xx_ratio 18.0% > 2.0%".
+    pub fn describe(&self, value: f64) -> String {
         if self.metric == Metric::Up {
             return "up = 0: not answering".to_owned();
         }
         if self.metric == Metric::ProviderStatus {
-            return format!("status page: {}", self.metric.format(sample.value));
+            return format!("status page: {}", self.metric.format(value));
         }
         let (op, limit) = match (self.above, self.below) {
             (Some(limit), _) => (">", limit),
@@ -48,7 +49,7 @@ impl Threshold {
         format!(
             "{} {} {op} {}",
             self.metric.name(),
-            self.metric.format(sample.value),
+            self.metric.format(value),
             self.metric.format(limit)
         )
     }
@@ -168,7 +169,7 @@ fn evaluate_node(node: &str, samples: &[&Sample], thresholds: &Thresholds, now: 
             continue;
         }
         for sample in samples.iter().filter(|s| s.metric == rule.metric && rule.breached(s.value)) {
-            breaches.push((rule.health, rule.describe(sample)));
+            breaches.push((rule.health, rule.describe(sample.value)));
         }
     }
     breaches.sort_by_key(|b| std::cmp::Reverse(b.0));

@@ -19,7 +19,7 @@ fn peak(name: &str) -> serde_json::Value {
     let (sim, topology) = simulation(name, 1).unwrap();
     let at = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
     let mut monitor = Monitor::new(topology, Thresholds::default());
-    monitor.ingest(sim.signals_at(sim.scenario.peak_secs, at), at);
+    monitor.ingest(sim.signals_at(sim.scenario.peak_secs, at, |_| at), at);
     let unhealthy: BTreeMap<String, Health> =
         monitor.health().into_iter().filter(|(_, h)| *h != Health::Healthy).collect();
     let radius = monitor.blast_radius();
@@ -155,4 +155,31 @@ fn the_cli_plays_a_drill_headless_and_records_health_changes() {
         String::from_utf8_lossy(&out.stderr)
             .contains("the built-in ones are memory-leak, db-pool-exhaustion")
     );
+}
+
+/// A drill's alert fires when its node's reported value crosses the threshold its rule has,
+/// carrying that value and that instant: the alert, the node's health and the reason the panel
+/// shows agree (regression: the pool alert said 99 % while the node showed 88 % and healthy).
+#[test]
+fn a_drill_alert_fires_at_the_crossing_with_the_value_then() {
+    use warroom::rehearsal::Rehearsal;
+    for scenario in ["db-pool-exhaustion", "redis-down", "memory-leak"] {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let mut drill = Rehearsal::start(scenario, 3, 1.0, t0).unwrap().hold_cycles(1);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut t = t0;
+        while !drill.finished(t) {
+            let changes = drill.step(t);
+            for alert in &changes.fired {
+                seen.insert(alert.name.clone());
+                let health = drill.monitor().health()[&alert.node];
+                assert_ne!(health, Health::Healthy, "{scenario}: {} fired while {} was healthy", alert.name, alert.node);
+                assert_eq!(alert.starts_at, t, "{scenario}: {} started when it was first seen", alert.name);
+                let reasons = drill.view(t).nodes.into_iter().find(|n| n.id == alert.node).unwrap().reasons;
+                assert!(reasons.contains(&alert.summary), "{scenario}: '{}' is the node's own reason {reasons:?}", alert.summary);
+            }
+            t += chrono::Duration::seconds(5);
+        }
+        assert!(!seen.is_empty(), "{scenario} fired alerts");
+    }
 }

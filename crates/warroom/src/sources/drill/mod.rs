@@ -52,6 +52,8 @@ impl DrillSource {
 impl DrillSource {
     /// What the simulated infrastructure says as of `now`, as a real source would answer.
     pub fn poll(&self, now: DateTime<Utc>) -> Signals {
-        self.simulation.signals_at(self.scenario_time(now), now)
+        let (started, speed) = (self.started, self.speed);
+        let wall = move |secs: f64| started + chrono::Duration::microseconds((secs / speed * 1e6) as i64);
+        self.simulation.signals_at(self.scenario_time(now), now, wall)
     }
 }

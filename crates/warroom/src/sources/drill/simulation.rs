@@ -10,6 +10,7 @@ use std::hash::{Hash, Hasher};
 use chrono::{DateTime, Utc};
 
 use super::scenario::{Fault, Scenario};
+use crate::health::Thresholds;
 use crate::model::{Alert, AlertState, LogLine, Metric, Sample, Signals};
 
 /// One simulated node: its id and kind (as the topology names it).
@@ -25,6 +26,9 @@ pub struct Simulation {
     pub scenario: Scenario,
     nodes: Vec<SimNode>,
     seed: u64,
+    /// The thresholds an alert's rule fires at: the ones health is judged by, so that an alert
+    /// and the node's health never contradict each other.
+    thresholds: Thresholds,
 }
 
 /// The metrics a kind of node reports, with their normal values.
@@ -82,9 +86,53 @@ fn progress(fault: &Fault, t: f64) -> f64 {
 }
 
 impl Simulation {
-    /// A simulation of `scenario` on `nodes`.
+    /// A simulation of `scenario` on `nodes`, its alerts firing at the default thresholds.
     pub fn new(scenario: Scenario, nodes: Vec<SimNode>, seed: u64) -> Simulation {
-        Simulation { scenario, nodes, seed }
+        Simulation { scenario, nodes, seed, thresholds: Thresholds::default() }
+    }
+
+    fn tick(&self, t: f64) -> u64 {
+        (t / self.scenario.tick_secs.max(0.1)).floor() as u64
+    }
+
+    /// One metric of one node as reported at scenario time `t` (tick `tick`), noise included.
+    fn sample(&self, node: &str, metric: Metric, base: f64, t: f64, tick: u64) -> f64 {
+        let mut value = self.value(node, metric, base, t);
+        if !matches!(metric, Metric::Up | Metric::Restarts) {
+            // ±4 % relative noise: real dashboards wobble, and thresholds must hold anyway.
+            value *= 1.0 + 0.08 * self.noise(node, metric, tick);
+        }
+        if matches!(metric, Metric::CpuRatio | Metric::MemoryRatio | Metric::Http5xxRatio | Metric::DbPoolRatio) {
+            value = value.clamp(0.0, 1.0);
+        }
+        value
+    }
+
+    fn base(&self, node: &str, metric: Metric) -> f64 {
+        let kind = self.nodes.iter().find(|n| n.id == node).map_or("", |n| n.kind.as_str());
+        baseline(kind).iter().find(|(m, _)| *m == metric).map_or(0.0, |(_, v)| *v)
+    }
+
+    /// When a fault's alert fires, as of scenario time `t`: the first tick at which the node's
+    /// reported value crossed the threshold its rule has (the value then, and when), and it
+    /// fires until the fault has receded below the threshold. A fault on a metric with no
+    /// threshold fires once it is half-way in. `None`: not firing at `t`.
+    fn firing(&self, fault: &Fault, t: f64) -> Option<(f64, f64)> {
+        let tick_secs = self.scenario.tick_secs.max(0.1);
+        let Some(rule) = self.thresholds.rule(&fault.node, fault.metric) else {
+            let half = fault_half(fault);
+            return (progress(fault, t) >= 0.5).then(|| (half, fault.to));
+        };
+        let base = self.base(&fault.node, fault.metric);
+        let first = (self.tick(fault.start_secs)..=self.tick(t)).find_map(|k| {
+            let at = k as f64 * tick_secs;
+            let value = self.sample(&fault.node, fault.metric, base, at, k);
+            rule.breached(value).then_some((at, value))
+        })?;
+        let receded = fault.end_secs.is_some_and(|end| {
+            t >= end && !rule.breached(self.value(&fault.node, fault.metric, base, t))
+        });
+        (!receded).then_some(first)
     }
 
     fn noise(&self, node: &str, metric: Metric, tick: u64) -> f64 {
@@ -103,48 +151,35 @@ impl Simulation {
             .fold(base, |value, fault| value + (fault.to - value) * progress(fault, t))
     }
 
-    /// Every signal at scenario time `t`, stamped `at`.
-    pub fn signals_at(&self, t: f64, at: DateTime<Utc>) -> Signals {
-        let tick = (t / self.scenario.tick_secs.max(0.1)).floor() as u64;
+    /// Every signal at scenario time `t`, stamped `at`; `wall` gives the wall-clock instant of
+    /// an earlier scenario time (when an alert started).
+    pub fn signals_at(&self, t: f64, at: DateTime<Utc>, wall: impl Fn(f64) -> DateTime<Utc>) -> Signals {
+        let tick = self.tick(t);
         let mut signals = Signals { alerts_complete: true, ..Signals::default() };
         for node in &self.nodes {
             for &(metric, base) in baseline(&node.kind) {
-                let mut value = self.value(&node.id, metric, base, t);
-                if !matches!(metric, Metric::Up | Metric::Restarts) {
-                    // ±4 % relative noise: real dashboards wobble, and thresholds must hold anyway.
-                    value *= 1.0 + 0.08 * self.noise(&node.id, metric, tick);
-                }
-                if matches!(
-                    metric,
-                    Metric::CpuRatio | Metric::MemoryRatio | Metric::Http5xxRatio | Metric::DbPoolRatio
-                ) {
-                    value = value.clamp(0.0, 1.0);
-                }
+                let value = self.sample(&node.id, metric, base, t, tick);
                 signals.samples.push(Sample { node: node.id.clone(), metric, value, at });
             }
         }
         for fault in &self.scenario.faults {
             let Some(name) = &fault.alert else { continue };
-            if progress(fault, t) < 0.5 {
-                continue;
-            }
+            let Some((since, value)) = self.firing(fault, t) else { continue };
+            // The value when it fired, as the rule saw it (the number the graph showed then).
+            let summary = match self.thresholds.rule(&fault.node, fault.metric) {
+                Some(rule) => rule.describe(value),
+                None => format!("{} {}", fault.metric.name(), fault.metric.format(value)),
+            };
             signals.alerts.push(Alert {
                 name: name.clone(),
                 node: fault.node.clone(),
                 severity: fault.severity.clone().unwrap_or_else(|| "warning".to_owned()),
                 firing: true,
                 state: AlertState::Firing,
-                summary: format!(
-                    "{} {} on {}",
-                    fault.metric.name(),
-                    fault.metric.format(fault.to),
-                    fault.node
-                ),
+                summary,
                 at,
                 fingerprint: format!("drill:{name}:{}", fault.node),
-                // The moment the fault passed half-way: when a real rule would have fired.
-                starts_at: at
-                    - chrono::Duration::milliseconds(((t - fault_half(fault)).max(0.0) * 1000.0) as i64),
+                starts_at: crate::time::truncate(wall(since)),
                 runbook_url: None,
             });
             if let Some(line) = &fault.log {
@@ -194,9 +229,10 @@ mod tests {
         let scenario = Scenario::find("db-pool-exhaustion").unwrap().unwrap();
         let nodes = vec![SimNode { id: "order-service".into(), kind: "service".into() }];
         let at = DateTime::<Utc>::UNIX_EPOCH;
-        let a = Simulation::new(scenario.clone(), nodes.clone(), 7).signals_at(500.0, at);
-        let b = Simulation::new(scenario.clone(), nodes.clone(), 7).signals_at(500.0, at);
-        let c = Simulation::new(scenario, nodes, 8).signals_at(500.0, at);
+        let wall = |_| at;
+        let a = Simulation::new(scenario.clone(), nodes.clone(), 7).signals_at(500.0, at, wall);
+        let b = Simulation::new(scenario.clone(), nodes.clone(), 7).signals_at(500.0, at, wall);
+        let c = Simulation::new(scenario, nodes, 8).signals_at(500.0, at, wall);
         assert_eq!(a, b);
         assert_ne!(a, c);
     }
