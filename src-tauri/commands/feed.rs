@@ -3,9 +3,8 @@
 
 use tauri::State;
 use warroom::monitor::Chart;
-use warroom::runtime::DrillStatus;
+use warroom::runtime::{DrillStatus, WhatIf};
 use warroom::sources::drill::{Scenario, ScenarioInfo};
-use warroom::topology::BlastRadius;
 
 use crate::state::{AppState, IpcError};
 
@@ -42,7 +41,7 @@ pub fn record_on(state: State<'_, AppState>, incident: Option<String>) -> Result
 
 /// What would break if these nodes failed, on the graph on screen.
 #[tauri::command(async)]
-pub fn what_if(state: State<'_, AppState>, failed: Vec<String>) -> Result<BlastRadius, IpcError> {
+pub fn what_if(state: State<'_, AppState>, failed: Vec<String>) -> Result<WhatIf, IpcError> {
     Ok(state.runtime.what_if(&failed)?)
 }
 

@@ -38,6 +38,16 @@ pub fn declare_incident(
 }
 
 /// Enters a stage, recording the runbook steps left undone on purpose (`runbook/step`).
+/// Declares an incident from the outage users see now (title, SEV1, what is affected, when it
+/// started), and records on it at once.
+#[tauri::command(async)]
+pub fn declare_from_outage(state: State<'_, AppState>) -> Result<Incident, IpcError> {
+    if let Some(e) = &state.log_error {
+        return Err(e.clone());
+    }
+    Ok(state.runtime.declare_from_outage(&state.actor())?)
+}
+
 #[tauri::command(async)]
 pub fn enter_stage(
     state: State<'_, AppState>,

@@ -10,6 +10,7 @@ macro_rules! commands {
             incident::list_incidents,
             incident::get_incident,
             incident::declare_incident,
+            incident::declare_from_outage,
             incident::enter_stage,
             incident::add_note,
             incident::assign_role,

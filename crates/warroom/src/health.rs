@@ -46,12 +46,7 @@ impl Threshold {
             (None, Some(limit)) => ("<", limit),
             (None, None) => ("?", 0.0),
         };
-        format!(
-            "{} {} {op} {}",
-            self.metric.name(),
-            self.metric.format(value),
-            self.metric.format(limit)
-        )
+        format!("{} {} {op} {}", self.metric.name(), self.metric.format(value), self.metric.format(limit))
     }
 }
 

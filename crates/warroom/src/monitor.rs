@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::chart::{self, ChartError};
 use crate::health::{NodeHealth, Thresholds, evaluate};
 use crate::model::{Alert, Health, LogLine, Metric, Sample, Signals};
-use crate::topology::{BlastRadius, Group, Strength, Topology};
+use crate::topology::{BlastRadius, Group, Outage, Strength, Topology};
 
 /// How many log lines the monitor keeps.
 const LOG_LINES: usize = 500;
@@ -115,6 +115,8 @@ pub struct GraphView {
     /// Redundancy groups.
     pub groups: Vec<Group>,
     pub blast: BlastRadius,
+    /// What users see of it, and why; `None` while every entrypoint serves.
+    pub outage: Option<Outage>,
     /// Alerts firing, then those pending, silenced or inhibited (shown as such).
     pub alerts: Vec<Alert>,
     pub logs: Vec<LogLine>,
@@ -407,7 +409,7 @@ impl GraphView {
         blast: BlastRadius,
         state: impl Fn(&crate::topology::Node) -> NodeState,
     ) -> GraphView {
-        let nodes = topology
+        let nodes: Vec<NodeView> = topology
             .nodes()
             .map(|n| {
                 let NodeState { health, reasons, age_secs, signals } = state(n);
@@ -436,7 +438,10 @@ impl GraphView {
             })
             .collect();
         let groups = topology.groups();
-        GraphView { at, nodes, edges, groups, blast, alerts: Vec::new(), logs: Vec::new() }
+        let reasons: std::collections::HashMap<&str, &str> =
+            nodes.iter().filter_map(|n| n.reasons.first().map(|r| (n.id.as_str(), r.as_str()))).collect();
+        let outage = topology.outage(&blast, |id| reasons.get(id).map(|r| (*r).to_owned()));
+        GraphView { at, nodes, edges, groups, blast, outage, alerts: Vec::new(), logs: Vec::new() }
     }
 }
 

@@ -173,10 +173,20 @@ fn a_drill_alert_fires_at_the_crossing_with_the_value_then() {
             for alert in &changes.fired {
                 seen.insert(alert.name.clone());
                 let health = drill.monitor().health()[&alert.node];
-                assert_ne!(health, Health::Healthy, "{scenario}: {} fired while {} was healthy", alert.name, alert.node);
+                assert_ne!(
+                    health,
+                    Health::Healthy,
+                    "{scenario}: {} fired while {} was healthy",
+                    alert.name,
+                    alert.node
+                );
                 assert_eq!(alert.starts_at, t, "{scenario}: {} started when it was first seen", alert.name);
                 let reasons = drill.view(t).nodes.into_iter().find(|n| n.id == alert.node).unwrap().reasons;
-                assert!(reasons.contains(&alert.summary), "{scenario}: '{}' is the node's own reason {reasons:?}", alert.summary);
+                assert!(
+                    reasons.contains(&alert.summary),
+                    "{scenario}: '{}' is the node's own reason {reasons:?}",
+                    alert.summary
+                );
             }
             t += chrono::Duration::seconds(5);
         }

@@ -5,6 +5,7 @@ import type { EdgeView } from "./EdgeView";
 import type { Group } from "./Group";
 import type { LogLine } from "./LogLine";
 import type { NodeView } from "./NodeView";
+import type { Outage } from "./Outage";
 
 /**
  * Everything the window draws of the infrastructure at one instant.
@@ -14,6 +15,10 @@ export type GraphView = { at: string, nodes: Array<NodeView>, edges: Array<EdgeV
  * Redundancy groups.
  */
 groups: Array<Group>, blast: BlastRadius, 
+/**
+ * What users see of it, and why; `None` while every entrypoint serves.
+ */
+outage: Outage | null, 
 /**
  * Alerts firing, then those pending, silenced or inhibited (shown as such).
  */

@@ -11,4 +11,8 @@ export type Situation = { at: string, feed: FeedStatus,
 /**
  * `None` when nothing feeds the runtime.
  */
-view: GraphView | null, recording: string | null, notifications: NotificationStatus, };
+view: GraphView | null, recording: string | null, 
+/**
+ * Since when users have seen the outage (`view.outage`), if they do.
+ */
+outage_since: string | null, notifications: NotificationStatus, };

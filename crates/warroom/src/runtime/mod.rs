@@ -31,7 +31,7 @@ pub use clock::{Clock, SteppedClock, SystemClock};
 pub use feed::{DrillStatus, Feed, FeedStatus, MAX_SPEED};
 pub use library::{Library, RunbookView, SUGGESTIONS, Suggestion};
 pub use pace::Flow;
-pub use update::{Broadcast, NotificationStatus, Shown, Situation, Update};
+pub use update::{Broadcast, NotificationStatus, Shown, Situation, Update, WhatIf};
 
 use crate::config::{Config, Hysteresis};
 use crate::health::Thresholds;
@@ -42,7 +42,7 @@ use crate::notify::{Notification, Notifier};
 use crate::ops::{self, Actor, OpsError, Recorder};
 use crate::rehearsal::{RehearsalError, reference_topology};
 use crate::store::{Store, StoreError};
-use crate::topology::{BlastRadius, TopologyError};
+use crate::topology::TopologyError;
 
 /// Why the runtime could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,8 @@ pub enum RuntimeError {
     InvalidSpeed(f64),
     #[error("no drill is running: start one first")]
     NoDrill,
+    #[error("users see no outage now: every entrypoint serves")]
+    NoOutage,
     #[error("no runbook '{0}' (see `warroom runbook list`)")]
     UnknownRunbook(String),
     #[error("runbook '{runbook}' has no step '{step}' (see `warroom runbook show {runbook}`)")]
@@ -82,6 +84,7 @@ impl RuntimeError {
             RuntimeError::Live(e) => e.code(),
             RuntimeError::InvalidSpeed(_) => "invalid_input",
             RuntimeError::NoDrill => "no_drill",
+            RuntimeError::NoOutage => "no_outage",
             RuntimeError::UnknownRunbook(_) => "unknown_runbook",
             RuntimeError::UnknownStep { .. } => "unknown_step",
             RuntimeError::Topology(_) => "topology",
@@ -123,6 +126,8 @@ struct State {
     remembered: Option<(DateTime<Utc>, BTreeSet<String>)>,
     /// The log's last sequence number as of the last cycle: a change is someone else's write.
     seq: i64,
+    /// Since when an entrypoint has been down or impacted, while one is.
+    outage_since: Option<DateTime<Utc>>,
 }
 
 /// How often the alerts firing are remembered again when nothing about them changed.
@@ -310,6 +315,7 @@ impl Runtime {
             feed: status,
             view,
             recording: state.recorder.as_ref().map(Recorder::incident),
+            outage_since: state.outage_since,
             notifications: NotificationStatus {
                 muted: state.notifier.muted(),
                 last: state.last_shown.clone(),
@@ -338,11 +344,62 @@ impl Runtime {
     ///
     /// # Errors
     /// [`RuntimeError::Topology`] only if the built-in topology is broken.
-    pub fn what_if(&self, failed: &[String]) -> Result<BlastRadius, RuntimeError> {
+    pub fn what_if(&self, failed: &[String]) -> Result<WhatIf, RuntimeError> {
+        let hypothesis = |topology: &crate::topology::Topology| {
+            let blast = topology.what_if(failed);
+            let outage = topology
+                .outage(&blast, |id| failed.iter().any(|f| f == id).then(|| "what if it failed".to_owned()));
+            WhatIf { blast, outage }
+        };
         match self.feed() {
-            Some(f) => Ok(f.with_monitor(|m| m.topology().what_if(failed))),
-            None => Ok(reference_topology()?.what_if(failed)),
+            Some(f) => Ok(f.with_monitor(|m| hypothesis(m.topology()))),
+            None => Ok(hypothesis(&reference_topology()?)),
         }
+    }
+
+    /// Declares an incident from the outage users see now, as drafted (title, SEV1, the
+    /// affected nodes), records on it from now on, and notes when the impact started
+    /// (`#impact-start`, dated then) and what is affected.
+    ///
+    /// # Errors
+    /// [`RuntimeError::NoOutage`] when every entrypoint serves; the store's error.
+    pub fn declare_from_outage(&self, actor: &Actor) -> Result<crate::model::Incident, RuntimeError> {
+        let view = self.view(actor.now).ok_or(RuntimeError::NoOutage)?;
+        let outage = view.outage.ok_or(RuntimeError::NoOutage)?;
+        let since = self.state().outage_since;
+        let declaration = ops::Declaration {
+            title: outage.draft.title.clone(),
+            severity: outage.draft.severity,
+            commander: actor.by.clone(),
+            at: None,
+        };
+        let incident = ops::declare(&mut self.log(), actor, declaration)?;
+        let mut affected: Vec<String> = Vec::new();
+        for e in &outage.entrypoints {
+            let causes: Vec<String> = e
+                .paths
+                .iter()
+                .filter_map(|p| p.last())
+                .map(|h| {
+                    format!(
+                        "{} {}{}",
+                        h.name,
+                        state_word(h.state),
+                        h.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                    )
+                })
+                .collect();
+            affected.push(format!(
+                "{} {}: {}",
+                e.entrypoint.name,
+                state_word(e.entrypoint.state),
+                causes.join("; ")
+            ));
+        }
+        let text = format!("#impact-start Users see an outage. {}", affected.join(". "));
+        ops::add_note(&mut self.log(), actor, incident.id, &text, since.filter(|s| *s < actor.now))?;
+        self.record_on(Some(incident.id), actor)?;
+        Ok(self.log().incident(incident.id)?)
     }
 
     /// The thresholds health is judged by (and charts draw): the feed's, else the defaults.
@@ -434,6 +491,16 @@ impl Runtime {
     async fn cycle_with(&self, feed: &Feed, now: DateTime<Utc>) -> Result<Update, RuntimeError> {
         let changes = feed.poll(now).await?;
         let (blast, firing) = feed.with_monitor(|m| (m.blast_radius(), m.firing_alerts()));
+        {
+            // Since when users see it: from the change that started it (dated from its first
+            // cycle), else from this cycle.
+            let mut state = self.state();
+            state.outage_since = match (state.outage_since, blast.entrypoints_down.is_empty()) {
+                (_, true) => None,
+                (Some(since), false) => Some(since),
+                (None, false) => Some(changes.health.iter().map(|c| c.at).min().unwrap_or(now).min(now)),
+            };
+        }
         let notification = self.notify(&changes, now);
         let checks = self.check(feed, now).await?;
         self.remember(&changes, &firing, now)?;
@@ -562,6 +629,16 @@ impl Runtime {
     /// Wakes the loop at once (the feed changed).
     pub(crate) fn woken(&self) -> tokio::sync::futures::Notified<'_> {
         self.inner.wake.notified()
+    }
+}
+
+/// A state as a sentence says it.
+fn state_word(state: crate::topology::OutageState) -> &'static str {
+    match state {
+        crate::topology::OutageState::Down => "down",
+        crate::topology::OutageState::Impacted => "impacted",
+        crate::topology::OutageState::Degraded => "degraded",
+        crate::topology::OutageState::GroupDown => "down (too few members)",
     }
 }
 

@@ -6,6 +6,7 @@
 use super::*;
 use crate::model::{EventKind, Health, Severity};
 use crate::ops::Declaration;
+use crate::topology::BlastRadius;
 
 fn t0() -> DateTime<Utc> {
     crate::time::parse("2026-11-30T03:00:00Z").unwrap()
@@ -218,4 +219,44 @@ fn updates_merge_changes_and_keep_the_later_state() {
     assert_eq!(first.at, t0() + chrono::Duration::seconds(1));
     assert!(first.log_changed && first.finished && first.blast.is_some());
     assert!(!first.is_empty());
+}
+
+/// An outage with no incident: declared from it in one step, as drafted (names, SEV1), the
+/// impact's start noted at when users first saw it, and recording starts on it.
+#[tokio::test]
+async fn an_incident_is_declared_from_the_outage_users_see() {
+    let runtime = runtime();
+    let clock = SteppedClock::new(t0());
+    runtime.start_drill("db-pool-exhaustion", 1, 50.0, &actor(t0()), None).unwrap();
+    assert_eq!(runtime.declare_from_outage(&actor(t0())).unwrap_err().code(), "no_outage");
+    runtime
+        .run(&clock, |u| {
+            let u = u.unwrap();
+            if u.blast.is_some_and(|b| !b.entrypoints_down.is_empty()) { Flow::Stop } else { Flow::Continue }
+        })
+        .await;
+    let now = clock.now();
+    let situation = runtime.situation(now);
+    let since = situation.outage_since.expect("since when users see it");
+    let outage = situation.view.unwrap().outage.expect("the banner's data");
+    assert!(
+        outage.entrypoints[0].paths.iter().any(|p| p.last().is_some_and(|h| h.name == "Order service")),
+        "{outage:?}"
+    );
+    let incident = runtime.declare_from_outage(&actor(now)).unwrap();
+    assert_eq!(incident.severity, Severity::Sev1);
+    assert!(
+        incident.title.contains("API gateway") && incident.title.contains("Order service"),
+        "{}",
+        incident.title
+    );
+    assert_eq!(runtime.recording(), Some(incident.id));
+    let events = runtime.log().events(incident.id).unwrap();
+    let note = events
+        .iter()
+        .find(|e| matches!(&e.kind, EventKind::Note { text } if text.starts_with("#impact-start")))
+        .unwrap();
+    assert_eq!(note.at, crate::time::truncate(since), "dated when the impact began");
+    assert!(note.at < incident.declared_at, "before the declaration");
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::RecordingStarted { .. })));
 }

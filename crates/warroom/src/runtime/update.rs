@@ -93,7 +93,17 @@ pub struct Situation {
     pub view: Option<GraphView>,
     #[cfg_attr(any(test, feature = "ts"), ts(type = "string | null"))]
     pub recording: Option<Ulid>,
+    /// Since when users have seen the outage (`view.outage`), if they do.
+    pub outage_since: Option<DateTime<Utc>>,
     pub notifications: NotificationStatus,
+}
+
+/// What would break if some nodes failed: the blast radius, and what users would see.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
+pub struct WhatIf {
+    pub blast: BlastRadius,
+    pub outage: Option<crate::topology::Outage>,
 }
 
 /// What a window is pushed after a cycle (or a few, merged): what changed and the situation

@@ -14,6 +14,7 @@ mod blast;
 mod discovery;
 mod file;
 mod graph;
+mod outage;
 mod problem;
 /// The topology as plain data: it lives in `model` because the log records snapshots of it.
 pub(crate) use crate::model::topology as spec;
@@ -24,4 +25,5 @@ pub use backstage::parse_backstage;
 pub use blast::{BlastRadius, GroupState, Impacted};
 pub use file::{parse_toml, read, read_spec, read_toml};
 pub use graph::{Dependency, Group, Node, Topology, TopologyError};
+pub use outage::{AffectedEntrypoint, Draft, Hop, Outage, State as OutageState};
 pub use problem::{Level, Problem, located};

@@ -102,7 +102,10 @@ impl Simulation {
             // ±4 % relative noise: real dashboards wobble, and thresholds must hold anyway.
             value *= 1.0 + 0.08 * self.noise(node, metric, tick);
         }
-        if matches!(metric, Metric::CpuRatio | Metric::MemoryRatio | Metric::Http5xxRatio | Metric::DbPoolRatio) {
+        if matches!(
+            metric,
+            Metric::CpuRatio | Metric::MemoryRatio | Metric::Http5xxRatio | Metric::DbPoolRatio
+        ) {
             value = value.clamp(0.0, 1.0);
         }
         value
@@ -129,9 +132,9 @@ impl Simulation {
             let value = self.sample(&fault.node, fault.metric, base, at, k);
             rule.breached(value).then_some((at, value))
         })?;
-        let receded = fault.end_secs.is_some_and(|end| {
-            t >= end && !rule.breached(self.value(&fault.node, fault.metric, base, t))
-        });
+        let receded = fault
+            .end_secs
+            .is_some_and(|end| t >= end && !rule.breached(self.value(&fault.node, fault.metric, base, t)));
         (!receded).then_some(first)
     }
 
