@@ -124,7 +124,7 @@ impl Simulation {
         let tick_secs = self.scenario.tick_secs.max(0.1);
         let Some(rule) = self.thresholds.rule(&fault.node, fault.metric) else {
             let half = fault_half(fault);
-            return (progress(fault, t) >= 0.5).then(|| (half, fault.to));
+            return (progress(fault, t) >= 0.5).then_some((half, fault.to));
         };
         let base = self.base(&fault.node, fault.metric);
         let first = (self.tick(fault.start_secs)..=self.tick(t)).find_map(|k| {
