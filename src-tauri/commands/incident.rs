@@ -57,7 +57,10 @@ pub fn enter_stage(
 ) -> Result<Event, IpcError> {
     let (id, stage) = (state.incident_id(&id)?, stage.parse()?);
     let skipped = skipped.unwrap_or_default();
-    state.with_log(|log| Ok(ops::enter_stage_skipping(log, &state.actor(), id, stage, skipped)?))
+    if let Some(e) = &state.log_error {
+        return Err(e.clone());
+    }
+    Ok(state.runtime.enter_stage(&state.actor(), id, stage, skipped)?)
 }
 
 #[tauri::command(async)]

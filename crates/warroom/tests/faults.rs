@@ -2,8 +2,8 @@
 //! Prometheus (a real Prometheus cannot be made to misbehave on cue; the stub answers in the
 //! documented shape when healthy). For each fault: the state can be read in under 100 ms while a
 //! cycle is stuck on the network, the nodes turn stale, the request rate to the failing endpoint
-//! stays bounded by the breaker, and health recovers within one poll interval once the fault
-//! clears.
+//! stays bounded by the breaker, and health recovers within two poll intervals once the fault
+//! clears (a change must hold two cycles).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -90,12 +90,17 @@ async fn survive(fault: Behaviour, stub_port: Option<u16>) {
     if let Some(_down) = stub_port {
         return; // nothing to clear on a port nobody serves
     }
-    tokio::time::sleep(Duration::from_secs_f64(INTERVAL)).await;
-    live.cycle(Utc::now()).await;
+    // A change must hold two cycles before it is one: back to healthy at the second (each
+    // answer stamped when it is served, as Prometheus stamps an instant query).
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_secs_f64(INTERVAL)).await;
+        stub.set(healthy_answer());
+        live.cycle(Utc::now()).await;
+    }
     assert_eq!(
         health(&live),
         Health::Healthy,
-        "recovered within one interval: {:?}",
+        "recovered within two intervals: {:?}",
         live.report(Utc::now())
     );
 }

@@ -331,8 +331,8 @@ fn runbook_steps_and_checks_are_events_in_the_fold() {
     assert!(!written(&mut store, Some(false)), "same outcome, nothing new");
     assert!(written(&mut store, Some(true)));
 
-    ops::enter_stage_skipping(&mut store, &ana, id, Stage::Identify, vec!["redis-down/detect-2".into()])
-        .unwrap();
+    let skipped = ops::Skipped { step: "redis-down/detect-2".into(), text: "Look at MySQL CPU".into() };
+    ops::enter_stage_skipping(&mut store, &ana, id, Stage::Identify, vec![skipped]).unwrap();
     drop(store);
 
     let store = Store::open(&path).unwrap();

@@ -79,8 +79,14 @@ pub enum EventKind {
     /// A step's check was evaluated and its outcome changed: `passed` is `None` when it could not
     /// be evaluated (no data, source down); `observed` is the value seen, or why not.
     CheckEvaluated { runbook: String, step: String, passed: Option<bool>, observed: String },
-    /// The response left `stage` with these runbook steps not done (`runbook/step`), on purpose.
-    StepsSkipped { stage: Stage, steps: Vec<String> },
+    /// The response left `stage` with these runbook steps not done (`runbook/step`), on purpose;
+    /// `texts` are the steps' texts, in the same order (older logs have none).
+    StepsSkipped {
+        stage: Stage,
+        steps: Vec<String>,
+        #[serde(default)]
+        texts: Vec<String>,
+    },
     /// The infrastructure as it was when recording started (or when it changed): replay draws
     /// the graph and its blast radius from the latest one before the instant.
     TopologyRecorded {
@@ -171,7 +177,7 @@ impl EventKind {
                 };
                 format!("check {runbook}/{step} {outcome} ({observed})")
             }
-            EventKind::StepsSkipped { stage, steps } => {
+            EventKind::StepsSkipped { stage, steps, .. } => {
                 format!("left {stage} with {} step(s) not done: {}", steps.len(), steps.join(", "))
             }
             EventKind::TopologyRecorded { topology, .. } => {
@@ -241,7 +247,11 @@ mod tests {
                 passed: Some(true),
                 observed: "1".into(),
             },
-            EventKind::StepsSkipped { stage: Stage::Detect, steps: vec!["redis-down/detect-2".into()] },
+            EventKind::StepsSkipped {
+                stage: Stage::Detect,
+                steps: vec!["redis-down/detect-2".into()],
+                texts: vec!["Look at MySQL CPU".into()],
+            },
             EventKind::TopologyRecorded { topology: TopologySpec::default(), health: Default::default() },
             EventKind::ProviderIncident {
                 name: "API errors".into(),

@@ -159,8 +159,16 @@ pub fn enter_stage(
     record(store, actor.event(id, at, EventKind::StageEntered { stage })?)
 }
 
-/// Enters a stage, recording the runbook steps (`runbook/step`) left undone on purpose in the
-/// same write, so the timeline says what was skipped.
+/// A runbook step left undone on purpose: `runbook/step`, and its text (kept on the log, so the
+/// postmortem says what was skipped without the runbook at hand).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub step: String,
+    pub text: String,
+}
+
+/// Enters a stage, recording the runbook steps left undone on purpose in the same write, so the
+/// timeline says what was skipped.
 ///
 /// # Errors
 /// As [`enter_stage`].
@@ -169,7 +177,7 @@ pub fn enter_stage_skipping(
     actor: &Actor,
     id: Ulid,
     stage: Stage,
-    skipped: Vec<String>,
+    skipped: Vec<Skipped>,
 ) -> Result<Event, OpsError> {
     let incident = store.incident(id)?;
     if incident.stage == stage {
@@ -179,7 +187,8 @@ pub fn enter_stage_skipping(
     if skipped.is_empty() {
         return record(store, entered);
     }
-    let skip = actor.event(id, None, EventKind::StepsSkipped { stage: incident.stage, steps: skipped })?;
+    let (steps, texts) = skipped.into_iter().map(|s| (s.step, s.text)).unzip();
+    let skip = actor.event(id, None, EventKind::StepsSkipped { stage: incident.stage, steps, texts })?;
     store.append(&[skip, entered.clone()])?;
     Ok(entered)
 }

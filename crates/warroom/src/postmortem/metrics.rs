@@ -30,6 +30,8 @@ pub struct Peak {
     pub radius: BlastRadius,
     /// Health as recorded then, for the graph at the peak.
     pub health: BTreeMap<String, Health>,
+    /// Why each node was as it was then: the reason its last health change gave.
+    pub reasons: BTreeMap<String, String>,
     /// The topology in force then (a later one may differ).
     pub topology: TopologySpec,
 }
@@ -79,9 +81,12 @@ pub struct Availability {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
     pub declared_at: DateTime<Utc>,
-    /// The first sign of trouble: the earliest of the first alert's start, the first node
-    /// recorded unhealthy and the first entrypoint down.
+    /// When the impact began, one definition for every metric: the earliest of the first
+    /// alert's start, the first instant an entrypoint was down or impacted, and a note tagged
+    /// `#impact-start` (a responder's word for it).
     pub impact_start: Option<DateTime<Utc>>,
+    /// Which of those gave the impact's start.
+    pub impact_start_from: Option<&'static str>,
     pub first_alert_at: Option<DateTime<Utc>>,
     /// The first thing a person did after the declaration.
     pub acknowledged_at: Option<DateTime<Utc>>,
@@ -116,9 +121,9 @@ impl Metrics {
         self.acknowledged_at.map(|a| a - self.declared_at)
     }
 
-    /// From the impact's start (or the declaration) to mitigation.
+    /// From the impact's start (or the declaration, with no sign of impact) to mitigation.
     pub fn time_to_mitigate(&self) -> Option<Duration> {
-        let from = self.impact_start.unwrap_or(self.declared_at).min(self.declared_at);
+        let from = self.impact_start.unwrap_or(self.declared_at);
         self.mitigated_at.map(|m| (m - from).max(Duration::zero()))
     }
 
@@ -148,7 +153,8 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
 
     let mut topology: Option<(Topology, &TopologySpec)> = None;
     let mut health: HashMap<String, Health> = HashMap::new();
-    let mut first_unhealthy: Option<DateTime<Utc>> = None;
+    let mut noted_start: Option<DateTime<Utc>> = None;
+    let mut reasons: HashMap<String, String> = HashMap::new();
     let mut acknowledged_at = None;
     let mut outages: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     let mut outage_since: Option<DateTime<Utc>> = None;
@@ -174,11 +180,14 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
             EventKind::StageEntered { stage: Stage::Recover } => {
                 first_recover.get_or_insert(event.at);
             }
+            EventKind::Note { text } if super::tags_and_text(text).0.iter().any(|t| t == "impact-start") => {
+                noted_start = Some(noted_start.map_or(event.at, |s| s.min(event.at)));
+            }
             EventKind::HealthChanged { node, to, reason, .. } => {
                 health.insert(node.clone(), *to);
+                reasons.insert(node.clone(), reason.clone());
                 changed_health = true;
                 if to.is_failing() {
-                    first_unhealthy.get_or_insert(event.at);
                     let provider = topology
                         .as_ref()
                         .and_then(|(t, _)| t.node(node))
@@ -199,9 +208,6 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
                     changed_health = true;
                 }
                 health.extend(baseline.iter().map(|(n, h)| (n.clone(), *h)));
-                if baseline.values().any(|h| h.is_failing()) {
-                    first_unhealthy.get_or_insert(event.at);
-                }
             }
             EventKind::AlertFired { name, node, severity, summary, fingerprint, starts_at } => {
                 let record = alerts.entry(fingerprint.clone()).or_insert_with(|| AlertRecord {
@@ -233,7 +239,13 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
             _ => {}
         }
         let by_person = !MACHINE_ORIGINS.contains(&event.origin.as_str())
-            && !matches!(event.kind, EventKind::Declared { .. } | EventKind::TopologyRecorded { .. });
+            && !matches!(
+                event.kind,
+                EventKind::Declared { .. }
+                    | EventKind::TopologyRecorded { .. }
+                    | EventKind::RecordingStarted { .. }
+                    | EventKind::RecordingStopped
+            );
         if by_person && event.at >= declared_at && acknowledged_at.is_none() {
             acknowledged_at = Some(event.at);
         }
@@ -254,7 +266,8 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
         let size = radius.down.len() + radius.impacted.len();
         if size > 0 && peak.as_ref().is_none_or(|p| size > p.radius.down.len() + p.radius.impacted.len()) {
             let health = health.iter().map(|(n, h)| (n.clone(), *h)).collect();
-            peak = Some(Peak { at: event.at, radius, health, topology: (*spec).clone() });
+            let reasons = reasons.iter().map(|(n, r)| (n.clone(), r.clone())).collect();
+            peak = Some(Peak { at: event.at, radius, health, reasons, topology: (*spec).clone() });
         }
     }
     if let Some(since) = outage_since {
@@ -262,8 +275,15 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
     }
     let outage_secs = outages.iter().map(|(a, b)| (*b - *a).num_seconds()).sum();
     let first_alert_at = incident.first_alert_at;
-    let impact_start =
-        [first_alert_at, first_unhealthy, outages.first().map(|o| o.0)].into_iter().flatten().min();
+    let (impact_start, impact_start_from) = [
+        (first_alert_at, "the first alert's start"),
+        (outages.first().map(|o| o.0), "the first instant an entrypoint was down or impacted"),
+        (noted_start, "a note tagged #impact-start"),
+    ]
+    .into_iter()
+    .filter_map(|(at, from)| Some((at?, from)))
+    .min_by_key(|(at, _)| *at)
+    .map_or((None, None), |(at, from)| (Some(at), Some(from)));
     let mitigated_at = match outages.last() {
         Some((_, until)) if outage_since.is_none() => Some(*until),
         Some(_) => None,
@@ -288,6 +308,7 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
     Metrics {
         declared_at,
         impact_start,
+        impact_start_from,
         first_alert_at,
         acknowledged_at,
         mitigated_at,

@@ -23,7 +23,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::chart::ChartError;
 use crate::health::Thresholds;
-use crate::model::{EventKind, Incident, Role, Stage};
+use crate::model::{Event, EventKind, Incident, Role, Stage};
 use crate::replay::Replay;
 use crate::topology::Topology;
 use markdown::{Cell, escape, escape_inline, prompt, table};
@@ -146,7 +146,7 @@ pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, Postmort
             let _ = writeln!(md, "![{}]({}) ([SVG]({}))\n", escape(&chart.title), chart.png, chart.svg);
         }
     }
-    timeline(&mut md, replay);
+    timeline(&mut md, replay, &metrics);
     runbook_record(&mut md, replay, &incident);
     for (heading, tag, ask) in [
         ("What went well", "well", "what helped: a good alert, a runbook that worked, a quick decision."),
@@ -365,8 +365,9 @@ impl Notes {
     }
 }
 
-/// The tags a note may carry, each filling its section.
-const TAGS: [&str; 14] = [
+/// The tags a note may carry, each filling its section (`impact-start` dates the impact).
+const TAGS: [&str; 15] = [
+    "impact-start",
     "summary",
     "leadup",
     "fault",
@@ -384,7 +385,7 @@ const TAGS: [&str; 14] = [
 ];
 
 /// The known tags in a note (`#Cause,` is `cause`), and its text without them.
-fn tags_and_text(text: &str) -> (Vec<String>, String) {
+pub(crate) fn tags_and_text(text: &str) -> (Vec<String>, String) {
     let mut tags: Vec<String> = Vec::new();
     let mut words: Vec<&str> = Vec::new();
     for word in text.split_whitespace() {
@@ -500,7 +501,18 @@ fn metrics_section(md: &mut String, m: &Metrics, options: &Options) {
             d.map(human).unwrap_or_else(|| "—".to_owned()).into(),
         ]
     };
-    let from_impact = m.impact_start.map(|s| s.min(m.declared_at)).or(Some(m.declared_at));
+    let from_impact = m.impact_start.or(Some(m.declared_at));
+    match (m.impact_start, m.impact_start_from) {
+        (Some(at), Some(from)) => {
+            let _ = writeln!(
+                md,
+                "Impact start, for every metric below: {} UTC, from {from} (the earliest of the first alert's start, the first instant an entrypoint was down or impacted, and a note tagged `#impact-start`).{}\n",
+                clock(at),
+                if at > m.declared_at { " It came after the declaration: the incident was declared before users were affected." } else { "" }
+            );
+        }
+        _ => md.push_str("No sign of impact was recorded (no alert, no entrypoint down or impacted, no note tagged `#impact-start`): the metrics count from the declaration.\n\n"),
+    }
     let mut rows = Vec::new();
     for (name, basis, cells) in [
         (
@@ -601,14 +613,25 @@ fn impact(md: &mut String, m: &Metrics) {
                     r.entrypoints_down.iter().map(|e| escape(e)).collect::<Vec<_>>().join(", ")
                 }
             );
+            // Down and degraded nodes say why in their own words (the reason of their last
+            // health change); an impacted one by the path to what took it down.
+            let own = |n: &String| {
+                peak.reasons
+                    .get(n)
+                    .cloned()
+                    .unwrap_or_else(|| "as recorded when recording started".to_owned())
+            };
             let mut rows: Vec<Vec<Cell>> =
-                r.down.iter().map(|n| vec![n.as_str().into(), "down".into(), "".into()]).collect();
+                r.down.iter().map(|n| vec![n.as_str().into(), "down".into(), own(n).into()]).collect();
             rows.extend(
                 r.impacted
                     .iter()
                     .map(|i| vec![i.id.as_str().into(), "impacted".into(), i.reason.join(" → ").into()]),
             );
-            rows.extend(r.degraded.iter().map(|n| vec![n.as_str().into(), "degraded".into(), "".into()]));
+            rows.extend(r.degraded.iter().map(|n| {
+                let why = peak.reasons.get(n).cloned().unwrap_or_else(|| "by what it depends on".to_owned());
+                vec![n.as_str().into(), "degraded".into(), why.into()]
+            }));
             md.push_str(&table(&["Node", "State", "Because"], &rows));
             md.push('\n');
         }
@@ -691,8 +714,59 @@ fn source(kind: &EventKind, origin: &str) -> &'static str {
 
 /// The timeline table, written row by row straight into the Markdown: it is the long part (one
 /// row per event).
-fn timeline(md: &mut String, replay: &Replay) {
-    md.push_str("## Timeline\n\nAll times UTC.\n\n");
+/// Whether an event is one of the key events a reader follows the incident by: what people
+/// did and said, each alert's first firing, the outage beginning and ending (health changes of
+/// entrypoints), what providers declared. Checks, samples of health and snapshots are in the
+/// full log.
+fn key_event(
+    e: &Event,
+    entrypoints: &std::collections::BTreeSet<String>,
+    fired: &mut std::collections::BTreeSet<String>,
+) -> bool {
+    match &e.kind {
+        EventKind::CheckEvaluated { .. }
+        | EventKind::TopologyRecorded { .. }
+        | EventKind::AlertResolved { .. } => false,
+        EventKind::RecordingStarted { .. } | EventKind::RecordingStopped => false,
+        EventKind::HealthChanged { node, .. } => entrypoints.contains(node),
+        EventKind::AlertFired { name, node, .. } => fired.insert(format!("{name}/{node}")),
+        _ => true,
+    }
+}
+
+fn timeline(md: &mut String, replay: &Replay, m: &Metrics) {
+    md.push_str("## Timeline\n\nThe key events; every event of the log is in the full log after it. All times UTC.\n\n");
+    let mut fired = std::collections::BTreeSet::new();
+    let mut rows: Vec<(DateTime<Utc>, String, String)> = replay
+        .events()
+        .iter()
+        .filter(|e| key_event(e, &m.entrypoints_affected, &mut fired))
+        .map(|e| {
+            (e.at, e.kind.describe(), e.by.clone().unwrap_or_else(|| source(&e.kind, &e.origin).to_owned()))
+        })
+        .collect();
+    for (k, (start, end)) in m.outages.iter().enumerate() {
+        rows.push((
+            *start,
+            "users see an outage: an entrypoint is down or impacted".to_owned(),
+            "blast radius".to_owned(),
+        ));
+        // The last window is still open when nothing mitigated it by the end.
+        if k + 1 < m.outages.len() || m.mitigated_at.is_some() {
+            rows.push((*end, "users are served again".to_owned(), "blast radius".to_owned()));
+        }
+    }
+    rows.sort_by_key(|(at, _, _)| *at);
+    md.push_str(&markdown::table_header(&["Time", "Event", "By"]));
+    for (at, text, by) in &rows {
+        let _ = write!(md, "| {} | ", utc(*at));
+        markdown::escape_into(md, text, false);
+        md.push_str(" | ");
+        markdown::escape_into(md, by, false);
+        md.push_str(" |\n");
+    }
+    md.push('\n');
+    md.push_str("## Full log\n\nEvery event, in time order.\n\n");
     md.push_str(&markdown::table_header(&["Time", "Stage", "Event", "Source"]));
     let format: Vec<chrono::format::Item<'_>> =
         chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S").collect();
@@ -719,11 +793,26 @@ fn runbook_record(md: &mut String, replay: &Replay, incident: &Incident) {
         md.push_str("No runbook was attached.\n\n");
         return;
     }
-    // The text of each step, as the checking events recorded it.
+    // The text of each step, as the checking and skipping events recorded it, and every
+    // outcome of each step's check, in time order.
     let mut texts = std::collections::HashMap::new();
+    let mut outcomes: std::collections::HashMap<(&str, &str), Vec<&Event>> = std::collections::HashMap::new();
     for e in replay.events() {
-        if let EventKind::StepChecked { runbook, step, text, .. } = &e.kind {
-            texts.insert((runbook.as_str(), step.as_str()), text.as_str());
+        match &e.kind {
+            EventKind::StepChecked { runbook, step, text, .. } => {
+                texts.insert((runbook.as_str(), step.as_str()), text.as_str());
+            }
+            EventKind::StepsSkipped { steps, texts: skipped, .. } => {
+                for (key, text) in steps.iter().zip(skipped) {
+                    if let Some((runbook, step)) = key.split_once('/') {
+                        texts.entry((runbook, step)).or_insert(text.as_str());
+                    }
+                }
+            }
+            EventKind::CheckEvaluated { runbook, step, .. } => {
+                outcomes.entry((runbook.as_str(), step.as_str())).or_default().push(e);
+            }
+            _ => {}
         }
     }
     for r in &incident.runbooks {
@@ -751,13 +840,27 @@ fn runbook_record(md: &mut String, replay: &Replay, incident: &Incident) {
                     (None, true) => "skipped",
                     (None, false) => "not done",
                 };
-                let check = r.checks.get(step).map_or(String::new(), |c| {
-                    let verdict = match c.passed {
-                        Some(true) => "passed",
-                        Some(false) => "failed",
-                        None => "not evaluable",
-                    };
-                    format!("{verdict} at {} ({})", clock(c.at), c.observed)
+                // What the check said when the step was ticked (that is what the responder saw),
+                // else its last word.
+                let seen = outcomes.get(&(r.id.as_str(), step.as_str())).and_then(|all| match done {
+                    Some(d) => all.iter().rev().find(|e| e.at <= d.at).or(all.last()),
+                    None => all.last(),
+                });
+                let check = seen.map_or(String::new(), |e| match &e.kind {
+                    EventKind::CheckEvaluated { passed, observed, .. } => {
+                        let verdict = match passed {
+                            Some(true) => "passed",
+                            Some(false) => "failed",
+                            None => "not evaluable",
+                        };
+                        let when = match done {
+                            Some(d) if e.at <= d.at => " when ticked",
+                            Some(_) => " (nothing before it was ticked)",
+                            None => "",
+                        };
+                        format!("{verdict}{when} at {} ({observed})", clock(e.at))
+                    }
+                    _ => String::new(),
                 });
                 vec![
                     step.as_str().into(),

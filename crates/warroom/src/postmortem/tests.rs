@@ -140,6 +140,7 @@ fn scripted() -> Vec<Event> {
         EventKind::StepsSkipped {
             stage: Stage::Identify,
             steps: vec!["db-pool-exhaustion/identify-2".into()],
+            texts: vec!["Find the slow queries holding connections".into()],
         },
     );
     s.add(t(3, 15), "desktop", Some("Mina"), EventKind::StageEntered { stage: Stage::Isolate });
@@ -396,6 +397,7 @@ fn the_markdown_reads_back_as_gfm_with_every_section_and_whole_tables() {
         "Dependency graph at the peak (03:05:00)",
         "Charts",
         "Timeline",
+        "Full log",
         "Runbook record",
         "DB connection pool exhaustion (db-pool-exhaustion) for mysql-primary",
         "What went well",
@@ -405,16 +407,21 @@ fn the_markdown_reads_back_as_gfm_with_every_section_and_whole_tables() {
         "Supporting information",
     ];
     assert_eq!(r.headings, expected);
-    // header, metrics, stages, budget, impact, alerts, providers, timeline, runbook, actions
-    assert_eq!(r.tables.len(), 10, "{:?}", r.tables);
+    // header, metrics, stages, budget, impact, alerts, providers, key events, full log,
+    // runbook, actions
+    assert_eq!(r.tables.len(), 11, "{:?}", r.tables);
     for table in &r.tables {
         assert!(table.len() >= 2, "a header and at least one row: {table:?}");
         assert!(table.iter().all(|w| *w == table[0]), "every row as wide as the header: {table:?}");
     }
     let widths: Vec<usize> = r.tables.iter().map(|t| t[0]).collect();
-    assert_eq!(widths, [2, 5, 3, 4, 3, 6, 4, 4, 5, 7]);
-    let timeline_rows = r.tables[7].len() - 1;
-    assert_eq!(timeline_rows, scripted().len(), "one timeline row per event");
+    assert_eq!(widths, [2, 5, 3, 4, 3, 6, 4, 3, 4, 5, 7]);
+    let log_rows = r.tables[8].len() - 1;
+    assert_eq!(log_rows, scripted().len(), "one row of the full log per event");
+    // The key events: no check noise, every person's event, the outage's edges.
+    let key_rows = r.tables[7].len() - 1;
+    assert!(key_rows < log_rows, "{key_rows} key events of {log_rows}");
+    assert!(r.text.contains("users see an outage") && r.text.contains("users are served again"));
     // The hostile note and alert summary are there, as text.
     assert!(r.text.contains(&crate::text::single_spaced(HOSTILE_NOTE)), "{}", r.text);
     assert!(r.text.contains(HOSTILE_SUMMARY));
@@ -552,4 +559,43 @@ fn hostile_names_stay_text_through_the_whole_export() {
     mermaid::tests::check_grammar(&fences[0].1).unwrap();
     assert!(r.headings.contains(&"T # x (rb ``` <b>) for db`x".to_owned()), "{:?}", r.headings);
     assert!(r.text.contains("Ann | Bob"));
+}
+
+/// One impact start for every metric (regression: "Time to detect" ran from an impact start
+/// after the declaration and said 0 s, while "Time to mitigate" counted from the declaration):
+/// the earliest of the first alert, the first entrypoint down, or a note tagged
+/// `#impact-start`, stated in the document.
+#[test]
+fn every_metric_counts_from_one_impact_start_and_the_document_says_which() {
+    let mut events: Vec<Event> = scripted()
+        .into_iter()
+        .filter(|e| !matches!(e.kind, EventKind::AlertFired { .. } | EventKind::AlertResolved { .. }))
+        .collect();
+    // Without the alert, the impact starts when the gateway went down (03:05), after the
+    // declaration (03:04): detection came first, and mitigation counts from 03:05.
+    let replay = Replay::new(events.clone(), samples()).unwrap();
+    let whole = replay.at(replay.last()).unwrap().incident;
+    let m = metrics::compute(&replay, &whole, &[]);
+    assert_eq!(m.impact_start, Some(t(3, 5)));
+    assert_eq!(m.time_to_detect(), Some(Duration::zero()));
+    assert_eq!(
+        m.time_to_mitigate(),
+        Some(Duration::minutes(20)),
+        "from the impact start, not the declaration"
+    );
+    let md = render(&replay, &Options::at(t(4, 0))).unwrap().markdown;
+    assert!(md.contains("Impact start, for every metric below: 03:05:00 UTC, from the first instant an entrypoint was down or impacted"), "{md}");
+    assert!(md.contains("It came after the declaration"));
+
+    // A responder's note says when it began: the earliest wins.
+    let mut s = Script { events: Vec::new() };
+    s.note(t(2, 50), "Mina", "#impact-start customers wrote in from 02:50");
+    events.extend(s.events);
+    let replay = Replay::new(events, samples()).unwrap();
+    let whole = replay.at(replay.last()).unwrap().incident;
+    let m = metrics::compute(&replay, &whole, &[]);
+    assert_eq!(m.impact_start, Some(t(2, 50)));
+    assert_eq!(m.impact_start_from, Some("a note tagged #impact-start"));
+    assert_eq!(m.time_to_detect(), Some(Duration::minutes(14)));
+    assert_eq!(m.time_to_mitigate(), Some(Duration::minutes(35)));
 }

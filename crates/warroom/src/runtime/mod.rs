@@ -449,6 +449,31 @@ impl Runtime {
         self.library().check_step(&mut self.log(), actor, id, runbook, step, done)
     }
 
+    /// Enters a stage, recording the runbook steps (`runbook/step`) left undone on purpose with
+    /// their texts.
+    ///
+    /// # Errors
+    /// The refusal of [`ops::enter_stage_skipping`] (already in that stage, unknown incident).
+    pub fn enter_stage(
+        &self,
+        actor: &Actor,
+        id: Ulid,
+        stage: crate::model::Stage,
+        skipped: Vec<String>,
+    ) -> Result<Event, RuntimeError> {
+        let skipped = skipped
+            .into_iter()
+            .map(|step| {
+                let text = step
+                    .split_once('/')
+                    .and_then(|(runbook, id)| self.library().get(runbook)?.step(id).map(|s| s.text.clone()))
+                    .unwrap_or_default();
+                ops::Skipped { step, text }
+            })
+            .collect();
+        Ok(ops::enter_stage_skipping(&mut self.log(), actor, id, stage, skipped)?)
+    }
+
     /// The runbooks attached to incident `id`, as a responder sees them.
     ///
     /// # Errors
