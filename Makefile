@@ -79,7 +79,7 @@ test: setup-test ui
 	$(MAKE) --no-print-directory check-core-has-no-tauri
 	cd ui && npm run typecheck --silent
 	$(CARGO) build --workspace --all-targets
-	xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO) test --workspace
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(CARGO) test --workspace
 	$(MAKE) --no-print-directory check-bindings
 	$(MAKE) --no-print-directory fuzz
 

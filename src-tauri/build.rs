@@ -26,11 +26,15 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&out)?;
     let mut permissions: Vec<String> =
         COMMANDS.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
-    // The runtime's updates are pushed as events: the window may listen, nothing else of core.
-    permissions.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
+    // The runtime's updates are pushed as events: the window may listen; and it may zoom itself
+    // (Ctrl + / −). Nothing else of Tauri's own.
+    permissions.extend(
+        ["core:event:allow-listen", "core:event:allow-unlisten", "core:webview:allow-set-webview-zoom"]
+            .map(str::to_owned),
+    );
     let capability = serde_json::json!({
         "identifier": "main-window",
-        "description": "What the war-room window may do: call warroom's own commands and hear its pushes, nothing else.",
+        "description": "What the war-room window may do: call warroom's own commands, hear its pushes and zoom, nothing else.",
         "windows": ["main"],
         "permissions": permissions,
     });

@@ -34,7 +34,10 @@ pub fn declare_incident(
     commander: Option<String>,
 ) -> Result<Incident, IpcError> {
     let declaration = Declaration { title, severity: severity.parse()?, commander, at: None };
-    state.with_log(|log| Ok(ops::declare(log, &state.actor(), declaration)?))
+    if let Some(e) = &state.log_error {
+        return Err(e.clone());
+    }
+    Ok(state.runtime.declare(&state.actor(), declaration)?)
 }
 
 /// Enters a stage, recording the runbook steps left undone on purpose (`runbook/step`).

@@ -27,6 +27,8 @@ import type { IncidentView } from "./bindings/IncidentView";
 import type { IpcError } from "./bindings/IpcError";
 import type { NodeView } from "./bindings/NodeView";
 import type { NotificationStatus } from "./bindings/NotificationStatus";
+import type { Outage } from "./bindings/Outage";
+import type { OutageHop } from "./bindings/OutageHop";
 import type { ProviderIncident } from "./bindings/ProviderIncident";
 import type { ReviewFrame } from "./bindings/ReviewFrame";
 import type { ReviewInfo } from "./bindings/ReviewInfo";
@@ -45,6 +47,7 @@ import type { StepMark } from "./bindings/StepMark";
 import type { Suggestion } from "./bindings/Suggestion";
 import type { Term } from "./bindings/Term";
 import type { Update } from "./bindings/Update";
+import type { WhatIf } from "./bindings/WhatIf";
 
 export type {
   ActionEdit,
@@ -69,6 +72,8 @@ export type {
   IpcError,
   NodeView,
   NotificationStatus,
+  Outage,
+  OutageHop,
   ProviderIncident,
   ReviewFrame,
   ReviewInfo,
@@ -88,6 +93,7 @@ export type {
   Suggestion,
   Term,
   Update,
+  WhatIf,
 };
 
 /** Whether a rejected command's reason is the core's `{ code, message }`. */
@@ -110,6 +116,8 @@ export const listIncidents = () => invoke<Incident[]>("list_incidents");
 export const getIncident = (id: string) => invoke<IncidentView>("get_incident", { id });
 export const declareIncident = (title: string, severity: Severity, commander: string | null) =>
   invoke<Incident>("declare_incident", { title, severity, commander });
+/** Declares an incident from the outage users see now, and records on it at once. */
+export const declareFromOutage = () => invoke<Incident>("declare_from_outage");
 export const enterStage = (id: string, stage: Stage, skipped: string[] = []) =>
   invoke<Event>("enter_stage", { id, stage, skipped });
 export const addNote = (id: string, text: string) => invoke<Event>("add_note", { id, text });
@@ -123,7 +131,7 @@ export const startDrill = (scenario: string, speed: number, seed: number, incide
   invoke<DrillStatus>("start_drill", { scenario, speed, seed, incident });
 export const stopDrill = () => invoke<void>("stop_drill");
 export const recordOn = (incident: string | null) => invoke<void>("record_on", { incident });
-export const whatIf = (failed: string[]) => invoke<BlastRadius>("what_if", { failed });
+export const whatIf = (failed: string[]) => invoke<WhatIf>("what_if", { failed });
 export const nodeCharts = (node: string) => invoke<Chart[]>("node_charts", { node });
 
 export const sourcesConfig = () => invoke<SourceInfo[]>("sources_config");

@@ -36,6 +36,11 @@ export function rebuildOn(node: HTMLElement, key: string, build: () => (Node | s
   node.replaceChildren(...build());
 }
 
+/** How long since `from` (milliseconds), as of `now`: "42 s", "12 min". */
+export function elapsedLabel(from: number, now: number): string {
+  return elapsed(new Date(from).toISOString(), now);
+}
+
 /** "42 s", "12 min", "3 h 05 min": how long since `iso`, as of `now`. */
 export function elapsed(iso: string, now: number): string {
   const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));

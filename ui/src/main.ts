@@ -2,30 +2,35 @@
 //
 // The window does not poll. The core's runtime pushes a broadcast after each cycle (what
 // changed, and the situation after it: the graph, the feed, the notifications); the window
-// redraws from it, and re-reads the log only when the push says the log moved (a cycle recorded
-// something, or the CLI or another responder wrote on the same file). Every action calls one
-// command and then re-reads what the core has; the log is the truth. A local clock ticks the
-// "12 s ago" labels without asking the core anything.
+// redraws from it, and re-reads the log only when the push says the log moved. Every action
+// calls one command and then re-reads what the core has; the log is the truth. A local clock
+// ticks the "12 s ago" labels without asking the core anything.
 //
-// A resolved incident opens in review: the panels then draw the frame the review bar asks the
-// log for (panels/review.ts), and the live refreshes leave them alone.
+// The window always opens live. Reviewing a resolved incident is something the responder
+// chooses (Review, or `v`); while reviewing, the header says "REVIEW — as of …" and nothing
+// that reads as now is shown.
 
 import * as api from "./api";
 import type { AppInfo, Incident, IncidentView, Stage } from "./api";
-import { byId, confirmDialog, elapsed, setText } from "./dom";
-import { governFrames } from "./frames";
-import { renderDetail, wireDetail } from "./panels/detail";
-import { renderDrillBar, renderOutage, renderSources, wireDrillBar } from "./panels/drill";
-import { onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from "./panels/graph";
-import { renderHeader } from "./panels/header";
-import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
+import { byId, confirmDialog, setText } from "./dom";
+import { governFrames, wakeFrames } from "./frames";
+import { type Action, openPalette, register, renderHelp, wireKeys, wirePalette } from "./keys";
+import { presenting, togglePanel, togglePresenting, wireLayout, zoomBy } from "./layout";
 import { renderAlerts, renderFiring } from "./panels/alerts";
-import { renderPostmortem, wirePostmortem } from "./panels/postmortem";
-import { enterReview, leaveReview, noteEvents, reviewedId, reviewFrame, wireReview } from "./panels/review";
-import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
+import { renderDetail, wireDetail } from "./panels/detail";
+import { drillOf, renderDrillBar, renderSources, wireDrillBar } from "./panels/drill";
+import { nameOf, onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from "./panels/graph";
+import { renderHeader, renderStages, wireHeader } from "./panels/header";
+import { fillSeverities, renderIncidentList, wireDeclareForm } from "./panels/incidents";
 import { renderNotifications, wireNotifications } from "./panels/notify";
+import { renderOutage, renderWhatIf } from "./panels/outage";
+import { renderPostmortem, wirePostmortem } from "./panels/postmortem";
+import { STEPS, enterReview, leaveReview, noteEvents, reviewedId, reviewFrame, stepBy, togglePlay, wireReview } from "./panels/review";
+import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
 import { wireSources } from "./panels/sources";
-import { renderTimeline, restoreDraft, wireNoteForm } from "./panels/timeline";
+import { renderTimeline, restoreDraft, wireNoteForm, wireTimelineFilters } from "./panels/timeline";
+import { elapsedLabel } from "./dom";
+import { onZoneChange, switchZone, zoneName } from "./time";
 
 /** How often the selected node's charts are redrawn while pushes come in. */
 const CHARTS_MS = 5000;
@@ -34,20 +39,16 @@ let info: AppInfo | null = null;
 let incidents: Incident[] = [];
 let selected: string | null = localStorage.getItem("warroom.selected");
 let view: IncidentView | null = null;
-/** When the core last pushed (or was asked): if pushes stop, the window says so. */
-let lastPush: number | null = null;
 let graph: api.Situation | null = null;
 let chartsAt = 0;
-let whatIf = false;
-const picked = new Set<string>();
-let whatIfBlast: api.BlastRadius | null = null;
+/** When the core last pushed (or was asked): if pushes stop, the window says so. */
+let lastPush: number | null = null;
+const whatIf: { on: boolean; picked: Set<string>; result: api.WhatIf | null } = { on: false, picked: new Set(), result: null };
 let selectedNode: string | null = null;
-/** A resolved incident the responder chose to see live ("Back to live"): not reviewed again
- *  until it is selected anew. */
-let liveChosen: string | null = null;
-/** The selected incident and its status at the last refresh: one resolved while on screen is
- *  reviewed from its end, so the view does not jump back to the declaration. */
-let lastSeen: { id: string; status: string } | null = null;
+let runbookViews: api.RunbookView[] = [];
+let suggestions: api.Suggestion[] = [];
+/** Whether an incident was active at the last refresh: the declare form folds away while one is. */
+let activeBefore: boolean | null = null;
 
 function showError(e: unknown): void {
   const message = api.isIpcError(e) ? e.message : String(e);
@@ -65,6 +66,7 @@ async function act(action: () => Promise<unknown>): Promise<boolean> {
     await action();
     clearError();
     await refresh();
+    await refreshGraph();
     return true;
   } catch (e) {
     showError(e);
@@ -72,15 +74,24 @@ async function act(action: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+function activeIncident(): Incident | null {
+  return incidents.find((i) => i.status === "active") ?? null;
+}
+
 async function refresh(): Promise<void> {
   try {
     incidents = await api.listIncidents();
     if (selected && !incidents.some((i) => i.id === selected)) select(null);
-    if (!selected && incidents[0]) select(incidents[0].id);
+    // On start: the incident going on, else the latest one (shown as what it is: resolved).
+    const first = activeIncident() ?? incidents[0];
+    if (!selected && first) select(first.id);
     view = selected ? await api.getIncident(selected) : null;
-    if (selected) {
+    if (selected && view) {
       const id = selected;
-      [runbookViews, suggestions] = await Promise.all([api.incidentRunbooks(id), api.runbookSuggestions(id)]);
+      [runbookViews, suggestions] = await Promise.all([
+        api.incidentRunbooks(id),
+        view.incident.status === "active" ? api.runbookSuggestions(id) : Promise.resolve([]),
+      ]);
     } else {
       [runbookViews, suggestions] = [[], []];
     }
@@ -89,37 +100,29 @@ async function refresh(): Promise<void> {
   }
   syncReview();
   render();
+  renderGraphArea();
 }
 
-/** Review follows the selected incident's status: resolved opens it in review, reopened (or
- *  another incident selected) leaves it. */
+/** A review ends when its incident is no longer the selected one or was reopened; it never
+ *  starts by itself. */
 function syncReview(): void {
   const incident = view?.incident ?? null;
   const reviewing = reviewedId();
   if (reviewing && (reviewing !== incident?.id || incident.status !== "resolved")) {
     leaveReview();
-    renderGraphArea();
   }
-  if (incident && incident.status !== "resolved" && liveChosen === incident.id) liveChosen = null;
-  if (incident?.status === "resolved") {
-    if (reviewedId() === incident.id) {
-      noteEvents(incident.id, incident.events);
-    } else if (liveChosen !== incident.id) {
-      const justResolved = lastSeen?.id === incident.id && lastSeen.status !== "resolved";
-      startReview(incident, justResolved ? "end" : "start");
-    }
-  }
-  lastSeen = incident ? { id: incident.id, status: incident.status } : null;
+  if (incident && reviewedId() === incident.id) noteEvents(incident.id, incident.events);
 }
 
-function startReview(incident: Incident, from: "start" | "end"): void {
-  liveChosen = null;
+function startReview(): void {
+  const incident = view?.incident;
+  if (!incident || incident.status !== "resolved") return;
   // What-if and the live charts are about now, not about the past under review.
-  whatIf = false;
-  picked.clear();
-  whatIfBlast = null;
+  whatIf.on = false;
+  whatIf.picked.clear();
+  whatIf.result = null;
   setCharts(null, []);
-  void enterReview(incident.id, from, incident.events);
+  void enterReview(incident.id, "end", incident.events);
   render();
   renderGraphArea();
 }
@@ -127,24 +130,16 @@ function startReview(incident: Incident, from: "start" | "end"): void {
 function select(id: string | null): void {
   if (id === selected) return;
   selected = id;
-  liveChosen = null;
   if (id) localStorage.setItem("warroom.selected", id);
   else localStorage.removeItem("warroom.selected");
   restoreDraft(id);
 }
 
-/** What each panel last showed: a panel is rebuilt only when its data changed, so focus,
- *  selection and a half-made choice survive the periodic refresh. */
-const shown = { list: "", detail: "", timeline: "", runbooks: "" };
-let runbookViews: api.RunbookView[] = [];
-let suggestions: api.Suggestion[] = [];
-
 function renderRunbookPanel(): void {
   if (!info) return;
   const frame = reviewFrame();
-  const reviewing = reviewedId() !== null;
   const stages = info.stages.map((s) => s.name as Stage);
-  if (reviewing) {
+  if (reviewedId() !== null) {
     const at = frame ? Date.parse(frame.at) : Date.now();
     renderRunbooks(frame?.incident ?? view?.incident ?? null, frame?.runbooks ?? runbookViews, [], stages, { now: at });
   } else {
@@ -152,18 +147,19 @@ function renderRunbookPanel(): void {
   }
 }
 
-/** The incident the header and detail show, and the clock they count to: the frame under
- *  review and its instant, else the live incident and now. */
-function onScreen(now: number): { incident: Incident | null; now: number } {
+/** The incident the header shows, and the clock it counts to: the frame under review and its
+ *  instant, else the live incident and now. */
+function onScreen(now: number): { incident: Incident | null; now: number; reviewAt: string | null } {
   const frame = reviewFrame();
-  if (frame) return { incident: frame.incident, now: Date.parse(frame.at) };
-  return { incident: view?.incident ?? null, now };
+  if (frame) return { incident: frame.incident, now: Date.parse(frame.at), reviewAt: frame.at };
+  if (reviewedId()) return { incident: view?.incident ?? null, now, reviewAt: view?.incident.resolved_at ?? null };
+  return { incident: view?.incident ?? null, now, reviewAt: null };
 }
 
 /** Moves the incident to `stage`; with runbook steps of the current stage not done, asks first
  *  and records which were skipped. */
 async function advance(stage: Stage): Promise<void> {
-  if (!selected || !view || reviewedId()) return;
+  if (!selected || !view || reviewedId() || view.incident.status !== "active") return;
   const id = selected;
   const left = undone(view.incident.stage);
   if (left.length) {
@@ -176,6 +172,10 @@ async function advance(stage: Stage): Promise<void> {
   await act(() => api.enterStage(id, stage, left));
 }
 
+/** What each panel last showed: a panel is rebuilt only when its data changed, so focus,
+ *  selection and a half-made choice survive a redraw. */
+const shown = { detail: "", runbooks: "" };
+
 function changed(panel: keyof typeof shown, data: unknown): boolean {
   const key = JSON.stringify(data);
   if (shown[panel] === key) return false;
@@ -183,29 +183,40 @@ function changed(panel: keyof typeof shown, data: unknown): boolean {
   return true;
 }
 
+/** The names the graph knows, for the timeline and banners ("Order service", not ids). Asked
+ *  for "", it says whether it knows any (so the timeline redraws once they arrive). */
+function names(id: string): string {
+  const known = graph?.view ?? reviewFrame()?.graph ?? null;
+  if (id === "") return known ? "named" : "";
+  return nameOf(known, id);
+}
+
 function render(): void {
+  if (!info) return;
   const now = Date.now();
   const reviewing = reviewedId() !== null;
   document.body.classList.toggle("reviewing", reviewing);
   const screen = onScreen(now);
   const incident = screen.incident;
-  renderHeader(incident, screen.now);
-  // The list shows "12 min ago": rebuild it at least once a minute.
-  if (changed("list", [incidents, selected, Math.floor(now / 60000)])) {
-    renderIncidentList(incidents, selected, now, (id) => {
-      select(id);
-      void refresh();
-    });
+  renderStages(incident, info.stages, reviewing || incident?.status !== "active", (s) => void advance(s as Stage));
+  renderHeader(incident, screen.now, screen.reviewAt);
+  renderIncidentList(incidents, selected, (id) => {
+    select(id);
+    void refresh();
+  });
+  // The declare form folds away while an incident is active (and opens when none is).
+  const active = activeIncident() !== null;
+  if (active !== activeBefore) {
+    byId<HTMLDetailsElement>("declare-section").open = !active;
+    setText(byId("declare-summary"), active ? "Declare another incident" : "Declare an incident");
+    activeBefore = active;
   }
-  if (info && changed("detail", [incident, reviewing])) renderDetail(incident, info.stages, info.roles, info.severities, reviewing);
-  // In review the timeline is the live events up to the frame's count. Keyed on counts, not on
-  // the events: stringifying a 100 000-event log on every frame would stall playback.
+  if (changed("detail", [incident, reviewing])) renderDetail(incident, info.stages, info.roles, reviewing);
+  // In review the timeline is the live events up to the frame's count.
   const frame = reviewFrame();
   const until = reviewing && frame && view && frame.incident.id === view.incident.id ? frame.events_until : null;
-  if (changed("timeline", [view?.incident.id ?? null, until, view?.events.length ?? null, reviewing])) {
-    const events = view ? (until === null ? view.events : view.events.slice(0, until)) : null;
-    renderTimeline(events, reviewing);
-  }
+  const events = view ? (until === null ? view.events : view.events.slice(0, until)) : null;
+  renderTimeline(events, reviewing, names);
   const runbooks = reviewing ? (frame?.runbooks ?? runbookViews) : runbookViews;
   if (changed("runbooks", [incident, runbooks, suggestions, reviewing])) renderRunbookPanel();
   // Action items and the export are about the incident as it is now, in review too.
@@ -213,28 +224,35 @@ function render(): void {
   renderPushAge(now);
 }
 
-/** The blast radius on screen: the hypothetical one in what-if mode, else the live one. */
-function shownBlast(): api.BlastRadius | null {
-  return whatIf ? whatIfBlast : (graph?.view?.blast ?? null);
-}
-
 function renderGraphArea(): void {
-  // In review the graph and alerts are the frame's, as recorded on the log at its instant; the
-  // live graph state still feeds the status bar.
+  // In review the graph and alerts are the frame's, as recorded on the log at its instant.
   const reviewing = reviewedId() !== null;
   const frame = reviewFrame();
-  const view = reviewing ? (frame?.graph ?? null) : (graph?.view ?? null);
-  const blast = reviewing ? (view?.blast ?? null) : (shownBlast() ?? view?.blast ?? null);
+  const shownView = reviewing ? (frame?.graph ?? null) : (graph?.view ?? null);
+  const blast = !reviewing && whatIf.on ? (whatIf.result?.blast ?? emptyBlast()) : (shownView?.blast ?? null);
   byId("graph").classList.toggle("review-graph", reviewing);
-  renderGraph(view, blast, reviewing ? new Set() : picked);
-  renderNodeDetail(view, blast, selectedNode);
-  renderOutage(blast, whatIf && !reviewing);
+  renderGraph(shownView, blast, reviewing ? new Set() : whatIf.picked);
+  renderNodeDetail(shownView, blast, selectedNode, closeNode);
+  // The real banner always; the what-if one beside it.
+  const offerDeclare = !reviewing && activeIncident() === null && info?.log_error === null;
+  renderOutage(shownView?.outage ?? null, reviewing ? null : (graph?.outage_since ?? null), offerDeclare, declareFromOutage);
+  renderWhatIf(whatIf.on && !reviewing, [...whatIf.picked], names, whatIf.result?.outage ?? null);
   byId("drill-bar").hidden = reviewing;
-  renderDrillBar(graph, selected, whatIf);
+  renderDrillBar(graph, reviewing ? null : (view?.incident ?? null), whatIf.on);
   renderSources(graph, Date.now());
-  // A frame from before topology snapshots has no graph, but still says what was firing.
   if (reviewing && frame && !frame.graph) renderFiring(frame.alerts);
-  else renderAlerts(view);
+  else renderAlerts(shownView);
+}
+
+function emptyBlast(): api.BlastRadius {
+  return { down: [], impacted: [], degraded: [], entrypoints_down: [], groups: [] };
+}
+
+function declareFromOutage(): void {
+  void act(async () => {
+    const incident = await api.declareFromOutage();
+    select(incident.id);
+  });
 }
 
 async function refreshGraph(): Promise<void> {
@@ -255,13 +273,19 @@ function onPush(b: api.Broadcast): void {
   renderGraphArea();
   renderNotifications(b.situation.notifications);
   const u = b.update;
-  if (u.events.length > 0 || u.checks.length > 0 || u.log_changed || u.health.length > 0 || u.fired.length > 0) {
+  if (u.events.length > 0 || u.checks.length > 0 || u.log_changed) {
     void refresh();
+  } else if (selected && view?.incident.status === "active" && (u.health.length > 0 || u.fired.length > 0)) {
+    // What fails changed: the runbooks that fit may have too.
+    void api.runbookSuggestions(selected).then((s) => {
+      suggestions = s;
+      render();
+    }, showError);
   }
   if (selectedNode && Date.now() - chartsAt >= CHARTS_MS) void refreshCharts();
 }
 
-/** Fetches the selected node's charts (every few seconds while it stays selected). */
+/** Fetches the selected node's charts. */
 async function refreshCharts(): Promise<void> {
   const node = selectedNode;
   // The charts are the sources' last half hour: not the past under review.
@@ -277,7 +301,7 @@ async function refreshCharts(): Promise<void> {
 
 async function updateWhatIf(): Promise<void> {
   try {
-    whatIfBlast = await api.whatIf([...picked]);
+    whatIf.result = await api.whatIf([...whatIf.picked]);
   } catch (e) {
     showError(e);
   }
@@ -286,14 +310,20 @@ async function updateWhatIf(): Promise<void> {
 
 function toggleWhatIf(): void {
   if (reviewedId()) return;
-  whatIf = !whatIf;
-  picked.clear();
-  whatIfBlast = whatIf ? { down: [], impacted: [], degraded: [], entrypoints_down: [], groups: [] } : null;
+  whatIf.on = !whatIf.on;
+  whatIf.picked.clear();
+  whatIf.result = null;
   renderGraphArea();
 }
 
-/** How long the window may go without a push before it says the core is silent: a drill
- *  cycles every few seconds and live sources at their interval, so this is generous. */
+function closeNode(): void {
+  if (selectedNode === null) return;
+  selectedNode = null;
+  setCharts(null, []);
+  renderGraphArea();
+}
+
+/** How long the window may go without a push before it says the core is silent. */
 function silentAfter(): number {
   const feed = graph?.feed;
   if (feed?.kind === "live") return 3 * feed.interval_secs * 1000;
@@ -304,14 +334,14 @@ function silentAfter(): number {
 /** Nothing while pushes come as expected; the silence, in words, when they stop. */
 function renderPushAge(now: number): void {
   const silent = lastPush !== null && now - lastPush > silentAfter();
-  const text = silent && lastPush !== null ? `no update from the core for ${elapsed(new Date(lastPush).toISOString(), now)}` : "";
+  const text = silent && lastPush !== null ? `no update from the core for ${elapsedLabel(lastPush, now)}` : "";
   setText(byId("status-refresh"), text, silent ? "clock source-failing" : "clock");
 }
 
 function tick(): void {
   const now = Date.now();
   const screen = onScreen(now);
-  renderHeader(screen.incident, screen.now);
+  renderHeader(screen.incident, screen.now, screen.reviewAt);
   renderPushAge(now);
   // A failing source's "last good 4 min ago" moves on between pushes; written only when it changes.
   renderSources(graph, now);
@@ -333,30 +363,90 @@ function moveSelection(step: number): void {
   }
 }
 
-function wireKeys(): void {
-  document.addEventListener("keydown", (e) => {
-    const target = e.target as HTMLElement;
-    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
-    if (e.key === "Escape" && typing) {
-      target.blur();
-      return;
-    }
-    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
-    const keys: Record<string, () => void> = {
-      n: () => byId("note-text").focus(),
-      d: () => byId("declare-title").focus(),
-      j: () => moveSelection(1),
-      k: () => moveSelection(-1),
-      "]": nextStage,
-      w: toggleWhatIf,
-      "?": () => byId<HTMLDialogElement>("help").showModal(),
-    };
-    const handler = keys[e.key];
-    if (handler) {
-      e.preventDefault();
-      handler();
-    }
-  });
+/** Starts or stops recording on the selected incident. */
+function toggleRecording(): void {
+  const id = view?.incident.id ?? null;
+  if (!id) return;
+  const here = graph?.recording === id;
+  if (!here && view?.incident.status !== "active") return;
+  void act(() => api.recordOn(here ? null : id));
+}
+
+function focusDeclare(): void {
+  if (presenting()) togglePresenting();
+  byId<HTMLDetailsElement>("declare-section").open = true;
+  byId("declare-title").focus();
+}
+
+function focusNote(): void {
+  if (presenting()) togglePresenting();
+  byId("note-text").focus();
+}
+
+/** Escape closes what is open, most recent first: the node panel, what-if, presentation, review. */
+function escape(): void {
+  if (selectedNode !== null) return closeNode();
+  if (whatIf.on) return toggleWhatIf();
+  if (presenting()) return togglePresenting();
+  if (reviewedId()) {
+    leaveReview();
+    render();
+    renderGraphArea();
+  }
+}
+
+const reviewing = () => reviewedId() !== null;
+const live = () => reviewedId() === null;
+const activeSelected = () => view?.incident.status === "active" && live();
+
+/** Every action of the window: one table drives the keys, the `?` help and the palette. */
+function actions(): Action[] {
+  return [
+    { id: "note", label: "Write a note on the timeline", keys: [{ key: "n" }], run: focusNote, available: activeSelected },
+    { id: "declare", label: "Declare an incident", keys: [{ key: "d" }], run: focusDeclare, available: live },
+    {
+      id: "declare-outage",
+      label: "Declare an incident from the outage users see",
+      keys: [],
+      run: declareFromOutage,
+      available: () => live() && activeIncident() === null && Boolean(graph?.view?.outage),
+    },
+    { id: "next-incident", label: "Select the next incident", keys: [{ key: "j" }], run: () => moveSelection(1) },
+    { id: "previous-incident", label: "Select the previous incident", keys: [{ key: "k" }], run: () => moveSelection(-1) },
+    { id: "next-stage", label: "Enter the next response stage", keys: [{ key: "]" }], run: nextStage, available: activeSelected },
+    { id: "record", label: "Start or stop recording on the selected incident", keys: [{ key: "r" }], run: toggleRecording, available: live },
+    { id: "what-if", label: "What if… (pick nodes to see what would break)", keys: [{ key: "w" }], run: toggleWhatIf, available: live },
+    { id: "present", label: "Presentation mode for the shared screen", keys: [{ key: "p" }], run: togglePresenting },
+    { id: "review", label: "Review the selected resolved incident", keys: [{ key: "v" }], run: startReview, available: () => live() && view?.incident.status === "resolved" },
+    { id: "left-panel", label: "Hide or show the incidents and runbooks", keys: [{ key: "{" }], run: () => togglePanel("left") },
+    { id: "right-panel", label: "Hide or show the alerts and timeline", keys: [{ key: "}" }], run: () => togglePanel("right") },
+    { id: "zone", label: "Show times in UTC or local time", keys: [{ key: "u" }], run: switchZone },
+    { id: "zoom-in", label: "Zoom in", keys: [{ key: "=", ctrl: true }, { key: "+", ctrl: true }], run: () => zoomBy(1), inFields: true },
+    { id: "zoom-out", label: "Zoom out", keys: [{ key: "-", ctrl: true }], run: () => zoomBy(-1), inFields: true },
+    { id: "zoom-reset", label: "Zoom back to 100 %", keys: [{ key: "0", ctrl: true }], run: () => zoomBy(0), inFields: true },
+    { id: "palette", label: "Every action by name", keys: [{ key: "k", ctrl: true }], run: () => openPalette(), inFields: true },
+    { id: "help", label: "The keys", keys: [{ key: "?" }], run: () => byId<HTMLDialogElement>("help").showModal() },
+    { id: "close", label: "Close the node panel, what-if, presentation or review", keys: [{ key: "Escape" }], run: escape },
+    { id: "back", label: "In review: 10 s back (with Shift: 1 min)", keys: [{ key: "ArrowLeft" }], run: () => stepBy(-STEPS.small), available: reviewing },
+    { id: "back-more", label: "In review: 1 min back", keys: [{ key: "ArrowLeft", shift: true }], run: () => stepBy(-STEPS.big), available: reviewing },
+    { id: "forward", label: "In review: 10 s forward", keys: [{ key: "ArrowRight" }], run: () => stepBy(STEPS.small), available: reviewing },
+    { id: "forward-more", label: "In review: 1 min forward", keys: [{ key: "ArrowRight", shift: true }], run: () => stepBy(STEPS.big), available: reviewing },
+    { id: "play", label: "In review: play or pause", keys: [{ key: " " }], run: togglePlay, available: reviewing },
+    { id: "steps", label: "In the runbook steps: next / previous step", keys: [{ key: "j" }, { key: "k" }], run: () => undefined, local: true },
+    { id: "step-done", label: "In the runbook steps: done / not done", keys: [{ key: " " }], run: () => undefined, local: true },
+    // Palette only: named, no key.
+    { id: "resolve", label: "Resolve or reopen the selected incident", keys: [], run: () => byId("resolve-toggle").click(), available: () => live() && view !== null },
+    { id: "back-to-live", label: "Back to live", keys: [], run: escape, available: reviewing },
+    { id: "start-drill", label: "Start the drill chosen in the drill bar", keys: [], run: () => byId("drill-start").click(), available: () => live() && graph?.feed.kind !== "live" },
+    { id: "stop-drill", label: "Stop the drill", keys: [], run: () => byId("drill-stop").click(), available: () => drillOf(graph) !== null },
+    { id: "export", label: "Export the postmortem", keys: [], run: () => byId("export-postmortem").click(), available: () => view !== null },
+    { id: "mute", label: "Mute or unmute desktop notifications", keys: [], run: () => byId("notify-toggle").click() },
+    { id: "sources", label: "Sources and configuration", keys: [], run: () => byId("sources-open").click() },
+  ];
+}
+
+function renderZone(): void {
+  setText(byId("time-zone"), `Times: ${zoneName()}`);
 }
 
 async function boot(): Promise<void> {
@@ -365,9 +455,25 @@ async function boot(): Promise<void> {
   // A bug must not fail silently: say so where the responder is looking.
   window.addEventListener("error", (e) => showError(`unexpected error: ${e.message}`));
   window.addEventListener("unhandledrejection", (e) => showError(`unexpected error: ${String(e.reason)}`));
+  wireLayout();
+  register(actions());
   wireKeys();
-  wireSources();
+  renderHelp();
+  wirePalette();
+  byId("palette-open").addEventListener("click", () => openPalette());
+  byId("help-open").addEventListener("click", () => byId<HTMLDialogElement>("help").showModal());
+  byId("time-zone").addEventListener("click", switchZone);
+  renderZone();
+  onZoneChange(() => {
+    renderZone();
+    shown.detail = "";
+    shown.runbooks = "";
+    render();
+    renderGraphArea();
+  });
+  wireSources(() => graph?.feed.kind ?? "none");
   wireNotifications();
+  wireTimelineFilters();
   wireRunbooks(() => {
     renderRunbookPanel();
     void refresh();
@@ -379,7 +485,8 @@ async function boot(): Promise<void> {
     return;
   }
   byId("status-db").textContent = `log: ${info.db_path}`;
-  if (info.startup_error) showError(info.startup_error);
+  if (info.log_error) showError(info.log_error);
+  else if (info.startup_error) showError(info.startup_error);
   setGrafana(info.grafana);
   fillSeverities(byId<HTMLSelectElement>("declare-severity"), info.severities, "SEV2");
   wireDeclareForm((form) =>
@@ -388,9 +495,7 @@ async function boot(): Promise<void> {
       select(incident.id);
     }),
   );
-  wireDetail(info.roles, {
-    enterStage: (stage) => void advance(stage),
-    assignRole: (role, name) => (selected ? act(() => api.assignRole(selected as string, role, name)) : Promise.resolve(false)),
+  wireHeader(info.severities, {
     changeSeverity: (severity) => {
       if (selected) {
         const id = selected;
@@ -407,10 +512,9 @@ async function boot(): Promise<void> {
         void confirmDialog(question, "Resolve").then((yes) => yes && act(() => api.resolveIncident(id)));
       }
     },
-    review: () => {
-      if (view?.incident.status === "resolved") startReview(view.incident, "start");
-    },
+    review: startReview,
   });
+  wireDetail(info.roles, (role, name) => (selected ? act(() => api.assignRole(selected as string, role, name)) : Promise.resolve(false)));
   wirePostmortem(() => void refresh());
   wireReview({
     frame: () => {
@@ -418,8 +522,7 @@ async function boot(): Promise<void> {
       renderGraphArea();
     },
     error: showError,
-    exit: (id) => {
-      liveChosen = id;
+    exit: () => {
       render();
       renderGraphArea();
     },
@@ -433,34 +536,31 @@ async function boot(): Promise<void> {
       void act(async () => {
         const active = view?.incident.status === "active" ? selected : null;
         await api.startDrill(scenario, speed, 1, active);
-        await refreshGraph();
       }),
-    stop: () => void act(async () => {
-      await api.stopDrill();
-      await refreshGraph();
-    }),
-    attach: () => void act(async () => {
-      await api.recordOn(selected);
-      await refreshGraph();
-    }),
+    stop: () => void act(() => api.stopDrill()),
+    attach: toggleRecording,
     toggleWhatIf,
   });
-  onNodeTap((id) => {
-    if (whatIf) {
-      if (picked.has(id)) picked.delete(id);
-      else picked.add(id);
-      void updateWhatIf();
-    } else {
-      selectedNode = id;
-      setCharts(null, []);
-      renderGraphArea();
-      void refreshCharts();
-    }
-  });
+  onNodeTap(
+    (id) => {
+      if (whatIf.on) {
+        if (whatIf.picked.has(id)) whatIf.picked.delete(id);
+        else whatIf.picked.add(id);
+        void updateWhatIf();
+      } else {
+        selectedNode = id;
+        setCharts(null, []);
+        renderGraphArea();
+        void refreshCharts();
+      }
+    },
+    closeNode,
+  );
   restoreDraft(selected);
   await api.onBroadcast(onPush);
   await refresh();
   await refreshGraph();
+  wakeFrames();
   window.setInterval(tick, 1000);
 }
 

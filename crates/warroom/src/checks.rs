@@ -47,12 +47,11 @@ pub enum Observed {
 }
 
 /// A check's outcome: passed (`Some(true)`), failed, or not evaluable (`None`), and what was
-/// seen, in words ("0.013 at 03:12:40 UTC", or why nothing).
+/// seen, in words ("0.013", or why nothing). When it was seen is the outcome's own time: the
+/// window shows every time in one format, in the zone the responder chose.
 pub fn judge(condition: &crate::runbook::Condition, observed: &Observed) -> (Option<bool>, String) {
     match observed {
-        Observed::Value(v, at) => {
-            (Some(condition.holds(*v)), format!("{} at {} UTC", number(*v), at.format("%H:%M:%S")))
-        }
+        Observed::Value(v, _) => (Some(condition.holds(*v)), number(*v)),
         Observed::Nothing(why) => (None, why.clone()),
     }
 }

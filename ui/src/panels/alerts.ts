@@ -7,7 +7,8 @@
 
 import type { Alert } from "../bindings/Alert";
 import type { FiringAt, GraphView } from "../api";
-import { byId, el, localTime, rebuildOn, setText, utcTitle } from "../dom";
+import { byId, el, rebuildOn, setText } from "../dom";
+import { clock, inUtc, otherZone } from "../time";
 
 const SEVERITY_ORDER = ["critical", "page", "error", "high", "warning", "info", "none"];
 
@@ -49,7 +50,7 @@ function drawAlerts(alerts: Alert[]): void {
     return rank(a) - rank(b) || na.localeCompare(nb);
   });
   // Redrawn only when the alerts change: a push that brings the same alerts writes nothing.
-  const key = JSON.stringify(alerts.map((a) => [a.fingerprint, a.state, a.severity, a.summary, a.starts_at]));
+  const key = JSON.stringify([inUtc(), alerts.map((a) => [a.fingerprint, a.state, a.severity, a.summary, a.starts_at])]);
   rebuildOn(byId("alerts"), key, () =>
     nodes.map(([node, list]) => {
       list.sort((a, b) => Number(b.firing) - Number(a.firing) || severityRank(a.severity) - severityRank(b.severity) || a.name.localeCompare(b.name));
@@ -63,7 +64,7 @@ function drawAlerts(alerts: Alert[]): void {
               el("span", { class: `event-tag sev-${a.severity.toLowerCase()}`, text: a.severity }),
               a.state !== "firing" ? el("span", { class: "event-tag tag-quiet", text: a.state }) : "",
               el("strong", { text: ` ${a.name}` }),
-              el("span", { class: "muted", text: ` since ${localTime(a.starts_at)}`, title: utcTitle(a.starts_at) }),
+              el("span", { class: "muted", text: ` · fired ${clock(a.starts_at)}`, title: otherZone(a.starts_at) }),
               a.summary ? el("div", { class: "alert-summary", text: a.summary }) : "",
             ]),
           ),

@@ -1,8 +1,9 @@
-// The drill bar: pick a scenario and a speed, start or stop it, record it on an incident; and the
-// what-if switch. Also the outage banner: the entrypoints down, in words.
+// The drill bar: pick a scenario and a speed, start or stop it, start or stop recording on the
+// selected incident; and the what-if switch. Also the status bar's account of the sources.
 
-import type { BlastRadius, DrillStatus, ScenarioInfo, Situation } from "../api";
-import { byId, el, elapsed, localTime, rebuildOn, setText } from "../dom";
+import type { DrillStatus, Incident, ScenarioInfo, Situation } from "../api";
+import { byId, el, elapsed, rebuildOn, setText } from "../dom";
+import { clock } from "../time";
 
 export interface DrillActions {
   start: (scenario: string, speed: number) => void;
@@ -38,18 +39,33 @@ function minutes(secs: number): string {
   return `${Math.floor(secs / 60)}`;
 }
 
-export function renderDrillBar(state: Situation | null, selectedIncident: string | null, whatIf: boolean): void {
+export function renderDrillBar(state: Situation | null, selected: Incident | null, whatIf: boolean): void {
   const drill = drillOf(state);
   const live = state?.feed.kind === "live";
   const select = byId<HTMLSelectElement>("drill-scenario");
   if (drill && document.activeElement !== select) select.value = drill.scenario;
+  // The speed menu says the speed the drill runs at, even one it does not list.
+  const speed = byId<HTMLSelectElement>("drill-speed");
+  if (drill && document.activeElement !== speed && speed.value !== String(drill.speed)) {
+    if (![...speed.options].some((o) => o.value === String(drill.speed))) speed.add(new Option(`×${drill.speed}`, String(drill.speed)));
+    speed.value = String(drill.speed);
+  }
   for (const id of ["drill-scenario", "drill-speed", "drill-start"]) byId<HTMLButtonElement>(id).disabled = live;
   byId<HTMLButtonElement>("drill-stop").disabled = live || drill === null;
   byId("drill-bar").classList.toggle("live", live);
+  // Recording: on the selected incident, started and stopped here; never on a resolved one.
   const recording = state?.recording ?? null;
   const attach = byId<HTMLButtonElement>("drill-attach");
-  attach.disabled = (!live && drill === null) || selectedIncident === null || recording === selectedIncident;
-  setText(attach, recording !== null && recording === selectedIncident ? "Recording on this incident" : "Record on incident");
+  const here = recording !== null && recording === selected?.id;
+  const resolved = selected?.status === "resolved";
+  attach.hidden = selected === null || (resolved && !here);
+  attach.disabled = state?.feed.kind === "none" && !here;
+  attach.classList.toggle("recording", here);
+  attach.setAttribute("aria-pressed", String(here));
+  setText(attach, here ? "Recording · stop" : recording ? "Record here instead" : "Record on this incident");
+  attach.title = here
+    ? "Recording what the war room watches on this incident: click (or r) to stop"
+    : "Record what the war room watches on the selected incident (r)";
   setText(byId("drill-clock"), state?.feed.kind === "live"
     ? `live: ${state.feed.sources.length} sources`
     : drill
@@ -58,21 +74,7 @@ export function renderDrillBar(state: Situation | null, selectedIncident: string
   const toggle = byId("whatif-toggle");
   toggle.setAttribute("aria-pressed", String(whatIf));
   toggle.classList.toggle("active", whatIf);
-  setText(toggle, whatIf ? "What if… (pick nodes; click again to leave)" : "What if…");
-}
-
-export function renderOutage(blast: BlastRadius | null, whatIf: boolean): void {
-  const banner = byId("outage");
-  const down = blast?.entrypoints_down ?? [];
-  if (banner.hidden !== (down.length === 0)) banner.hidden = down.length === 0;
-  banner.classList.toggle("hypothetical", whatIf);
-  if (!blast || down.length === 0) return;
-  const lines = down.map((id) => {
-    const path = blast.impacted.find((i) => i.id === id)?.reason;
-    return path ? `${id} is down: ${path.join(" → ")}` : `${id} is down`;
-  });
-  const title = whatIf ? "WHAT IF: users would see an outage" : "USER-VISIBLE OUTAGE";
-  rebuildOn(banner, JSON.stringify([title, lines]), () => [el("strong", { text: title }), ...lines.map((l) => el("div", { text: l }))]);
+  setText(toggle, whatIf ? "What if… (leave: w)" : "What if…");
 }
 
 /** The status bar's sources: each with its state; the age of its last good answer only when
@@ -100,10 +102,12 @@ export function renderSources(state: Situation | null, now: number): void {
       const last = s.last_success ? `${elapsed(s.last_success, now)} ago` : "never";
       const failing = s.failing_since !== null;
       const text = failing
-        ? `${s.name}: FAILING since ${localTime(s.failing_since ?? "")} (last good ${last})`
-        : age !== null && age <= 2 * interval
-          ? `${s.name}: ok`
-          : `${s.name}: ok, last answer ${last}`;
+        ? `${s.name}: FAILING since ${clock(s.failing_since ?? "")} (last good ${last})`
+        : age === null
+          ? `${s.name}: waiting for a first answer`
+          : age <= 2 * interval
+            ? `${s.name}: ok`
+            : `${s.name}: ok, last answer ${last}`;
       return { class: `source ${failing ? "source-failing" : "source-ok"}`, text, title: s.last_error ?? `breaker ${s.breaker}, ${s.requests} requests` };
     }),
   ];

@@ -11,13 +11,20 @@ import * as api from "../api";
 import type { BlastRadius, GraphView, NodeView } from "../api";
 import { byId, el } from "../dom";
 import { wakeFrames } from "../frames";
+import { clock, otherZone } from "../time";
 
 export type NodeState = "down" | "impacted" | "degraded" | "healthy" | "unknown";
+
+/** The widest a label wraps to, in model pixels: nodes in a row are spaced wider than it. */
+const LABEL_WIDTH = 110;
+const COLUMN = LABEL_WIDTH + 24;
+const ROW = 76;
 
 let cy: cytoscape.Core | null = null;
 let shape = ""; // the element set the graph was laid out for
 let drawn = ""; // the states and labels it was last styled with
 let onTap: (id: string) => void = () => {};
+let onBackground: () => void = () => {};
 
 const style: cytoscape.StylesheetJson = [
   {
@@ -25,9 +32,10 @@ const style: cytoscape.StylesheetJson = [
     style: {
       label: "data(label)",
       "text-wrap": "wrap",
+      "text-max-width": `${LABEL_WIDTH}px`,
       "text-valign": "bottom",
       "text-margin-y": 4,
-      "font-size": 11,
+      "font-size": 13,
       "min-zoomed-font-size": 7,
       color: "#e6e8ec",
       "text-outline-color": "#0f1115",
@@ -40,8 +48,8 @@ const style: cytoscape.StylesheetJson = [
       shape: "round-rectangle",
     },
   },
-  { selector: "node.group", style: { shape: "round-hexagon", "background-color": "#1e222b", "border-color": "#5aa2ff", width: 26, height: 26 } },
-  { selector: "node.entrypoint", style: { width: 44, height: 44, "font-size": 13, "font-weight": "bold", shape: "star" } },
+  { selector: "node.group", style: { shape: "round-hexagon", "background-color": "#1e222b", "border-color": "#5aa2ff", width: 26, height: 26, color: "#9cc4ff" } },
+  { selector: "node.entrypoint", style: { width: 44, height: 44, "font-size": 14, "font-weight": "bold", shape: "star" } },
   { selector: "node.degraded", style: { "background-color": "#8a5a00", "border-color": "#f59e0b", "border-style": "double", "border-width": 6 } },
   { selector: "node.unknown", style: { "background-color": "#374151", "border-color": "#9ca3af", "border-style": "dotted", "border-width": 3 } },
   { selector: "node.impacted", style: { "background-color": "#7f1d1d", "border-color": "#f87171", "border-style": "dashed", "border-width": 4, shape: "diamond" } },
@@ -50,7 +58,8 @@ const style: cytoscape.StylesheetJson = [
   // must find first.
   { selector: "node.down, node.impacted", style: { width: 40, height: 40, "min-zoomed-font-size": 0, "font-size": 14, "z-index": 10 } },
   { selector: "node.entrypoint.down, node.entrypoint.impacted", style: { width: 56, height: 56, "font-size": 15, "text-background-color": "#7f1d1d", "text-background-opacity": 1, "text-background-padding": "3px" } },
-  { selector: "node.calm", style: { opacity: 0.35 } },
+  // Unaffected nodes step back, their names still readable.
+  { selector: "node.calm", style: { "background-opacity": 0.3, "border-opacity": 0.35, "text-opacity": 0.75 } },
   { selector: "node:selected", style: { "overlay-color": "#5aa2ff", "overlay-opacity": 0.25, "overlay-padding": 6 } },
   { selector: "node.whatif-picked", style: { "border-color": "#5aa2ff", "border-width": 6, "border-style": "solid" } },
   {
@@ -64,12 +73,13 @@ const style: cytoscape.StylesheetJson = [
       "arrow-scale": 0.8,
     },
   },
-  { selector: "edge.soft", style: { "line-style": "dashed" } },
-  // Seen in traces, not declared: drawn, but told apart.
-  { selector: "edge.discovered", style: { "line-color": "#8b5cf6", "target-arrow-color": "#8b5cf6", "line-style": "dashed", "line-dash-pattern": [2, 4] } },
-  { selector: "edge.member", style: { "line-style": "dotted", "target-arrow-shape": "none", "line-color": "#5aa2ff" } },
+  // Each kind of edge its own style, as the legend shows: needs (solid), can do without
+  // (dashed, hollow arrow), group member (dotted blue, no arrow), seen in traces (purple).
+  { selector: "edge.soft", style: { "line-style": "dashed", "line-dash-pattern": [7, 5], "target-arrow-fill": "hollow" } },
+  { selector: "edge.discovered", style: { "line-color": "#8b5cf6", "target-arrow-color": "#8b5cf6", "target-arrow-shape": "vee" } },
+  { selector: "edge.member", style: { "line-style": "dotted", "target-arrow-shape": "none", "line-color": "#5aa2ff", width: 2 } },
   { selector: "edge.hot", style: { "line-color": "#f87171", "target-arrow-color": "#f87171", width: 3 } },
-  { selector: "edge.calm", style: { opacity: 0.25 } },
+  { selector: "edge.calm", style: { opacity: 0.3 } },
 ];
 
 /** The state of every node and group under a blast radius and the nodes' own health. */
@@ -89,6 +99,48 @@ function label(n: NodeView): string {
   return `${n.name}${age}`;
 }
 
+/** Rows from the entrypoints down (each node one row below the deepest that needs it, groups
+ *  with their members' row above), each row centred and spaced by the label width: labels never
+ *  overlap, whatever the zoom the graph fits at. */
+function positions(view: GraphView): Map<string, { x: number; y: number }> {
+  const ids = [...view.nodes.map((n) => n.id), ...view.groups.map((g) => g.id)];
+  const out = new Map<string, string[]>();
+  for (const e of view.edges) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
+  for (const g of view.groups) out.set(g.id, [...(out.get(g.id) ?? []), ...g.members]);
+  const incoming = new Set([...out.values()].flat());
+  const entry = view.nodes.filter((n) => n.entrypoint).map((n) => n.id);
+  const roots = entry.length ? entry : ids.filter((id) => !incoming.has(id));
+  // Longest distance from a root (bounded, cycles allowed): a node sits below all that need it.
+  const depth = new Map<string, number>(roots.map((r) => [r, 0]));
+  for (let round = 0; round < ids.length; round++) {
+    let moved = false;
+    for (const [from, tos] of out) {
+      const d = depth.get(from);
+      if (d === undefined) continue;
+      for (const to of tos) {
+        if ((depth.get(to) ?? -1) < d + 1 && d + 1 < ids.length) {
+          depth.set(to, d + 1);
+          moved = true;
+        }
+      }
+    }
+    if (!moved) break;
+  }
+  const deepest = Math.max(0, ...depth.values());
+  for (const id of ids) if (!depth.has(id)) depth.set(id, deepest + 1);
+  const rows = new Map<number, string[]>();
+  for (const id of ids) rows.set(depth.get(id) ?? 0, [...(rows.get(depth.get(id) ?? 0) ?? []), id]);
+  // Within a row, keep a group's members together and the order stable.
+  const groupOf = new Map<string, string>();
+  for (const g of view.groups) for (const m of g.members) groupOf.set(m, g.id);
+  const pos = new Map<string, { x: number; y: number }>();
+  for (const [d, row] of rows) {
+    row.sort((a, b) => (groupOf.get(a) ?? a).localeCompare(groupOf.get(b) ?? b) || a.localeCompare(b));
+    row.forEach((id, k) => pos.set(id, { x: (k - (row.length - 1) / 2) * COLUMN, y: d * ROW }));
+  }
+  return pos;
+}
+
 function build(view: GraphView): void {
   const container = byId("graph");
   const elements: cytoscape.ElementDefinition[] = [
@@ -105,17 +157,17 @@ function build(view: GraphView): void {
   if (cy) cy.destroy();
   const graph = cytoscape({ container, elements, style, minZoom: 0.05, maxZoom: 3, wheelSensitivity: 0.3 });
   cy = graph;
-  // Small estates read best in rows from the entrypoints down (breadth-first). A large one
-  // would shrink a row of a hundred services to dots: it goes in rings around the entrypoints,
-  // one ring per level, each ring as large as its nodes need (Cytoscape's concentric layout).
-  const entry = view.nodes.filter((n) => n.entrypoint).map((n) => n.id);
-  const dependedOn = new Set(view.edges.map((e) => e.to));
-  const roots = entry.length ? entry : view.nodes.filter((n) => !dependedOn.has(n.id)).map((n) => n.id);
-  const boundingBox = { x1: 0, y1: 0, w: container.clientWidth || 900, h: container.clientHeight || 600 };
+  // Small estates read best in rows from the entrypoints down. A large one would shrink a row of
+  // a hundred services to dots: it goes in rings around the entrypoints, one ring per level,
+  // each ring as large as its nodes need (Cytoscape's concentric layout).
   if (view.nodes.length <= 60) {
-    const options = { directed: true, roots: roots.length ? roots : undefined, spacingFactor: 1, padding: 30, boundingBox };
-    graph.layout({ name: "breadthfirst", ...options }).run();
+    const at = positions(view);
+    graph.layout({ name: "preset", positions: Object.fromEntries(at), padding: 30 }).run();
   } else {
+    const entry = view.nodes.filter((n) => n.entrypoint).map((n) => n.id);
+    const dependedOn = new Set(view.edges.map((e) => e.to));
+    const roots = entry.length ? entry : view.nodes.filter((n) => !dependedOn.has(n.id)).map((n) => n.id);
+    const boundingBox = { x1: 0, y1: 0, w: container.clientWidth || 900, h: container.clientHeight || 600 };
     const level = levels(graph, roots);
     const deepest = Math.max(0, ...level.values());
     graph.layout({
@@ -127,17 +179,34 @@ function build(view: GraphView): void {
       boundingBox,
     }).run();
   }
-  graph.fit(undefined, 30);
+  fit();
   graph.on("tap", "node", (e) => onTap(e.target.id()));
+  // A tap on the background closes the node panel.
+  graph.on("tap", (e) => {
+    if (e.target === graph) onBackground();
+  });
   // Tests and the curious read the graph's state through this handle.
   (window as unknown as { warroomGraph: cytoscape.Core }).warroomGraph = graph;
+}
+
+/** Fits the graph to its container, no larger than its natural size (a small estate in a big
+ *  window stays readable, not blown up). */
+function fit(): void {
+  if (!cy) return;
+  cy.fit(undefined, 30);
+  const most = document.body.classList.contains("presenting") ? 2.5 : 1.6;
+  if (cy.zoom() > most) {
+    cy.zoom(most);
+    cy.center();
+  }
 }
 
 // Follow the panel's size: collapse a panel or resize the window and the graph still fits.
 new ResizeObserver(() => {
   if (cy) {
+    wakeFrames();
     cy.resize();
-    cy.fit(undefined, 30);
+    fit();
   }
 }).observe(byId("graph"));
 
@@ -155,8 +224,9 @@ function levels(graph: cytoscape.Core, roots: string[]): Map<string, number> {
   return level;
 }
 
-export function onNodeTap(handler: (id: string) => void): void {
+export function onNodeTap(handler: (id: string) => void, background: () => void): void {
   onTap = handler;
+  onBackground = background;
 }
 
 /** Draws `view`, coloured by `blast` (the live one, or a what-if). */
@@ -211,17 +281,28 @@ export function renderGraph(view: GraphView | null, blast: BlastRadius | null, p
 }
 
 /** The side panel of the selected node: health, why, reason path, signals with their age. */
-export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | null, id: string | null): void {
+/** The name a node is shown by (its id when the graph does not know it). */
+export function nameOf(view: GraphView | null, id: string): string {
+  return view?.nodes.find((n) => n.id === id)?.name ?? id;
+}
+
+export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | null, id: string | null, close: () => void): void {
   const panel = byId("node-detail");
   const node = view?.nodes.find((n) => n.id === id);
   const group = view?.groups.find((g) => g.id === id);
-  panel.hidden = !node && !group;
+  const open = Boolean(node || group);
+  if (panel.hidden === open) panel.hidden = !open;
   if (!view || !blast || (!node && !group)) return;
   const st = states(view, blast).get(id ?? "") ?? "unknown";
-  const rows: Node[] = [];
+  const closer = el("button", { class: "node-detail-close quiet", text: "×", title: "Close (Esc, or click the graph's background)" });
+  closer.type = "button";
+  closer.id = "node-detail-close";
+  closer.setAttribute("aria-label", "Close the node panel");
+  closer.addEventListener("click", close);
+  const rows: Node[] = [closer];
   if (node) {
     rows.push(el("h3", { text: node.name }));
-    rows.push(el("p", { class: `state state-${st}`, text: `${st.toUpperCase()}${node.entrypoint ? " · entrypoint" : ""}` }));
+    rows.push(el("p", { class: `state state-${st}`, text: `${st}${node.entrypoint ? " · entrypoint" : ""}` }));
     rows.push(el("p", { class: "muted", text: `${node.kind}${node.owner ? ` · ${node.owner}` : ""}${node.group ? ` · group ${node.group}` : ""}` }));
   } else if (group) {
     const g = blast.groups.find((x) => x.id === id);
@@ -230,8 +311,8 @@ export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | nu
   }
   const impacted = blast.impacted.find((i) => i.id === id);
   if (impacted) {
-    rows.push(el("h4", { text: "Why it is down" }));
-    rows.push(el("p", { class: "reason-path", text: impacted.reason.join(" → ") }));
+    rows.push(el("h4", { text: "Why it is impacted" }));
+    rows.push(el("p", { class: "reason-path", text: impacted.reason.map((h) => nameOf(view, h)).join(" → ") }));
   }
   if (node && node.reasons.length) {
     rows.push(el("h4", { text: "Signals over threshold" }));
@@ -240,12 +321,12 @@ export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | nu
   const alerts = view.alerts.filter((a) => a.node === id);
   if (alerts.length) {
     rows.push(el("h4", { text: "Alerts firing" }));
-    rows.push(el("ul", {}, alerts.map((a) => el("li", { text: `${a.name} (${a.severity}): ${a.summary}` }))));
+    rows.push(el("ul", {}, alerts.map((a) => el("li", { text: `${a.name} (${a.severity}): ${a.summary} · fired ${clock(a.starts_at)}`, title: otherZone(a.starts_at) }))));
   }
   const logs = view.logs.filter((l) => l.node === id).slice(0, 5);
   if (logs.length) {
     rows.push(el("h4", { text: "Recent log lines" }));
-    rows.push(el("ul", { class: "logs" }, logs.map((l) => el("li", { text: l.line, title: l.at }))));
+    rows.push(el("ul", { class: "logs" }, logs.map((l) => el("li", { text: `${clock(l.at)} ${l.line}`, title: otherZone(l.at) }))));
   }
   if (node && node.signals.length) {
     rows.push(el("h4", { text: "Signals" }));

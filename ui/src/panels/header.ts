@@ -1,24 +1,98 @@
-// The incident header: severity, title, status, stage and the live clocks. Drawn on every tick
-// of the window's clock: only what changed is written.
+// The incident header: severity (changed here), title, status, the five stages, the live clocks,
+// the commander, and resolve or reopen. Live and the past never look alike: under review the
+// header says "REVIEW — as of 03:12:40" and shows none of the live badges; a resolved incident
+// shows when it was resolved, not clocks that tick. Drawn on every tick of the window's clock:
+// only what changed is written.
 
-import type { Incident } from "../api";
-import { byId, elapsed, setText, utcTitle } from "../dom";
+import type { Incident, Severity, Term } from "../api";
+import { byId, el, elapsed, setText } from "../dom";
+import { clock, otherZone } from "../time";
+import { fillSeverities } from "./incidents";
 
-export function renderHeader(incident: Incident | null, now: number): void {
+export interface HeaderActions {
+  changeSeverity: (severity: Severity) => void;
+  toggleResolved: () => void;
+  review: () => void;
+}
+
+export function wireHeader(severities: Term[], actions: HeaderActions): void {
+  const select = byId<HTMLSelectElement>("hdr-severity");
+  fillSeverities(select, severities, "SEV2", true);
+  select.addEventListener("change", () => actions.changeSeverity(select.value as Severity));
+  byId("resolve-toggle").addEventListener("click", actions.toggleResolved);
+  byId("review-enter").addEventListener("click", actions.review);
+}
+
+/** Draws `incident` as of `now`; `reviewAt` is the instant under review, if reviewing. */
+export function renderHeader(incident: Incident | null, now: number, reviewAt: string | null): void {
+  const mode = byId("hdr-mode");
+  const reviewing = reviewAt !== null;
+  if (mode.hidden === reviewing) mode.hidden = !reviewing;
+  setText(mode, reviewing ? `REVIEW — as of ${clock(reviewAt)}` : "", "mode-badge mode-review");
   const header = byId("incident-header");
   if (header.hidden !== (incident === null)) header.hidden = incident === null;
   if (!incident) return;
-  setText(byId("hdr-severity"), incident.severity, `sev sev-${incident.severity.toLowerCase()}`);
+  const sev = byId<HTMLSelectElement>("hdr-severity");
+  if (document.activeElement !== sev && sev.value !== incident.severity) sev.value = incident.severity;
+  const sevClass = `sev sev-${incident.severity.toLowerCase()}`;
+  if (sev.className !== sevClass) sev.className = sevClass;
+  const resolved = incident.status === "resolved";
+  sev.disabled = reviewing || resolved;
   setText(byId("hdr-title"), incident.title);
-  setText(byId("hdr-status"), incident.status, `status status-${incident.status}`);
+  byId("hdr-title").title = incident.title;
+  // Under review: the incident as it was then, no badge that reads as now.
+  const status = byId("hdr-status");
+  status.hidden = reviewing;
+  setText(status, incident.status, `status status-${incident.status}`);
   setText(byId("hdr-stage"), incident.stage);
-  // A resolved incident's clocks stop at its resolution.
-  const end = incident.resolved_at ? Math.max(Date.parse(incident.resolved_at), Date.parse(incident.stage_entered_at)) : now;
   const stageClock = byId("hdr-stage-clock");
-  setText(stageClock, `for ${elapsed(incident.stage_entered_at, end)}`);
-  stageClock.title = `since ${utcTitle(incident.stage_entered_at)}`;
   const declared = byId("hdr-declared-clock");
-  setText(declared, `${elapsed(incident.declared_at, end)} ago${incident.resolved_at ? " (resolved)" : ""}`);
-  declared.title = utcTitle(incident.declared_at);
+  if (reviewing) {
+    setText(stageClock, `since ${clock(incident.stage_entered_at)}`);
+    setText(declared, `at ${clock(incident.declared_at)}`);
+  } else if (resolved && incident.resolved_at) {
+    setText(stageClock, "");
+    setText(declared, `at ${clock(incident.declared_at)}, resolved ${clock(incident.resolved_at)} (lasted ${elapsed(incident.declared_at, Date.parse(incident.resolved_at))})`);
+  } else {
+    setText(stageClock, `for ${elapsed(incident.stage_entered_at, now)}`);
+    setText(declared, `${elapsed(incident.declared_at, now)} ago`);
+  }
+  // The current stage's pill says how long it has lasted (live only).
+  const pill = document.getElementById(`stage-${incident.stage}`);
+  if (pill) {
+    const n = Number(pill.dataset.n ?? "0");
+    setText(pill, `${n}. ${incident.stage}${!reviewing && !resolved ? ` · ${elapsed(incident.stage_entered_at, now)}` : ""}`);
+  }
+  stageClock.title = otherZone(incident.stage_entered_at);
+  declared.title = otherZone(incident.declared_at);
   setText(byId("hdr-commander"), incident.roles.commander ?? "nobody yet");
+  const toggle = byId<HTMLButtonElement>("resolve-toggle");
+  toggle.hidden = reviewing;
+  setText(toggle, resolved ? "Reopen" : "Resolve");
+  byId("review-enter").hidden = reviewing || !resolved;
+}
+
+/** The five stages: done ones marked ✓ (not struck through: they are not cancelled), the
+ *  current one outlined with how long it has lasted; a click moves there. */
+export function renderStages(incident: Incident | null, stages: Term[], disabled: boolean, enter: (stage: string) => void): void {
+  if (!incident) return;
+  const current = stages.findIndex((s) => s.name === incident.stage);
+  const visited = new Set(incident.stage_log.map((v) => v.stage));
+  const key = JSON.stringify([incident.stage, [...visited], disabled]);
+  const list = byId("stages");
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
+  list.replaceChildren(
+    ...stages.map((s, i) => {
+      const button = el("button", { class: "stage-button", text: `${i + 1}. ${s.name}`, title: s.meaning, data: { n: String(i + 1) } });
+      button.id = `stage-${s.name}`;
+      button.type = "button";
+      const state = i === current ? "current" : visited.has(s.name as Incident["stage"]) && i < current ? "done" : "todo";
+      button.classList.add(`stage-${state}`);
+      button.setAttribute("aria-current", String(i === current));
+      button.disabled = disabled;
+      button.addEventListener("click", () => enter(s.name));
+      return el("li", {}, [button]);
+    }),
+  );
 }

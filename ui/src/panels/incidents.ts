@@ -1,12 +1,13 @@
 // The left panel: the declare form and the list of incidents.
 
 import type { Incident, Severity, Term } from "../api";
-import { byId, el, elapsed, utcTitle } from "../dom";
+import { byId, el, rebuildOn } from "../dom";
+import { clock, otherZone } from "../time";
 
-export function fillSeverities(select: HTMLSelectElement, severities: Term[], chosen: string): void {
+export function fillSeverities(select: HTMLSelectElement, severities: Term[], chosen: string, short = false): void {
   select.replaceChildren(
     ...severities.map((s) => {
-      const option = el("option", { text: `${s.name}: ${s.meaning}` });
+      const option = el("option", { text: short ? s.name : `${s.name}: ${s.meaning}`, title: s.meaning });
       option.value = s.name;
       option.selected = s.name === chosen;
       return option;
@@ -44,23 +45,23 @@ export function wireDeclareForm(onDeclare: (form: DeclareForm) => Promise<boolea
 export function renderIncidentList(
   incidents: Incident[],
   selected: string | null,
-  now: number,
   onSelect: (id: string) => void,
 ): void {
   const list = byId("incident-list");
   if (incidents.length === 0) {
-    list.replaceChildren(el("li", { class: "muted", text: "No incidents yet." }));
+    rebuildOn(list, "none", () => [el("li", { class: "muted", text: "No incidents yet." })]);
     return;
   }
-  list.replaceChildren(
-    ...incidents.map((i) => {
+  rebuildOn(list, JSON.stringify([incidents, selected]), () =>
+    incidents.map((i) => {
+      const when = i.resolved_at ? `resolved ${clock(i.resolved_at)}` : `declared ${clock(i.declared_at)}`;
       const item = el("li", { class: "incident-item", data: { id: i.id } }, [
         el("span", { class: `sev sev-${i.severity.toLowerCase()}`, text: i.severity }),
         el("span", { class: "incident-title", text: i.title }),
         el("span", {
           class: `incident-meta status-${i.status}`,
-          text: `${i.status} · ${i.stage} · ${elapsed(i.declared_at, now)} ago`,
-          title: `declared ${utcTitle(i.declared_at)}`,
+          text: `${i.status} · ${i.stage} · ${when}`,
+          title: otherZone(i.resolved_at ?? i.declared_at),
         }),
       ]);
       item.tabIndex = 0;

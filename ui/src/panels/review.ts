@@ -10,6 +10,7 @@
 import * as api from "../api";
 import type { ReviewFrame, ReviewInfo, ReviewMark } from "../api";
 import { byId, el, elapsed } from "../dom";
+import { clock, otherZone } from "../time";
 
 export interface ReviewHooks {
   /** A frame arrived: every panel draws it instead of the live state. */
@@ -42,9 +43,9 @@ let wanted: number | null = null;
 let inFlight = false;
 let playing: { timer: number; last: number } | null = null;
 
-/** "2024-05-01 14:03:22 UTC": reviews are told in UTC, like the exports. */
+/** An instant under review, in the window's one time format. */
 function utc(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  return clock(ms);
 }
 
 function iso(ms: number): string {
@@ -134,7 +135,7 @@ function setInfo(s: Session, info: ReviewInfo): void {
 /** A mark under the scrubber, where it happened; clicking it goes there. */
 function markButton(s: Session, mark: ReviewMark): HTMLButtonElement {
   const at = Date.parse(mark.at);
-  const title = `${mark.label} — ${utc(at)}`;
+  const title = `${mark.label} — ${utc(at)} (${otherZone(at)})`;
   const button = el("button", { class: `review-mark review-mark-${mark.kind}`, title, data: { at: mark.at } });
   button.type = "button";
   button.setAttribute("aria-label", title);
@@ -214,7 +215,17 @@ function stopPlaying(): void {
   showPlaying();
 }
 
-function togglePlay(): void {
+/** Moves the instant under review by `ms` (the review keys: ← → 10 s, Shift 1 min). */
+export function stepBy(ms: number): void {
+  const s = session;
+  if (s?.info) seek(s.at + ms);
+}
+
+/** The review keys' steps. */
+export const STEPS = { small: STEP_MS, big: BIG_STEP_MS };
+
+/** Plays or pauses the review (space). */
+export function togglePlay(): void {
   if (playing) stopPlaying();
   else play();
 }
@@ -223,14 +234,6 @@ function showPlaying(): void {
   const button = byId("review-play");
   button.textContent = playing ? "❚❚ Pause" : "▶ Play";
   button.setAttribute("aria-pressed", String(playing !== null));
-}
-
-/** Fields where arrows and letters belong to the field; a slider or a button is not one. */
-function isTextField(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  if (target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT") return true;
-  if (target instanceof HTMLInputElement) return !["range", "checkbox", "radio", "button", "submit"].includes(target.type);
-  return false;
 }
 
 export function wireReview(h: ReviewHooks): void {
@@ -247,21 +250,6 @@ export function wireReview(h: ReviewHooks): void {
     const id = session?.id;
     leaveReview();
     if (id) hooks?.exit(id);
-  });
-  // ←/→ step 10 s (Shift: 1 min), p plays or pauses; also with the scrubber focused, whose own
-  // arrow step (1 ms) would be useless.
-  document.addEventListener("keydown", (e) => {
-    const s = session;
-    if (!s?.info || e.ctrlKey || e.metaKey || e.altKey || isTextField(e.target)) return;
-    if (document.querySelector("dialog[open]")) return;
-    if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
-      seek(s.at + (e.shiftKey ? BIG_STEP_MS : STEP_MS) * (e.key === "ArrowLeft" ? -1 : 1));
-    } else if (e.key === "p") {
-      togglePlay();
-    } else {
-      return;
-    }
-    e.preventDefault();
   });
   showPlaying();
 }

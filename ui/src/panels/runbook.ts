@@ -5,12 +5,13 @@
 import * as api from "../api";
 import type { Stage } from "../api";
 import { byId, el, elapsed } from "../dom";
+import { clock } from "../time";
 
 /** Which stage tab each runbook shows; by default the incident's current stage. */
 const tabs = new Map<string, Stage>();
 /** What the panel shows; `readOnly` in review, where the runbooks are as they stood at an
  *  instant of a resolved incident and nothing may be checked or attached. */
-let current: { id: string; stage: Stage; views: api.RunbookView[]; readOnly: boolean } | null = null;
+let current: { id: string; stage: Stage; furthest: Stage; views: api.RunbookView[]; readOnly: boolean } | null = null;
 let onChange: (() => void) | null = null;
 
 /** The steps of `stage` not done in any attached runbook, as `runbook/step`. */
@@ -33,15 +34,19 @@ async function toggle(runbook: string, step: string, done: boolean): Promise<voi
   }
 }
 
-function checkBadge(mark: api.CheckMark | undefined, check: api.RunbookCheck): HTMLElement {
+/** A step's check: what it sees now (recorded or not), and, for a stage the incident has not
+ *  reached, that it is not recorded yet (failing there is expected, not news). */
+function checkBadge(recorded: api.CheckMark | undefined, live: api.CheckMark | undefined, check: api.RunbookCheck, reached: boolean): HTMLElement {
   const expect = `expect ${check.condition.op} ${check.condition.value}`;
-  if (!mark) return el("span", { class: "check check-pending", text: `check: waiting (${expect})`, title: check.query });
+  const mark = live ?? recorded;
+  const later = reached ? "" : " · not recorded before this stage";
+  if (!mark) return el("span", { class: "check check-pending", text: `check: waiting (${expect})${later}`, title: check.query });
   const state = mark.passed === true ? "passed" : mark.passed === false ? "failed" : "no answer";
-  const cls = mark.passed === true ? "check-ok" : mark.passed === false ? "check-failed" : "check-pending";
-  return el("span", { class: `check ${cls}`, text: `check ${state}: ${mark.observed} (${expect})`, title: check.query });
+  const cls = !reached ? "check-pending" : mark.passed === true ? "check-ok" : mark.passed === false ? "check-failed" : "check-pending";
+  return el("span", { class: `check ${cls}`, text: `check ${state}: ${mark.observed} (${expect})${later}`, title: `${check.query}\nseen ${clock(mark.at)}` });
 }
 
-function stepItem(view: api.RunbookView, step: api.RunbookStep): HTMLLIElement {
+function stepItem(view: api.RunbookView, step: api.RunbookStep, reached: boolean): HTMLLIElement {
   const done = step.id in view.done;
   const box = el("input", {});
   box.type = "checkbox";
@@ -54,7 +59,7 @@ function stepItem(view: api.RunbookView, step: api.RunbookStep): HTMLLIElement {
   const mark = view.done[step.id];
   if (mark) children.push(el("span", { class: "muted step-by", text: ` done${mark.by ? ` by ${mark.by}` : ""}` }));
   if (view.skipped.includes(step.id) && !done) children.push(el("span", { class: "event-tag tag-skipped", text: "skipped" }));
-  if (step.check) children.push(checkBadge(view.checks[step.id], step.check));
+  if (step.check) children.push(checkBadge(view.checks[step.id], view.live[step.id], step.check, reached));
   for (const command of step.commands) {
     const copy = el("button", { text: "Copy", class: "link" });
     copy.type = "button";
@@ -93,10 +98,11 @@ function runbookBlock(view: api.RunbookView, stages: Stage[]): HTMLElement {
     }),
   );
   const steps = view.runbook.stages.find((s) => s.stage === shownStage)?.steps ?? [];
+  const reached = stages.indexOf(shownStage) <= stages.indexOf(current?.furthest ?? "detect");
   return el("section", { class: "runbook", data: { runbook: view.runbook.id } }, [
     el("h3", { text: `${view.runbook.title}${view.node ? ` · ${view.node}` : ""}` }),
     tabRow,
-    el("ol", { class: "steps" }, steps.map((s) => stepItem(view, s))),
+    el("ol", { class: "steps" }, steps.map((s) => stepItem(view, s, reached))),
   ]);
 }
 
@@ -118,14 +124,17 @@ export function renderRunbooks(
   stages: Stage[],
   review: { now: number } | null = null,
 ): void {
-  const readOnly = review !== null;
+  // Nothing is attached to or checked on a resolved incident (reopen it first), nor on the past.
+  const readOnly = review !== null || incident?.status === "resolved";
   const section = byId("runbooks-section");
   section.hidden = !incident;
   if (!incident) {
     current = null;
     return;
   }
-  current = { id: incident.id, stage: incident.stage, views, readOnly };
+  const order = stages;
+  const furthest = incident.stage_log.reduce<Stage>((far, v) => (order.indexOf(v.stage) > order.indexOf(far) ? v.stage : far), incident.stage);
+  current = { id: incident.id, stage: incident.stage, furthest, views, readOnly };
   section.classList.toggle("read-only", readOnly);
   byId("stage-times").textContent = `time in stages: ${stageTimes(incident, review?.now ?? Date.now())}`;
   byId("runbook-suggestions").replaceChildren(
@@ -141,8 +150,11 @@ export function renderRunbooks(
           byId("runbook-error").textContent = api.isIpcError(e) ? e.message : String(e);
         }
       });
-      const why = s.why.reasons.map((r) => `${r.by} ${r.value}`).join(", ");
-      return el("div", { class: "suggestion" }, [attach, el("span", { text: ` ${s.title}` }), el("span", { class: "muted", text: ` · ${s.node} (${why})` })]);
+      // The strongest reason says why; all of them on hover.
+      const first = s.why.reasons[0];
+      const why = first ? `${first.by} ${first.value}` : "";
+      const all = s.why.reasons.map((r) => `${r.by} ${r.value}`).join(", ");
+      return el("div", { class: "suggestion", title: all }, [attach, el("span", { text: ` ${s.title}` }), el("span", { class: "muted", text: ` · ${s.node} (${why})` })]);
     }),
   );
   // Keep the focused step focused across a re-render (j/k and space stay where they were).

@@ -57,12 +57,20 @@ function wireConfigEditor(): void {
   });
 }
 
-export function wireSources(): void {
+/** What the dialog says when there is nothing to list: the truth about what feeds the war room. */
+let feedKind: () => string = () => "none";
+
+export function wireSources(kind: () => string): void {
+  feedKind = kind;
   wireConfigEditor();
   byId("sources-open").addEventListener("click", async () => {
     void loadConfig();
     const sources = await api.sourcesConfig().catch(() => [] as api.SourceInfo[]);
     byId("sources-empty").hidden = sources.length > 0;
+    byId("sources-empty").textContent =
+      feedKind() === "drill"
+        ? "No sources configured: warroom is running a drill. Start it with WARROOM_CONFIG=warroom.toml to watch Prometheus, Alertmanager, Loki or status pages."
+        : "No sources configured and no drill running: start a drill from the drill bar, or start warroom with WARROOM_CONFIG=warroom.toml.";
     byId("sources-table").replaceChildren(
       ...sources.map((s) => {
         const button = el("button", { text: "Test connection" });

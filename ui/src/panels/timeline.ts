@@ -1,10 +1,66 @@
-// The right panel: the note box, always one keystroke away (n), and the timeline, newest first.
+// The right panel: the note box, always one keystroke away (n), and the timeline, newest first,
+// with filter chips (people / alerts / health / checks), remembered. States are named
+// as everywhere else, nodes by their names.
 
 import type { Event } from "../api";
-import { byId, el, localTime, utcTitle } from "../dom";
+import { byId, el, rebuildOn } from "../dom";
+import { clock, inUtc, otherZone } from "../time";
+
+/** Who an event is for, as the filter chips group them. */
+type Category = "people" | "alerts" | "health" | "checks";
+const CATEGORIES: Category[] = ["people", "alerts", "health", "checks"];
+
+function category(e: Event): Category {
+  switch (e.kind.type) {
+    case "alert_fired":
+    case "alert_resolved":
+    case "provider_incident":
+      return "alerts";
+    case "health_changed":
+    case "topology_recorded":
+      return "health";
+    case "check_evaluated":
+      return "checks";
+    default:
+      return "people";
+  }
+}
+
+const FILTER_KEY = "warroom.timeline-filter";
+const shownCategories = new Set<Category>(
+  (JSON.parse(localStorage.getItem(FILTER_KEY) ?? "null") as Category[] | null) ?? CATEGORIES,
+);
+let redraw: () => void = () => {};
+
+/** The filter chips: each category on or off, remembered. */
+export function wireTimelineFilters(): void {
+  const chips = CATEGORIES.map((c) => {
+    const chip = el("button", { class: "chip", text: c, data: { category: c } });
+    chip.type = "button";
+    chip.setAttribute("aria-pressed", String(shownCategories.has(c)));
+    chip.title = `Show or hide ${c} on the timeline`;
+    chip.addEventListener("click", () => {
+      if (shownCategories.has(c)) shownCategories.delete(c);
+      else shownCategories.add(c);
+      chip.setAttribute("aria-pressed", String(shownCategories.has(c)));
+      localStorage.setItem(FILTER_KEY, JSON.stringify([...shownCategories]));
+      applyFilter();
+      redraw();
+    });
+    return chip;
+  });
+  byId("timeline-filters").replaceChildren(...chips);
+}
+
+function applyFilter(): void {
+  for (const li of byId("timeline").querySelectorAll<HTMLLIElement>("li.event")) {
+    const hidden = !shownCategories.has(li.dataset.category as Category);
+    if (li.hidden !== hidden) li.hidden = hidden;
+  }
+}
 
 /** What a timeline entry says. Text from people is shown as text, never as HTML. */
-function describe(e: Event): { tag: string; text: string } {
+function describe(e: Event, name: (id: string) => string): { tag: string; label?: string; text: string } {
   const k = e.kind;
   switch (k.type) {
     case "declared":
@@ -22,24 +78,31 @@ function describe(e: Event): { tag: string; text: string } {
     case "reopened":
       return { tag: "reopened", text: "reopened" };
     case "health_changed":
-      return { tag: k.to, text: `${k.node}: ${k.from} → ${k.to} (${k.reason})` };
+      return { tag: k.to, text: `${name(k.node)}: ${k.from} → ${k.to} (${k.reason})` };
     case "alert_fired":
-      return { tag: "alert", text: `${k.name} firing on ${k.node} (${k.severity})${k.summary ? `: ${k.summary}` : ""}` };
+      return { tag: "alert", label: k.severity, text: `${k.name} · ${name(k.node)}${k.summary ? `: ${k.summary}` : ""}` };
     case "alert_resolved":
-      return { tag: "resolved", text: `${k.name} resolved on ${k.node}` };
+      return { tag: "resolved", text: `${k.name} · ${name(k.node)}` };
     case "runbook_attached":
-      return { tag: "runbook", text: `runbook ${k.title}${k.node ? ` for ${k.node}` : ""}` };
+      return { tag: "runbook", text: `runbook ${k.title}${k.node ? ` for ${name(k.node)}` : ""}` };
     case "step_checked":
       return { tag: k.done ? "step" : "unchecked", text: `${k.done ? "done" : "not done"}: ${k.text} (${k.runbook}/${k.step})` };
     case "check_evaluated":
       return {
         tag: k.passed === true ? "check-ok" : k.passed === false ? "check-failed" : "check",
-        text: `check ${k.runbook}/${k.step} ${k.passed === true ? "passed" : k.passed === false ? "failed" : "could not be evaluated"}: ${k.observed}`,
+        label: k.passed === true ? "check ✓" : k.passed === false ? "check ✗" : "check ?",
+        text: `${k.runbook}/${k.step} ${k.passed === true ? "passed" : k.passed === false ? "failed" : "could not be evaluated"}: ${k.observed}`,
       };
     case "steps_skipped":
       return { tag: "skipped", text: `left ${k.stage} with ${k.steps.length} step(s) not done: ${k.steps.join(", ")}` };
     case "topology_recorded":
       return { tag: "topology", text: "infrastructure topology recorded" };
+    case "recording_started":
+      return { tag: "recording", text: `recording started: ${k.feed}` };
+    case "recording_stopped":
+      return { tag: "recording", text: "recording stopped" };
+    case "provider_incident":
+      return { tag: "provider", text: `provider incident "${k.name}": ${k.status}${k.impact ? ` (impact ${k.impact})` : ""}` };
     case "action_item_set": {
       const i = k.item;
       const owner = i.owner ? `, owner ${i.owner}` : "";
@@ -51,11 +114,13 @@ function describe(e: Event): { tag: string; text: string } {
   }
 }
 
-const NOTE_HINT = "Note (n to focus, Enter to add, Shift+Enter for a new line)";
+const NOTE_HINT = "Note (n; Enter adds, Shift+Enter: new line)";
 
-/** Draws `events`, newest first. In review the timeline is the past up to the scrubber's
- *  instant: a note written there would not show where it lands, so the box waits for live. */
-export function renderTimeline(events: Event[] | null, review = false): void {
+/** Draws `events`, newest first, nodes named by `name`. In review the timeline is the past up
+ *  to the scrubber's instant: a note written there would not show where it lands, so the box
+ *  waits for live. */
+export function renderTimeline(events: Event[] | null, review = false, name: (id: string) => string = (id) => id): void {
+  redraw = () => renderTimeline(events, review, name);
   const enabled = events !== null && !review;
   const note = byId<HTMLTextAreaElement>("note-text");
   note.disabled = !enabled;
@@ -67,16 +132,22 @@ export function renderTimeline(events: Event[] | null, review = false): void {
     return;
   }
   const newestFirst = [...events].reverse();
-  list.replaceChildren(
-    ...newestFirst.map((e) => {
-      const { tag, text } = describe(e);
-      const by = e.by ? ` · ${e.by}` : "";
-      return el("li", { class: `event event-${e.kind.type}`, data: { kind: e.kind.type } }, [
-        el("time", { text: localTime(e.at), title: `${utcTitle(e.at)}, recorded ${utcTitle(e.recorded_at)}` }),
-        el("span", { class: `event-tag tag-${tag}`, text: tag }),
-        el("span", { class: "event-text", text }),
-        el("span", { class: "event-by muted", text: `${e.origin}${by}` }),
+  // Redrawn only when the events (or the zone their times are shown in) changed.
+  rebuildOn(list, `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}`, () =>
+    newestFirst.map((e) => {
+      const { tag, label, text } = describe(e, name);
+      const by = e.by ?? (["drill", "live", "check"].includes(e.origin) ? "" : e.origin);
+      const recorded = e.recorded_at !== e.at ? `, recorded ${clock(e.recorded_at)}` : "";
+      const li = el("li", { class: `event event-${e.kind.type}`, data: { kind: e.kind.type, category: category(e) } }, [
+        el("time", { text: clock(e.at), title: `${otherZone(e.at)}${recorded}` }),
+        el("span", { class: "event-body" }, [
+          el("span", { class: `event-tag tag-${tag}`, text: label ?? tag }),
+          el("span", { class: "event-text", text }),
+          el("span", { class: "event-by muted", text: by }),
+        ]),
       ]);
+      li.hidden = !shownCategories.has(category(e));
+      return li;
     }),
   );
 }

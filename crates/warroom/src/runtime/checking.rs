@@ -1,5 +1,5 @@
-//! Runbook checks, evaluated every cycle: each step's query of every runbook attached to an
-//! active incident, answered by the feed. What each check sees is kept for the window; an
+//! Runbook checks, evaluated every cycle: each step's query of every runbook attached to the
+//! incident the war room records on (while it is active), answered by the feed. What each check sees is kept for the window; an
 //! outcome is written on the timeline only when
 //! - the incident has reached the step's stage (a Recover check failing during Detect is
 //!   expected, not news: it is shown, not recorded), and
@@ -65,13 +65,19 @@ pub(super) struct Seen {
     candidates: HashMap<Key, (CheckMark, u32)>,
 }
 
-/// The checks of every runbook attached to an active incident (only incidents with a runbook
-/// attached are read).
+/// The checks of every runbook attached to `recording`, the incident the war room records on,
+/// while it is active: what the feed says is about that incident, not about every one (a drill
+/// played for practice says nothing of a real incident's runbook).
 ///
 /// # Errors
 /// The store's error.
-pub(super) fn pending(store: &Store, library: &Library) -> Result<Vec<Pending>, StoreError> {
-    let incidents = store.incidents_with("runbook_attached")?;
+pub(super) fn pending(
+    store: &Store,
+    library: &Library,
+    recording: Option<Ulid>,
+) -> Result<Vec<Pending>, StoreError> {
+    let Some(recording) = recording else { return Ok(Vec::new()) };
+    let incidents = [store.incident(recording)?];
     let runbooks = library.all();
     let mut out = Vec::new();
     for incident in incidents.iter().filter(|i| i.status == Status::Active) {

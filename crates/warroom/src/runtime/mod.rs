@@ -118,8 +118,9 @@ struct State {
     recorder: Option<Recorder>,
     notifier: Notifier,
     last_shown: Option<Shown>,
-    /// The checks due, as of the log's last sequence number they were read at.
-    checks: Option<(i64, Vec<checking::Pending>)>,
+    /// The checks due, as of the log's last sequence number and the incident recorded on when
+    /// they were read.
+    checks: Option<(i64, Option<Ulid>, Vec<checking::Pending>)>,
     /// What the checks have seen (recorded or not).
     seen: checking::Seen,
     /// The alerts last remembered in the log, and when.
@@ -357,6 +358,24 @@ impl Runtime {
         }
     }
 
+    /// Declares an incident. With live sources and nothing recorded yet, the war room records
+    /// on it at once (what the sources say is what the incident is about); a drill is practice,
+    /// recorded only when asked.
+    ///
+    /// # Errors
+    /// The refusal of [`ops::declare`], the store's error.
+    pub fn declare(
+        &self,
+        actor: &Actor,
+        declaration: ops::Declaration,
+    ) -> Result<crate::model::Incident, RuntimeError> {
+        let incident = ops::declare(&mut self.log(), actor, declaration)?;
+        if self.recording().is_none() && self.feed().is_some_and(|f| f.live().is_some()) {
+            self.record_on(Some(incident.id), actor)?;
+        }
+        Ok(incident)
+    }
+
     /// Declares an incident from the outage users see now, as drafted (title, SEV1, the
     /// affected nodes), records on it from now on, and notes when the impact started
     /// (`#impact-start`, dated then) and what is affected.
@@ -556,12 +575,18 @@ impl Runtime {
     /// Evaluates the checks due and records the outcomes that changed.
     async fn check(&self, feed: &Feed, now: DateTime<Utc>) -> Result<Vec<CheckOutcome>, RuntimeError> {
         let seq = self.log().last_seq()?;
-        let cached = self.state().checks.as_ref().filter(|(at, _)| *at == seq).map(|(_, p)| p.clone());
+        let recording = self.recording();
+        let cached = self
+            .state()
+            .checks
+            .as_ref()
+            .filter(|(at, on, _)| *at == seq && *on == recording)
+            .map(|(_, _, p)| p.clone());
         let pending = match cached {
             Some(pending) => pending,
             None => {
-                let pending = checking::pending(&self.log(), self.library())?;
-                self.state().checks = Some((seq, pending.clone()));
+                let pending = checking::pending(&self.log(), self.library(), recording)?;
+                self.state().checks = Some((seq, recording, pending.clone()));
                 pending
             }
         };

@@ -138,19 +138,45 @@ fn node_of(kind: &EventKind) -> Option<String> {
     }
 }
 
-/// A runbook attached during the drill is checked every cycle, and only changes are written,
-/// by the checker.
+/// A runbook attached to the incident recorded on is checked every cycle, and only changes are
+/// written, by the checker, dated from when they started; checks of a stage not reached are
+/// seen, not written. A drill that records on no incident checks no incident's runbook.
 #[tokio::test]
 async fn attached_runbooks_are_checked_and_only_changes_are_recorded() {
+    let actor = Actor { origin: "test".into(), by: None, now: t0() };
+    // Played for practice, on no incident: the incident's runbook is not checked.
+    let practice = runtime();
+    let other = declare(&practice, t0());
+    practice.attach_runbook(&actor, other, "db-pool-exhaustion", Some("mysql-primary".into())).unwrap();
+    practice.start_drill("db-pool-exhaustion", 1, 100.0, &actor, None).unwrap();
+    let updates = play(&practice, &SteppedClock::new(t0())).await;
+    assert!(updates.iter().all(|u| u.checks.is_empty()));
+    assert!(
+        !practice
+            .log()
+            .events(other)
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::CheckEvaluated { .. }))
+    );
+
     let runtime = runtime();
     let clock = SteppedClock::new(t0());
     let id = declare(&runtime, t0());
-    let actor = Actor { origin: "test".into(), by: None, now: t0() };
     runtime.attach_runbook(&actor, id, "db-pool-exhaustion", Some("mysql-primary".into())).unwrap();
-    runtime.start_drill("db-pool-exhaustion", 1, 100.0, &actor, None).unwrap();
+    runtime.start_drill("db-pool-exhaustion", 1, 100.0, &actor, Some(id)).unwrap();
     let updates = play(&runtime, &clock).await;
     let outcomes: Vec<&CheckOutcome> = updates.iter().flat_map(|u| &u.checks).collect();
     assert!(outcomes.iter().any(|o| o.passed == Some(true)), "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| o.step.starts_with("detect")),
+        "the incident stayed in detect: {outcomes:?}"
+    );
+    let seen = runtime.runbooks_of(id).unwrap().remove(0).live;
+    assert!(
+        seen.keys().any(|step| step.starts_with("recover")),
+        "recover's checks are seen all the same: {seen:?}"
+    );
     let written: Vec<_> = runtime
         .log()
         .events(id)
