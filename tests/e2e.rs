@@ -98,6 +98,11 @@ async fn text(c: &Client, css: &str) -> String {
     serde_json::from_value(c.execute(script, vec![json!(css)]).await.unwrap()).unwrap()
 }
 
+/// Clicks the element `css` names, as a person would.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
 /// What an element says (a button's `value` is empty: its text is what a person reads).
 async fn label(c: &Client, css: &str) -> String {
     let script = "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''";
@@ -170,21 +175,21 @@ async fn declare_stage_and_note_in_the_window_then_the_cli_reads_the_same_log() 
     let title = "Checkout returns 500 <script>alert(1)</script>";
     c.find(Locator::Id("declare-title")).await.unwrap().send_keys(title).await.unwrap();
     c.find(Locator::Id("declare-commander")).await.unwrap().send_keys("Mina").await.unwrap();
-    c.find(Locator::Css("#declare-severity option[value='SEV1']")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
+    click(&c, "#declare-severity option[value='SEV1']").await;
+    click(&c, "#declare-submit").await;
     eventually("the header shows the declared incident", || async { text(&c, "#hdr-title").await == title })
         .await;
     assert_eq!(text(&c, "#hdr-severity").await, "SEV1");
     assert_eq!(text(&c, "#hdr-stage").await, "detect");
     assert_eq!(text(&c, "#hdr-commander").await, "Mina");
 
-    c.find(Locator::Id("stage-identify")).await.unwrap().click().await.unwrap();
+    click(&c, "#stage-identify").await;
     eventually("the header shows stage identify", || async { text(&c, "#hdr-stage").await == "identify" })
         .await;
 
     let note = "orders-db pool at 97% <b>not bold</b>";
     c.find(Locator::Id("note-text")).await.unwrap().send_keys(note).await.unwrap();
-    c.find(Locator::Id("note-submit")).await.unwrap().click().await.unwrap();
+    click(&c, "#note-submit").await;
     eventually("the timeline shows three events", || async { timeline_texts(&c).await.len() == 3 }).await;
 
     // Newest first: the note, the stage, the declaration. Markup typed by people stays text.
@@ -225,13 +230,13 @@ async fn node_classes(c: &Client, id: &str) -> Vec<String> {
 async fn declare_and_start_drill(c: &Client, title: &str, scenario: &str, speed: u32) {
     c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
     c.find(Locator::Id("declare-title")).await.unwrap().send_keys(title).await.unwrap();
-    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
+    click(&c, "#declare-submit").await;
     eventually("the incident is declared", || async { text(c, "#hdr-title").await == title }).await;
     let option = format!("#drill-scenario option[value='{scenario}']");
-    c.find(Locator::Css(&option)).await.unwrap().click().await.unwrap();
+    click(&c, &option).await;
     let script = "const s = document.getElementById('drill-speed'); s.add(new Option('x' + arguments[0], arguments[0])); s.value = arguments[0];";
     c.execute(script, vec![json!(speed.to_string())]).await.unwrap();
-    c.find(Locator::Id("drill-start")).await.unwrap().click().await.unwrap();
+    click(&c, "#drill-start").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -265,7 +270,7 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
         last.contains("down") || last.contains("Critical alert")
     })
     .await;
-    c.find(Locator::Id("notify-toggle")).await.unwrap().click().await.unwrap();
+    click(&c, "#notify-toggle").await;
     eventually("notifications are muted", || async {
         let script = "const b = document.getElementById('notify-toggle'); return b.getAttribute('aria-pressed') + ' ' + b.textContent";
         c.execute(script, vec![]).await.unwrap() == json!("true Notifications: muted")
@@ -294,7 +299,7 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
     screenshot(&c, "drill").await;
 
     // What if the replica also fails? Pick both MySQL nodes: the whole back end goes.
-    c.find(Locator::Id("whatif-toggle")).await.unwrap().click().await.unwrap();
+    click(&c, "#whatif-toggle").await;
     for id in ["mysql-primary", "mysql-replica"] {
         c.execute("window.warroomGraph.getElementById(arguments[0]).emit('tap')", vec![json!(id)])
             .await
@@ -342,12 +347,7 @@ async fn a_runbook_guides_a_drill_and_checks_itself() {
             == json!(true)
     })
     .await;
-    c.find(Locator::Css("#runbook-suggestions button[data-runbook='db-pool-exhaustion']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#runbook-suggestions button[data-runbook='db-pool-exhaustion']").await;
     eventually("the runbook is attached with its stage tabs", || async {
         text(&c, "#runbooks").await.contains("DB connection-pool exhaustion")
     })
@@ -399,7 +399,7 @@ async fn a_runbook_guides_a_drill_and_checks_itself() {
         text(&c, "#confirm-text").await.contains("db-pool-exhaustion/detect-1")
     })
     .await;
-    c.find(Locator::Id("confirm-yes")).await.unwrap().click().await.unwrap();
+    click(&c, "#confirm-yes").await;
     eventually("the stage moved on", || async { text(&c, "#hdr-stage").await == "identify" }).await;
     c.close().await.unwrap();
     drop(driver);
@@ -486,12 +486,12 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
     .await;
 
     // The sources dialog: the configuration without secrets, and a connection test that answers.
-    c.find(Locator::Id("sources-open")).await.unwrap().click().await.unwrap();
+    click(&c, "#sources-open").await;
     eventually("the sources dialog lists prom", || async {
         text(&c, "#sources-table").await.contains("prometheus")
     })
     .await;
-    c.find(Locator::Id("test-prom")).await.unwrap().click().await.unwrap();
+    click(&c, "#test-prom").await;
     eventually("the connection test answers", || async {
         text(&c, "#sources-table").await.contains("answers in")
     })
@@ -502,12 +502,12 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
         text(&c, "#config-text").await.contains("[[source]]")
     })
     .await;
-    c.find(Locator::Css("#config-edit summary")).await.unwrap().click().await.unwrap();
+    click(&c, "#config-edit summary").await;
     let original = std::fs::read_to_string(&config).unwrap();
     let broken = format!("{original}\n[[source]]\nname = \"x\"\nkind = \"graphite\"\nurl = \"http://x\"\n");
     let set_text = "const t = document.getElementById('config-text'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));";
     c.execute(set_text, vec![json!(broken)]).await.unwrap();
-    c.find(Locator::Id("config-save")).await.unwrap().click().await.unwrap();
+    click(&c, "#config-save").await;
     eventually("the broken edit is refused with its line", || async {
         let result = text(&c, "#config-result").await;
         result.contains("warroom.toml:") && result.contains("unknown variant `graphite`")
@@ -519,14 +519,14 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
         original.replace("interval_secs = 1\ntimeout_secs = 1", "interval_secs = 2\ntimeout_secs = 1");
     assert_ne!(slower, original);
     c.execute(set_text, vec![json!(slower)]).await.unwrap();
-    c.find(Locator::Id("config-save")).await.unwrap().click().await.unwrap();
+    click(&c, "#config-save").await;
     eventually("the edit is saved", || async { text(&c, "#config-result").await == "saved and in use" })
         .await;
     assert_eq!(std::fs::read_to_string(&config).unwrap(), slower);
     assert_eq!(std::fs::read_to_string(config.with_extension("toml.bak")).unwrap(), original);
     eventually("the sources dialog shows the new interval", || async {
         c.execute("document.getElementById('sources').close()", vec![]).await.unwrap();
-        c.find(Locator::Id("sources-open")).await.unwrap().click().await.unwrap();
+        click(&c, "#sources-open").await;
         text(&c, "#sources-table").await.contains("every 2 s")
     })
     .await;
@@ -626,7 +626,7 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     .await;
     let open = c.execute("return document.getElementById('declare-section').open", vec![]).await.unwrap();
     assert_eq!(open, json!(true), "no incident is active: the declare form is open");
-    c.find(Locator::Id("review-enter")).await.unwrap().click().await.unwrap();
+    click(&c, "#review-enter").await;
     eventually("the resolved incident opens in review", || async { !frame().await.is_empty() }).await;
     assert!(text(&c, "#review-bar").await.contains("REVIEW — as of"), "the mode is said");
     assert!(text(&c, "#hdr-mode").await.starts_with("REVIEW — as of"), "and said in the header");
@@ -636,7 +636,7 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     );
 
     // The peak: the order service down, the gateway impacted, as at that moment.
-    c.find(Locator::Id("review-peak")).await.unwrap().click().await.unwrap();
+    click(&c, "#review-peak").await;
     eventually("at the peak the graph shows the blast radius", || async {
         node_classes(&c, "order-service").await.contains(&"down".to_owned())
             && node_classes(&c, "api-gateway").await.contains(&"impacted".to_owned())
@@ -777,7 +777,7 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     let draft =
         c.execute("return document.getElementById('outage-declare').dataset.title", vec![]).await.unwrap();
     assert!(draft.as_str().unwrap().starts_with("API gateway impacted:"), "{draft}");
-    c.find(Locator::Id("outage-declare")).await.unwrap().click().await.unwrap();
+    click(&c, "#outage-declare").await;
     eventually("the incident is declared from the outage", || async {
         text(&c, "#hdr-title").await.starts_with("API gateway impacted:")
     })
@@ -972,7 +972,7 @@ async fn the_timeline_is_for_people_and_the_controls_tell_the_truth() {
             .await;
     c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
     c.find(Locator::Id("declare-title")).await.unwrap().send_keys("Orders time out").await.unwrap();
-    c.find(Locator::Id("declare-submit")).await.unwrap().click().await.unwrap();
+    click(&c, "#declare-submit").await;
     eventually("declared", || async { text(&c, "#hdr-title").await == "Orders time out" }).await;
     eventually("the declare form folds away", || async {
         c.execute("return document.getElementById('declare-section').open", vec![]).await.unwrap()
@@ -989,12 +989,12 @@ async fn the_timeline_is_for_people_and_the_controls_tell_the_truth() {
 
     // A drill at ×60 from the bar, recorded on the incident; the bar says ×60.
     let option = "#drill-scenario option[value='db-pool-exhaustion']";
-    c.find(Locator::Css(option)).await.unwrap().click().await.unwrap();
+    click(&c, option).await;
     c.execute("const s = document.getElementById('drill-speed'); s.value = '60';", vec![]).await.unwrap();
-    c.find(Locator::Id("drill-start")).await.unwrap().click().await.unwrap();
+    click(&c, "#drill-start").await;
     eventually("recording", || async { label(&c, "#drill-attach").await.starts_with("Recording") }).await;
     assert_eq!(text(&c, "#drill-speed").await, "60");
-    c.find(Locator::Id("sources-open")).await.unwrap().click().await.unwrap();
+    click(&c, "#sources-open").await;
     eventually("the Sources dialog says a drill runs", || async {
         text(&c, "#sources-empty").await.contains("running a drill")
     })
@@ -1002,9 +1002,9 @@ async fn the_timeline_is_for_people_and_the_controls_tell_the_truth() {
     c.execute("document.getElementById('sources').close()", vec![]).await.unwrap();
 
     // Recording stops and resumes, each an event.
-    c.find(Locator::Id("drill-attach")).await.unwrap().click().await.unwrap();
+    click(&c, "#drill-attach").await;
     eventually("stopped", || async { label(&c, "#drill-attach").await == "Record on this incident" }).await;
-    c.find(Locator::Id("drill-attach")).await.unwrap().click().await.unwrap();
+    click(&c, "#drill-attach").await;
     eventually("resumed", || async { label(&c, "#drill-attach").await.starts_with("Recording") }).await;
     eventually("both on the timeline", || async {
         let t = timeline_texts(&c).await;
@@ -1018,34 +1018,19 @@ async fn the_timeline_is_for_people_and_the_controls_tell_the_truth() {
         c.execute("return document.querySelector('#runbook-suggestions button[data-runbook=\"db-pool-exhaustion\"]') !== null", vec![]).await.unwrap() == json!(true)
     })
     .await;
-    c.find(Locator::Css("#runbook-suggestions button[data-runbook='db-pool-exhaustion']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#runbook-suggestions button[data-runbook='db-pool-exhaustion']").await;
     eventually("a detect check is recorded", || async {
         timeline_texts(&c).await.iter().any(|t| t.contains("/detect-") && t.contains("passed"))
     })
     .await;
     // The checks chip hides the checks.
-    c.find(Locator::Css("#timeline-filters button[data-category='checks']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#timeline-filters button[data-category='checks']").await;
     eventually("checks hidden", || async {
         let script = "return [...document.querySelectorAll('#timeline li[data-category=checks]')].every(li => li.hidden)";
         c.execute(script, vec![]).await.unwrap() == json!(true)
     })
     .await;
-    c.find(Locator::Css("#timeline-filters button[data-category='checks']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#timeline-filters button[data-category='checks']").await;
 
     // On to identify, detect's steps skipped: detect is marked done with ✓, not struck through.
     c.execute("document.body.focus()", vec![]).await.unwrap();
@@ -1054,7 +1039,7 @@ async fn the_timeline_is_for_people_and_the_controls_tell_the_truth() {
         text(&c, "#confirm-text").await.contains("db-pool-exhaustion/detect-1")
     })
     .await;
-    c.find(Locator::Id("confirm-yes")).await.unwrap().click().await.unwrap();
+    click(&c, "#confirm-yes").await;
     eventually("in identify", || async { text(&c, "#hdr-stage").await == "identify" }).await;
     let done = c
         .execute("const b = document.getElementById('stage-detect'); return [b.classList.contains('stage-done'), getComputedStyle(b).textDecorationLine, getComputedStyle(b, '::before').content]", vec![])
@@ -1065,9 +1050,9 @@ async fn the_timeline_is_for_people_and_the_controls_tell_the_truth() {
     assert!(done[2].as_str().unwrap().contains('✓'), "{done}");
 
     // The drill ends its run (stopped here): the Sources dialog says so.
-    c.find(Locator::Id("drill-stop")).await.unwrap().click().await.unwrap();
+    click(&c, "#drill-stop").await;
     eventually("no drill", || async { text(&c, "#drill-clock").await == "no drill running" }).await;
-    c.find(Locator::Id("sources-open")).await.unwrap().click().await.unwrap();
+    click(&c, "#sources-open").await;
     eventually("the Sources dialog says no drill runs", || async {
         text(&c, "#sources-empty").await.contains("no drill running")
     })
