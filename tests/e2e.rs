@@ -230,13 +230,13 @@ async fn node_classes(c: &Client, id: &str) -> Vec<String> {
 async fn declare_and_start_drill(c: &Client, title: &str, scenario: &str, speed: u32) {
     c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
     c.find(Locator::Id("declare-title")).await.unwrap().send_keys(title).await.unwrap();
-    click(&c, "#declare-submit").await;
+    click(c, "#declare-submit").await;
     eventually("the incident is declared", || async { text(c, "#hdr-title").await == title }).await;
     let option = format!("#drill-scenario option[value='{scenario}']");
-    click(&c, &option).await;
+    click(c, &option).await;
     let script = "const s = document.getElementById('drill-speed'); s.add(new Option('x' + arguments[0], arguments[0])); s.value = arguments[0];";
     c.execute(script, vec![json!(speed.to_string())]).await.unwrap();
-    click(&c, "#drill-start").await;
+    click(c, "#drill-start").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

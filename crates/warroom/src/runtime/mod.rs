@@ -14,7 +14,9 @@
 
 mod checking;
 mod clock;
+mod cycle;
 mod feed;
+mod incident;
 mod library;
 mod pace;
 mod update;
@@ -33,12 +35,11 @@ pub use library::{Library, RunbookView, SUGGESTIONS, Suggestion};
 pub use pace::Flow;
 pub use update::{Broadcast, NotificationStatus, Shown, Situation, Update, WhatIf};
 
-use crate::config::{Config, Hysteresis};
+use crate::config::Config;
 use crate::health::Thresholds;
 use crate::live::LiveError;
-use crate::model::Event;
-use crate::monitor::{Changes, Chart, GraphView};
-use crate::notify::{Notification, Notifier};
+use crate::monitor::{Chart, GraphView};
+use crate::notify::Notifier;
 use crate::ops::{self, Actor, OpsError, Recorder};
 use crate::rehearsal::{RehearsalError, reference_topology};
 use crate::store::{Store, StoreError};
@@ -358,157 +359,9 @@ impl Runtime {
         }
     }
 
-    /// Declares an incident. With live sources and nothing recorded yet, the war room records
-    /// on it at once (what the sources say is what the incident is about); a drill is practice,
-    /// recorded only when asked.
-    ///
-    /// # Errors
-    /// The refusal of [`ops::declare`], the store's error.
-    pub fn declare(
-        &self,
-        actor: &Actor,
-        declaration: ops::Declaration,
-    ) -> Result<crate::model::Incident, RuntimeError> {
-        let incident = ops::declare(&mut self.log(), actor, declaration)?;
-        if self.recording().is_none() && self.feed().is_some_and(|f| f.live().is_some()) {
-            self.record_on(Some(incident.id), actor)?;
-        }
-        Ok(incident)
-    }
-
-    /// Declares an incident from the outage users see now, as drafted (title, SEV1, the
-    /// affected nodes), records on it from now on, and notes when the impact started
-    /// (`#impact-start`, dated then) and what is affected.
-    ///
-    /// # Errors
-    /// [`RuntimeError::NoOutage`] when every entrypoint serves; the store's error.
-    pub fn declare_from_outage(&self, actor: &Actor) -> Result<crate::model::Incident, RuntimeError> {
-        let view = self.view(actor.now).ok_or(RuntimeError::NoOutage)?;
-        let outage = view.outage.ok_or(RuntimeError::NoOutage)?;
-        let since = self.state().outage_since;
-        let declaration = ops::Declaration {
-            title: outage.draft.title.clone(),
-            severity: outage.draft.severity,
-            commander: actor.by.clone(),
-            at: None,
-        };
-        let incident = ops::declare(&mut self.log(), actor, declaration)?;
-        let mut affected: Vec<String> = Vec::new();
-        for e in &outage.entrypoints {
-            let causes: Vec<String> = e
-                .paths
-                .iter()
-                .filter_map(|p| p.last())
-                .map(|h| {
-                    format!(
-                        "{} {}{}",
-                        h.name,
-                        state_word(h.state),
-                        h.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
-                    )
-                })
-                .collect();
-            affected.push(format!(
-                "{} {}: {}",
-                e.entrypoint.name,
-                state_word(e.entrypoint.state),
-                causes.join("; ")
-            ));
-        }
-        let text = format!("#impact-start Users see an outage. {}", affected.join(". "));
-        ops::add_note(&mut self.log(), actor, incident.id, &text, since.filter(|s| *s < actor.now))?;
-        self.record_on(Some(incident.id), actor)?;
-        Ok(self.log().incident(incident.id)?)
-    }
-
     /// The thresholds health is judged by (and charts draw): the feed's, else the defaults.
     pub fn thresholds(&self) -> Thresholds {
         self.feed().map(|f| f.with_monitor(|m| m.thresholds().clone())).unwrap_or_default()
-    }
-
-    /// Runbooks that fit what is failing now, for the incident `id` (none already attached).
-    ///
-    /// # Errors
-    /// The store's error (an unknown incident).
-    pub fn suggest(&self, id: Ulid, now: DateTime<Utc>) -> Result<Vec<Suggestion>, RuntimeError> {
-        let incident = self.log().incident(id)?;
-        Ok(match self.view(now) {
-            Some(view) => self.library().suggest(&incident, &view),
-            None => Vec::new(),
-        })
-    }
-
-    /// Attaches a known runbook to incident `id` (for a node when given).
-    ///
-    /// # Errors
-    /// [`RuntimeError::UnknownRunbook`], or the refusal of [`ops::attach_runbook`].
-    pub fn attach_runbook(
-        &self,
-        actor: &Actor,
-        id: Ulid,
-        runbook: &str,
-        node: Option<String>,
-    ) -> Result<Event, RuntimeError> {
-        self.library().attach(&mut self.log(), actor, id, runbook, node)
-    }
-
-    /// Marks a step of an attached runbook done or not done.
-    ///
-    /// # Errors
-    /// [`RuntimeError::UnknownRunbook`], [`RuntimeError::UnknownStep`], or the refusal of
-    /// [`ops::check_step`].
-    pub fn check_step(
-        &self,
-        actor: &Actor,
-        id: Ulid,
-        runbook: &str,
-        step: &str,
-        done: bool,
-    ) -> Result<Event, RuntimeError> {
-        self.library().check_step(&mut self.log(), actor, id, runbook, step, done)
-    }
-
-    /// Enters a stage, recording the runbook steps (`runbook/step`) left undone on purpose with
-    /// their texts.
-    ///
-    /// # Errors
-    /// The refusal of [`ops::enter_stage_skipping`] (already in that stage, unknown incident).
-    pub fn enter_stage(
-        &self,
-        actor: &Actor,
-        id: Ulid,
-        stage: crate::model::Stage,
-        skipped: Vec<String>,
-    ) -> Result<Event, RuntimeError> {
-        let skipped = skipped
-            .into_iter()
-            .map(|step| {
-                let text = step
-                    .split_once('/')
-                    .and_then(|(runbook, id)| self.library().get(runbook)?.step(id).map(|s| s.text.clone()))
-                    .unwrap_or_default();
-                ops::Skipped { step, text }
-            })
-            .collect();
-        Ok(ops::enter_stage_skipping(&mut self.log(), actor, id, stage, skipped)?)
-    }
-
-    /// The runbooks attached to incident `id`, as a responder sees them.
-    ///
-    /// # Errors
-    /// The store's error (an unknown incident).
-    pub fn runbooks_of(&self, id: Ulid) -> Result<Vec<RunbookView>, RuntimeError> {
-        let incident = self.log().incident(id)?;
-        let mut views = self.library().views(&incident);
-        let state = self.state();
-        for view in &mut views {
-            for ((incident, runbook, step), mark) in &state.seen.latest {
-                if *incident == id && *runbook == view.runbook.id {
-                    view.live.insert(step.clone(), mark.clone());
-                }
-            }
-        }
-        Ok(views)
     }
 
     /// Mutes (or unmutes) desktop notifications; everything still goes on the timeline.
@@ -516,179 +369,6 @@ impl Runtime {
         let mut state = self.state();
         state.notifier.set_muted(muted);
         NotificationStatus { muted, last: state.last_shown.clone() }
-    }
-
-    /// One cycle as of `now`: poll, health, blast radius, notification, checks, alerts seen,
-    /// recording. Returns what changed.
-    ///
-    /// # Errors
-    /// [`RuntimeError::Drill`] if the drill cannot be stepped, the store's error if the log
-    /// cannot be written (nothing of this cycle's recording is written then).
-    pub async fn cycle(&self, now: DateTime<Utc>) -> Result<Update, RuntimeError> {
-        match self.feed() {
-            Some(feed) => self.cycle_with(&feed, now).await,
-            None => Ok(Update { at: now, log_changed: self.log_moved()?, ..Update::default() }),
-        }
-    }
-
-    /// [`Runtime::cycle`] on this feed (the loop's, even if it was replaced meanwhile).
-    async fn cycle_with(&self, feed: &Feed, now: DateTime<Utc>) -> Result<Update, RuntimeError> {
-        let changes = feed.poll(now).await?;
-        let (blast, firing) = feed.with_monitor(|m| (m.blast_radius(), m.firing_alerts()));
-        {
-            // Since when users see it: from the change that started it (dated from its first
-            // cycle), else from this cycle.
-            let mut state = self.state();
-            state.outage_since = match (state.outage_since, blast.entrypoints_down.is_empty()) {
-                (_, true) => None,
-                (Some(since), false) => Some(since),
-                (None, false) => Some(changes.health.iter().map(|c| c.at).min().unwrap_or(now).min(now)),
-            };
-        }
-        let notification = self.notify(&changes, now);
-        let checks = self.check(feed, now).await?;
-        self.remember(&changes, &firing, now)?;
-        let events = self.record(feed, &changes, now)?;
-        let Changes { health, fired, resolved } = changes;
-        Ok(Update {
-            at: now,
-            health,
-            fired,
-            resolved,
-            blast: Some(blast),
-            checks,
-            events,
-            notification,
-            log_changed: self.log_moved()?,
-            finished: feed.finished(now),
-        })
-    }
-
-    /// Offers the changes to the notifier; what it says to show now, if anything.
-    fn notify(&self, changes: &Changes, now: DateTime<Utc>) -> Option<Notification> {
-        let mut state = self.state();
-        let shown = state.notifier.offer(changes, now)?;
-        state.last_shown = Some(Shown { title: shown.title.clone(), body: shown.body.clone(), at: now });
-        Some(shown)
-    }
-
-    /// Evaluates the checks due and records the outcomes that changed.
-    async fn check(&self, feed: &Feed, now: DateTime<Utc>) -> Result<Vec<CheckOutcome>, RuntimeError> {
-        let seq = self.log().last_seq()?;
-        let recording = self.recording();
-        let cached = self
-            .state()
-            .checks
-            .as_ref()
-            .filter(|(at, on, _)| *at == seq && *on == recording)
-            .map(|(_, _, p)| p.clone());
-        let pending = match cached {
-            Some(pending) => pending,
-            None => {
-                let pending = checking::pending(&self.log(), self.library(), recording)?;
-                self.state().checks = Some((seq, recording, pending.clone()));
-                pending
-            }
-        };
-        if pending.is_empty() {
-            return Ok(Vec::new());
-        }
-        let plans: Vec<&crate::checks::Plan> = pending.iter().map(|p| &p.plan).collect();
-        let observed = feed.observe(&plans, now).await;
-        let hold = feed.config().map_or(Hysteresis::default(), |c| c.hysteresis).check_cycles;
-        let outcomes = self.state().seen.judge(&pending, &observed, now, hold);
-        let actor = Actor { origin: "check".to_owned(), by: None, now };
-        let mut recorded = Vec::with_capacity(outcomes.len());
-        for o in outcomes {
-            let mark = crate::model::CheckMark { at: o.at, passed: o.passed, observed: o.observed.clone() };
-            let written = ops::record_check(&mut self.log(), &actor, o.incident, &o.runbook, &o.step, &mark);
-            match written {
-                Ok(_) => recorded.push(o),
-                // Resolved or detached since the checks were read: the next cycle reads anew.
-                Err(OpsError::RunbookNotAttached(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if !recorded.is_empty() {
-            self.state().checks = None;
-        }
-        Ok(recorded)
-    }
-
-    /// Remembers the alerts firing in the log when the set changed, and every
-    /// [`REMEMBER_EVERY`] while they fire (when they were last seen).
-    fn remember(
-        &self,
-        changes: &Changes,
-        firing: &[crate::model::Alert],
-        now: DateTime<Utc>,
-    ) -> Result<(), RuntimeError> {
-        let fingerprints: BTreeSet<String> = firing.iter().map(|a| a.fingerprint.clone()).collect();
-        let due = {
-            let state = self.state();
-            match &state.remembered {
-                None => !firing.is_empty(),
-                Some((at, known)) => {
-                    *known != fingerprints
-                        || !changes.fired.is_empty()
-                        || (!firing.is_empty() && now - *at >= REMEMBER_EVERY)
-                }
-            }
-        };
-        if due {
-            self.log().remember_alerts(firing, now)?;
-            self.state().remembered = Some((now, fingerprints));
-        }
-        Ok(())
-    }
-
-    /// Records this cycle on the incident being recorded, if any; the events written.
-    fn record(&self, feed: &Feed, changes: &Changes, now: DateTime<Utc>) -> Result<Vec<Event>, RuntimeError> {
-        let Some(id) = self.recording() else { return Ok(Vec::new()) };
-        let resolved = self.log().is_resolved(id)?;
-        let providers = feed.provider_incidents();
-        let actor = Actor { origin: feed.origin().to_owned(), by: None, now };
-        let batch = {
-            let mut state = self.state();
-            match state.recorder.as_mut() {
-                Some(recorder) if recorder.incident() == id => {
-                    feed.with_monitor(|m| recorder.cycle(resolved, &actor, changes, m, &providers))?
-                }
-                _ => None,
-            }
-        };
-        match batch {
-            Some(batch) => {
-                batch.write(&mut self.log())?;
-                Ok(batch.events)
-            }
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// Whether the log moved since the last cycle by a hand other than this cycle's (another
-    /// process, a command): one cheap query.
-    fn log_moved(&self) -> Result<bool, RuntimeError> {
-        let seq = self.log().last_seq()?;
-        let mut state = self.state();
-        let moved = seq != state.seq;
-        state.seq = seq;
-        Ok(moved)
-    }
-
-    /// Wakes the loop at once (the feed changed).
-    pub(crate) fn woken(&self) -> tokio::sync::futures::Notified<'_> {
-        self.inner.wake.notified()
-    }
-}
-
-/// A state as a sentence says it.
-fn state_word(state: crate::topology::OutageState) -> &'static str {
-    match state {
-        crate::topology::OutageState::Down => "down",
-        crate::topology::OutageState::Impacted => "impacted",
-        crate::topology::OutageState::Degraded => "degraded",
-        crate::topology::OutageState::GroupDown => "down (too few members)",
     }
 }
 
