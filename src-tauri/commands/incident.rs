@@ -32,8 +32,10 @@ pub fn declare_incident(
     title: String,
     severity: String,
     commander: Option<String>,
+    local: Option<bool>,
 ) -> Result<Incident, IpcError> {
-    let declaration = Declaration { title, severity: severity.parse()?, commander, at: None };
+    let local = local.unwrap_or(false);
+    let declaration = Declaration { title, severity: severity.parse()?, commander, at: None, local };
     if let Some(e) = &state.log_error {
         return Err(e.clone());
     }

@@ -26,7 +26,7 @@ const EVENTS: usize = 100_000;
 const SPAN_SECS: i64 = 4 * 3600;
 
 fn event(incident: Ulid, at: DateTime<Utc>, origin: &str, kind: EventKind) -> Event {
-    Event { id: Ulid::new(), incident, at, recorded_at: at, origin: origin.into(), by: None, kind }
+    Event::new(incident, at, at, origin, None, kind)
 }
 
 /// Writes the incident; returns its id.
@@ -37,6 +37,7 @@ fn write_incident(store: &mut Store) -> Ulid {
         title: "bench".into(),
         severity: Severity::Sev1,
         commander: Some("Mina".into()),
+        local: false,
     };
     let topology = warroom::rehearsal::reference_topology().unwrap();
     let health = topology.nodes().map(|n| (n.id.clone(), Health::Healthy)).collect();
@@ -87,7 +88,7 @@ fn write_incident(store: &mut Store) -> Ulid {
         events.push(event(id, at, if n % 10 >= 6 { "desktop" } else { "drill" }, kind));
     }
     events.push(event(id, t0 + Duration::seconds(SPAN_SECS), "cli", EventKind::Resolved));
-    for batch in events.chunks(10_000) {
+    for batch in events.chunks_mut(10_000) {
         store.append(batch).unwrap();
     }
     let mut samples = Vec::new();

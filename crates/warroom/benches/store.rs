@@ -17,19 +17,17 @@ use warroom::time;
 
 fn event(incident: Ulid, n: i64, kind: EventKind) -> Event {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
-    Event {
-        id: Ulid::new(),
-        incident,
-        at: t0 + Duration::milliseconds(n),
-        recorded_at: t0 + Duration::milliseconds(n),
-        origin: "bench".into(),
-        by: Some("bench".into()),
-        kind,
-    }
+    let at = t0 + Duration::milliseconds(n);
+    Event::new(incident, at, at, "bench", Some("bench".into()), kind)
 }
 
 fn declared(incident: Ulid) -> Event {
-    let kind = EventKind::Declared { title: "bench".into(), severity: Severity::Sev2, commander: None };
+    let kind = EventKind::Declared {
+        title: "bench".into(),
+        severity: Severity::Sev2,
+        commander: None,
+        local: false,
+    };
     event(incident, 0, kind)
 }
 
@@ -41,7 +39,7 @@ fn store_with_incident() -> (tempfile::TempDir, Store, Ulid) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
     let id = Ulid::new();
-    store.append(&[declared(id)]).unwrap();
+    store.append(&mut [declared(id)]).unwrap();
     (dir, store, id)
 }
 
@@ -55,7 +53,7 @@ fn appends(c: &mut Criterion) {
     group.bench_function("one_event_per_transaction", |b| {
         b.iter(|| {
             n += 1;
-            store.append(&[note(id, n)]).unwrap();
+            store.append(&mut [note(id, n)]).unwrap();
         })
     });
 
@@ -64,7 +62,7 @@ fn appends(c: &mut Criterion) {
     group.bench_function("batch_of_100", |b| {
         b.iter_batched(
             || (0..BATCH as i64).map(|i| note(id, i)).collect::<Vec<_>>(),
-            |batch| store.append(&batch).unwrap(),
+            |mut batch| store.append(&mut batch).unwrap(),
             BatchSize::SmallInput,
         )
     });
@@ -124,8 +122,8 @@ fn fold(c: &mut Criterion) {
     group.bench_function("in_memory_100k_events", |b| b.iter(|| Incident::fold(&log).unwrap()));
 
     let (_dir, mut store, stored) = store_with_incident();
-    let batch: Vec<Event> = (1..EVENTS).map(|n| note(stored, n)).collect();
-    store.append(&batch).unwrap();
+    let mut batch: Vec<Event> = (1..EVENTS).map(|n| note(stored, n)).collect();
+    store.append(&mut batch).unwrap();
     group.sample_size(10);
     group.bench_function("read_and_fold_100k_events_from_sqlite", |b| {
         b.iter(|| store.incident(stored).unwrap())

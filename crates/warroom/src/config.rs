@@ -213,6 +213,8 @@ pub struct Config {
     pub runbooks: Vec<PathBuf>,
     /// How long a change must hold before it is one.
     pub hysteresis: Hysteresis,
+    /// The team's hub (`[sync]`), if this laptop syncs with one.
+    pub sync: Option<crate::sync::SyncConfig>,
 }
 
 /// How many cycles in a row a node's new health, or a check's new outcome, must hold before it
@@ -376,6 +378,7 @@ struct File {
     #[serde(default)]
     runbooks: Vec<Spanned<String>>,
     hysteresis: Option<Spanned<HysteresisEntry>>,
+    sync: Option<Spanned<crate::sync::SyncEntry>>,
     topology: Option<TopologyEntry>,
     grafana: Option<GrafanaEntry>,
     #[serde(default)]
@@ -777,6 +780,13 @@ impl Config {
                 hysteresis
             }
         };
+        let sync = match file.sync {
+            None => None,
+            Some(entry) => {
+                let at = entry.span().start;
+                Some(entry.into_inner().check(base, at, &err)?)
+            }
+        };
         Ok(Config {
             path: path.to_owned(),
             topology,
@@ -786,6 +796,7 @@ impl Config {
             thresholds,
             runbooks,
             hysteresis,
+            sync,
         })
     }
 }

@@ -25,6 +25,7 @@ pub mod runtime;
 pub mod secret;
 pub mod sources;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod time;
 pub mod topology;

@@ -110,7 +110,7 @@ impl Replay {
     /// checkpoints; `None` when no event declares the incident. `samples` are the ones kept with
     /// the incident ([`crate::store::Store::samples`]), for the graph's numbers.
     pub fn new(mut events: Vec<Event>, samples: Vec<Sample>) -> Option<Replay> {
-        events.sort_by_key(|e| e.at);
+        events.sort_by_key(|e| (e.at, e.id));
         let declared = events.iter().position(|e| matches!(e.kind, EventKind::Declared { .. }))?;
         let mut by_series: BTreeMap<(String, Metric), Points> = BTreeMap::new();
         for s in samples {
@@ -325,7 +325,7 @@ mod tests {
 
     fn event(incident: Ulid, minute: u32, kind: EventKind) -> Event {
         let at = Utc.with_ymd_and_hms(2026, 11, 23, 3, minute, 0).unwrap();
-        Event { id: Ulid::new(), incident, at, recorded_at: at, origin: "test".into(), by: None, kind }
+        Event::new(incident, at, at, "test", None, kind)
     }
 
     #[test]
@@ -336,7 +336,12 @@ mod tests {
             event(
                 id,
                 0,
-                EventKind::Declared { title: "t".into(), severity: Severity::Sev2, commander: None },
+                EventKind::Declared {
+                    title: "t".into(),
+                    severity: Severity::Sev2,
+                    commander: None,
+                    local: false,
+                },
             ),
             event(
                 id,
@@ -412,15 +417,19 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(11);
         let nodes = ["a", "b", "c", "d"];
         let healths = [Health::Healthy, Health::Degraded, Health::Down, Health::Unknown];
-        let mut log = vec![Event {
-            id: Ulid::new(),
-            incident: id,
-            at: t0,
-            recorded_at: t0,
-            origin: "test".into(),
-            by: None,
-            kind: EventKind::Declared { title: "t".into(), severity: Severity::Sev2, commander: None },
-        }];
+        let mut log = vec![Event::new(
+            id,
+            t0,
+            t0,
+            "test",
+            None,
+            EventKind::Declared {
+                title: "t".into(),
+                severity: Severity::Sev2,
+                commander: None,
+                local: false,
+            },
+        )];
         for n in 0..(3 * CHECKPOINT_EVERY + 500) {
             // Mostly after the declaration, some before it, in no particular order.
             let at = t0 + chrono::Duration::seconds(rng.i64(-300..7200));
@@ -447,15 +456,7 @@ mod tests {
                 4 => EventKind::Note { text: format!("n{n}") },
                 _ => EventKind::StageEntered { stage: Stage::ALL[rng.usize(..5)] },
             };
-            log.push(Event {
-                id: Ulid::new(),
-                incident: id,
-                at,
-                recorded_at: at,
-                origin: "test".into(),
-                by: None,
-                kind,
-            });
+            log.push(Event::new(id, at, at, "test", None, kind));
         }
         let replay = Replay::new(log.clone(), Vec::new()).unwrap();
         assert!(replay.checkpoints.len() > 3, "several checkpoints: {}", replay.checkpoints.len());
@@ -463,7 +464,7 @@ mod tests {
             (0..80).map(|_| t0 + chrono::Duration::seconds(rng.i64(-400..7300))).collect();
         instants.extend(log.iter().step_by(97).map(|e| e.at));
         let mut sorted = log.clone();
-        sorted.sort_by_key(|e| e.at);
+        sorted.sort_by_key(|e| (e.at, e.id));
         for t in instants {
             let upto: Vec<&Event> = sorted.iter().filter(|e| e.at <= t).collect();
             let Some(moment) = replay.at(t) else {

@@ -47,8 +47,13 @@ fn actor() -> Actor {
 /// Appends until killed, reporting each acknowledged event id on stdout.
 fn child(db: &Path) {
     let mut store = Store::open(db).expect("child opens the log");
-    let decl =
-        Declaration { title: "crash test".into(), severity: Severity::Sev3, commander: None, at: None };
+    let decl = Declaration {
+        title: "crash test".into(),
+        severity: Severity::Sev3,
+        commander: None,
+        at: None,
+        local: false,
+    };
     let incident = ops::declare(&mut store, &actor(), decl).expect("child declares");
     let mut out = std::io::stdout().lock();
     writeln!(out, "{incident}", incident = incident.id).expect("stdout");

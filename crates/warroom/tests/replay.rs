@@ -35,6 +35,7 @@ fn record(store: &mut Store, scenario: &str) -> (ulid::Ulid, Vec<Shown>) {
         severity: Severity::Sev2,
         commander: None,
         at: None,
+        local: false,
     };
     let id =
         ops::declare(store, &Actor { origin: "cli".into(), by: Some("Mina".into()), now: t0 }, declaration)
@@ -160,8 +161,13 @@ fn an_alert_already_firing_when_recording_starts_is_recorded() {
         rehearsal.step(t);
     }
     let firing = rehearsal.monitor().firing_alerts();
-    let declaration =
-        Declaration { title: "pool".into(), severity: Severity::Sev2, commander: None, at: None };
+    let declaration = Declaration {
+        title: "pool".into(),
+        severity: Severity::Sev2,
+        commander: None,
+        at: None,
+        local: false,
+    };
     let id = ops::declare(&mut store, &actor(t), declaration).unwrap().id;
     let mut recorder = ops::Recorder::attach(&store, id).unwrap();
     let mut end = t;
@@ -205,21 +211,20 @@ fn recording_stops_at_resolution_and_a_new_snapshot_resets_what_is_stale() {
     assert_eq!(store.events(id).unwrap().len(), before + 1, "only the resolution");
 
     // The log last said the order service was down (as when a recorder dies mid-outage).
-    let stale = warroom::model::Event {
-        id: ulid::Ulid::new(),
-        incident: id,
-        at: t,
-        recorded_at: t,
-        origin: "drill".into(),
-        by: None,
-        kind: warroom::model::EventKind::HealthChanged {
+    let stale = warroom::model::Event::new(
+        id,
+        t,
+        t,
+        "drill",
+        None,
+        warroom::model::EventKind::HealthChanged {
             node: "order-service".into(),
             from: Health::Healthy,
             to: Health::Down,
             reason: "http_5xx_ratio 18.0% > 2.0%".into(),
         },
-    };
-    store.append(&[stale]).unwrap();
+    );
+    store.append(&mut [stale]).unwrap();
 
     // Reopened: the next cycle writes what differs from the log on the same topology (the
     // order service healthy again early in the scenario), and no second snapshot: one per
@@ -264,7 +269,8 @@ fn action_items_added_in_two_logs_both_survive_the_merge() {
         by: Some("Mina".into()),
         now: t0 + Duration::minutes(minutes),
     };
-    let declaration = Declaration { title: "x".into(), severity: Severity::Sev3, commander: None, at: None };
+    let declaration =
+        Declaration { title: "x".into(), severity: Severity::Sev3, commander: None, at: None, local: false };
     let id = ops::declare(&mut first, &cli(0), declaration).unwrap().id;
     let mut second = Store::open(&dir.path().join("b.db")).unwrap();
     second.import(&first.events(id).unwrap()).unwrap();

@@ -17,7 +17,13 @@ fn actor() -> Actor {
 }
 
 fn declare(store: &mut Store, title: &str) -> ulid::Ulid {
-    let decl = Declaration { title: title.into(), severity: Severity::Sev2, commander: None, at: None };
+    let decl = Declaration {
+        title: title.into(),
+        severity: Severity::Sev2,
+        commander: None,
+        at: None,
+        local: false,
+    };
     ops::declare(store, &actor(), decl).unwrap().id
 }
 
@@ -78,7 +84,7 @@ fn a_batch_is_written_whole_or_not_at_all() {
     let mut fresh = good.clone();
     fresh.id = ulid::Ulid::new();
     // The second event repeats an id already in the log: the whole batch must be refused.
-    let err = store.append(&[fresh, good]).unwrap_err();
+    let err = store.append(&mut [fresh, good]).unwrap_err();
     assert_eq!(err.code(), "database");
     assert_eq!(store.events(id).unwrap().len(), 2);
 }
@@ -123,7 +129,7 @@ fn a_database_from_a_newer_warroom_is_refused_and_left_alone() {
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
     match &err {
-        StoreError::TooNew { found, supported, .. } => assert_eq!((*found, *supported), (99, 4)),
+        StoreError::TooNew { found, supported, .. } => assert_eq!((*found, *supported), (99, 5)),
         other => panic!("expected TooNew, got {other:?}"),
     }
     assert!(err.to_string().contains("upgrade warroom"));
@@ -214,7 +220,8 @@ fn ops_refuse_what_makes_no_sense_and_write_nothing() {
     assert!(matches!(ops::reopen(&mut store, &a, id, None), Err(OpsError::NotResolved)));
     let next_year = Some(Utc::now() + chrono::Duration::days(365));
     assert!(matches!(ops::add_note(&mut store, &a, id, "typo", next_year), Err(OpsError::InFuture { .. })));
-    let empty = Declaration { title: " ".into(), severity: Severity::Sev1, commander: None, at: None };
+    let empty =
+        Declaration { title: " ".into(), severity: Severity::Sev1, commander: None, at: None, local: false };
     assert!(matches!(ops::declare(&mut store, &a, empty), Err(OpsError::EmptyTitle)));
     assert_eq!(store.events(id).unwrap().len(), 1, "a refused action writes nothing");
     assert_eq!(store.incidents().unwrap().len(), 1);

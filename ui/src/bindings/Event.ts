@@ -32,4 +32,16 @@ by: string | null,
 /**
  * What happened.
  */
-kind: EventKind, };
+kind: EventKind, 
+/**
+ * The laptop that wrote it (its `[sync] device`, else its host name); empty until written.
+ */
+device: string, 
+/**
+ * The hash of the same device's previous event on this incident (`None`: its first).
+ */
+prev: string | null, 
+/**
+ * This event's hash (SHA-256 of what it says, hex); empty until written.
+ */
+hash: string, };

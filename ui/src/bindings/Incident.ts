@@ -55,4 +55,8 @@ affected: Array<string>,
 /**
  * Action items, in the order they were added, each as last edited.
  */
-actions: Array<ActionItem>, };
+actions: Array<ActionItem>, 
+/**
+ * Kept on the laptop that declared it: never synced.
+ */
+local: boolean, };

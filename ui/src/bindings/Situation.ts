@@ -2,6 +2,7 @@
 import type { FeedStatus } from "./FeedStatus";
 import type { GraphView } from "./GraphView";
 import type { NotificationStatus } from "./NotificationStatus";
+import type { SyncStatus } from "./SyncStatus";
 
 /**
  * What a window draws of the feed now: its status, the graph with every value's age, the
@@ -15,4 +16,8 @@ view: GraphView | null, recording: string | null,
 /**
  * Since when users have seen the outage (`view.outage`), if they do.
  */
-outage_since: string | null, notifications: NotificationStatus, };
+outage_since: string | null, notifications: NotificationStatus, 
+/**
+ * Where team sync stands; `None` when this laptop syncs with no hub.
+ */
+sync: SyncStatus | null, };

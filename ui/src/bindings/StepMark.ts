@@ -3,4 +3,8 @@
 /**
  * Who marked a step done, and when.
  */
-export type StepMark = { at: string, by: string | null, };
+export type StepMark = { at: string, by: string | null, 
+/**
+ * The laptop it was checked on.
+ */
+device: string, };

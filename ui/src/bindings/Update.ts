@@ -49,4 +49,8 @@ log_changed: boolean,
 /**
  * The drill has played to its end.
  */
-finished: boolean, };
+finished: boolean, 
+/**
+ * Where sync stands changed (connected, offline, events waiting, who is here).
+ */
+sync_changed: boolean, };

@@ -45,7 +45,7 @@ pub fn needs_store(cmd: &DrillCommand) -> bool {
     matches!(cmd, DrillCommand::Run { incident: Some(_), .. })
 }
 
-pub fn run(cmd: DrillCommand, db: Option<&Path>, actor: &Actor) -> Result<()> {
+pub fn run(cmd: DrillCommand, db: Option<&Path>, actor: &Actor, device: Option<&str>) -> Result<()> {
     match cmd {
         DrillCommand::List { json } => {
             let scenarios = Scenario::built_in()?;
@@ -67,7 +67,7 @@ pub fn run(cmd: DrillCommand, db: Option<&Path>, actor: &Actor) -> Result<()> {
             // The same loop as `warroom watch --drill` and the window: what it records on the
             // incident is what they would.
             let runtime = match db {
-                Some(db) => super::watch::runtime(db, None)?,
+                Some(db) => super::watch::runtime(db, None, device)?,
                 None => Runtime::new(Store::open_in_memory()?, super::watch::library(None)),
             };
             let incident = incident.as_deref().map(|id| runtime.log().find_incident(id)).transpose()?;

@@ -25,6 +25,9 @@ pub enum IncidentCommand {
         /// When it was declared (RFC 3339); default now.
         #[arg(long, value_parser = parse_at)]
         at: Option<DateTime<Utc>>,
+        /// Keep it on this laptop: never synced to the team's hub.
+        #[arg(long)]
+        local: bool,
     },
     /// List incidents, most recent first.
     List {
@@ -105,8 +108,8 @@ pub enum IncidentCommand {
 
 pub fn run(store: &mut Store, actor: &Actor, cmd: IncidentCommand) -> Result<()> {
     match cmd {
-        IncidentCommand::Declare { title, severity, commander, at } => {
-            let incident = ops::declare(store, actor, Declaration { title, severity, commander, at })?;
+        IncidentCommand::Declare { title, severity, commander, at, local } => {
+            let incident = ops::declare(store, actor, Declaration { title, severity, commander, at, local })?;
             println!("{}", incident.id);
         }
         IncidentCommand::List { json } => {

@@ -7,6 +7,7 @@ mod poll;
 mod print;
 mod runbook;
 mod secret;
+mod sync;
 mod topology;
 mod watch;
 
@@ -109,6 +110,18 @@ enum Command {
     /// Add, edit and list an incident's action items (they go into the postmortem).
     #[command(subcommand)]
     Action(export::ActionCommand),
+    /// Team sync through a PostgreSQL hub: set the hub up, sync once, say where sync stands.
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
+    /// Check an incident's hash chains offline: each device's events, in the order it wrote them,
+    /// each sealing the one before. Exits non-zero if an event does not match its chain.
+    Verify {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// Print JSON {"incident","ok","chains":[{"device","events","head"}],"problems":[{"device","incident","event","reason"}]}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every event of an incident, in time order.
     Timeline {
         /// The incident id, or a unique prefix of it.
@@ -121,49 +134,76 @@ enum Command {
 
 /// Runs one command.
 pub fn run(args: Args) -> Result<()> {
-    let actor = Actor { origin: "cli".to_owned(), by: args.by.clone(), now: Utc::now() };
-    let command = match args.command {
+    let Args { db, config, by, command } = args;
+    let actor = Actor { origin: "cli".to_owned(), by: by.clone(), now: Utc::now() };
+    let command = match command {
         Command::Topology(cmd) => return topology::run(cmd),
         Command::Secret(cmd) => return secret::run(cmd),
-        Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None, &actor),
+        Command::Drill(cmd) if !drill::needs_store(&cmd) => return drill::run(cmd, None, &actor, None),
         Command::Runbook(cmd) if !runbook::needs_store(&cmd) => return runbook::run(cmd),
         Command::Poll { once, json } => {
-            let config = args.config.context("poll needs --config FILE (or WARROOM_CONFIG)")?;
+            let config = config.context("poll needs --config FILE (or WARROOM_CONFIG)")?;
             return if once { poll::once(&config, json) } else { poll::watch(&config) };
         }
         other => other,
     };
-    let path = match args.db {
+    let path = match db {
         Some(path) => path,
         None => default_db()?,
     };
+    if let Command::Sync(cmd) = command {
+        return sync::run(cmd, config.as_deref(), &path, by.as_deref());
+    }
     if let Command::Watch(watch) = command {
-        return watch::run(watch, args.config.as_deref(), &path, args.by.clone());
+        return watch::run(watch, config.as_deref(), &path, by);
     }
+    // Whatever the command writes is pushed to the team's hub on the way out.
+    let hub = sync::configured(config.as_deref());
+    let last_seq = || Store::open(&path).and_then(|s| s.last_seq()).ok();
+    let before = hub.as_ref().and_then(|_| last_seq());
+    let done = run_on_log(command, config.as_deref(), &path, &actor, hub.as_ref());
+    if let Some(hub) = &hub
+        && last_seq() != before
+    {
+        sync::after_write(&path, hub, by.as_deref());
+    }
+    done
+}
+
+/// The commands that read or write the log at `path`.
+fn run_on_log(
+    command: Command,
+    config: Option<&std::path::Path>,
+    path: &std::path::Path,
+    actor: &Actor,
+    hub: Option<&warroom::sync::SyncConfig>,
+) -> Result<()> {
+    let device = hub.map(|h| h.device.as_str());
     if let Command::Drill(cmd) = command {
-        return drill::run(cmd, Some(&path), &actor);
+        return drill::run(cmd, Some(path), actor, device);
     }
-    if let Command::Runbook(cmd) = command {
-        let config = args.config.as_deref().map(warroom::config::Config::read).transpose()?;
-        return runbook::run_on_log(cmd, &path, config.as_ref(), &actor);
+    let mut store = Store::open(path)?;
+    if let Some(device) = device {
+        store.set_device(device);
     }
-    let mut store = Store::open(&path)?;
     match command {
-        Command::Incident(cmd) => incident::run(&mut store, &actor, cmd),
+        Command::Incident(cmd) => incident::run(&mut store, actor, cmd),
+        Command::Runbook(cmd) => {
+            let config = config.map(warroom::config::Config::read).transpose()?;
+            runbook::run_on_log(cmd, &mut store, config.as_ref(), actor)
+        }
         // Answered above.
         Command::Topology(_)
-        | Command::Runbook(_)
         | Command::Poll { .. }
         | Command::Secret(_)
         | Command::Watch(_)
+        | Command::Sync(_)
         | Command::Drill(_) => Ok(()),
-        Command::Export { id, format, out, slo } => {
-            let config = args.config.as_deref();
-            export::export(&store, &id, &format, &out, slo, config)
-        }
+        Command::Export { id, format, out, slo } => export::export(&store, &id, &format, &out, slo, config),
         Command::Import { file } => export::import(&mut store, &file),
         Command::Replay { id, at, json } => export::replay(&store, &id, at, json),
-        Command::Action(cmd) => export::action(&mut store, &actor, cmd),
+        Command::Action(cmd) => export::action(&mut store, actor, cmd),
+        Command::Verify { id, json } => sync::verify(&store, &id, json),
         Command::Timeline { id, json } => {
             let id = store.find_incident(&id)?;
             let events = store.events(id)?;

@@ -83,20 +83,24 @@ pub fn needs_store(cmd: &RunbookCommand) -> bool {
 }
 
 /// The commands that follow a runbook on an incident.
-pub fn run_on_log(cmd: RunbookCommand, db: &Path, config: Option<&Config>, actor: &Actor) -> Result<()> {
+pub fn run_on_log(
+    cmd: RunbookCommand,
+    store: &mut Store,
+    config: Option<&Config>,
+    actor: &Actor,
+) -> Result<()> {
     let library = super::watch::library(config);
-    let mut store = Store::open(db)?;
     match cmd {
         RunbookCommand::Attach { id, runbook, node } => {
             let id = store.find_incident(&id)?;
-            library.attach(&mut store, actor, id, &runbook, node)?;
+            library.attach(store, actor, id, &runbook, node)?;
             println!("attached {runbook} to {id}");
             Ok(())
         }
         RunbookCommand::Step { id, runbook, step, done, undone } => {
             let id = store.find_incident(&id)?;
             let done = done && !undone;
-            library.check_step(&mut store, actor, id, &runbook, &step, done)?;
+            library.check_step(store, actor, id, &runbook, &step, done)?;
             println!("{runbook}/{step} {}", if done { "done" } else { "not done" });
             Ok(())
         }

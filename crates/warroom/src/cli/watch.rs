@@ -113,11 +113,17 @@ pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path, by: Option<String>
     {
         bail!("--for must be a positive number of seconds, got {secs}");
     }
-    let config = match config {
-        Some(path) if args.drill.is_none() => Some(Config::read(path)?),
-        _ => None,
+    let (config, hub) = match config {
+        Some(path) if args.drill.is_none() => {
+            let config = Config::read(path)?;
+            let hub = config.sync.clone();
+            (Some(config), hub)
+        }
+        // A drill reads the configuration only for the team's hub.
+        path => (None, super::sync::configured(path)),
     };
-    let runtime = runtime(db, config.as_ref())?;
+    let runtime = runtime(db, config.as_ref(), hub.as_ref().map(|h| h.device.as_str()))?;
+    runtime.use_sync(hub, by.clone(), "watch");
     let incident = args.incident.as_deref().map(|id| runtime.log().find_incident(id)).transpose()?;
     let actor = Actor { origin: "cli".to_owned(), by: by.clone(), now: Utc::now() };
     match (&args.drill, config) {
@@ -143,8 +149,11 @@ pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path, by: Option<String>
 
 /// A runtime over the log at `db` with the runbooks known (built in, `WARROOM_RUNBOOKS`, the
 /// configuration's); runbook files that do not parse are said on stderr and left out.
-pub fn runtime(db: &Path, config: Option<&Config>) -> Result<Runtime> {
-    let store = Store::open(db)?;
+pub fn runtime(db: &Path, config: Option<&Config>, device: Option<&str>) -> Result<Runtime> {
+    let mut store = Store::open(db)?;
+    if let Some(device) = device {
+        store.set_device(device);
+    }
     Ok(Runtime::new(store, library(config)))
 }
 
@@ -189,10 +198,20 @@ impl Watch {
                 None => looping.await,
             }
         });
-        // The watch is over: so is its recording, and the timeline says so.
+        // The watch is over: so is its recording, and the timeline says so (and the hub hears it).
         if self.incident.is_some() {
             let actor = Actor { origin: "cli".to_owned(), by: self.by.clone(), now: Utc::now() };
             runtime.record_on(None, &actor)?;
+        }
+        let last = tokio.block_on(async {
+            tokio::time::timeout(Duration::from_secs(4), runtime.sync_now(Utc::now())).await
+        });
+        match last {
+            Ok(None | Some(Ok(_))) => {}
+            Ok(Some(Err(e))) => eprintln!("warroom: sync: {e}; the events wait here for the next sync"),
+            Err(_) => {
+                eprintln!("warroom: sync: the hub did not answer; the events wait here for the next sync")
+            }
         }
         failure.map_or(Ok(()), Err)
     }

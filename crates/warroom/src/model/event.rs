@@ -1,9 +1,13 @@
 //! An event: one fact on an incident's timeline.
 //!
-//! Events are never changed once written. Each carries a globally unique id (a ULID) and its
-//! origin, so that two logs of the same incident can later be merged as a set union. `at` is when
-//! it happened, given by the caller (a scribe often records things after the fact); `recorded_at`
-//! is when it was written.
+//! Events are never changed once written. Each carries a globally unique id (a ULID), its origin,
+//! its author and the device (laptop) that wrote it, so that the logs of several laptops merge as
+//! a set union. `at` is when it happened, given by the caller (a scribe often records things after
+//! the fact); `recorded_at` is when it was written. Events sort by (`at`, id) everywhere: ids made
+//! in one process increase ([`next_id`]), so that order is also the order they were made in.
+//!
+//! Each device's events on an incident form a hash chain: `prev` is the `hash` of that device's
+//! previous event on the incident. The log fills both in when it writes an event (`store::chain`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,6 +36,49 @@ pub struct Event {
     pub by: Option<String>,
     /// What happened.
     pub kind: EventKind,
+    /// The laptop that wrote it (its `[sync] device`, else its host name); empty until written.
+    #[serde(default)]
+    pub device: String,
+    /// The hash of the same device's previous event on this incident (`None`: its first).
+    #[serde(default)]
+    pub prev: Option<String>,
+    /// This event's hash (SHA-256 of what it says, hex); empty until written.
+    #[serde(default)]
+    pub hash: String,
+}
+
+impl Event {
+    /// An event not yet written: the log gives it its device and its place in the chain.
+    pub fn new(
+        incident: Ulid,
+        at: DateTime<Utc>,
+        recorded_at: DateTime<Utc>,
+        origin: &str,
+        by: Option<String>,
+        kind: EventKind,
+    ) -> Event {
+        Event {
+            id: next_id(),
+            incident,
+            at,
+            recorded_at,
+            origin: origin.to_owned(),
+            by,
+            kind,
+            device: String::new(),
+            prev: None,
+            hash: String::new(),
+        }
+    }
+}
+
+/// A new id, greater than every id this process made before: events made in one instant keep
+/// the order they were made in when sorted by (`at`, id).
+pub fn next_id() -> Ulid {
+    static IDS: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
+    let mut ids = IDS.lock().unwrap_or_else(|p| p.into_inner());
+    // The random part overflows only after 2^80 ids in one millisecond.
+    ids.generate().unwrap_or_else(|_| Ulid::new())
 }
 
 /// What happened. Stored as JSON in the log, so a variant may gain optional fields but is never
@@ -40,8 +87,15 @@ pub struct Event {
 #[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    /// The incident was declared. Always the first event of an incident.
-    Declared { title: String, severity: Severity, commander: Option<String> },
+    /// The incident was declared. Always the first event of an incident. A `local` incident
+    /// stays on the laptop that declared it: it is never synced.
+    Declared {
+        title: String,
+        severity: Severity,
+        commander: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        local: bool,
+    },
     /// The severity was changed.
     SeverityChanged { severity: Severity },
     /// A person took a role.
@@ -144,7 +198,7 @@ impl EventKind {
     /// A one-line human description, as the CLI's timeline prints it.
     pub fn describe(&self) -> String {
         match self {
-            EventKind::Declared { title, severity, commander } => match commander {
+            EventKind::Declared { title, severity, commander, .. } => match commander {
                 Some(name) => format!("declared {severity} \"{title}\", commander {name}"),
                 None => format!("declared {severity} \"{title}\""),
             },
@@ -208,7 +262,7 @@ mod tests {
     #[test]
     fn kinds_serialise_with_their_tag() {
         let kinds = [
-            EventKind::Declared { title: "t".into(), severity: Severity::Sev1, commander: None },
+            EventKind::Declared { title: "t".into(), severity: Severity::Sev1, commander: None, local: true },
             EventKind::SeverityChanged { severity: Severity::Sev2 },
             EventKind::RoleAssigned { role: Role::Scribe, name: "Ana".into() },
             EventKind::StageEntered { stage: Stage::Isolate },

@@ -104,6 +104,9 @@ pub struct Incident {
     /// Action items, in the order they were added, each as last edited.
     #[serde(default)]
     pub actions: Vec<ActionItem>,
+    /// Kept on the laptop that declared it: never synced.
+    #[serde(default)]
+    pub local: bool,
 }
 
 /// A stage entered at an instant.
@@ -137,6 +140,9 @@ pub struct AttachedRunbook {
 pub struct StepMark {
     pub at: DateTime<Utc>,
     pub by: Option<String>,
+    /// The laptop it was checked on.
+    #[serde(default)]
+    pub device: String,
 }
 
 /// A check's latest outcome.
@@ -150,14 +156,15 @@ pub struct CheckMark {
 }
 
 impl Incident {
-    /// Folds an incident's events, taken in time order (`at`, then log order for ties).
+    /// Folds an incident's events, taken in time order (`at`, then id for ties: the same order on
+    /// every laptop, whatever order the events reached it in; the later of two concurrent changes
+    /// of one field wins everywhere).
     ///
     /// Returns `None` when there is no declared event: events without one do not make an
     /// incident. A second declared event is ignored.
     pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Incident> {
         let mut events: Vec<&Event> = events.into_iter().collect();
-        // A stable sort keeps log order among events that happened at the same instant.
-        events.sort_by_key(|e| e.at);
+        events.sort_by_key(|e| (e.at, e.id));
         let declared = events.iter().find(|e| matches!(e.kind, EventKind::Declared { .. }))?;
         let mut incident = Incident::declared(declared)?;
         for event in events.iter().filter(|e| e.id != declared.id) {
@@ -167,7 +174,7 @@ impl Incident {
     }
 
     fn declared(event: &Event) -> Option<Incident> {
-        let EventKind::Declared { title, severity, commander } = &event.kind else {
+        let EventKind::Declared { title, severity, commander, local } = &event.kind else {
             return None;
         };
         let mut roles = Roles::default();
@@ -192,6 +199,7 @@ impl Incident {
             runbooks: Vec::new(),
             affected: Default::default(),
             actions: Vec::new(),
+            local: *local,
         })
     }
 
@@ -254,6 +262,9 @@ impl Incident {
             }
             EventKind::SeverityChanged { severity } => self.severity = *severity,
             EventKind::RoleAssigned { role, name } => self.roles.set(*role, name.clone()),
+            // Two responders entering the same stage (on two laptops, unaware of each other) is one
+            // visit, from the first.
+            EventKind::StageEntered { stage } if *stage == self.stage => {}
             EventKind::StageEntered { stage } => {
                 self.stage = *stage;
                 self.stage_entered_at = event.at;
@@ -275,7 +286,10 @@ impl Incident {
             EventKind::StepChecked { runbook, step, done, .. } => {
                 if let Some(r) = self.runbooks.iter_mut().find(|r| r.id == *runbook) {
                     if *done {
-                        r.done.insert(step.clone(), StepMark { at: event.at, by: event.by.clone() });
+                        r.done.insert(
+                            step.clone(),
+                            StepMark { at: event.at, by: event.by.clone(), device: event.device.clone() },
+                        );
                         r.skipped.remove(step);
                     } else {
                         r.done.remove(step);
@@ -322,15 +336,7 @@ mod tests {
     }
 
     fn event(incident: Ulid, minute: u32, kind: EventKind) -> Event {
-        Event {
-            id: Ulid::new(),
-            incident,
-            at: at(minute),
-            recorded_at: at(59),
-            origin: "test".into(),
-            by: None,
-            kind,
-        }
+        Event::new(incident, at(minute), at(59), "test", None, kind)
     }
 
     #[test]
@@ -360,6 +366,7 @@ mod tests {
             title: "checkout down".into(),
             severity: Severity::Sev2,
             commander: Some("Mina".into()),
+            local: false,
         };
         event(incident, minute, kind)
     }

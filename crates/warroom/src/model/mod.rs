@@ -15,7 +15,7 @@ mod stage;
 pub mod topology;
 
 pub use action::{ActionItem, ActionKind, ActionStatus};
-pub use event::{Event, EventKind};
+pub use event::{Event, EventKind, next_id};
 pub use health::{Alert, AlertState, Health, LogLine, Metric, Sample, Signals};
 pub use incident::{AttachedRunbook, CheckMark, Incident, Roles, StageVisit, Status, StepMark};
 pub use parse::ParseError;

@@ -102,15 +102,7 @@ impl Actor {
         if at > now + FUTURE_TOLERANCE {
             return Err(OpsError::InFuture { at: time::to_db(at), now: time::to_db(now) });
         }
-        Ok(Event {
-            id: Ulid::new(),
-            incident,
-            at,
-            recorded_at: now,
-            origin: self.origin.clone(),
-            by: self.by.clone(),
-            kind,
-        })
+        Ok(Event::new(incident, at, now, &self.origin, self.by.clone(), kind))
     }
 }
 
@@ -122,6 +114,8 @@ pub struct Declaration {
     pub commander: Option<String>,
     /// When it was declared; now if `None`.
     pub at: Option<DateTime<Utc>>,
+    /// Kept on this laptop: never synced to the team's hub.
+    pub local: bool,
 }
 
 /// Declares a new incident; returns its state.
@@ -134,10 +128,10 @@ pub fn declare(store: &mut Store, actor: &Actor, decl: Declaration) -> Result<In
         return Err(OpsError::EmptyTitle);
     }
     let commander = decl.commander.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
-    let id = Ulid::new();
-    let kind = EventKind::Declared { title, severity: decl.severity, commander };
-    let event = actor.event(id, decl.at, kind)?;
-    store.append(std::slice::from_ref(&event))?;
+    let id = crate::model::next_id();
+    let kind = EventKind::Declared { title, severity: decl.severity, commander, local: decl.local };
+    let mut event = actor.event(id, decl.at, kind)?;
+    store.append(std::slice::from_mut(&mut event))?;
     Incident::fold([&event]).ok_or_else(|| StoreError::UnknownIncident { id: id.to_string() }.into())
 }
 
@@ -183,13 +177,17 @@ pub fn enter_stage_skipping(
     if incident.stage == stage {
         return Err(OpsError::AlreadyInStage(stage));
     }
-    let entered = actor.event(id, None, EventKind::StageEntered { stage })?;
     if skipped.is_empty() {
-        return record(store, entered);
+        return record(store, actor.event(id, None, EventKind::StageEntered { stage })?);
     }
+    // Made in the order they happened: the stage is left with its steps skipped, then the next
+    // is entered (events at one instant sort by id, and ids made later are greater).
     let (steps, texts) = skipped.into_iter().map(|s| (s.step, s.text)).unzip();
     let skip = actor.event(id, None, EventKind::StepsSkipped { stage: incident.stage, steps, texts })?;
-    store.append(&[skip, entered.clone()])?;
+    let entered = actor.event(id, None, EventKind::StageEntered { stage })?;
+    let mut both = [skip, entered];
+    store.append(&mut both)?;
+    let [_, entered] = both;
     Ok(entered)
 }
 
@@ -369,7 +367,7 @@ pub fn record_on_log(store: &mut Store, actor: &Actor, id: Ulid, kind: EventKind
     record(store, actor.event(id, None, kind)?)
 }
 
-pub(crate) fn record(store: &mut Store, event: Event) -> Result<Event, OpsError> {
-    store.append(std::slice::from_ref(&event))?;
+pub(crate) fn record(store: &mut Store, mut event: Event) -> Result<Event, OpsError> {
+    store.append(std::slice::from_mut(&mut event))?;
     Ok(event)
 }

@@ -101,9 +101,9 @@ impl Batch {
     ///
     /// # Errors
     /// The store's error; none of the batch's events is written then.
-    pub fn write(&self, store: &mut Store) -> Result<usize, OpsError> {
+    pub fn write(&mut self, store: &mut Store) -> Result<usize, OpsError> {
         if !self.events.is_empty() {
-            store.append(&self.events)?;
+            store.append(&mut self.events)?;
         }
         store.record_samples(self.incident, &self.samples)?;
         Ok(self.events.len())
@@ -327,7 +327,7 @@ impl Recorder {
     ) -> Result<usize, OpsError> {
         let resolved = store.is_resolved(self.incident)?;
         match self.cycle(resolved, actor, changes, monitor, &[])? {
-            Some(batch) => batch.write(store),
+            Some(mut batch) => batch.write(store),
             None => Ok(0),
         }
     }

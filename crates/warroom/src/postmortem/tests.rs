@@ -31,15 +31,9 @@ struct Script {
 impl Script {
     fn add(&mut self, at: DateTime<Utc>, origin: &str, by: Option<&str>, kind: EventKind) {
         let n = self.events.len() as u128;
-        self.events.push(Event {
-            id: Ulid::from_parts(at.timestamp_millis() as u64, n),
-            incident: incident_id(),
-            at,
-            recorded_at: at,
-            origin: origin.to_owned(),
-            by: by.map(str::to_owned),
-            kind,
-        });
+        let mut event = Event::new(incident_id(), at, at, origin, by.map(str::to_owned), kind);
+        event.id = Ulid::from_parts(at.timestamp_millis() as u64, n);
+        self.events.push(event);
     }
 
     fn note(&mut self, at: DateTime<Utc>, by: &str, text: &str) {
@@ -61,6 +55,7 @@ fn scripted() -> Vec<Event> {
         title: "Checkout <b>down</b>".into(),
         severity: Severity::Sev2,
         commander: Some("Mina".into()),
+        local: false,
     };
     s.add(t(3, 4), "desktop", Some("Mina"), declared);
     let topology = crate::rehearsal::reference_topology().unwrap().spec();
@@ -236,21 +231,18 @@ fn samples() -> Vec<Sample> {
 fn options() -> Options {
     // An earlier incident ten days before, resolved after an hour: MTBF and MTTR over two.
     let earlier = Ulid::from_parts(1_789_000_000_000, 1);
-    let event = |at, kind| Event {
-        id: Ulid::new(),
-        incident: earlier,
-        at,
-        recorded_at: at,
-        origin: "cli".into(),
-        by: None,
-        kind,
-    };
+    let event = |at, kind| Event::new(earlier, at, at, "cli", None, kind);
     let before = t(3, 4) - Duration::days(10);
     let history = vec![
         Incident::fold(&[
             event(
                 before,
-                EventKind::Declared { title: "x".into(), severity: Severity::Sev3, commander: None },
+                EventKind::Declared {
+                    title: "x".into(),
+                    severity: Severity::Sev3,
+                    commander: None,
+                    local: false,
+                },
             ),
             event(before + Duration::hours(1), EventKind::Resolved),
         ])
@@ -532,6 +524,7 @@ fn hostile_names_stay_text_through_the_whole_export() {
         title: "```\n<img src=x>".into(),
         severity: Severity::Sev1,
         commander: Some("Ann | Bob".into()),
+        local: false,
     };
     s.add(t(3, 0), "desktop", Some("x|y"), declared);
     s.add(t(3, 0), "drill", None, EventKind::TopologyRecorded { topology, health: Default::default() });

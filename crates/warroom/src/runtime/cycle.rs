@@ -22,7 +22,12 @@ impl Runtime {
     pub async fn cycle(&self, now: DateTime<Utc>) -> Result<Update, RuntimeError> {
         match self.feed() {
             Some(feed) => self.cycle_with(&feed, now).await,
-            None => Ok(Update { at: now, log_changed: self.log_moved()?, ..Update::default() }),
+            None => Ok(Update {
+                at: now,
+                log_changed: self.log_moved()?,
+                sync_changed: self.sync_moved(),
+                ..Update::default()
+            }),
         }
     }
 
@@ -56,6 +61,7 @@ impl Runtime {
             notification,
             log_changed: self.log_moved()?,
             finished: feed.finished(now),
+            sync_changed: self.sync_moved(),
         })
     }
 
@@ -153,7 +159,7 @@ impl Runtime {
             }
         };
         match batch {
-            Some(batch) => {
+            Some(mut batch) => {
                 batch.write(&mut self.log())?;
                 Ok(batch.events)
             }
@@ -169,6 +175,11 @@ impl Runtime {
         let moved = seq != state.seq;
         state.seq = seq;
         Ok(moved)
+    }
+
+    /// Whether where sync stands changed since the loop last said (and now it has).
+    pub(super) fn sync_moved(&self) -> bool {
+        std::mem::take(&mut self.state().sync_changed)
     }
 
     /// Wakes the loop at once (the feed changed).

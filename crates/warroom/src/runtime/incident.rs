@@ -42,6 +42,7 @@ impl Runtime {
             severity: outage.draft.severity,
             commander: actor.by.clone(),
             at: None,
+            local: false,
         };
         let incident = ops::declare(&mut self.log(), actor, declaration)?;
         let mut affected: Vec<String> = Vec::new();

@@ -19,6 +19,7 @@ mod feed;
 mod incident;
 mod library;
 mod pace;
+mod sync;
 mod update;
 
 use std::collections::BTreeSet;
@@ -33,6 +34,7 @@ pub use clock::{Clock, SteppedClock, SystemClock};
 pub use feed::{DrillStatus, Feed, FeedStatus, MAX_SPEED};
 pub use library::{Library, RunbookView, SUGGESTIONS, Suggestion};
 pub use pace::Flow;
+pub use sync::BACKOFF_MAX;
 pub use update::{Broadcast, NotificationStatus, Shown, Situation, Update, WhatIf};
 
 use crate::config::Config;
@@ -111,6 +113,10 @@ struct Inner {
     state: Mutex<State>,
     /// Wakes the loop when the feed changed (a drill started, a configuration put in use).
     wake: tokio::sync::Notify,
+    /// Asks the loop to tell its caller at once that the log moved or sync changed.
+    poke: tokio::sync::Notify,
+    /// Wakes the sync loop when its setup changed.
+    sync_wake: tokio::sync::Notify,
 }
 
 /// What the runtime keeps between cycles.
@@ -130,6 +136,11 @@ struct State {
     seq: i64,
     /// Since when an entrypoint has been down or impacted, while one is.
     outage_since: Option<DateTime<Utc>>,
+    /// The hub synced with, if any, and where that stands.
+    sync: Option<sync::SyncSetup>,
+    sync_status: Option<crate::sync::SyncStatus>,
+    /// The sync status changed since the loop last told its caller.
+    sync_changed: bool,
 }
 
 /// How often the alerts firing are remembered again when nothing about them changed.
@@ -146,6 +157,8 @@ impl Runtime {
                 library: Arc::new(library),
                 state: Mutex::new(State { seq, ..State::default() }),
                 wake: tokio::sync::Notify::new(),
+                poke: tokio::sync::Notify::new(),
+                sync_wake: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -322,6 +335,7 @@ impl Runtime {
                 muted: state.notifier.muted(),
                 last: state.last_shown.clone(),
             },
+            sync: state.sync_status.clone(),
         }
     }
 

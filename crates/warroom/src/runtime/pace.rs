@@ -54,8 +54,16 @@ impl Schedule {
 
 impl Runtime {
     /// Cycles until `on_update` says stop. It is handed every cycle's update (or error: the loop
-    /// goes on), and, when there is nothing to poll, an update only when the log moved.
-    pub async fn run(
+    /// goes on), and, between cycles, an update whenever the log moved or sync changed. Team
+    /// sync, when set up ([`Runtime::use_sync`]), runs beside the cycles for as long.
+    pub async fn run(&self, clock: &dyn Clock, on_update: impl FnMut(Result<Update, RuntimeError>) -> Flow) {
+        tokio::select! {
+            () = self.cycles(clock, on_update) => {}
+            () = self.sync_loop(clock) => {}
+        }
+    }
+
+    async fn cycles(
         &self,
         clock: &dyn Clock,
         mut on_update: impl FnMut(Result<Update, RuntimeError>) -> Flow,
@@ -74,20 +82,24 @@ impl Runtime {
                     }
                 }
             }
-            match schedule.as_ref().filter(|s| !s.done) {
+            // Poked: the log moved (another laptop's events pulled) or sync changed; say so now,
+            // without cycling ahead of time.
+            let poked = match schedule.as_ref().filter(|s| !s.done) {
                 Some(s) if s.next > now => tokio::select! {
-                    () = clock.sleep_until(s.next) => {}
+                    () = clock.sleep_until(s.next) => false,
                     () = self.woken() => continue,
+                    () = self.inner.poke.notified() => true,
                 },
-                Some(_) => {}
+                Some(_) => false,
                 // The log is written in real time by others: watched on the real clock, so a
                 // clock that jumps when slept on does not spin here.
                 None => tokio::select! {
-                    () = tokio::time::sleep(LOG_WATCH) => {}
+                    () = tokio::time::sleep(LOG_WATCH) => true,
                     () = self.woken() => continue,
+                    () = self.inner.poke.notified() => true,
                 },
-            }
-            let flow = match schedule.as_mut().filter(|s| !s.done) {
+            };
+            let flow = match schedule.as_mut().filter(|s| !s.done && !poked) {
                 Some(s) => {
                     // A drill's instant is its tick's; live sources' is when the cycle starts.
                     let at = if s.feed.started().is_some() { s.next } else { clock.now() };
@@ -99,9 +111,18 @@ impl Runtime {
                     on_update(update)
                 }
                 None => match self.log_moved() {
-                    Ok(false) => Flow::Continue,
-                    Ok(true) => {
-                        on_update(Ok(Update { at: clock.now(), log_changed: true, ..Update::default() }))
+                    Ok(log_changed) => {
+                        let sync_changed = self.sync_moved();
+                        if log_changed || sync_changed {
+                            on_update(Ok(Update {
+                                at: clock.now(),
+                                log_changed,
+                                sync_changed,
+                                ..Update::default()
+                            }))
+                        } else {
+                            Flow::Continue
+                        }
                     }
                     Err(e) => on_update(Err(e)),
                 },

@@ -24,8 +24,13 @@ fn actor(now: DateTime<Utc>) -> Actor {
 
 fn declare(runtime: &Runtime, now: DateTime<Utc>) -> Ulid {
     let actor = Actor { origin: "test".into(), by: Some("Mina".into()), now };
-    let decl =
-        Declaration { title: "Checkout failing".into(), severity: Severity::Sev1, commander: None, at: None };
+    let decl = Declaration {
+        title: "Checkout failing".into(),
+        severity: Severity::Sev1,
+        commander: None,
+        at: None,
+        local: false,
+    };
     ops::declare(&mut runtime.log(), &actor, decl).unwrap().id
 }
 

@@ -34,6 +34,8 @@ pub struct Update {
     pub log_changed: bool,
     /// The drill has played to its end.
     pub finished: bool,
+    /// Where sync stands changed (connected, offline, events waiting, who is here).
+    pub sync_changed: bool,
 }
 
 impl Update {
@@ -47,6 +49,7 @@ impl Update {
             && self.events.is_empty()
             && self.notification.is_none()
             && !self.log_changed
+            && !self.sync_changed
     }
 
     /// Folds a later update into this one: changes add up, state is the later one's. A window
@@ -61,6 +64,7 @@ impl Update {
         self.events.extend(later.events);
         self.notification = later.notification.or(self.notification.take());
         self.log_changed |= later.log_changed;
+        self.sync_changed |= later.sync_changed;
         self.finished = later.finished;
     }
 }
@@ -96,6 +100,8 @@ pub struct Situation {
     /// Since when users have seen the outage (`view.outage`), if they do.
     pub outage_since: Option<DateTime<Utc>>,
     pub notifications: NotificationStatus,
+    /// Where team sync stands; `None` when this laptop syncs with no hub.
+    pub sync: Option<crate::sync::SyncStatus>,
 }
 
 /// What would break if some nodes failed: the blast radius, and what users would see.

@@ -40,6 +40,8 @@ pub enum StoreError {
     InvalidId { given: String },
     #[error("{path}: event {event} cannot be read ({reason}); was it written by a newer warroom?")]
     Unreadable { path: PathBuf, event: String, reason: String },
+    #[error("{path}: {problem}; nothing was written")]
+    BrokenChain { path: PathBuf, problem: super::ChainProblem },
     #[error("{path}: {source}")]
     Sqlite { path: PathBuf, source: rusqlite::Error },
 }
@@ -58,6 +60,7 @@ impl StoreError {
             StoreError::AmbiguousId { .. } => "ambiguous_id",
             StoreError::InvalidId { .. } => "invalid_id",
             StoreError::Unreadable { .. } => "unreadable_event",
+            StoreError::BrokenChain { .. } => "broken_chain",
             StoreError::Sqlite { .. } => "database",
         }
     }

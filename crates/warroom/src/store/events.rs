@@ -1,16 +1,37 @@
 //! Appending events to the log and reading them back.
 
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use std::path::Path;
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use ulid::Ulid;
 
+use super::chain::{self, ChainHead, ChainProblem, Row};
 use super::{Store, StoreError};
 use crate::model::{Event, EventKind, Incident};
-use crate::time;
 
-const EVENT_COLUMNS: &str = "id, incident, at, recorded_at, origin, actor, data";
+const EVENT_COLUMNS: &str = "id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data";
+
+/// What a merge of rows from elsewhere did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Merged {
+    /// Events new to this log.
+    pub added: usize,
+    /// Events it had already (the same, hash for hash).
+    pub known: usize,
+    /// Events left out because they break their chain (nothing of them was folded).
+    pub problems: Vec<ChainProblem>,
+    /// The local sequence numbers the added events got, in order.
+    pub seqs: Vec<i64>,
+    /// How many events were added, by the device that wrote them.
+    pub from: std::collections::BTreeMap<String, usize>,
+}
 
 impl Store {
     /// Appends events in one transaction; returns once they are durable.
+    ///
+    /// Each event is written as this laptop's (its `device` if it has none yet) and takes its
+    /// place at the end of its device's chain on the incident: the log fills in `device`, `prev`
+    /// and `hash` on the events given.
     ///
     /// A declared event creates its incident; any other event must belong to an incident that
     /// exists already (or is declared earlier in the same batch). Either every event is written
@@ -20,49 +41,105 @@ impl Store {
     /// [`StoreError::UnknownIncident`] for an event of an incident that was never declared,
     /// [`StoreError::Locked`] when another process holds the file past the busy timeout,
     /// [`StoreError::Sqlite`] for anything else SQLite refuses (a duplicate event id).
-    pub fn append(&mut self, events: &[Event]) -> Result<(), StoreError> {
+    pub fn append(&mut self, events: &mut [Event]) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sqlite = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
-        for event in events {
-            insert_one(&tx, event, &path)?;
+        for event in events.iter_mut() {
+            if event.device.is_empty() {
+                event.device.clone_from(&self.device);
+            }
+            event.prev = head(&tx, &event.incident.to_string(), &event.device).map_err(sqlite)?;
+            let mut row = Row::of(event).map_err(|e| sqlite(to_sql_error(e)))?;
+            row.hash = row.seal();
+            insert_one(&tx, &row, &path)?;
+            event.hash = row.hash;
         }
         tx.commit().map_err(sqlite)
     }
 
-    /// Adds the events not in the log yet (by id), in one transaction, the declared event first:
-    /// importing an exported incident twice changes nothing. Returns how many were added.
+    /// Adds rows written elsewhere (another laptop's, through the hub), in one transaction, in
+    /// the order given (each chain in the order it was written). A row already here is counted
+    /// (and reported if it differs from the copy here); a row that breaks its chain, or cannot be
+    /// read, is left out and reported, with the rest of its chain after it.
     ///
     /// # Errors
-    /// As [`Store::append`]; nothing is written then.
+    /// [`StoreError::Locked`], [`StoreError::Sqlite`]; nothing is written then.
+    pub fn merge(&mut self, rows: &[Row]) -> Result<Merged, StoreError> {
+        let path = self.path.clone();
+        let sqlite = |e| StoreError::from_sqlite(&path, e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+        let merged = merge_rows(&tx, rows, &path)?;
+        tx.commit().map_err(sqlite)?;
+        Ok(merged)
+    }
+
+    /// Adds an exported incident's events not in the log yet (by id), in one transaction: importing
+    /// twice changes nothing. Events that carry their chain are checked against it (a file edited
+    /// by hand is refused, naming the event); events from before chains are written as this
+    /// laptop's. Returns how many were added.
+    ///
+    /// # Errors
+    /// [`StoreError::BrokenChain`] naming the first event that breaks its chain, or as
+    /// [`Store::append`]; nothing is written then.
     pub fn import(&mut self, events: &[Event]) -> Result<usize, StoreError> {
         let path = self.path.clone();
         let sqlite = |e| StoreError::from_sqlite(&path, e);
-        let mut ordered: Vec<&Event> = events.iter().collect();
-        ordered.sort_by_key(|e| (!matches!(e.kind, EventKind::Declared { .. }), e.at));
+        let (sealed, unsealed): (Vec<&Event>, Vec<&Event>) = events.iter().partition(|e| !e.hash.is_empty());
+        let rows: Vec<Row> = sealed
+            .iter()
+            .map(|e| Row::of(e))
+            .collect::<Result<_, _>>()
+            .map_err(|e| sqlite(to_sql_error(e)))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
-        let mut added = 0;
-        for event in ordered {
-            let known = tx
-                .prepare_cached("SELECT 1 FROM events WHERE id = ?1")
-                .and_then(|mut stmt| stmt.query_row([event.id.to_string()], |_| Ok(())).optional())
-                .map_err(sqlite)?;
-            if known.is_some() {
+        let merged = merge_rows(&tx, &chain_order(rows), &path)?;
+        if let Some(problem) = merged.problems.into_iter().next() {
+            return Err(StoreError::BrokenChain { path, problem });
+        }
+        let mut added = merged.added;
+        let mut legacy: Vec<&Event> = unsealed;
+        legacy.sort_by_key(|e| (!matches!(e.kind, EventKind::Declared { .. }), e.at, e.id));
+        for event in legacy {
+            if known(&tx, &event.id.to_string()).map_err(sqlite)?.is_some() {
                 continue;
             }
-            insert_one(&tx, event, &path)?;
+            let mut event = event.clone();
+            event.device.clone_from(&self.device);
+            event.prev = head(&tx, &event.incident.to_string(), &event.device).map_err(sqlite)?;
+            let mut row = Row::of(&event).map_err(|e| sqlite(to_sql_error(e)))?;
+            row.hash = row.seal();
+            insert_one(&tx, &row, &path)?;
             added += 1;
         }
         tx.commit().map_err(sqlite)?;
         Ok(added)
     }
 
-    /// Every event of an incident, in time order (`at`, then the order they were written).
+    /// Every event of an incident exactly as stored, in the order this log wrote them.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn rows(&self, incident: Ulid) -> Result<Vec<Row>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE incident = ?1 ORDER BY seq");
+        self.query_rows(&sql, [incident.to_string()])
+    }
+
+    /// Checks the incident's chains, offline: each device's chain head, and every event that
+    /// breaks its chain.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn verify(&self, incident: Ulid) -> Result<(Vec<ChainHead>, Vec<ChainProblem>), StoreError> {
+        Ok(chain::check(&self.rows(incident)?))
+    }
+
+    /// Every event of an incident, in time order (`at`, then id: the same order on every laptop
+    /// that holds the same events).
     ///
     /// # Errors
     /// [`StoreError::Unreadable`] for an event this build cannot decode, [`StoreError::Sqlite`].
     pub fn events(&self, incident: Ulid) -> Result<Vec<Event>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE incident = ?1 ORDER BY at, seq");
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE incident = ?1 ORDER BY at, id");
         self.query_events(&sql, [incident.to_string()])
     }
 
@@ -75,13 +152,34 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT kind FROM events WHERE incident = ?1 AND kind IN ('resolved', 'reopened')
-                 ORDER BY at DESC, seq DESC LIMIT 1",
+                 ORDER BY at DESC, id DESC LIMIT 1",
                 [incident.to_string()],
                 |r| r.get::<_, String>(0),
             )
             .optional()
             .map(|kind| kind.as_deref() == Some("resolved"))
             .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    /// The most recently declared incident still active, if any (among the last 20 declared):
+    /// a few indexed queries, no fold.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn latest_active(&self) -> Result<Option<Ulid>, StoreError> {
+        let sqlite = |e| StoreError::from_sqlite(&self.path, e);
+        let ids: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT id FROM incidents ORDER BY declared_event DESC LIMIT 20")
+            .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+            .map_err(sqlite)?;
+        for id in ids {
+            let Ok(id) = Ulid::from_string(&id) else { continue };
+            if !self.is_resolved(id)? {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 
     /// The sequence number of the last event written, by anyone (0 for an empty log): it
@@ -123,7 +221,7 @@ impl Store {
     /// # Errors
     /// As [`Store::events`].
     pub fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY incident, at, seq");
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY incident, at, id");
         Ok(fold_each(self.query_events(&sql, [])?))
     }
 
@@ -136,7 +234,7 @@ impl Store {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events
              WHERE incident IN (SELECT DISTINCT incident FROM events WHERE kind = ?1)
-             ORDER BY incident, at, seq"
+             ORDER BY incident, at, id"
         );
         Ok(fold_each(self.query_events(&sql, [kind])?))
     }
@@ -176,11 +274,26 @@ impl Store {
     }
 
     fn query_events<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<Event>, StoreError> {
+        let rows = self.query_rows(sql, params)?;
+        rows.iter()
+            .map(|row| {
+                row.decode().map_err(|reason| StoreError::Unreadable {
+                    path: self.path.clone(),
+                    event: row.id.clone(),
+                    reason,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn query_rows<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Vec<Row>, StoreError> {
         let sqlite = |e| StoreError::from_sqlite(&self.path, e);
         let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite)?;
-        let rows: Vec<RawEvent> =
-            stmt.query_map(params, RawEvent::from_row).and_then(Iterator::collect).map_err(sqlite)?;
-        rows.into_iter().map(|raw| raw.decode(&self.path)).collect()
+        stmt.query_map(params, row_of).and_then(Iterator::collect).map_err(sqlite)
     }
 }
 
@@ -190,6 +303,126 @@ fn fold_each(events: Vec<Event>) -> Vec<Incident> {
         events.chunk_by(|a, b| a.incident == b.incident).filter_map(Incident::fold).collect();
     incidents.sort_by(|a, b| b.declared_at.cmp(&a.declared_at).then(b.id.cmp(&a.id)));
     incidents
+}
+
+/// A stored row (the columns of [`EVENT_COLUMNS`], in order).
+pub(super) fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row {
+        id: r.get(0)?,
+        incident: r.get(1)?,
+        at: r.get(2)?,
+        recorded_at: r.get(3)?,
+        origin: r.get(4)?,
+        actor: r.get(5)?,
+        device: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+        prev: r.get(7)?,
+        hash: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+        kind: r.get(9)?,
+        data: r.get(10)?,
+    })
+}
+
+fn to_sql_error(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+/// The hash of the last event `device` wrote on `incident` here, if any.
+pub(super) fn head(tx: &Transaction<'_>, incident: &str, device: &str) -> rusqlite::Result<Option<String>> {
+    tx.prepare_cached(
+        "SELECT hash FROM events WHERE incident = ?1 AND device = ?2 ORDER BY seq DESC LIMIT 1",
+    )?
+    .query_row([incident, device], |r| r.get(0))
+    .optional()
+}
+
+/// The hash of the event with this id, if the log has it.
+fn known(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<Option<String>>> {
+    tx.prepare_cached("SELECT hash FROM events WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()
+}
+
+/// [`Store::merge`] inside a transaction.
+pub(super) fn merge_rows(tx: &Transaction<'_>, rows: &[Row], path: &Path) -> Result<Merged, StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let mut merged = Merged::default();
+    for row in rows {
+        if let Some(hash) = known(tx, &row.id).map_err(sqlite)? {
+            if hash.as_deref() == Some(row.hash.as_str()) {
+                merged.known += 1;
+            } else {
+                merged.problems.push(ChainProblem {
+                    device: row.device.clone(),
+                    incident: row.incident.clone(),
+                    event: row.id.clone(),
+                    reason: "does not match its chain: it differs from the copy this laptop already has"
+                        .to_owned(),
+                });
+            }
+            continue;
+        }
+        let follows = match &row.prev {
+            None => true,
+            Some(prev) => tx
+                .prepare_cached("SELECT 1 FROM events WHERE hash = ?1 AND incident = ?2 AND device = ?3")
+                .and_then(|mut stmt| stmt.exists([prev, &row.incident, &row.device]))
+                .map_err(sqlite)?,
+        };
+        if let Some(problem) = chain::breaks(row, |_| follows) {
+            merged.problems.push(problem);
+            continue;
+        }
+        if let Err(reason) = row.decode() {
+            merged.problems.push(ChainProblem {
+                device: row.device.clone(),
+                incident: row.incident.clone(),
+                event: row.id.clone(),
+                reason: format!("cannot be read ({reason}): was it written by a newer warroom?"),
+            });
+            continue;
+        }
+        match insert(tx, row) {
+            Ok(()) => {}
+            Err(Insert::UnknownIncident) => {
+                merged.problems.push(ChainProblem {
+                    device: row.device.clone(),
+                    incident: row.incident.clone(),
+                    event: row.id.clone(),
+                    reason: "belongs to an incident whose declaration has not arrived".to_owned(),
+                });
+                continue;
+            }
+            Err(Insert::Sqlite(e)) => return Err(sqlite(e)),
+        }
+        merged.added += 1;
+        merged.seqs.push(tx.last_insert_rowid());
+        *merged.from.entry(row.device.clone()).or_default() += 1;
+    }
+    Ok(merged)
+}
+
+/// Rows put in an order they can be merged in: each device's chain from its first event on,
+/// following `prev`, the chain holding the declaration first. Rows no chain leads to come last
+/// (they will be reported).
+fn chain_order(rows: Vec<Row>) -> Vec<Row> {
+    let mut chains: Vec<Vec<Row>> = Vec::new();
+    let mut rest: Vec<Row> = rows;
+    let devices: std::collections::BTreeSet<(String, String)> =
+        rest.iter().map(|r| (r.incident.clone(), r.device.clone())).collect();
+    for (incident, device) in devices {
+        let mut chain = Vec::new();
+        let mut prev: Option<String> = None;
+        while let Some(i) =
+            rest.iter().position(|r| r.incident == incident && r.device == device && r.prev == prev)
+        {
+            let row = rest.swap_remove(i);
+            prev = Some(row.hash.clone());
+            chain.push(row);
+        }
+        chains.push(chain);
+    }
+    chains.sort_by_key(|c| !c.iter().any(|r| r.kind == "declared"));
+    let mut ordered: Vec<Row> = chains.into_iter().flatten().collect();
+    ordered.extend(rest);
+    ordered
 }
 
 enum Insert {
@@ -203,83 +436,45 @@ impl From<rusqlite::Error> for Insert {
     }
 }
 
-/// Inserts one event, with the store's errors.
-fn insert_one(tx: &Transaction<'_>, event: &Event, path: &std::path::Path) -> Result<(), StoreError> {
-    insert(tx, event).map_err(|e| match e {
-        Insert::UnknownIncident => StoreError::UnknownIncident { id: event.incident.to_string() },
+/// Inserts one row, with the store's errors.
+fn insert_one(tx: &Transaction<'_>, row: &Row, path: &Path) -> Result<(), StoreError> {
+    insert(tx, row).map_err(|e| match e {
+        Insert::UnknownIncident => StoreError::UnknownIncident { id: row.incident.clone() },
         Insert::Sqlite(e) => StoreError::from_sqlite(path, e),
     })
 }
 
-fn insert(tx: &Transaction<'_>, event: &Event) -> Result<(), Insert> {
-    let incident = event.incident.to_string();
-    let id = event.id.to_string();
-    if let EventKind::Declared { .. } = event.kind {
-        tx.prepare_cached("INSERT INTO incidents (id, declared_event) VALUES (?1, ?2)")?
-            .execute(params![incident, id])?;
+fn insert(tx: &Transaction<'_>, row: &Row) -> Result<(), Insert> {
+    if row.kind == "declared" {
+        let local = serde_json::from_str::<EventKind>(&row.data)
+            .is_ok_and(|k| matches!(k, EventKind::Declared { local: true, .. }));
+        tx.prepare_cached("INSERT INTO incidents (id, declared_event, local) VALUES (?1, ?2, ?3)")?
+            .execute(params![row.incident, row.id, local])?;
     } else {
         let known = tx
             .prepare_cached("SELECT 1 FROM incidents WHERE id = ?1")?
-            .query_row([&incident], |_| Ok(()))
+            .query_row([&row.incident], |_| Ok(()))
             .optional()?;
         if known.is_none() {
             return Err(Insert::UnknownIncident);
         }
     }
-    let data = serde_json::to_string(&event.kind)
-        .map_err(|e| Insert::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
     tx.prepare_cached(
-        "INSERT INTO events (id, incident, at, recorded_at, origin, actor, kind, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO events (id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
-        id,
-        incident,
-        time::to_db(event.at),
-        time::to_db(event.recorded_at),
-        event.origin,
-        event.by,
-        event.kind.tag(),
-        data,
+        row.id,
+        row.incident,
+        row.at,
+        row.recorded_at,
+        row.origin,
+        row.actor,
+        row.device,
+        row.prev,
+        row.hash,
+        row.kind,
+        row.data,
     ])?;
     Ok(())
-}
-
-/// A row as SQLite gives it, before the text is decoded into an [`Event`].
-struct RawEvent {
-    id: String,
-    incident: String,
-    at: String,
-    recorded_at: String,
-    origin: String,
-    by: Option<String>,
-    data: String,
-}
-
-impl RawEvent {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<RawEvent> {
-        Ok(RawEvent {
-            id: row.get(0)?,
-            incident: row.get(1)?,
-            at: row.get(2)?,
-            recorded_at: row.get(3)?,
-            origin: row.get(4)?,
-            by: row.get(5)?,
-            data: row.get(6)?,
-        })
-    }
-
-    fn decode(self, path: &std::path::Path) -> Result<Event, StoreError> {
-        let unreadable =
-            |reason: String| StoreError::Unreadable { path: path.to_owned(), event: self.id.clone(), reason };
-        Ok(Event {
-            id: Ulid::from_string(&self.id).map_err(|e| unreadable(format!("id: {e}")))?,
-            incident: Ulid::from_string(&self.incident).map_err(|e| unreadable(format!("incident: {e}")))?,
-            at: time::parse(&self.at).map_err(|e| unreadable(e.to_string()))?,
-            recorded_at: time::parse(&self.recorded_at).map_err(|e| unreadable(e.to_string()))?,
-            kind: serde_json::from_str(&self.data).map_err(|e| unreadable(e.to_string()))?,
-            origin: self.origin,
-            by: self.by,
-        })
-    }
 }

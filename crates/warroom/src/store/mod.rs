@@ -4,13 +4,17 @@
 //! from a newer warroom?) and only then switched to WAL and migrated, so pointing warroom at the
 //! wrong file never changes that file. An append is one `IMMEDIATE` transaction committed with
 //! `synchronous=FULL`: when [`Store::append`] returns, the events survive a crash of the process
-//! or the machine. Triggers refuse `UPDATE` and `DELETE` on events: the log only grows.
+//! or the machine. Triggers refuse `UPDATE` and `DELETE` on events: the log only grows. Each
+//! device's events on an incident are chained by hash ([`chain`]); what the team's hub needs to
+//! know (what was pushed, how far it was pulled) is kept beside the log ([`sync`]).
 
 mod alerts;
+pub mod chain;
 mod error;
 mod events;
 mod samples;
 mod schema;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +22,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use alerts::AlertSeen;
+pub use chain::{ChainHead, ChainProblem, Row};
 pub use error::StoreError;
+pub use events::Merged;
+pub use sync::{Cursor, PendingSample, SyncProblem};
 
 /// The SQLite `application_id` that marks a file as warroom's ("WRM1").
 pub const APPLICATION_ID: i32 = 0x5752_4d31;
@@ -37,6 +44,15 @@ pub fn default_path() -> Option<PathBuf> {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The laptop this log's new events are written as.
+    device: String,
+}
+
+/// This machine's name, the device a log's events are written as unless the configuration names
+/// another (`[sync] device`).
+pub fn host_name() -> String {
+    let name = gethostname::gethostname().to_string_lossy().trim().to_owned();
+    if name.is_empty() { "this-laptop".to_owned() } else { name }
 }
 
 impl Store {
@@ -90,7 +106,22 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL").map_err(sqlite)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(sqlite)?;
         schema::migrate(&mut conn, &path)?;
-        Ok(Store { conn, path })
+        let device = host_name();
+        schema::seal_unsealed(&mut conn, &path, &device)?;
+        Ok(Store { conn, path, device })
+    }
+
+    /// The device this log's new events are written as.
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    /// Writes new events as `device` from now on (the configuration's `[sync] device`).
+    pub fn set_device(&mut self, device: &str) {
+        let device = device.trim();
+        if !device.is_empty() {
+            device.clone_into(&mut self.device);
+        }
     }
 
     /// The file this log lives in (`:memory:` for an in-memory one).

@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
-use super::{APPLICATION_ID, StoreError};
+use super::{APPLICATION_ID, Row, StoreError};
 
 /// Every migration, oldest first. Append only.
 const MIGRATIONS: &[M<'static>] = &[
@@ -65,6 +65,51 @@ const MIGRATIONS: &[M<'static>] = &[
     // Recording asks every cycle whether its incident was resolved, and runbook checks which
     // incidents have a runbook: by kind, without reading the incident's whole log.
     M::up("CREATE INDEX events_by_incident_kind ON events (incident, kind, at, seq);"),
+    // Team sync. Each event names the device that wrote it and is chained by hash to that
+    // device's previous event on the incident; events written before are sealed once, as this
+    // device's, when the log is opened (`seal_unsealed`): the chain columns may be filled in
+    // while empty, and never changed after. Events sort by (at, id) on every laptop. A local
+    // incident is never pushed; samples remember whether they were; `sync_state` keeps, per hub,
+    // how far this log was pushed and pulled; `sync_pulled` the local rows that came from the hub
+    // (not to be pushed back); `sync_problems` what a pull refused to fold and why.
+    M::up(
+        "ALTER TABLE events ADD COLUMN device TEXT;
+    ALTER TABLE events ADD COLUMN prev TEXT;
+    ALTER TABLE events ADD COLUMN hash TEXT;
+    DROP TRIGGER events_are_never_updated;
+    CREATE TRIGGER events_are_never_updated
+        BEFORE UPDATE OF seq, id, incident, at, recorded_at, origin, actor, kind, data ON events
+        BEGIN SELECT RAISE(ABORT, 'the incident log is append-only'); END;
+    CREATE TRIGGER events_chains_are_sealed
+        BEFORE UPDATE OF device, prev, hash ON events WHEN OLD.hash IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'the incident log is append-only: an event''s seal never changes'); END;
+    CREATE INDEX events_by_chain ON events (incident, device, seq);
+    CREATE INDEX events_by_seal ON events (hash);
+    CREATE INDEX events_by_incident_order ON events (incident, at, id);
+    ALTER TABLE incidents ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE samples ADD COLUMN pushed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX samples_to_push ON samples (pushed) WHERE pushed = 0;
+    CREATE TABLE sync_state (
+        hub TEXT PRIMARY KEY NOT NULL,
+        events_cursor INTEGER NOT NULL DEFAULT 0,
+        samples_cursor INTEGER NOT NULL DEFAULT 0,
+        pushed_seq INTEGER NOT NULL DEFAULT 0,
+        last_pull_at TEXT,
+        last_push_at TEXT
+    ) STRICT;
+    CREATE TABLE sync_pulled (
+        hub TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (hub, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE sync_problems (
+        event TEXT PRIMARY KEY NOT NULL,
+        incident TEXT NOT NULL,
+        device TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    ) STRICT;",
+    ),
 ];
 
 /// The schema version this build writes.
@@ -104,6 +149,42 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::from_sqlite(path, err),
         other => StoreError::CannotOpen { path: path.to_owned(), reason: other.to_string() },
     })
+}
+
+/// Seals the events written before chains existed, as `device`'s, in the order they were
+/// written: once, when a log from an older warroom is first opened.
+pub(super) fn seal_unsealed(conn: &mut Connection, path: &Path, device: &str) -> Result<(), StoreError> {
+    let sqlite = |e| StoreError::from_sqlite(path, e);
+    let any: Option<i64> = conn
+        .query_row("SELECT seq FROM events WHERE hash IS NULL LIMIT 1", [], |r| r.get(0))
+        .optional()
+        .map_err(sqlite)?;
+    if any.is_none() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+    let unsealed: Vec<(i64, Row)> = {
+        let mut stmt = tx
+            .prepare(
+                "SELECT id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data, seq
+                 FROM events WHERE hash IS NULL ORDER BY seq",
+            )
+            .map_err(sqlite)?;
+        stmt.query_map([], |r| Ok((r.get(11)?, super::events::row_of(r)?)))
+            .and_then(Iterator::collect)
+            .map_err(sqlite)?
+    };
+    for (seq, mut row) in unsealed {
+        row.device = device.to_owned();
+        row.prev = super::events::head(&tx, &row.incident, device).map_err(sqlite)?;
+        row.hash = row.seal();
+        tx.execute(
+            "UPDATE events SET device = ?1, prev = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![row.device, row.prev, row.hash, seq],
+        )
+        .map_err(sqlite)?;
+    }
+    tx.commit().map_err(sqlite)
 }
 
 #[cfg(test)]
