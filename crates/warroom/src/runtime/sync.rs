@@ -16,8 +16,8 @@ use ulid::Ulid;
 use super::{Clock, Runtime};
 use crate::sync::{self, Hub, SyncConfig, SyncStatus};
 
-/// How often the local log is looked at for events to push.
-const LOOK: Duration = Duration::from_millis(250);
+/// How often the local log is looked at for events to push (one indexed `max(seq)`).
+const LOOK: Duration = Duration::from_millis(100);
 /// How often this laptop says it is here, and reads who else is.
 const BEAT: chrono::Duration = chrono::Duration::seconds(10);
 /// How often it exchanges with the hub even when nothing was announced.
@@ -171,12 +171,31 @@ impl Runtime {
                         },
                         false,
                     );
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = self.inner.sync_wake.notified() => {}
-                    }
+                    self.offline(&setup, backoff).await;
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                 }
+            }
+        }
+    }
+
+    /// Waits `backoff` (less if the setup changes) while the hub is unreachable, keeping the count
+    /// of events waiting true as the responder writes on.
+    async fn offline(&self, setup: &SyncSetup, backoff: Duration) {
+        let until = tokio::time::Instant::now() + backoff;
+        let mut seen_seq = -1;
+        while tokio::time::Instant::now() < until {
+            let seq = self.log().last_seq().unwrap_or(seen_seq);
+            if seq != seen_seq {
+                seen_seq = seq;
+                let hub = self.log().last_hub().ok().flatten();
+                let side = SyncStatus::of_log(&setup.config, &self.log(), hub.as_deref());
+                if let Ok(side) = side {
+                    self.set_sync_status(setup.generation, |s| s.pending_push = side.pending_push, false);
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(LOOK.min(until - tokio::time::Instant::now())) => {}
+                () = self.inner.sync_wake.notified() => return,
             }
         }
     }
@@ -187,6 +206,8 @@ impl Runtime {
         let mut announced = true;
         let mut last_exchange = clock.now();
         let mut next_beat = clock.now();
+        let mut last_devices = clock.now();
+        let mut announced_at: Option<DateTime<Utc>> = None;
         loop {
             if self.generation() != Some(setup.generation) {
                 return None;
@@ -198,7 +219,14 @@ impl Runtime {
                     Ok(moved) => {
                         last_exchange = now;
                         announced = false;
-                        seen_seq = self.log().last_seq().unwrap_or(seen_seq);
+                        // What the log holds now was all pushed, unless someone wrote while the
+                        // exchange ran (more rows than it pulled): then look again.
+                        let after = self.log().last_seq().unwrap_or(seq);
+                        seen_seq = if after - seq == i64::try_from(moved.pulled).unwrap_or(i64::MAX) {
+                            after
+                        } else {
+                            seq
+                        };
                         for p in &moved.problems {
                             tracing::warn!("sync: {p}");
                         }
@@ -219,8 +247,15 @@ impl Runtime {
                     Err(e) => return Some(e.to_string()),
                 }
             }
+            // Someone pushed or arrived: who is here may have changed too (read at most every
+            // few seconds; a heartbeat is every BEAT).
+            if announced_at.is_some_and(|at| at >= last_devices + chrono::Duration::seconds(2)) {
+                next_beat = next_beat.min(now);
+            }
+            announced_at = None;
             if now >= next_beat {
                 next_beat = now + BEAT;
+                last_devices = now;
                 let incident = self.present_on().map(|id| id.to_string());
                 let beat = hub
                     .heartbeat(&setup.config.device, setup.person.as_deref(), incident.as_deref(), &setup.app)
@@ -237,7 +272,10 @@ impl Runtime {
             }
             tokio::select! {
                 got = hub.notified() => match got {
-                    Some(()) => announced = true,
+                    Some(()) => {
+                        announced = true;
+                        announced_at = Some(clock.now());
+                    }
                     None => return Some("the hub closed the connection".to_owned()),
                 },
                 () = tokio::time::sleep(LOOK) => {}

@@ -1,0 +1,439 @@
+//! Team sync against a real PostgreSQL 15 hub on 127.0.0.1 (started by the harness): several
+//! laptops, each its own SQLite log and its own runtime syncing as the window does, converge on
+//! one timeline through hub outages and long partitions, never lose or double an event, and
+//! refuse what a superuser altered in the hub.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::postgres::Postgres;
+use ulid::Ulid;
+use warroom::model::{EventKind, Severity, Stage};
+use warroom::ops::{self, Actor, Declaration};
+use warroom::runtime::{Flow, Library, Runtime, SystemClock};
+use warroom::store::{Row, Store};
+use warroom::sync::{self, Hub, SyncConfig};
+
+/// The tests of this file run one at a time: each starts a PostgreSQL cluster, and a latency
+/// measured while six others run initdb on two cores says nothing about sync.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// One laptop: its log, its runtime syncing with the hub, its person.
+struct Laptop {
+    runtime: Runtime,
+    person: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Laptop {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn hub_config(url: &str, device: &str) -> SyncConfig {
+    SyncConfig {
+        url: url.to_owned(),
+        password: None,
+        ca_file: None,
+        tls_verify: true,
+        device: device.to_owned(),
+    }
+}
+
+fn laptop(dir: &Path, device: &str, person: &str, url: Option<&str>) -> Laptop {
+    let store = Store::open(&dir.join(format!("{device}.db"))).unwrap();
+    let runtime = Runtime::new(store, Library::load(&[]).0);
+    runtime.use_sync(url.map(|u| hub_config(u, device)), Some(person.to_owned()), "test");
+    let looping = runtime.clone();
+    let task = tokio::spawn(async move { looping.run(&SystemClock, |_| Flow::Continue).await });
+    Laptop { runtime, person: person.to_owned(), task }
+}
+
+impl Laptop {
+    fn actor(&self) -> Actor {
+        Actor { origin: "cli".into(), by: Some(self.person.clone()), now: Utc::now() }
+    }
+
+    fn declare(&self, title: &str) -> Ulid {
+        let decl = Declaration {
+            title: title.into(),
+            severity: Severity::Sev2,
+            commander: None,
+            at: None,
+            local: false,
+        };
+        ops::declare(&mut self.runtime.log(), &self.actor(), decl).unwrap().id
+    }
+
+    fn note(&self, id: Ulid, text: &str) -> warroom::model::Event {
+        ops::add_note(&mut self.runtime.log(), &self.actor(), id, text, None).unwrap()
+    }
+
+    fn ids(&self, id: Ulid) -> Vec<Ulid> {
+        self.runtime.log().events(id).map(|e| e.iter().map(|e| e.id).collect()).unwrap_or_default()
+    }
+
+    /// The timeline as `warroom timeline --json` prints it.
+    fn timeline(&self, id: Ulid) -> String {
+        serde_json::to_string(&self.runtime.log().events(id).unwrap()).unwrap()
+    }
+}
+
+async fn eventually(what: &str, within: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !check() {
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A hub set up as its admin would (`warroom sync init-hub`), and this test's turn.
+async fn hub() -> (Postgres, tokio::sync::MutexGuard<'static, ()>) {
+    let turn = SERIAL.lock().await;
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    Hub::init(&hub_config(&pg.url("postgres"), "admin")).await.unwrap();
+    (pg, turn)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_note_on_one_laptop_is_in_the_others_log_within_a_second() {
+    let (pg, _turn) = hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg.url("postgres");
+    let a = laptop(dir.path(), "ana-laptop", "ana", Some(&url));
+    let b = laptop(dir.path(), "ben-laptop", "ben", Some(&url));
+    let id = a.declare("Checkout failing");
+    eventually("the incident reaches ben's log", Duration::from_secs(5), || b.ids(id).len() == 1).await;
+
+    for n in 0..5 {
+        let note = a.note(id, &format!("pool at 9{n} %"));
+        let written = Instant::now();
+        let hub_has = || {
+            pg.sql_ok(&format!("SELECT count(*) FROM warroom.events WHERE id = '{}'", note.id)).trim() == "1"
+        };
+        eventually(
+            &format!("the note reaches the hub ({:?})", a.runtime.sync_status()),
+            Duration::from_secs(3),
+            hub_has,
+        )
+        .await;
+        eprintln!("note {n}: on the hub after {:?}", written.elapsed());
+        eventually("the note reaches ben's log", Duration::from_secs(1), || b.ids(id).contains(&note.id))
+            .await;
+        eprintln!("note {n}: in ben's log after {:?}", written.elapsed());
+    }
+    let theirs = b.runtime.log().events(id).unwrap();
+    let last = theirs.last().unwrap();
+    assert_eq!(last.by.as_deref(), Some("ana"), "the author travels with the event");
+    assert_eq!(last.device, "ana-laptop");
+
+    // Ben answers; Ana reads it, with his name and laptop.
+    let reply = b.note(id, "restarting the pool");
+    eventually("ben's note reaches ana", Duration::from_secs(1), || a.ids(id).contains(&reply.id)).await;
+    let mine = a.runtime.log().events(id).unwrap();
+    let got = mine.iter().find(|e| e.id == reply.id).unwrap();
+    assert_eq!((got.by.as_deref(), got.device.as_str()), (Some("ben"), "ben-laptop"));
+    assert_eq!(a.timeline(id), b.timeline(id));
+
+    // Both say who is here.
+    eventually("ana sees both laptops", Duration::from_secs(15), || {
+        a.runtime.sync_status().is_some_and(|s| s.connected && s.devices.len() == 2)
+    })
+    .await;
+    let status = a.runtime.sync_status().unwrap();
+    let ben = status.devices.iter().find(|d| d.device == "ben-laptop").unwrap();
+    assert_eq!(ben.person.as_deref(), Some("ben"));
+    assert_eq!(ben.incident.as_deref(), Some(id.to_string().as_str()));
+    assert_eq!(status.pending_push, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_hub_killed_while_everyone_writes_and_every_log_converges() {
+    let (pg, _turn) = hub().await;
+    let pg = Arc::new(pg);
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg.url("postgres");
+    let laptops: Vec<Arc<Laptop>> = ["ana", "ben", "cho"]
+        .iter()
+        .map(|p| Arc::new(laptop(dir.path(), &format!("{p}-laptop"), p, Some(&url))))
+        .collect();
+    let id = laptops[0].declare("Payments down");
+    for l in &laptops {
+        eventually("everyone has the incident", Duration::from_secs(5), || l.ids(id).len() == 1).await;
+    }
+
+    const NOTES: usize = 60;
+    let writers: Vec<_> = laptops
+        .iter()
+        .map(|l| {
+            let l = l.clone();
+            tokio::spawn(async move {
+                for n in 0..NOTES {
+                    l.note(id, &format!("{} note {n}", l.person));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let killer = pg.clone();
+    tokio::task::spawn_blocking(move || killer.kill()).await.unwrap();
+    eventually("the laptops notice the hub is gone", Duration::from_secs(15), || {
+        laptops.iter().all(|l| l.runtime.sync_status().is_some_and(|s| !s.connected))
+    })
+    .await;
+    let offline = laptops[0].runtime.sync_status().unwrap();
+    assert!(offline.since.is_some() && offline.error.is_some(), "{offline:?}");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(laptops.iter().any(|l| l.runtime.sync_status().unwrap().pending_push > 0), "events wait");
+    let starter = pg.clone();
+    tokio::task::spawn_blocking(move || starter.up()).await.unwrap();
+    for w in writers {
+        w.await.unwrap();
+    }
+
+    let expected = 1 + 3 * NOTES;
+    for l in &laptops {
+        eventually("every log has every event", Duration::from_secs(30), || l.ids(id).len() == expected)
+            .await;
+    }
+    let timelines: Vec<String> = laptops.iter().map(|l| l.timeline(id)).collect();
+    assert!(timelines.iter().all(|t| *t == timelines[0]), "every laptop has the same timeline");
+    let on_hub: i64 = pg.sql_ok("SELECT count(*) FROM warroom.events").trim().parse().unwrap();
+    assert_eq!(on_hub, expected as i64, "no event doubled on the hub");
+    for l in &laptops {
+        eventually("nothing waits", Duration::from_secs(10), || {
+            l.runtime.sync_status().is_some_and(|s| s.connected && s.pending_push == 0)
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_laptop_offline_for_500_events_merges_without_loss_or_duplicates() {
+    let (pg, _turn) = hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg.url("postgres");
+    let a = laptop(dir.path(), "ana-laptop", "ana", Some(&url));
+    // Cho's laptop is on a train: its hub does not answer.
+    let nowhere = format!("postgres://postgres@127.0.0.1:{}/warroom", common::free_port());
+    let c = laptop(dir.path(), "cho-laptop", "cho", Some(&nowhere));
+    let id = a.declare("Search degraded");
+    // Cho got the incident earlier (an export, or before the train left).
+    let exported = a.runtime.log().events(id).unwrap();
+    c.runtime.log().import(&exported).unwrap();
+
+    for n in 0..500 {
+        c.note(id, &format!("offline note {n}"));
+        if n % 5 == 0 {
+            a.note(id, &format!("online note {n}"));
+        }
+    }
+    eventually("cho's laptop says it is offline", Duration::from_secs(10), || {
+        c.runtime.sync_status().is_some_and(|s| !s.connected && s.error.is_some())
+    })
+    .await;
+    eventually("the status says the incident and 500 notes wait", Duration::from_secs(2), || {
+        c.runtime.sync_status().is_some_and(|s| s.pending_push == 501)
+    })
+    .await;
+
+    c.runtime.use_sync(Some(hub_config(&url, "cho-laptop")), Some("cho".into()), "test");
+    let expected = 1 + 500 + 100;
+    eventually("cho's log has ana's notes", Duration::from_secs(20), || c.ids(id).len() == expected).await;
+    eventually("ana's log has cho's notes", Duration::from_secs(20), || a.ids(id).len() == expected).await;
+    let ids = a.ids(id);
+    let unique: std::collections::BTreeSet<&Ulid> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no duplicates");
+    assert_eq!(a.timeline(id), c.timeline(id));
+    let on_hub: i64 = pg.sql_ok("SELECT count(*) FROM warroom.events").trim().parse().unwrap();
+    assert_eq!(on_hub, expected as i64);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_event_delivered_twice_is_one_event() {
+    let (pg, _turn) = hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("a.db")).unwrap();
+    let actor = Actor { origin: "cli".into(), by: Some("ana".into()), now: Utc::now() };
+    let decl =
+        Declaration { title: "x".into(), severity: Severity::Sev3, commander: None, at: None, local: false };
+    let id = ops::declare(&mut store, &actor, decl).unwrap().id;
+    ops::add_note(&mut store, &actor, id, "once", None).unwrap();
+    let rows: Vec<Row> = store.rows(id).unwrap();
+
+    let mut hub = Hub::connect(&hub_config(&pg.url("postgres"), "a")).await.unwrap();
+    hub.push(&rows, &[]).await.unwrap();
+    hub.push(&rows, &[]).await.unwrap();
+    let on_hub: i64 = pg.sql_ok("SELECT count(*) FROM warroom.events").trim().parse().unwrap();
+    assert_eq!(on_hub, 2);
+
+    let mut other = Store::open(&dir.path().join("b.db")).unwrap();
+    let first = other.merge(&rows).unwrap();
+    let again = other.merge(&rows).unwrap();
+    assert_eq!((first.added, first.known), (2, 0));
+    assert_eq!((again.added, again.known), (0, 2));
+    assert!(again.problems.is_empty());
+    assert_eq!(other.events(id).unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_altered_in_the_hub_is_detected_and_never_folded() {
+    let (pg, _turn) = hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg.url("postgres");
+    let mut store = Store::open(&dir.path().join("ana.db")).unwrap();
+    store.set_device("ana-laptop");
+    let log = std::sync::Mutex::new(store);
+    let actor = Actor { origin: "cli".into(), by: Some("ana".into()), now: Utc::now() };
+    let decl =
+        Declaration { title: "x".into(), severity: Severity::Sev2, commander: None, at: None, local: false };
+    let id = ops::declare(&mut log.lock().unwrap(), &actor, decl).unwrap().id;
+    let notes: Vec<Ulid> = ["one", "two", "three", "four"]
+        .iter()
+        .map(|t| ops::add_note(&mut log.lock().unwrap(), &actor, id, t, None).unwrap().id)
+        .collect();
+    let ana = hub_config(&url, "ana-laptop");
+    sync::once(&ana, &log, Some("ana"), "test", None, Utc::now()).await.unwrap();
+
+    // A superuser rewrites the second note, past the triggers.
+    pg.sql_ok(&format!(
+        "ALTER TABLE warroom.events DISABLE TRIGGER events_are_never_changed;
+         UPDATE warroom.events SET data = '{{\"type\":\"note\",\"text\":\"all fine\"}}' WHERE id = '{}';
+         ALTER TABLE warroom.events ENABLE TRIGGER events_are_never_changed;",
+        notes[1]
+    ));
+    let joon = std::sync::Mutex::new(Store::open(&dir.path().join("joon.db")).unwrap());
+    let once = sync::once(&hub_config(&url, "joon-laptop"), &joon, Some("joon"), "test", None, Utc::now())
+        .await
+        .unwrap();
+    let refused: Vec<&str> = once.moved.problems.iter().map(|p| p.event.as_str()).collect();
+    let altered = notes[1].to_string();
+    assert!(refused.contains(&altered.as_str()), "{:?}", once.moved.problems);
+    let problem = once.moved.problems.iter().find(|p| p.event == altered).unwrap();
+    assert_eq!(
+        problem.to_string(),
+        format!(
+            "device {}: event {} does not match its chain: what it says was changed after it was written",
+            "ana-laptop", altered
+        )
+    );
+    let folded = joon.lock().unwrap().events(id).unwrap();
+    assert!(folded.iter().all(|e| !matches!(&e.kind, EventKind::Note { text } if text == "all fine")));
+    assert!(folded.iter().all(|e| e.id != notes[1]), "the altered event is not folded");
+    // What follows it on its chain is held back too: its predecessor is not here.
+    assert!(folded.iter().all(|e| e.id != notes[2]));
+    // The refusals are remembered, for `warroom verify` and the status bar.
+    let remembered = joon.lock().unwrap().sync_problems(Some(&id.to_string())).unwrap();
+    assert!(remembered.iter().any(|p| p.problem.event == altered));
+
+    // A cleverer superuser re-seals the note too: the next one no longer follows it.
+    let mut rows = log.lock().unwrap().rows(id).unwrap();
+    let third = rows.iter().position(|r| r.id == notes[2].to_string()).unwrap();
+    rows[third].data = r#"{"type":"note","text":"nothing to see"}"#.into();
+    let forged = rows[third].seal();
+    pg.sql_ok(&format!(
+        "ALTER TABLE warroom.events DISABLE TRIGGER events_are_never_changed;
+         UPDATE warroom.events SET data = '{}', hash = '{forged}' WHERE id = '{}';
+         ALTER TABLE warroom.events ENABLE TRIGGER events_are_never_changed;",
+        rows[third].data, notes[2]
+    ));
+    let min = std::sync::Mutex::new(Store::open(&dir.path().join("min.db")).unwrap());
+    let once =
+        sync::once(&hub_config(&url, "min-laptop"), &min, None, "test", None, Utc::now()).await.unwrap();
+    let refused: Vec<String> = once.moved.problems.iter().map(|p| p.event.clone()).collect();
+    assert!(refused.contains(&notes[3].to_string()), "{:?}", once.moved.problems);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn responders_append_but_nobody_updates_or_deletes_events() {
+    let (pg, _turn) = hub().await;
+    pg.sql_ok(sync::GRANTS);
+    pg.sql_ok("CREATE ROLE mina LOGIN IN ROLE warroom_responder");
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::sync::Mutex::new(Store::open(&dir.path().join("mina.db")).unwrap());
+    let actor = Actor { origin: "cli".into(), by: Some("mina".into()), now: Utc::now() };
+    let decl =
+        Declaration { title: "x".into(), severity: Severity::Sev2, commander: None, at: None, local: false };
+    let id = ops::declare(&mut log.lock().unwrap(), &actor, decl).unwrap().id;
+    ops::enter_stage(&mut log.lock().unwrap(), &actor, id, Stage::Identify, None).unwrap();
+    let mina = hub_config(&pg.url("mina"), "mina-laptop");
+    let once = sync::once(&mina, &log, Some("mina"), "test", None, Utc::now()).await.unwrap();
+    assert_eq!(once.moved.pushed, 2, "the responder appends");
+
+    let (client, connection) = tokio_postgres::connect(
+        &format!("host=127.0.0.1 port={} user=mina dbname=warroom", pg.port),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    for sql in [
+        "UPDATE warroom.events SET data = '{}'",
+        "DELETE FROM warroom.events",
+        "TRUNCATE warroom.events",
+        "UPDATE warroom.samples SET value = 0",
+    ] {
+        let err = client.batch_execute(sql).await.unwrap_err();
+        let message = err.as_db_error().map(|d| d.message().to_owned()).unwrap_or_default();
+        assert!(message.contains("permission denied"), "{sql}: {message}");
+    }
+    // Not even the hub's owner: the triggers refuse it.
+    for sql in [
+        "UPDATE warroom.events SET origin = 'forged'",
+        "DELETE FROM warroom.events",
+        "TRUNCATE warroom.events",
+    ] {
+        let out = pg.sql(sql);
+        assert!(!out.status.success(), "{sql}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("append-only"),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let on_hub: i64 = pg.sql_ok("SELECT count(*) FROM warroom.events").trim().parse().unwrap();
+    assert_eq!(on_hub, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_incident_never_leaves_the_laptop() {
+    let (pg, _turn) = hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::sync::Mutex::new(Store::open(&dir.path().join("ana.db")).unwrap());
+    let actor = Actor { origin: "cli".into(), by: Some("ana".into()), now: Utc::now() };
+    let private = Declaration {
+        title: "HR laptop stolen".into(),
+        severity: Severity::Sev3,
+        commander: None,
+        at: None,
+        local: true,
+    };
+    let secret = ops::declare(&mut log.lock().unwrap(), &actor, private).unwrap().id;
+    ops::add_note(&mut log.lock().unwrap(), &actor, secret, "serial 1234", None).unwrap();
+    let shared = Declaration {
+        title: "Checkout".into(),
+        severity: Severity::Sev2,
+        commander: None,
+        at: None,
+        local: false,
+    };
+    ops::declare(&mut log.lock().unwrap(), &actor, shared).unwrap();
+    let once =
+        sync::once(&hub_config(&pg.url("postgres"), "ana-laptop"), &log, None, "test", None, Utc::now())
+            .await
+            .unwrap();
+    assert_eq!(once.moved.pushed, 1);
+    assert_eq!(
+        pg.sql_ok(&format!("SELECT count(*) FROM warroom.events WHERE incident = '{secret}'")).trim(),
+        "0"
+    );
+    assert!(log.lock().unwrap().incident(secret).unwrap().local);
+}
