@@ -437,3 +437,152 @@ async fn a_local_incident_never_leaves_the_laptop() {
     );
     assert!(log.lock().unwrap().incident(secret).unwrap().local);
 }
+
+/// Runs the `warroom` CLI on a laptop's log and configuration, with the hub passwords in its
+/// environment (as a responder's shell has them).
+fn cli(dir: &Path, laptop: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("--db")
+        .arg(dir.join(format!("{laptop}.db")))
+        .arg("--config")
+        .arg(dir.join(format!("{laptop}.toml")))
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("WARROOM_USER")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+/// The command line, end to end, against a hub that asks for passwords: `sync init-hub` prints the
+/// grants; responders log in with a password from their environment (never the file); every
+/// writing command pushes on its way out; `sync once`, `sync status --json` and `verify --json`
+/// say what they did in the documented shapes; a hub down never stops a note from being written.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_syncs_through_a_hub_that_asks_for_passwords() {
+    let _turn = SERIAL.lock().await;
+    let pg = tokio::task::spawn_blocking(Postgres::with_passwords).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = |name: &str, user: &str, env: &str| {
+        let text = format!(
+            "[sync]\nurl = \"postgres://{user}@127.0.0.1:{}/warroom\"\npassword_env = \"{env}\"\ndevice = \"{name}-laptop\"\n",
+            pg.port
+        );
+        std::fs::write(d.join(format!("{name}.toml")), text).unwrap();
+    };
+    config("admin", "postgres", "HUB_ADMIN_PASSWORD");
+    config("ana", "ana", "ANA_HUB_PASSWORD");
+    config("ben", "ben", "BEN_HUB_PASSWORD");
+    let admin = [("HUB_ADMIN_PASSWORD", common::postgres::SUPERUSER_PASSWORD)];
+    let ana = [("ANA_HUB_PASSWORD", "ana-secret")];
+    let ben = [("BEN_HUB_PASSWORD", "ben-secret")];
+
+    let grants = ok(&cli(d, "admin", &["sync", "init-hub"], &admin));
+    assert!(grants.contains("GRANT SELECT, INSERT ON warroom.events"), "{grants}");
+    pg.sql_ok(&grants);
+    pg.sql_ok("CREATE ROLE ana LOGIN PASSWORD 'ana-secret' IN ROLE warroom_responder");
+    pg.sql_ok("CREATE ROLE ben LOGIN PASSWORD 'ben-secret' IN ROLE warroom_responder");
+
+    let declared = cli(
+        d,
+        "ana",
+        &["--by", "ana", "incident", "declare", "--title", "Checkout", "--severity", "SEV2"],
+        &ana,
+    );
+    let id = ok(&declared).trim().to_owned();
+    assert!(String::from_utf8_lossy(&declared.stderr).is_empty(), "pushed quietly");
+    assert_eq!(
+        pg.sql_ok("SELECT count(*) FROM warroom.events").trim(),
+        "1",
+        "the declaration went to the hub"
+    );
+
+    let once = json(&cli(d, "ben", &["sync", "once", "--json"], &ben));
+    assert_eq!(once["pulled"], 1);
+    assert_eq!(once["from"]["ana-laptop"], 1);
+    ok(&cli(d, "ben", &["--by", "ben", "incident", "note", &id, "pool exhausted"], &ben));
+    ok(&cli(d, "ana", &["sync", "once"], &ana));
+    let a = ok(&cli(d, "ana", &["timeline", &id, "--json"], &ana));
+    let b = ok(&cli(d, "ben", &["timeline", &id, "--json"], &ben));
+    assert_eq!(a, b, "both laptops print the same timeline");
+    let timeline: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(timeline[1]["by"], "ben");
+    assert_eq!(timeline[1]["device"], "ben-laptop");
+    let text = ok(&cli(d, "ana", &["timeline", &id], &ana));
+    assert!(text.contains("note: pool exhausted [ben @ ben-laptop]"), "{text}");
+
+    let status = json(&cli(d, "ana", &["sync", "status", "--json"], &ana));
+    assert_eq!(status["connected"], true);
+    assert_eq!(status["pending_push"], 0);
+    assert!(status["hub"].as_str().unwrap().starts_with("postgres://ana@127.0.0.1"));
+    assert!(status["last_pull_at"].is_string());
+    let devices: Vec<&str> =
+        status["devices"].as_array().unwrap().iter().map(|d| d["device"].as_str().unwrap()).collect();
+    assert!(devices.contains(&"ana-laptop") && devices.contains(&"ben-laptop"), "{devices:?}");
+    let ben_there =
+        status["devices"].as_array().unwrap().iter().find(|d| d["device"] == "ben-laptop").unwrap();
+    assert_eq!(ben_there["person"], "ben");
+    assert!(ben_there["last_seen"].is_string());
+
+    // A local incident stays here.
+    ok(&cli(d, "ana", &["incident", "declare", "--title", "private", "--severity", "SEV4", "--local"], &ana));
+    assert_eq!(pg.sql_ok("SELECT count(*) FROM warroom.events").trim(), "2");
+
+    // A wrong password is said, naming the hub.
+    let wrong = cli(d, "ben", &["sync", "once"], &[("BEN_HUB_PASSWORD", "nope")]);
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("password authentication failed"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    let missing = cli(d, "ben", &["sync", "once"], &[]);
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("BEN_HUB_PASSWORD is not set"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+
+    // The hub goes down: the note is written all the same, and waits.
+    let killer = std::sync::Arc::new(pg);
+    let pg = killer.clone();
+    tokio::task::spawn_blocking(move || killer.kill()).await.unwrap();
+    let offline = cli(d, "ana", &["incident", "note", &id, "written on the train"], &ana);
+    ok(&offline);
+    let said = String::from_utf8_lossy(&offline.stderr).to_string();
+    assert!(said.contains("1 event(s) wait here for the next sync"), "{said}");
+    let status = json(&cli(d, "ana", &["sync", "status", "--json"], &ana));
+    assert_eq!(status["connected"], false);
+    assert_eq!(status["pending_push"], 1);
+    assert!(status["error"].is_string());
+    let starter = pg.clone();
+    tokio::task::spawn_blocking(move || starter.up()).await.unwrap();
+    let once = json(&cli(d, "ana", &["sync", "once", "--json"], &ana));
+    assert_eq!(once["pushed"], 1);
+
+    let verified = json(&cli(d, "ana", &["verify", &id, "--json"], &ana));
+    assert_eq!(verified["ok"], true);
+    let chains: Vec<&str> =
+        verified["chains"].as_array().unwrap().iter().map(|c| c["device"].as_str().unwrap()).collect();
+    assert_eq!(chains, ["ana-laptop", "ben-laptop"]);
+
+    let none = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["--db", d.join("x.db").to_str().unwrap(), "sync", "status"])
+        .env_remove("WARROOM_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("[sync]"),
+        "{}",
+        String::from_utf8_lossy(&none.stderr)
+    );
+}

@@ -56,7 +56,12 @@ pub fn incident(i: &Incident) -> Result<()> {
 /// One line per event: time (UTC), who, what.
 pub fn timeline(events: &[Event]) -> Result<()> {
     for e in events {
-        let by = e.by.as_deref().map(|b| format!(" [{b}]")).unwrap_or_default();
+        let by = match (e.by.as_deref(), e.device.as_str()) {
+            (Some(b), "") => format!(" [{b}]"),
+            (Some(b), device) => format!(" [{b} @ {device}]"),
+            (None, "") => String::new(),
+            (None, device) => format!(" [@ {device}]"),
+        };
         println!("{}  {}{}", utc(e.at), e.kind.describe(), by);
     }
     Ok(())
