@@ -21,7 +21,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # From ../shared/TOOLING.md: what a Tauri build and a headless WebKit need.
 APT_DESKTOP := libwebkit2gtk-4.1-dev build-essential pkg-config libxdo-dev libssl-dev \
                libayatana-appindicator3-dev librsvg2-dev file
-APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager openssl python3
+APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager postgresql openssl python3
 APT_NODE := nodejs npm
 MOTO_VERSION := 5.2.5
 

@@ -1,12 +1,14 @@
 //! An incident as a file: `warroom export ID --format json` writes the incident and every event;
 //! `warroom import FILE` adds them to another log, ids preserved, so importing twice changes
-//! nothing and two logs of one incident merge as a set union.
+//! nothing and two logs of one incident merge as a set union. The file carries each device's
+//! chain head, and its events their chain: an event edited by hand is refused on import.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Event, EventKind, Incident, Sample};
+use crate::store::ChainHead;
 
 /// What the file says it is.
 pub const FORMAT: &str = "warroom-incident";
@@ -25,6 +27,9 @@ pub struct Exported {
     /// have none).
     #[serde(default)]
     pub samples: Vec<Sample>,
+    /// Each device's chain head: what `warroom verify` checks the events against.
+    #[serde(default)]
+    pub chains: Vec<ChainHead>,
 }
 
 /// A file that cannot be imported, with where and why.
@@ -40,7 +45,8 @@ impl Exported {
     /// The file for an incident's events; `None` when they hold no declared event.
     pub fn new(events: Vec<Event>, samples: Vec<Sample>) -> Option<Exported> {
         let incident = Incident::fold(&events)?;
-        Some(Exported { format: FORMAT.to_owned(), version: VERSION, incident, events, samples })
+        let chains = crate::store::chain::heads_of(&events);
+        Some(Exported { format: FORMAT.to_owned(), version: VERSION, incident, events, samples, chains })
     }
 
     /// Reads and checks an exported file's text; `path` names it in errors.

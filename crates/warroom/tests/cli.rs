@@ -397,6 +397,22 @@ fn an_exported_incident_imports_into_another_log_once() {
     .unwrap();
     let err = target.fails(&["import", foreign.to_str().unwrap()]);
     assert!(err.contains("format: expected \"warroom-incident\""), "{err}");
+    // The file carries each laptop's chain head; an event edited by hand is refused, named.
+    assert_eq!(exported["chains"].as_array().unwrap().len(), 1);
+    assert_eq!(exported["chains"][0]["events"], 3);
+    assert_eq!(exported["chains"][0]["head"], exported["events"][2]["hash"]);
+    let edited = out.path().join("edited.json");
+    std::fs::write(
+        &edited,
+        std::fs::read_to_string(&file).unwrap().replace("consumer group stuck", "all fine"),
+    )
+    .unwrap();
+    let fresh = Cli::new();
+    let err = fresh.fails(&["import", edited.to_str().unwrap()]);
+    let note = exported["events"][1]["id"].as_str().unwrap();
+    assert!(err.contains(&format!("event {note} does not match its chain")), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(fresh.fails(&["timeline", id]).contains("no incident"), "nothing of it was imported");
     assert_eq!(
         target.json(&["timeline", id, "--json"]).as_array().unwrap().len(),
         3,

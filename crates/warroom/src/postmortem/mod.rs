@@ -166,6 +166,7 @@ pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, Postmort
         replay.events().len(),
         notes.all.len()
     );
+    provenance(&mut md, replay, &incident);
     let images = charts.into_iter().flat_map(|c| c.files).collect();
     Ok(Postmortem { markdown: md, images, metrics })
 }
@@ -737,13 +738,19 @@ fn key_event(
 fn timeline(md: &mut String, replay: &Replay, m: &Metrics) {
     md.push_str("## Timeline\n\nThe key events; every event of the log is in the full log after it. All times UTC.\n\n");
     let mut fired = std::collections::BTreeSet::new();
+    // Worked from several laptops: each person's laptop is named with them.
+    let laptops: std::collections::BTreeSet<&str> =
+        replay.events().iter().map(|e| e.device.as_str()).filter(|d| !d.is_empty()).collect();
+    let who = |e: &Event| match (&e.by, laptops.len() > 1) {
+        (Some(by), true) => format!("{by} @ {}", e.device),
+        (Some(by), false) => by.clone(),
+        (None, _) => source(&e.kind, &e.origin).to_owned(),
+    };
     let mut rows: Vec<(DateTime<Utc>, String, String)> = replay
         .events()
         .iter()
         .filter(|e| key_event(e, &m.entrypoints_affected, &mut fired))
-        .map(|e| {
-            (e.at, e.kind.describe(), e.by.clone().unwrap_or_else(|| source(&e.kind, &e.origin).to_owned()))
-        })
+        .map(|e| (e.at, e.kind.describe(), who(e)))
         .collect();
     for (k, (start, end)) in m.outages.iter().enumerate() {
         rows.push((
@@ -777,12 +784,38 @@ fn timeline(md: &mut String, replay: &Replay, m: &Metrics) {
         }
         let _ = write!(md, "| {} | {} | ", e.at.format_with_items(format.iter()), stage.name());
         markdown::escape_into(md, &e.kind.describe(), false);
-        if let Some(by) = &e.by {
+        if e.by.is_some() {
             md.push_str(" (");
-            markdown::escape_into(md, by, false);
+            markdown::escape_into(md, &who(e), false);
             md.push(')');
         }
         let _ = writeln!(md, " | {} |", source(&e.kind, &e.origin));
+    }
+    md.push('\n');
+}
+
+/// Which logs the draft was written from: each laptop's chain head, for `warroom verify`.
+fn provenance(md: &mut String, replay: &Replay, incident: &Incident) {
+    md.push_str("\n## Where this comes from\n\n");
+    let heads = crate::store::chain::heads_of(replay.events());
+    if heads.is_empty() {
+        md.push_str("Written from events not sealed in a log (no chain heads to name).\n\n");
+        return;
+    }
+    let laptops: std::collections::BTreeSet<&str> = heads.iter().map(|h| h.device.as_str()).collect();
+    let _ = writeln!(
+        md,
+        "Written from the log{} of {} laptop{}; each laptop's events are sealed in a hash chain ending at the head below. `warroom verify {}` checks them.\n",
+        if laptops.len() == 1 { "" } else { "s" },
+        laptops.len(),
+        if laptops.len() == 1 { "" } else { "s" },
+        incident.id
+    );
+    md.push_str(&markdown::table_header(&["Laptop", "Events", "Chain head"]));
+    for h in &heads {
+        md.push_str("| ");
+        markdown::escape_into(md, &h.device, false);
+        let _ = writeln!(md, " | {} | `{}` |", h.events, h.head);
     }
     md.push('\n');
 }

@@ -33,6 +33,11 @@ impl Script {
         let n = self.events.len() as u128;
         let mut event = Event::new(incident_id(), at, at, origin, by.map(str::to_owned), kind);
         event.id = Ulid::from_parts(at.timestamp_millis() as u64, n);
+        // Two laptops: the commander's, and the one the drill and the other responders ran on;
+        // each chains its events, as a log would.
+        event.device = if by == Some("Mina") { "mina-laptop" } else { "ops-laptop" }.to_owned();
+        event.prev = self.events.iter().rev().find(|e| e.device == event.device).map(|e| e.hash.clone());
+        event.hash = crate::store::Row::of(&event).unwrap().seal();
         self.events.push(event);
     }
 
@@ -397,17 +402,18 @@ fn the_markdown_reads_back_as_gfm_with_every_section_and_whole_tables() {
         "Where we got lucky",
         "Action items",
         "Supporting information",
+        "Where this comes from",
     ];
     assert_eq!(r.headings, expected);
     // header, metrics, stages, budget, impact, alerts, providers, key events, full log,
-    // runbook, actions
-    assert_eq!(r.tables.len(), 11, "{:?}", r.tables);
+    // runbook, actions, chain heads
+    assert_eq!(r.tables.len(), 12, "{:?}", r.tables);
     for table in &r.tables {
         assert!(table.len() >= 2, "a header and at least one row: {table:?}");
         assert!(table.iter().all(|w| *w == table[0]), "every row as wide as the header: {table:?}");
     }
     let widths: Vec<usize> = r.tables.iter().map(|t| t[0]).collect();
-    assert_eq!(widths, [2, 5, 3, 4, 3, 6, 4, 3, 4, 5, 7]);
+    assert_eq!(widths, [2, 5, 3, 4, 3, 6, 4, 3, 4, 5, 7, 3]);
     let log_rows = r.tables[8].len() - 1;
     assert_eq!(log_rows, scripted().len(), "one row of the full log per event");
     // The key events: no check noise, every person's event, the outage's edges.

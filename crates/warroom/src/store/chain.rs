@@ -122,6 +122,31 @@ impl std::fmt::Display for ChainProblem {
     }
 }
 
+/// The chain heads of events as they travel (an export, a replay): per device, how many events
+/// and the hash of the last (each branch's last, if two copies of a log went on apart). Events
+/// not written to a log yet (no hash) are left out.
+pub fn heads_of(events: &[Event]) -> Vec<ChainHead> {
+    let mut devices: std::collections::BTreeMap<&str, (usize, Vec<&Event>)> =
+        std::collections::BTreeMap::new();
+    for e in events.iter().filter(|e| !e.hash.is_empty()) {
+        let entry = devices.entry(e.device.as_str()).or_default();
+        entry.0 += 1;
+        entry.1.push(e);
+    }
+    let mut heads = Vec::new();
+    for (device, (count, chain)) in devices {
+        let followed: std::collections::HashSet<&str> =
+            chain.iter().filter_map(|e| e.prev.as_deref()).collect();
+        let mut tips: Vec<&Event> =
+            chain.into_iter().filter(|e| !followed.contains(e.hash.as_str())).collect();
+        tips.sort_by_key(|e| (e.recorded_at, e.id));
+        for tip in tips {
+            heads.push(ChainHead { device: device.to_owned(), events: count, head: tip.hash.clone() });
+        }
+    }
+    heads
+}
+
 /// Why a row does not belong in its chain, if it does not. `sealed` says whether an event of the
 /// same device on the same incident has this hash (the row's `prev` must be one).
 ///
