@@ -5,6 +5,7 @@
 #               the end-to-end test through the real window, and the runbook parser's fuzzing
 #   make bench  the store's and the postmortem's benchmarks (figures go in issue notes, not in tests)
 #   make bench-idle  what the open window costs at rest, from /proc, under Xvfb
+#   make bench-sync  team sync through a real PostgreSQL hub: latency, catch-up, 20 laptops
 #   make fuzz   the runbook parser under libFuzzer for a fixed number of inputs
 #
 # Both install what they need on Debian 12 (apt packages, the UI's npm packages, tauri-driver)
@@ -25,13 +26,14 @@ APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager po
 APT_NODE := nodejs npm
 MOTO_VERSION := 5.2.5
 
-.PHONY: help run test bench bench-idle fuzz setup-desktop setup-test ui check-core-has-no-tauri check-bindings
+.PHONY: help run test bench bench-idle bench-sync fuzz setup-desktop setup-test ui check-core-has-no-tauri check-bindings
 
 help:
 	@echo "make run    open the war-room window"
 	@echo "make test   run every check and test"
 	@echo "make bench  run the benchmarks"
 	@echo "make bench-idle  measure the window's cost at rest (live source, drill at x4)"
+	@echo "make bench-sync  measure team sync through a real PostgreSQL hub"
 	@echo "make fuzz   fuzz the runbook parser (FUZZ_RUNS=20000)"
 
 # --- setup -------------------------------------------------------------------------------
@@ -102,6 +104,10 @@ check-bindings:
 bench:
 	$(CARGO) bench -p warroom --bench store
 	$(CARGO) bench -p warroom --bench postmortem
+
+# Team sync on loopback against a real PostgreSQL: latency, catch-up, 20 laptops for a minute.
+bench-sync: setup-test
+	$(CARGO) bench -p warroom --bench sync
 
 # The window at rest: app and WebKit together, from /proc, over 60 s (benches/idle.sh).
 bench-idle: setup-test ui

@@ -140,16 +140,24 @@ impl AppState {
             tracing::warn!("runbook left out: {p}");
         }
         let runtime = Runtime::new(store, library);
+        // The team's hub, if the configuration names one: this laptop syncs from the start (not a
+        // stand-in log kept in memory because the real one cannot be opened).
+        if log_error.is_none() {
+            runtime.use_sync(usable.and_then(|c| c.sync.clone()), settings.user.clone(), "desktop");
+        }
+        // A configuration with no sources (only the hub, or runbooks) leaves the drill on.
+        let no_sources = usable.is_some_and(|c| c.sources.is_empty());
         let startup_error = match config {
             None => None,
             Some(Err(e)) => Some(e.to_string()),
+            Some(Ok(config)) if config.sources.is_empty() => None,
             Some(Ok(config)) => runtime.use_config(config).err().map(|e| e.to_string()),
         }
         .map(|message| {
             tracing::error!("{message}");
             IpcError::new("config", format!("the configuration cannot be used: {message}"))
         });
-        if settings.config.is_none() {
+        if settings.config.is_none() || no_sources {
             let name = settings.drill.unwrap_or_else(|| warroom::sources::drill::DEFAULT_SCENARIO.to_owned());
             if name != "off"
                 && let Err(e) = runtime.start_drill(

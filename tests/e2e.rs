@@ -1107,3 +1107,171 @@ async fn the_timeline_is_for_people_and_the_controls_tell_the_truth() {
         }
     }
 }
+
+/// Runs the `warroom` CLI as a second laptop would: its own log and configuration, its person,
+/// its hub password in the environment. Returns stdout.
+fn laptop_cli(dir: &Path, laptop: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = Command::new(bin_dir().join("warroom"))
+        .arg("--db")
+        .arg(dir.join(format!("{laptop}.db")))
+        .arg("--config")
+        .arg(dir.join(format!("{laptop}.toml")))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "warroom {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Polls `check` until it holds, or fails after `within` saying what was awaited.
+async fn within<F, Fut>(what: &str, within: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < within, "not within {within:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    start.elapsed()
+}
+
+/// Two laptops, one incident, through a real PostgreSQL 15 hub (started here, asking passwords):
+/// the window is open on Ana's laptop; Ben, on his, uses the command line. His note, his runbook
+/// step and his stage change each appear in Ana's window within 2 s of his command, with his name
+/// and his laptop's; the status bar says sync is live and the header who is in the incident.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_laptop_writes_with_the_cli_and_the_window_shows_it_within_two_seconds() {
+    let pg = tokio::task::spawn_blocking(common::postgres::Postgres::with_passwords).await.unwrap();
+    let hub = tempfile::tempdir().unwrap();
+    let d = hub.path();
+    for (laptop, user) in [("admin", "postgres"), ("ana", "ana"), ("ben", "ben")] {
+        let text = format!(
+            "[sync]\nurl = \"postgres://{user}@127.0.0.1:{}/warroom\"\npassword_env = \"HUB_PASSWORD\"\ndevice = \"{laptop}-laptop\"\n",
+            pg.port
+        );
+        std::fs::write(d.join(format!("{laptop}.toml")), text).unwrap();
+    }
+    let grants = laptop_cli(
+        d,
+        "admin",
+        &["sync", "init-hub"],
+        &[("HUB_PASSWORD", common::postgres::SUPERUSER_PASSWORD)],
+    );
+    pg.sql_ok(&grants);
+    pg.sql_ok("CREATE ROLE ana LOGIN PASSWORD 'ana-pw' IN ROLE warroom_responder");
+    pg.sql_ok("CREATE ROLE ben LOGIN PASSWORD 'ben-pw' IN ROLE warroom_responder");
+    let ben = [("HUB_PASSWORD", "ben-pw")];
+
+    let (_driver, c, _dir, _db) = launch_with(
+        "sync",
+        &[
+            ("WARROOM_CONFIG", &d.join("ana.toml")),
+            ("WARROOM_USER", Path::new("ana")),
+            ("HUB_PASSWORD", Path::new("ana-pw")),
+            ("WARROOM_DRILL", Path::new("off")),
+        ],
+    )
+    .await;
+    c.wait().for_element(Locator::Id("declare-title")).await.unwrap();
+    eventually("the status bar says sync is live", || async {
+        label(&c, "#status-sync").await.starts_with("sync: live")
+    })
+    .await;
+    c.find(Locator::Id("declare-title")).await.unwrap().send_keys("Checkout failing").await.unwrap();
+    c.find(Locator::Id("declare-commander")).await.unwrap().send_keys("ana").await.unwrap();
+    click(&c, "#declare-submit").await;
+    eventually("the incident is declared", || async { text(&c, "#hdr-title").await == "Checkout failing" })
+        .await;
+
+    // Ben's laptop gets the incident from the hub and follows the runbook.
+    let mut id = String::new();
+    for _ in 0..50 {
+        laptop_cli(d, "ben", &["--by", "ben", "sync", "once"], &ben);
+        let list: Value =
+            serde_json::from_str(&laptop_cli(d, "ben", &["incident", "list", "--json"], &ben)).unwrap();
+        if let Some(first) = list.as_array().and_then(|l| l.first()) {
+            id = first["id"].as_str().unwrap().to_owned();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!id.is_empty(), "ben's laptop never got the incident");
+    laptop_cli(d, "ben", &["--by", "ben", "runbook", "attach", &id, "db-pool-exhaustion"], &ben);
+    eventually("the runbook ben attached shows", || async {
+        label(&c, "#runbooks").await.contains("Confirm pool use")
+    })
+    .await;
+
+    let started = Instant::now();
+    laptop_cli(d, "ben", &["--by", "ben", "incident", "note", &id, "pool at 100 % on mysql-primary"], &ben);
+    let note = within(
+        "ben's note in ana's window",
+        Duration::from_secs(2).saturating_sub(started.elapsed()),
+        || async { timeline_texts(&c).await.iter().any(|t| t == "pool at 100 % on mysql-primary") },
+    )
+    .await;
+    eprintln!("note: in the window {:?} after the command returned", note);
+    let by: String = serde_json::from_value(
+        c.execute(
+            "const li = [...document.querySelectorAll('#timeline li')].find(l => l.textContent.includes('pool at 100 %')); return li ? li.querySelector('.event-by').textContent : ''",
+            vec![],
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(by, "ben @ ben-laptop");
+
+    let started = Instant::now();
+    laptop_cli(
+        d,
+        "ben",
+        &["--by", "ben", "runbook", "step", &id, "db-pool-exhaustion", "detect-1", "--done"],
+        &ben,
+    );
+    within(
+        "ben's step in ana's window",
+        Duration::from_secs(2).saturating_sub(started.elapsed()),
+        || async { label(&c, "#runbooks").await.contains("done by ben @ ben-laptop") },
+    )
+    .await;
+
+    let started = Instant::now();
+    laptop_cli(d, "ben", &["--by", "ben", "incident", "stage", &id, "identify"], &ben);
+    within(
+        "ben's stage change in ana's window",
+        Duration::from_secs(2).saturating_sub(started.elapsed()),
+        || async { text(&c, "#hdr-stage").await == "identify" },
+    )
+    .await;
+
+    // Who is here: both laptops, with their people and roles.
+    eventually("the status bar counts both laptops", || async {
+        label(&c, "#status-sync").await.contains("2 laptops")
+    })
+    .await;
+    eventually("the header shows who is in the incident", || async {
+        let who = label(&c, "#hdr-presence").await;
+        who.contains("ana (IC)") && who.contains("ben")
+    })
+    .await;
+    // As a laptop shows it: the header still names who is here, the status bar says sync is live.
+    c.set_window_size(1366, 768).await.unwrap();
+    screenshot(&c, "sync-1366x768").await;
+    let presence = rect(&c, "#hdr-presence").await.expect("who is here, at 1366×768");
+    assert!(presence.2 > 60.0, "the presence list is not squeezed away: {presence:?}");
+    c.set_window_size(900, 560).await.unwrap();
+    eventually("a narrow header says how many are here", || async {
+        label(&c, "#hdr-presence").await == "2 here"
+    })
+    .await;
+    assert!(
+        rect(&c, "#stage-identify").await.is_some_and(|r| r.2 > 40.0),
+        "the current stage keeps its place"
+    );
+    screenshot(&c, "sync-900x560").await;
+    assert!(label(&c, "#status-sync").await.starts_with("sync: live"));
+}

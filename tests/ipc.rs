@@ -115,6 +115,13 @@ fn incidents_are_declared_moved_and_read_over_ipc_and_errors_carry_a_code() {
         view["events"].as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["declared", "stage_entered", "note"]);
     assert!(view["events"].as_array().unwrap().iter().all(|e| e["origin"] == "desktop" && e["by"] == "ipc"));
+    // Every event names the laptop it was written on, and seals the one before it.
+    let events = view["events"].as_array().unwrap();
+    assert!(events.iter().all(|e| e["device"].as_str().is_some_and(|d| !d.is_empty())));
+    assert!(events[0]["prev"].is_null() && events[1]["prev"] == events[0]["hash"]);
+    let private =
+        w.ok("declare_incident", json!({ "title": "HR laptop", "severity": "SEV4", "local": true }));
+    assert_eq!(private["local"], true, "kept on this laptop");
 
     // Errors are { code, message }: the window branches on the code.
     let err = w.invoke("declare_incident", json!({ "title": "  ", "severity": "SEV2" })).unwrap_err();

@@ -45,6 +45,8 @@ import type { Stage } from "./bindings/Stage";
 import type { Step as RunbookStep } from "./bindings/Step";
 import type { StepMark } from "./bindings/StepMark";
 import type { Suggestion } from "./bindings/Suggestion";
+import type { Device } from "./bindings/Device";
+import type { SyncStatus } from "./bindings/SyncStatus";
 import type { Term } from "./bindings/Term";
 import type { Update } from "./bindings/Update";
 import type { WhatIf } from "./bindings/WhatIf";
@@ -91,6 +93,8 @@ export type {
   Stage,
   StepMark,
   Suggestion,
+  Device,
+  SyncStatus,
   Term,
   Update,
   WhatIf,
@@ -114,8 +118,9 @@ export const muteNotifications = (muted: boolean) => invoke<NotificationStatus>(
 
 export const listIncidents = () => invoke<Incident[]>("list_incidents");
 export const getIncident = (id: string) => invoke<IncidentView>("get_incident", { id });
-export const declareIncident = (title: string, severity: Severity, commander: string | null) =>
-  invoke<Incident>("declare_incident", { title, severity, commander });
+/** Declares an incident; a `local` one stays on this laptop (never synced). */
+export const declareIncident = (title: string, severity: Severity, commander: string | null, local = false) =>
+  invoke<Incident>("declare_incident", { title, severity, commander, local });
 /** Declares an incident from the outage users see now, and records on it at once. */
 export const declareFromOutage = () => invoke<Incident>("declare_from_outage");
 export const enterStage = (id: string, stage: Stage, skipped: string[] = []) =>

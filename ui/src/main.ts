@@ -28,6 +28,7 @@ import { renderPostmortem, wirePostmortem } from "./panels/postmortem";
 import { STEPS, enterReview, leaveReview, noteEvents, reviewedId, reviewFrame, stepBy, togglePlay, wireReview } from "./panels/review";
 import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
 import { wireSources } from "./panels/sources";
+import { renderPresence, renderSyncStatus } from "./panels/sync";
 import { renderTimeline, restoreDraft, wireNoteForm, wireTimelineFilters } from "./panels/timeline";
 import { elapsedLabel } from "./dom";
 import { onZoneChange, switchZone, zoneName } from "./time";
@@ -221,6 +222,7 @@ function render(): void {
   if (changed("runbooks", [incident, runbooks, suggestions, reviewing])) renderRunbookPanel();
   // Action items and the export are about the incident as it is now, in review too.
   renderPostmortem(view?.incident ?? null);
+  renderPresence(graph?.sync ?? null, incident, reviewing);
   renderPushAge(now);
 }
 
@@ -240,6 +242,7 @@ function renderGraphArea(): void {
   byId("drill-bar").hidden = reviewing;
   renderDrillBar(graph, reviewing ? null : (view?.incident ?? null), whatIf.on);
   renderSources(graph, Date.now());
+  renderSyncStatus(graph?.sync ?? null, Date.now());
   if (reviewing && frame && !frame.graph) renderFiring(frame.alerts);
   else renderAlerts(shownView);
 }
@@ -273,6 +276,7 @@ function onPush(b: api.Broadcast): void {
   renderGraphArea();
   renderNotifications(b.situation.notifications);
   const u = b.update;
+  if (u.sync_changed) render();
   if (u.events.length > 0 || u.checks.length > 0 || u.log_changed) {
     void refresh();
   } else if (selected && view?.incident.status === "active" && (u.health.length > 0 || u.fired.length > 0)) {
@@ -491,7 +495,7 @@ async function boot(): Promise<void> {
   fillSeverities(byId<HTMLSelectElement>("declare-severity"), info.severities, "SEV2");
   wireDeclareForm((form) =>
     act(async () => {
-      const incident = await api.declareIncident(form.title, form.severity, form.commander);
+      const incident = await api.declareIncident(form.title, form.severity, form.commander, form.local);
       select(incident.id);
     }),
   );

@@ -599,14 +599,8 @@ impl Config {
                     "source: timeout_secs, interval_secs and max_response_mb must be positive".to_owned(),
                 ));
             }
-            let secret = |env: Option<String>, keyring: Option<String>, key: &str| match (env, keyring) {
-                (None, None) => Ok(None),
-                (Some(env), None) => Ok(Some(SecretRef::Env(env))),
-                (None, Some(entry)) => Ok(Some(SecretRef::Keyring(entry))),
-                (Some(_), Some(_)) => {
-                    Err(err(at, format!("source: give {key}_env or {key}_keyring, not both")))
-                }
-            };
+            let secret =
+                |env, keyring, key: &str| secret_ref(env, keyring, &format!("source: {key}"), at, &err);
             let bearer = secret(s.bearer_token_env, s.bearer_token_keyring, "bearer_token")?;
             let password = secret(s.basic_password_env, s.basic_password_keyring, "basic_password")?;
             let aws_secret = secret(
@@ -660,19 +654,7 @@ impl Config {
                     }
                 }
             };
-            let ca_file = match s.ca_file {
-                None => None,
-                Some(file) => {
-                    let path = base.join(file.get_ref());
-                    if !path.is_file() {
-                        return Err(err(
-                            Some(file.span().start),
-                            format!("source.ca_file: {} is not a readable file", path.display()),
-                        ));
-                    }
-                    Some(path)
-                }
-            };
+            let ca_file = readable(base, s.ca_file, "source.ca_file", &err)?;
             sources.push(SourceConfig {
                 name: s.name,
                 url,
@@ -798,6 +780,45 @@ impl Config {
             hysteresis,
             sync,
         })
+    }
+}
+
+/// A file the configuration names (relative to its folder), which must be readable; `key` names
+/// it in the error.
+pub(crate) fn readable(
+    base: &Path,
+    file: Option<Spanned<String>>,
+    key: &str,
+    err: &dyn Fn(Option<usize>, String) -> ConfigError,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(file) = file else { return Ok(None) };
+    let path = base.join(file.get_ref());
+    if !path.is_file() {
+        return Err(err(
+            Some(file.span().start),
+            format!("{key}: {} is not a readable file", path.display()),
+        ));
+    }
+    Ok(Some(path))
+}
+
+/// A secret named by an environment variable (`KEY_env`) or a keyring entry (`KEY_keyring`),
+/// not both; `key` is `table: name` as the error says it.
+pub(crate) fn secret_ref(
+    env: Option<String>,
+    keyring: Option<String>,
+    key: &str,
+    at: Option<usize>,
+    err: &dyn Fn(Option<usize>, String) -> ConfigError,
+) -> Result<Option<SecretRef>, ConfigError> {
+    match (env, keyring) {
+        (None, None) => Ok(None),
+        (Some(env), None) => Ok(Some(SecretRef::Env(env))),
+        (None, Some(entry)) => Ok(Some(SecretRef::Keyring(entry))),
+        (Some(_), Some(_)) => {
+            let (table, name) = key.split_once(": ").unwrap_or(("", key));
+            Err(err(at, format!("{table}: give {name}_env or {name}_keyring, not both")))
+        }
     }
 }
 

@@ -92,7 +92,7 @@ export function renderStages(incident: Incident | null, stages: Term[], disabled
       button.setAttribute("aria-current", String(i === current));
       button.disabled = disabled;
       button.addEventListener("click", () => enter(s.name));
-      return el("li", {}, [button]);
+      return el("li", { class: i === current ? "now" : "" }, [button]);
     }),
   );
 }

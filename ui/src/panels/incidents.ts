@@ -19,6 +19,8 @@ export interface DeclareForm {
   title: string;
   severity: Severity;
   commander: string | null;
+  /** Kept on this laptop, not synced to the team's hub. */
+  local: boolean;
 }
 
 /** Wires the declare form; `onDeclare` resolves true when the incident was recorded. */
@@ -35,6 +37,7 @@ export function wireDeclareForm(onDeclare: (form: DeclareForm) => Promise<boolea
       title: title.value,
       severity: severity.value as Severity,
       commander: commander.value.trim() || null,
+      local: byId<HTMLInputElement>("declare-local").checked,
     });
     submit.disabled = false;
     // Only a recorded incident clears the form: what was typed is never lost to an error.

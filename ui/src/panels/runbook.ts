@@ -6,6 +6,7 @@ import * as api from "../api";
 import type { Stage } from "../api";
 import { byId, el, elapsed } from "../dom";
 import { clock } from "../time";
+import { thisDevice } from "./sync";
 
 /** Which stage tab each runbook shows; by default the incident's current stage. */
 const tabs = new Map<string, Stage>();
@@ -57,7 +58,11 @@ function stepItem(view: api.RunbookView, step: api.RunbookStep, reached: boolean
   box.addEventListener("change", () => void toggle(view.runbook.id, step.id, box.checked));
   const children: (Node | string)[] = [box, el("span", { class: "step-text", text: step.text })];
   const mark = view.done[step.id];
-  if (mark) children.push(el("span", { class: "muted step-by", text: ` done${mark.by ? ` by ${mark.by}` : ""}` }));
+  if (mark) {
+    const me = thisDevice();
+    const where = me !== null && mark.device !== "" && mark.device !== me ? ` @ ${mark.device}` : "";
+    children.push(el("span", { class: "muted step-by", text: ` done${mark.by ? ` by ${mark.by}${where}` : where}` }));
+  }
   if (view.skipped.includes(step.id) && !done) children.push(el("span", { class: "event-tag tag-skipped", text: "skipped" }));
   if (step.check) children.push(checkBadge(view.checks[step.id], view.live[step.id], step.check, reached));
   for (const command of step.commands) {

@@ -5,6 +5,7 @@
 import type { Event } from "../api";
 import { byId, el, rebuildOn } from "../dom";
 import { clock, inUtc, otherZone } from "../time";
+import { thisDevice } from "./sync";
 
 /** Who an event is for, as the filter chips group them. */
 type Category = "people" | "alerts" | "health" | "checks";
@@ -132,24 +133,74 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
     return;
   }
   const newestFirst = [...events].reverse();
+  const overtaken = overtakenBy(events);
+  const me = thisDevice();
   // Redrawn only when the events (or the zone their times are shown in) changed.
-  rebuildOn(list, `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}`, () =>
+  rebuildOn(list, `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}`, () =>
     newestFirst.map((e) => {
       const { tag, label, text } = describe(e, name);
-      const by = e.by ?? (["drill", "live", "check"].includes(e.origin) ? "" : e.origin);
+      const who = e.by ?? (["drill", "live", "check"].includes(e.origin) ? "" : e.origin);
+      // Another laptop's events say whose laptop: this one's need not.
+      const elsewhere = me !== null && e.device !== "" && e.device !== me;
+      const by = elsewhere ? (who ? `${who} @ ${e.device}` : `@ ${e.device}`) : who;
       const recorded = e.recorded_at !== e.at ? `, recorded ${clock(e.recorded_at)}` : "";
+      const later = overtaken.get(e.id);
+      const body = [
+        el("span", { class: `event-tag tag-${tag}`, text: label ?? tag }),
+        el("span", { class: "event-text", text }),
+        el("span", { class: "event-by muted", text: by }),
+      ];
+      if (later) {
+        body.push(el("span", { class: "event-overtaken", text: `overtaken ${elapsedBetween(e.at, later.at)} later by ${later.by ?? later.device}'s change` }));
+      }
       const li = el("li", { class: `event event-${e.kind.type}`, data: { kind: e.kind.type, category: category(e) } }, [
-        el("time", { text: clock(e.at), title: `${otherZone(e.at)}${recorded}` }),
-        el("span", { class: "event-body" }, [
-          el("span", { class: `event-tag tag-${tag}`, text: label ?? tag }),
-          el("span", { class: "event-text", text }),
-          el("span", { class: "event-by muted", text: by }),
-        ]),
+        el("time", { text: clock(e.at), title: `${otherZone(e.at)}${recorded}${e.device ? `\nwritten on ${e.device}` : ""}` }),
+        el("span", { class: "event-body" }, body),
       ]);
       li.hidden = !shownCategories.has(category(e));
       return li;
     }),
   );
+}
+
+/** What field a change sets, for telling concurrent changes of one field apart. */
+function field(e: Event): string | null {
+  switch (e.kind.type) {
+    case "stage_entered":
+      return "stage";
+    case "severity_changed":
+      return "severity";
+    case "role_assigned":
+      return `role:${e.kind.role}`;
+    default:
+      return null;
+  }
+}
+
+/** How close two changes of one field from two laptops must be to count as made unaware of
+ *  each other. */
+const CONCURRENT_MS = 60_000;
+
+/** Changes another laptop's change of the same field overtook soon after (two people moved the
+ *  stage at once): the later one holds everywhere; the timeline shows both, and says so. */
+function overtakenBy(events: Event[]): Map<string, Event> {
+  const result = new Map<string, Event>();
+  const last = new Map<string, Event>();
+  for (const e of events) {
+    const f = field(e);
+    if (!f) continue;
+    const before = last.get(f);
+    if (before && before.device !== e.device && Date.parse(e.at) - Date.parse(before.at) <= CONCURRENT_MS) {
+      result.set(before.id, e);
+    }
+    last.set(f, e);
+  }
+  return result;
+}
+
+function elapsedBetween(from: string, to: string): string {
+  const s = Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+  return s < 60 ? `${s} s` : `${Math.round(s / 60)} min`;
 }
 
 /** Wires the note box. A draft survives errors and restarts (kept per incident in local storage). */

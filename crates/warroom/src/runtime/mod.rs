@@ -243,9 +243,11 @@ impl Runtime {
         text: &str,
     ) -> Result<crate::config::ConfigText, RuntimeError> {
         let config = Config::parse(path, text)?;
+        let sync = config.sync.clone();
         let feed = feed::live(config)?;
         crate::config::write(path, text)?;
         self.set_feed(Some(feed));
+        self.resync(sync);
         Ok(crate::config::ConfigText { path: path.display().to_string(), text: text.to_owned() })
     }
 

@@ -40,6 +40,9 @@ impl Runtime {
     /// Syncs with the hub `config` names from now on (or with none), as `person` running `app`.
     /// The log writes new events as the configured device.
     pub fn use_sync(&self, config: Option<SyncConfig>, person: Option<String>, app: &str) {
+        if config.is_none() && self.state().sync.is_none() {
+            return;
+        }
         let status = config.as_ref().and_then(|c| {
             let mut log = self.log();
             log.set_device(&c.device);
@@ -54,6 +57,23 @@ impl Runtime {
         }
         self.inner.sync_wake.notify_one();
         self.inner.poke.notify_one();
+    }
+
+    /// Syncs with the hub an edited configuration names (as the same person and app), if it
+    /// changed.
+    pub fn resync(&self, config: Option<SyncConfig>) {
+        let (person, app, same) = {
+            let state = self.state();
+            let current = state.sync.as_ref();
+            (
+                current.and_then(|s| s.person.clone()),
+                current.map_or_else(|| "desktop".to_owned(), |s| s.app.clone()),
+                current.map(|s| &s.config) == config.as_ref(),
+            )
+        };
+        if !same {
+            self.use_sync(config, person, &app);
+        }
     }
 
     /// Exchanges with the hub once, now (a watch ending pushes its last events so); `None` when

@@ -76,30 +76,14 @@ impl SyncEntry {
                 "sync.url: names no user, e.g. postgres://mina@hub.example/warroom".to_owned(),
             ));
         }
-        let password = match (self.password_env, self.password_keyring) {
-            (None, None) => None,
-            (Some(env), None) => Some(SecretRef::Env(env)),
-            (None, Some(entry)) => Some(SecretRef::Keyring(entry)),
-            (Some(_), Some(_)) => {
-                return Err(err(
-                    Some(at),
-                    "sync: give password_env or password_keyring, not both".to_owned(),
-                ));
-            }
-        };
-        let ca_file = match self.ca_file {
-            None => None,
-            Some(file) => {
-                let path = base.join(file.get_ref());
-                if !path.is_file() {
-                    return Err(err(
-                        Some(file.span().start),
-                        format!("sync.ca_file: {} is not a readable file", path.display()),
-                    ));
-                }
-                Some(path)
-            }
-        };
+        let password = crate::config::secret_ref(
+            self.password_env,
+            self.password_keyring,
+            "sync: password",
+            Some(at),
+            err,
+        )?;
+        let ca_file = crate::config::readable(base, self.ca_file, "sync.ca_file", err)?;
         let device = match self.device.map(|d| d.trim().to_owned()) {
             None => crate::store::host_name(),
             Some(d) if d.is_empty() || d.len() > 64 || d.chars().any(char::is_control) => {
