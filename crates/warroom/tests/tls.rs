@@ -140,3 +140,32 @@ async fn an_internal_ca_is_trusted_through_ca_file_and_only_then() {
     let err = poller(dir.path(), port, Some("empty.pem")).err().unwrap();
     assert!(err.contains("empty.pem") && err.contains("certificate"), "{err}");
 }
+
+/// The team's hub behind an internal CA: a real PostgreSQL with `ssl=on` and a certificate for
+/// 127.0.0.1 signed by the test's CA. With the CA as `ca_file` the laptop connects over TLS (the
+/// server says so); without it the certificate is refused and nothing is sent in clear; with
+/// `tls_verify = false` it connects (for a lab, never the default).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_behind_an_internal_ca_is_reached_over_tls_with_its_ca_only() {
+    let dir = tempfile::tempdir().unwrap();
+    certificates(dir.path());
+    let pg =
+        common::postgres::Postgres::with_tls(&dir.path().join("server.pem"), &dir.path().join("server.key"));
+    let url = pg.url("postgres");
+    let config = |ca: bool, verify: bool| warroom::sync::SyncConfig {
+        url: url.clone(),
+        password: None,
+        ca_file: ca.then(|| dir.path().join("ca.pem")),
+        tls_verify: verify,
+        device: "tls-laptop".into(),
+    };
+    warroom::sync::Hub::init(&config(true, true)).await.unwrap();
+    let _connected = warroom::sync::Hub::connect(&config(true, true)).await.unwrap();
+    let ssl = pg.sql_ok("SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'warroom' AND s.ssl");
+    assert_ne!(ssl.trim(), "0", "the laptop's connection is TLS");
+
+    let refused =
+        warroom::sync::Hub::connect(&config(false, true)).await.err().expect("an unknown CA is refused");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+    warroom::sync::Hub::connect(&config(false, false)).await.unwrap();
+}

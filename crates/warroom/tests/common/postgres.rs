@@ -20,6 +20,8 @@ pub const SUPERUSER_PASSWORD: &str = "warroom-test-superuser";
 pub struct Postgres {
     pub port: u16,
     dir: tempfile::TempDir,
+    /// Server options besides where to listen (TLS).
+    extra: String,
 }
 
 fn bin(name: &str) -> PathBuf {
@@ -51,15 +53,21 @@ fn tool(name: &str, args: &[&str]) -> Output {
 impl Postgres {
     /// A new cluster trusting every connection, started, with a database `warroom`.
     pub fn start() -> Postgres {
-        Postgres::init("trust")
+        Postgres::init("trust", None)
     }
 
     /// A new cluster asking a password over TCP, started, with a database `warroom`.
     pub fn with_passwords() -> Postgres {
-        Postgres::init("scram-sha-256")
+        Postgres::init("scram-sha-256", None)
     }
 
-    fn init(auth_host: &str) -> Postgres {
+    /// A new cluster trusting every connection and offering TLS with this certificate and key
+    /// (PEM), started, with a database `warroom`.
+    pub fn with_tls(cert: &Path, key: &Path) -> Postgres {
+        Postgres::init("trust", Some((cert, key)))
+    }
+
+    fn init(auth_host: &str, tls: Option<(&Path, &Path)>) -> Postgres {
         let dir = tempfile::tempdir().unwrap();
         if is_root() {
             let status = Command::new("chown").arg("postgres:postgres").arg(dir.path()).status().unwrap();
@@ -89,7 +97,21 @@ impl Postgres {
         );
         assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let pg = Postgres { port, dir };
+        let extra = match tls {
+            None => String::new(),
+            Some((cert, key)) => {
+                // PostgreSQL reads its key only if its own user alone may.
+                let (c, k) = (dir.path().join("server.crt"), dir.path().join("server.key"));
+                std::fs::copy(cert, &c).unwrap();
+                std::fs::copy(key, &k).unwrap();
+                Command::new("chmod").arg("600").arg(&k).status().unwrap();
+                if is_root() {
+                    Command::new("chown").arg("postgres:postgres").arg(&c).arg(&k).status().unwrap();
+                }
+                format!(" -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", c.display(), k.display())
+            }
+        };
+        let pg = Postgres { port, dir, extra };
         pg.up();
         let out = tool(
             "createdb",
@@ -106,9 +128,10 @@ impl Postgres {
     /// Starts the cluster (again) and waits until it accepts connections.
     pub fn up(&self) {
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200{}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.extra
         );
         let log = self.dir.path().join("log");
         let out =
