@@ -11,21 +11,6 @@ use crate::model::{Event, EventKind, Incident};
 
 const EVENT_COLUMNS: &str = "id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data";
 
-/// What a merge of rows from elsewhere did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Merged {
-    /// Events new to this log.
-    pub added: usize,
-    /// Events it had already (the same, hash for hash).
-    pub known: usize,
-    /// Events left out because they break their chain (nothing of them was folded).
-    pub problems: Vec<ChainProblem>,
-    /// The local sequence numbers the added events got, in order.
-    pub seqs: Vec<i64>,
-    /// How many events were added, by the device that wrote them.
-    pub from: std::collections::BTreeMap<String, usize>,
-}
-
 impl Store {
     /// Appends events in one transaction; returns once they are durable.
     ///
@@ -56,63 +41,6 @@ impl Store {
             event.hash = row.hash;
         }
         tx.commit().map_err(sqlite)
-    }
-
-    /// Adds rows written elsewhere (another laptop's, through the hub), in one transaction, in
-    /// the order given (each chain in the order it was written). A row already here is counted
-    /// (and reported if it differs from the copy here); a row that breaks its chain, or cannot be
-    /// read, is left out and reported, with the rest of its chain after it.
-    ///
-    /// # Errors
-    /// [`StoreError::Locked`], [`StoreError::Sqlite`]; nothing is written then.
-    pub fn merge(&mut self, rows: &[Row]) -> Result<Merged, StoreError> {
-        let path = self.path.clone();
-        let sqlite = |e| StoreError::from_sqlite(&path, e);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
-        let merged = merge_rows(&tx, rows, &path)?;
-        tx.commit().map_err(sqlite)?;
-        Ok(merged)
-    }
-
-    /// Adds an exported incident's events not in the log yet (by id), in one transaction: importing
-    /// twice changes nothing. Events that carry their chain are checked against it (a file edited
-    /// by hand is refused, naming the event); events from before chains are written as this
-    /// laptop's. Returns how many were added.
-    ///
-    /// # Errors
-    /// [`StoreError::BrokenChain`] naming the first event that breaks its chain, or as
-    /// [`Store::append`]; nothing is written then.
-    pub fn import(&mut self, events: &[Event]) -> Result<usize, StoreError> {
-        let path = self.path.clone();
-        let sqlite = |e| StoreError::from_sqlite(&path, e);
-        let (sealed, unsealed): (Vec<&Event>, Vec<&Event>) = events.iter().partition(|e| !e.hash.is_empty());
-        let rows: Vec<Row> = sealed
-            .iter()
-            .map(|e| Row::of(e))
-            .collect::<Result<_, _>>()
-            .map_err(|e| sqlite(to_sql_error(e)))?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
-        let merged = merge_rows(&tx, &chain_order(rows), &path)?;
-        if let Some(problem) = merged.problems.into_iter().next() {
-            return Err(StoreError::BrokenChain { path, problem });
-        }
-        let mut added = merged.added;
-        let mut legacy: Vec<&Event> = unsealed;
-        legacy.sort_by_key(|e| (!matches!(e.kind, EventKind::Declared { .. }), e.at, e.id));
-        for event in legacy {
-            if known(&tx, &event.id.to_string()).map_err(sqlite)?.is_some() {
-                continue;
-            }
-            let mut event = event.clone();
-            event.device.clone_from(&self.device);
-            event.prev = head(&tx, &event.incident.to_string(), &event.device).map_err(sqlite)?;
-            let mut row = Row::of(&event).map_err(|e| sqlite(to_sql_error(e)))?;
-            row.hash = row.seal();
-            insert_one(&tx, &row, &path)?;
-            added += 1;
-        }
-        tx.commit().map_err(sqlite)?;
-        Ok(added)
     }
 
     /// Every event of an incident exactly as stored, in the order this log wrote them.
@@ -322,7 +250,7 @@ pub(super) fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
-fn to_sql_error(e: serde_json::Error) -> rusqlite::Error {
+pub(super) fn to_sql_error(e: serde_json::Error) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
@@ -336,96 +264,11 @@ pub(super) fn head(tx: &Transaction<'_>, incident: &str, device: &str) -> rusqli
 }
 
 /// The hash of the event with this id, if the log has it.
-fn known(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<Option<String>>> {
+pub(super) fn known(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<Option<String>>> {
     tx.prepare_cached("SELECT hash FROM events WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()
 }
 
-/// [`Store::merge`] inside a transaction.
-pub(super) fn merge_rows(tx: &Transaction<'_>, rows: &[Row], path: &Path) -> Result<Merged, StoreError> {
-    let sqlite = |e| StoreError::from_sqlite(path, e);
-    let mut merged = Merged::default();
-    for row in rows {
-        if let Some(hash) = known(tx, &row.id).map_err(sqlite)? {
-            if hash.as_deref() == Some(row.hash.as_str()) {
-                merged.known += 1;
-            } else {
-                merged.problems.push(ChainProblem {
-                    device: row.device.clone(),
-                    incident: row.incident.clone(),
-                    event: row.id.clone(),
-                    reason: "does not match its chain: it differs from the copy this laptop already has"
-                        .to_owned(),
-                });
-            }
-            continue;
-        }
-        let follows = match &row.prev {
-            None => true,
-            Some(prev) => tx
-                .prepare_cached("SELECT 1 FROM events WHERE hash = ?1 AND incident = ?2 AND device = ?3")
-                .and_then(|mut stmt| stmt.exists([prev, &row.incident, &row.device]))
-                .map_err(sqlite)?,
-        };
-        if let Some(problem) = chain::breaks(row, |_| follows) {
-            merged.problems.push(problem);
-            continue;
-        }
-        if let Err(reason) = row.decode() {
-            merged.problems.push(ChainProblem {
-                device: row.device.clone(),
-                incident: row.incident.clone(),
-                event: row.id.clone(),
-                reason: format!("cannot be read ({reason}): was it written by a newer warroom?"),
-            });
-            continue;
-        }
-        match insert(tx, row) {
-            Ok(()) => {}
-            Err(Insert::UnknownIncident) => {
-                merged.problems.push(ChainProblem {
-                    device: row.device.clone(),
-                    incident: row.incident.clone(),
-                    event: row.id.clone(),
-                    reason: "belongs to an incident whose declaration has not arrived".to_owned(),
-                });
-                continue;
-            }
-            Err(Insert::Sqlite(e)) => return Err(sqlite(e)),
-        }
-        merged.added += 1;
-        merged.seqs.push(tx.last_insert_rowid());
-        *merged.from.entry(row.device.clone()).or_default() += 1;
-    }
-    Ok(merged)
-}
-
-/// Rows put in an order they can be merged in: each device's chain from its first event on,
-/// following `prev`, the chain holding the declaration first. Rows no chain leads to come last
-/// (they will be reported).
-fn chain_order(rows: Vec<Row>) -> Vec<Row> {
-    let mut chains: Vec<Vec<Row>> = Vec::new();
-    let mut rest: Vec<Row> = rows;
-    let devices: std::collections::BTreeSet<(String, String)> =
-        rest.iter().map(|r| (r.incident.clone(), r.device.clone())).collect();
-    for (incident, device) in devices {
-        let mut chain = Vec::new();
-        let mut prev: Option<String> = None;
-        while let Some(i) =
-            rest.iter().position(|r| r.incident == incident && r.device == device && r.prev == prev)
-        {
-            let row = rest.swap_remove(i);
-            prev = Some(row.hash.clone());
-            chain.push(row);
-        }
-        chains.push(chain);
-    }
-    chains.sort_by_key(|c| !c.iter().any(|r| r.kind == "declared"));
-    let mut ordered: Vec<Row> = chains.into_iter().flatten().collect();
-    ordered.extend(rest);
-    ordered
-}
-
-enum Insert {
+pub(super) enum Insert {
     UnknownIncident,
     Sqlite(rusqlite::Error),
 }
@@ -437,14 +280,14 @@ impl From<rusqlite::Error> for Insert {
 }
 
 /// Inserts one row, with the store's errors.
-fn insert_one(tx: &Transaction<'_>, row: &Row, path: &Path) -> Result<(), StoreError> {
+pub(super) fn insert_one(tx: &Transaction<'_>, row: &Row, path: &Path) -> Result<(), StoreError> {
     insert(tx, row).map_err(|e| match e {
         Insert::UnknownIncident => StoreError::UnknownIncident { id: row.incident.clone() },
         Insert::Sqlite(e) => StoreError::from_sqlite(path, e),
     })
 }
 
-fn insert(tx: &Transaction<'_>, row: &Row) -> Result<(), Insert> {
+pub(super) fn insert(tx: &Transaction<'_>, row: &Row) -> Result<(), Insert> {
     if row.kind == "declared" {
         let local = serde_json::from_str::<EventKind>(&row.data)
             .is_ok_and(|k| matches!(k, EventKind::Declared { local: true, .. }));

@@ -12,6 +12,7 @@ mod alerts;
 pub mod chain;
 mod error;
 mod events;
+mod merge;
 mod samples;
 mod schema;
 mod sync;
@@ -24,7 +25,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use alerts::AlertSeen;
 pub use chain::{ChainHead, ChainProblem, Row};
 pub use error::StoreError;
-pub use events::Merged;
+pub use merge::Merged;
 pub use sync::{Cursor, PendingSample, SyncProblem};
 
 /// The SQLite `application_id` that marks a file as warroom's ("WRM1").

@@ -10,7 +10,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::chain::{ChainProblem, Row};
-use super::events::{Merged, merge_rows, row_of};
+use super::events::row_of;
+use super::merge::{Merged, merge_rows};
 use super::{Store, StoreError};
 use crate::time;
 

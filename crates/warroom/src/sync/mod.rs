@@ -10,6 +10,7 @@
 
 mod config;
 mod hub;
+mod schema;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -19,7 +20,8 @@ use serde::Serialize;
 
 pub use config::SyncConfig;
 pub(crate) use config::SyncEntry;
-pub use hub::{CONNECT_TIMEOUT, Device, GRANTS, Hub, REQUEST_TIMEOUT};
+pub use hub::{CONNECT_TIMEOUT, Device, Hub, REQUEST_TIMEOUT};
+pub use schema::GRANTS;
 
 use crate::store::{ChainProblem, Store, StoreError, SyncProblem};
 
