@@ -6,7 +6,7 @@
 //! `synchronous=FULL`: when [`Store::append`] returns, the events survive a crash of the process
 //! or the machine. Triggers refuse `UPDATE` and `DELETE` on events: the log only grows. Each
 //! device's events on an incident are chained by hash ([`chain`]); what the team's hub needs to
-//! know (what was pushed, how far it was pulled) is kept beside the log ([`sync`]).
+//! know (what was pushed, how far it was pulled) is kept beside the log (`store/sync.rs`).
 
 mod alerts;
 pub mod chain;
