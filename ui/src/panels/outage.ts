@@ -5,7 +5,7 @@
 // hypothesis never replaces the truth.
 
 import type { Outage, OutageHop } from "../api";
-import { byId, el, rebuildOn } from "../dom";
+import { byId, el, rebuildOn, setText } from "../dom";
 import { clock } from "../time";
 
 function hop(h: OutageHop): Node[] {
@@ -43,34 +43,50 @@ function entries(outage: Outage, withEntrypoint: boolean): Node[] {
   return rows;
 }
 
+/** The banner's parts that live as long as the window: the declare button in particular is
+ *  never rebuilt, so a click that starts while the numbers move still lands. */
+let parts: { title: HTMLElement; entry: HTMLElement; declare: HTMLButtonElement; body: HTMLElement } | null = null;
+let onDeclare: () => void = () => {};
+
+function skeleton(banner: HTMLElement): NonNullable<typeof parts> {
+  if (parts) return parts;
+  const title = el("strong", {});
+  const entry = el("span", {});
+  const declare = el("button", { text: "Declare from this outage", class: "primary" });
+  declare.type = "button";
+  declare.id = "outage-declare";
+  declare.addEventListener("click", () => onDeclare());
+  const body = el("div", { class: "outage-body" });
+  banner.replaceChildren(el("div", { class: "outage-head" }, [title, entry, declare]), body);
+  parts = { title, entry, declare, body };
+  return parts;
+}
+
 /** The banner of the outage users see now (`null`: none). `offerDeclare` when no incident is
  *  active: the draft is shown and one click declares it. */
 export function renderOutage(outage: Outage | null, since: string | null, offerDeclare: boolean, declare: () => void): void {
   const banner = byId("outage");
   if (banner.hidden !== (outage === null)) banner.hidden = outage === null;
+  const p = skeleton(banner);
+  onDeclare = declare;
+  // Gone from the page when not offered: an incident is active, or there is no outage.
+  const offered = outage !== null && offerDeclare;
+  if (p.declare.isConnected !== offered) {
+    if (offered) p.title.parentElement?.append(p.declare);
+    else p.declare.remove();
+  }
   if (!outage) return;
-  const title = `USER-VISIBLE OUTAGE${since ? ` since ${clock(since)}` : ""}`;
-  const key = JSON.stringify([outage, title, offerDeclare]);
-  rebuildOn(banner, key, () => {
-    // One entrypoint: on the title's line. Several: each on its own.
-    const single = outage.entrypoints.length === 1 ? outage.entrypoints[0] : undefined;
-    const head: Node[] = [el("strong", { text: title })];
-    if (single) head.push(el("span", { class: "outage-entry", data: { entrypoint: single.entrypoint.id } }, hop(single.entrypoint)));
-    if (offerDeclare) {
-      const d = outage.draft;
-      const button = el("button", {
-        text: "Declare from this outage",
-        class: "primary",
-        title: `No incident is active. Declares ${d.severity} "${d.title}" (affected: ${d.affected.join(", ")}) and records on it.`,
-      });
-      button.type = "button";
-      button.id = "outage-declare";
-      button.dataset.title = d.title;
-      button.addEventListener("click", declare);
-      head.push(button);
-    }
-    return [el("div", { class: "outage-head" }, head), ...entries(outage, !single)];
-  });
+  setText(p.title, `USER-VISIBLE OUTAGE${since ? ` since ${clock(since)}` : ""}`);
+  const d = outage.draft;
+  p.declare.title = `No incident is active. Declares ${d.severity} "${d.title}" (affected: ${d.affected.join(", ")}) and records on it.`;
+  p.declare.dataset.title = d.title;
+  // One entrypoint: on the title's line. Several: each on its own.
+  const single = outage.entrypoints.length === 1 ? outage.entrypoints[0] : undefined;
+  rebuildOn(p.entry, JSON.stringify(single?.entrypoint ?? null), () => (single ? hop(single.entrypoint) : []));
+  p.entry.className = single ? "outage-entry" : "";
+  if (single) p.entry.dataset.entrypoint = single.entrypoint.id;
+  else delete p.entry.dataset.entrypoint;
+  rebuildOn(p.body, JSON.stringify([outage.entrypoints, outage.contributors, Boolean(single)]), () => entries(outage, !single));
 }
 
 /** The what-if banner, beside the real one: what users would see if `picked` failed. */
