@@ -15,81 +15,15 @@
 #[path = "../tests/common/postgres.rs"]
 mod postgres;
 
+#[path = "../tests/common/laptop.rs"]
+mod laptop;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use ulid::Ulid;
-use warroom::model::Severity;
-use warroom::ops::{self, Actor, Declaration};
-use warroom::runtime::{Flow, Library, Runtime, SystemClock};
-use warroom::store::Store;
-use warroom::sync::{Hub, SyncConfig};
-
-fn config(url: &str, device: &str) -> SyncConfig {
-    SyncConfig {
-        url: url.to_owned(),
-        password: None,
-        ca_file: None,
-        tls_verify: true,
-        device: device.to_owned(),
-    }
-}
-
-struct Laptop {
-    runtime: Runtime,
-    name: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Laptop {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn laptop(dir: &Path, name: &str, url: Option<&str>) -> Laptop {
-    let store = Store::open(&dir.join(format!("{name}.db"))).unwrap();
-    let runtime = Runtime::new(store, Library::load(&[]).0);
-    runtime.use_sync(url.map(|u| config(u, name)), Some(name.to_owned()), "bench");
-    let looping = runtime.clone();
-    let task = tokio::spawn(async move { looping.run(&SystemClock, |_| Flow::Continue).await });
-    Laptop { runtime, name: name.to_owned(), task }
-}
-
-impl Laptop {
-    fn actor(&self) -> Actor {
-        Actor { origin: "cli".into(), by: Some(self.name.clone()), now: Utc::now() }
-    }
-
-    fn note(&self, id: Ulid, text: &str) -> Ulid {
-        ops::add_note(&mut self.runtime.log(), &self.actor(), id, text, None).unwrap().id
-    }
-
-    fn count(&self, id: Ulid) -> usize {
-        self.runtime.log().event_count(id).unwrap()
-    }
-
-    /// Writes `n` notes in batches of 1 000 (a laptop catching up on what it typed offline is
-    /// not what is measured: the sync after it is).
-    fn notes(&self, id: Ulid, n: usize, text: &str) {
-        let now = Utc::now();
-        let mut notes: Vec<warroom::model::Event> = (0..n)
-            .map(|i| {
-                let kind = warroom::model::EventKind::Note { text: format!("{text} {i}") };
-                warroom::model::Event::new(id, now, now, "cli", Some(self.name.clone()), kind)
-            })
-            .collect();
-        for batch in notes.chunks_mut(1000) {
-            self.runtime.log().append(batch).unwrap();
-        }
-    }
-
-    fn has(&self, id: Ulid, event: Ulid) -> bool {
-        self.runtime.log().events(id).unwrap().iter().any(|e| e.id == event)
-    }
-}
+use laptop::{Laptop, hub_config as config, laptop as open};
+use warroom::sync::Hub;
 
 async fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
     let start = Instant::now();
@@ -107,27 +41,16 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn declare(l: &Laptop) -> Ulid {
-    let decl = Declaration {
-        title: "bench".into(),
-        severity: Severity::Sev2,
-        commander: None,
-        at: None,
-        local: false,
-    };
-    ops::declare(&mut l.runtime.log(), &l.actor(), decl).unwrap().id
-}
-
 async fn latency(url: &str, dir: &Path) {
-    let a = laptop(dir, "a", Some(url));
-    let b = laptop(dir, "b", Some(url));
-    let id = declare(&a);
+    let a = open(dir, "a", "a", Some(url));
+    let b = open(dir, "b", "b", Some(url));
+    let id = a.declare("bench");
     wait_until(Duration::from_secs(10), || b.count(id) == 1).await.expect("the incident reaches b");
     let mut rng = fastrand::Rng::with_seed(7);
     let mut times = Vec::new();
     for n in 0..300 {
         tokio::time::sleep(Duration::from_millis(rng.u64(10..150))).await;
-        let event = a.note(id, &format!("note {n}"));
+        let event = a.note(id, &format!("note {n}")).id;
         let took =
             wait_until(Duration::from_secs(10), || b.has(id, event)).await.expect("the note reaches b");
         times.push(took);
@@ -144,9 +67,9 @@ async fn latency(url: &str, dir: &Path) {
 async fn catch_up(url: &str, dir: &Path) {
     const EVENTS: usize = 10_000;
     // Pull: A writes while B is away.
-    let a = laptop(dir, "pa", Some(url));
-    let b = laptop(dir, "pb", None);
-    let id = declare(&a);
+    let a = open(dir, "pa", "pa", Some(url));
+    let b = open(dir, "pb", "pb", None);
+    let id = a.declare("bench");
     a.notes(id, EVENTS, "written while b was away");
     wait_until(Duration::from_secs(120), || a.runtime.sync_status().is_some_and(|s| s.pending_push == 0))
         .await
@@ -160,7 +83,7 @@ async fn catch_up(url: &str, dir: &Path) {
     );
 
     // Push: C writes while away, then comes back; until A has them.
-    let c = laptop(dir, "pc", None);
+    let c = open(dir, "pc", "pc", None);
     c.runtime.log().import(&a.runtime.log().events(id).unwrap()[..1]).unwrap();
     c.notes(id, EVENTS, "written on the train");
     let start = Instant::now();
@@ -174,9 +97,10 @@ async fn catch_up(url: &str, dir: &Path) {
 
 async fn twenty(url: &str, dir: &Path, secs: u64) {
     const LAPTOPS: usize = 20;
-    let fleet: Vec<Arc<Laptop>> =
-        (0..LAPTOPS).map(|i| Arc::new(laptop(dir, &format!("l{i:02}"), Some(url)))).collect();
-    let id = declare(&fleet[0]);
+    let fleet: Vec<Arc<Laptop>> = (0..LAPTOPS)
+        .map(|i| Arc::new(open(dir, &format!("l{i:02}"), &format!("l{i:02}"), Some(url))))
+        .collect();
+    let id = fleet[0].declare("bench");
     for l in &fleet {
         wait_until(Duration::from_secs(30), || l.count(id) == 1).await.expect("everyone has the incident");
     }
@@ -190,7 +114,7 @@ async fn twenty(url: &str, dir: &Path, secs: u64) {
                 let mut rng = fastrand::Rng::with_seed(i as u64);
                 let mut written = 0usize;
                 while Instant::now() < until {
-                    l.note(id, &format!("{} note {written}", l.name));
+                    l.note(id, &format!("{} note {written}", l.person));
                     written += 1;
                     tokio::time::sleep(Duration::from_millis(rng.u64(50..350))).await;
                 }

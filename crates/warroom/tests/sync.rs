@@ -12,79 +12,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use common::laptop::{Laptop, hub_config, laptop};
 use common::postgres::Postgres;
 use ulid::Ulid;
 use warroom::model::{EventKind, Severity, Stage};
 use warroom::ops::{self, Actor, Declaration};
-use warroom::runtime::{Flow, Library, Runtime, SystemClock};
 use warroom::store::{Row, Store};
-use warroom::sync::{self, Hub, SyncConfig};
+use warroom::sync::{self, Hub};
 
 /// The tests of this file run one at a time: each starts a PostgreSQL cluster, and a latency
 /// measured while six others run initdb on two cores says nothing about sync.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// One laptop: its log, its runtime syncing with the hub, its person.
-struct Laptop {
-    runtime: Runtime,
-    person: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Laptop {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn hub_config(url: &str, device: &str) -> SyncConfig {
-    SyncConfig {
-        url: url.to_owned(),
-        password: None,
-        ca_file: None,
-        tls_verify: true,
-        device: device.to_owned(),
-    }
-}
-
-fn laptop(dir: &Path, device: &str, person: &str, url: Option<&str>) -> Laptop {
-    let store = Store::open(&dir.join(format!("{device}.db"))).unwrap();
-    let runtime = Runtime::new(store, Library::load(&[]).0);
-    runtime.use_sync(url.map(|u| hub_config(u, device)), Some(person.to_owned()), "test");
-    let looping = runtime.clone();
-    let task = tokio::spawn(async move { looping.run(&SystemClock, |_| Flow::Continue).await });
-    Laptop { runtime, person: person.to_owned(), task }
-}
-
-impl Laptop {
-    fn actor(&self) -> Actor {
-        Actor { origin: "cli".into(), by: Some(self.person.clone()), now: Utc::now() }
-    }
-
-    fn declare(&self, title: &str) -> Ulid {
-        let decl = Declaration {
-            title: title.into(),
-            severity: Severity::Sev2,
-            commander: None,
-            at: None,
-            local: false,
-        };
-        ops::declare(&mut self.runtime.log(), &self.actor(), decl).unwrap().id
-    }
-
-    fn note(&self, id: Ulid, text: &str) -> warroom::model::Event {
-        ops::add_note(&mut self.runtime.log(), &self.actor(), id, text, None).unwrap()
-    }
-
-    fn ids(&self, id: Ulid) -> Vec<Ulid> {
-        self.runtime.log().events(id).map(|e| e.iter().map(|e| e.id).collect()).unwrap_or_default()
-    }
-
-    /// The timeline as `warroom timeline --json` prints it.
-    fn timeline(&self, id: Ulid) -> String {
-        serde_json::to_string(&self.runtime.log().events(id).unwrap()).unwrap()
-    }
-}
 
 async fn eventually(what: &str, within: Duration, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
