@@ -160,9 +160,22 @@ fn artifacts() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
 
+/// WebKitWebDriver now and then answers a screenshot with an empty `UnknownError` (seen in CI
+/// right after a resize, while the window is still being laid out): the picture is tried again
+/// a few times before the test gives up on it.
 async fn screenshot(c: &Client, name: &str) {
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let png = c.screenshot().await.unwrap();
+    let mut tries = 0;
+    let png = loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        match c.screenshot().await {
+            Ok(png) => break png,
+            Err(e) if tries < 5 => {
+                tries += 1;
+                eprintln!("screenshot {name}: {e}; trying again");
+            }
+            Err(e) => panic!("screenshot {name} failed six times: {e}"),
+        }
+    };
     assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
     std::fs::write(artifacts().join(format!("e2e-{name}.png")), &png).unwrap();
 }
