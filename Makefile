@@ -25,6 +25,7 @@ APT_DESKTOP := libwebkit2gtk-4.1-dev build-essential pkg-config libxdo-dev libss
 APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager postgresql openssl python3
 APT_NODE := nodejs npm
 MOTO_VERSION := 5.2.5
+AIOSMTPD_VERSION := 1.4.6
 
 .PHONY: help run test bench bench-idle bench-sync fuzz setup-desktop setup-test ui check-core-has-no-tauri check-bindings
 
@@ -51,7 +52,7 @@ setup-desktop:
 	@$(call apt_ensure,$(APT_DESKTOP))
 	@command -v npm >/dev/null || { $(call apt_ensure,$(APT_NODE)); }
 
-setup-test: setup-desktop target/moto/bin/moto_server
+setup-test: setup-desktop target/moto/bin/moto_server target/smtp/bin/aiosmtpd
 	@$(call apt_ensure,$(APT_TEST))
 	@command -v tauri-driver >/dev/null || $(CARGO) install tauri-driver --locked
 
@@ -60,6 +61,12 @@ target/moto/bin/moto_server:
 	@$(call apt_ensure,python3-venv)
 	python3 -m venv target/moto
 	target/moto/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
+
+# aiosmtpd: a real SMTP server (with STARTTLS) for the stakeholder-update tests.
+target/smtp/bin/aiosmtpd:
+	@$(call apt_ensure,python3-venv)
+	python3 -m venv target/smtp
+	target/smtp/bin/pip install --quiet --disable-pip-version-check 'aiosmtpd==$(AIOSMTPD_VERSION)'
 
 ui/node_modules/.installed: ui/package-lock.json ui/package.json
 	cd ui && npm ci --no-audit --no-fund

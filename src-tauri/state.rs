@@ -145,6 +145,9 @@ impl AppState {
         if log_error.is_none() {
             runtime.use_sync(usable.and_then(|c| c.sync.clone()), settings.user.clone(), "desktop");
         }
+        if let Some(c) = usable {
+            runtime.use_updates(c.channels.clone(), c.cadence, c.templates.clone());
+        }
         // A configuration with no sources (only the hub, or runbooks) leaves the drill on.
         let no_sources = usable.is_some_and(|c| c.sources.is_empty());
         let startup_error = match config {

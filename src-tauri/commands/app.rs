@@ -25,6 +25,8 @@ pub struct AppInfo {
     severities: Vec<Term>,
     stages: Vec<Term>,
     roles: Vec<Term>,
+    /// Who stakeholder updates are for.
+    audiences: Vec<Term>,
     /// Why the configuration could not be used, if it could not (until it is fixed).
     startup_error: Option<IpcError>,
     /// Why the log could not be opened, if it could not.
@@ -42,6 +44,9 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         severities: Severity::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         stages: Stage::ALL.map(|s| Term { name: s.name(), meaning: s.meaning() }).into(),
         roles: Role::ALL.map(|r| Term { name: r.name(), meaning: r.title() }).into(),
+        audiences: warroom::model::Audience::ALL
+            .map(|a| Term { name: a.name(), meaning: a.meaning() })
+            .into(),
         // Once a configuration is in use, its startup error is history.
         startup_error: if config.is_some() { None } else { state.startup_error.clone() },
         log_error: state.log_error.clone(),

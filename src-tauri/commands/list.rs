@@ -37,6 +37,10 @@ macro_rules! commands {
             review::review_at,
             review::export_postmortem,
             review::set_action,
+            updates::update_panel,
+            updates::draft_update,
+            updates::send_update,
+            updates::flush_updates,
         }
     };
 }

@@ -7,3 +7,4 @@ pub mod incident;
 pub mod review;
 pub mod runbook;
 pub mod sources;
+pub mod updates;

@@ -35,8 +35,13 @@ pub fn export_postmortem(
     let slo = postmortem::slo(slo.unwrap_or(99.9))?;
     let id = state.incident_id(&id)?;
     let (replay, history) = state.with_log(|log| Ok((state.reviews.replay(log, id)?, log.incidents()?)))?;
-    let options =
-        Options { slo, thresholds: state.runtime.thresholds(), history, ..Options::at(state.clock.now()) };
+    let options = Options {
+        slo,
+        thresholds: state.runtime.thresholds(),
+        history,
+        cadence: state.runtime.cadence(),
+        ..Options::at(state.clock.now())
+    };
     Ok(postmortem::export(&replay, &options, &state.export_dir)?)
 }
 

@@ -53,6 +53,7 @@ fn estate() -> (TopologySpec, Vec<(usize, usize)>) {
                 name: String::new(),
                 kind: NodeKind::Service,
                 owner: None,
+                public_name: None,
                 entrypoint: layer == 0,
                 depends_on,
                 line: None,

@@ -215,6 +215,13 @@ pub struct Config {
     pub hysteresis: Hysteresis,
     /// The team's hub (`[sync]`), if this laptop syncs with one.
     pub sync: Option<crate::sync::SyncConfig>,
+    /// How often stakeholder updates are due, per severity (`[cadence]`).
+    pub cadence: crate::updates::Cadence,
+    /// Where stakeholder updates go (`[[channel]]`).
+    pub channels: Vec<crate::updates::ChannelConfig>,
+    /// A folder of update templates (`responders.md`, `exec.md`, `public.md`) that replace the
+    /// built-in ones.
+    pub templates: Option<PathBuf>,
 }
 
 /// How many cycles in a row a node's new health, or a check's new outcome, must hold before it
@@ -379,6 +386,10 @@ struct File {
     runbooks: Vec<Spanned<String>>,
     hysteresis: Option<Spanned<HysteresisEntry>>,
     sync: Option<Spanned<crate::sync::SyncEntry>>,
+    cadence: Option<crate::updates::CadenceEntry>,
+    #[serde(default)]
+    channel: Vec<Spanned<crate::updates::ChannelEntry>>,
+    templates: Option<Spanned<String>>,
     topology: Option<TopologyEntry>,
     grafana: Option<GrafanaEntry>,
     #[serde(default)]
@@ -769,6 +780,31 @@ impl Config {
                 Some(entry.into_inner().check(base, at, &err)?)
             }
         };
+        let mut channels: Vec<crate::updates::ChannelConfig> = Vec::new();
+        for entry in file.channel {
+            let at = entry.span().start;
+            let channel = entry.into_inner().check(base, at, &err)?;
+            if channels.iter().any(|c| c.name == channel.name) {
+                return Err(err(Some(at), format!("channel.name: '{}' is used twice", channel.name)));
+            }
+            channels.push(channel);
+        }
+        let templates = match file.templates {
+            None => None,
+            Some(dir) => {
+                let folder = base.join(dir.get_ref());
+                if !folder.is_dir() {
+                    return Err(err(
+                        Some(dir.span().start),
+                        format!(
+                            "templates: {} is not a folder (of responders.md, exec.md, public.md)",
+                            folder.display()
+                        ),
+                    ));
+                }
+                Some(folder)
+            }
+        };
         Ok(Config {
             path: path.to_owned(),
             topology,
@@ -779,6 +815,9 @@ impl Config {
             runbooks,
             hysteresis,
             sync,
+            cadence: file.cadence.map(crate::updates::CadenceEntry::check).unwrap_or_default(),
+            channels,
+            templates,
         })
     }
 }

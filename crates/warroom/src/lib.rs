@@ -29,3 +29,4 @@ pub mod sync;
 pub mod text;
 pub mod time;
 pub mod topology;
+pub mod updates;

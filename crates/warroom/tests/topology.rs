@@ -170,6 +170,7 @@ fn arb_topology() -> impl Strategy<Value = TopologySpec> {
                     name: String::new(),
                     kind: NodeKind::Service,
                     owner: None,
+                    public_name: None,
                     entrypoint: entry[i],
                     depends_on: Vec::new(),
                     line: None,

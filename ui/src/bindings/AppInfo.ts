@@ -7,6 +7,10 @@ import type { Term } from "./Term";
  */
 export type AppInfo = { version: string, db_path: string, severities: Array<Term>, stages: Array<Term>, roles: Array<Term>, 
 /**
+ * Who stakeholder updates are for.
+ */
+audiences: Array<Term>, 
+/**
  * Why the configuration could not be used, if it could not (until it is fixed).
  */
 startup_error: IpcError | null, 

@@ -5,6 +5,7 @@ import type { Roles } from "./Roles";
 import type { Severity } from "./Severity";
 import type { Stage } from "./Stage";
 import type { StageVisit } from "./StageVisit";
+import type { StakeholderUpdate } from "./StakeholderUpdate";
 import type { Status } from "./Status";
 
 /**
@@ -59,4 +60,8 @@ actions: Array<ActionItem>,
 /**
  * Kept on the laptop that declared it: never synced.
  */
-local: boolean, };
+local: boolean, 
+/**
+ * Stakeholder updates, in the order they were queued, each with its state.
+ */
+updates: Array<StakeholderUpdate>, };

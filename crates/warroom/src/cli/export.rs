@@ -85,15 +85,14 @@ pub fn export(
         println!("{}", file.display());
         return Ok(());
     }
-    let thresholds = match config {
-        Some(path) => {
-            warroom::health::Thresholds::default().with(&warroom::config::Config::read(path)?.thresholds)
-        }
-        None => warroom::health::Thresholds::default(),
-    };
+    let config = config.map(warroom::config::Config::read).transpose()?;
+    let thresholds = warroom::health::Thresholds::default()
+        .with(&config.as_ref().map(|c| c.thresholds.clone()).unwrap_or_default());
+    let cadence = config.as_ref().map(|c| c.cadence).unwrap_or_default();
     let replay =
         Replay::new(events, samples).with_context(|| format!("incident {id} has no declared event"))?;
-    let options = Options { slo, thresholds, history: store.incidents()?, ..Options::at(Utc::now()) };
+    let options =
+        Options { slo, thresholds, history: store.incidents()?, cadence, ..Options::at(Utc::now()) };
     for path in postmortem::export(&replay, &options, out)?.files {
         println!("{path}");
     }

@@ -9,6 +9,7 @@ mod runbook;
 mod secret;
 mod sync;
 mod topology;
+mod update;
 mod watch;
 
 use std::path::PathBuf;
@@ -110,6 +111,10 @@ enum Command {
     /// Add, edit and list an incident's action items (they go into the postmortem).
     #[command(subcommand)]
     Action(export::ActionCommand),
+    /// Stakeholder updates: draft one from the live state, send it through the outbox, list
+    /// them with their state, retry what waits.
+    #[command(subcommand)]
+    Update(update::UpdateCommand),
     /// Team sync through a PostgreSQL hub: set the hub up, sync once, say where sync stands.
     #[command(subcommand)]
     Sync(sync::SyncCommand),
@@ -186,6 +191,9 @@ fn run_on_log(
     if let Some(device) = device {
         store.set_device(device);
     }
+    if let Command::Update(cmd) = command {
+        return update::run(cmd, store, config, actor);
+    }
     match command {
         Command::Incident(cmd) => incident::run(&mut store, actor, cmd),
         Command::Runbook(cmd) => {
@@ -198,6 +206,7 @@ fn run_on_log(
         | Command::Secret(_)
         | Command::Watch(_)
         | Command::Sync(_)
+        | Command::Update(_)
         | Command::Drill(_) => Ok(()),
         Command::Export { id, format, out, slo } => export::export(&store, &id, &format, &out, slo, config),
         Command::Import { file } => export::import(&mut store, &file),

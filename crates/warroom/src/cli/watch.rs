@@ -113,17 +113,28 @@ pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path, by: Option<String>
     {
         bail!("--for must be a positive number of seconds, got {secs}");
     }
-    let (config, hub) = match config {
+    // A drill reads the configuration only for the team's hub and the stakeholder updates: one
+    // that cannot be read is said, and the drill plays all the same.
+    let (config, extras) = match config {
         Some(path) if args.drill.is_none() => {
             let config = Config::read(path)?;
-            let hub = config.sync.clone();
-            (Some(config), hub)
+            (Some(config.clone()), Some(config))
         }
-        // A drill reads the configuration only for the team's hub.
-        path => (None, super::sync::configured(path)),
+        Some(path) => match Config::read(path) {
+            Ok(c) => (None, Some(c)),
+            Err(e) => {
+                eprintln!("warroom: the configuration cannot be read ({e}); no sync, no updates");
+                (None, None)
+            }
+        },
+        None => (None, None),
     };
+    let hub = extras.as_ref().and_then(|c| c.sync.clone());
     let runtime = runtime(db, config.as_ref(), hub.as_ref().map(|h| h.device.as_str()))?;
     runtime.use_sync(hub, by.clone(), "watch");
+    if let Some(c) = &extras {
+        runtime.use_updates(c.channels.clone(), c.cadence, c.templates.clone());
+    }
     let incident = args.incident.as_deref().map(|id| runtime.log().find_incident(id)).transpose()?;
     let actor = Actor { origin: "cli".to_owned(), by: by.clone(), now: Utc::now() };
     match (&args.drill, config) {

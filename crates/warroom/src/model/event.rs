@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
 use super::topology::TopologySpec;
-use super::{ActionItem, Health, Role, Severity, Stage};
+use super::{ActionItem, Audience, Health, Role, Severity, Stage};
 
 /// One fact about one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +158,17 @@ pub enum EventKind {
     RecordingStarted { feed: String },
     /// Recording on the incident stopped (a responder stopped it, or the watch ended).
     RecordingStopped,
+    /// A stakeholder update was written to the outbox, for one channel: `update` is its id (and
+    /// its idempotency key there), `text` exactly what is sent.
+    UpdateQueued { update: String, audience: Audience, channel: String, subject: String, text: String },
+    /// The channel took the update; `remote` is what it calls it (a status page incident's id).
+    UpdateSent {
+        update: String,
+        #[serde(default)]
+        remote: Option<String>,
+    },
+    /// The channel refused the update for good; it will not be retried.
+    UpdateFailed { update: String, error: String },
     /// A provider's status page declared an incident, or its status changed.
     ProviderIncident {
         name: String,
@@ -192,6 +203,9 @@ impl EventKind {
             EventKind::ProviderIncident { .. } => "provider_incident",
             EventKind::RecordingStarted { .. } => "recording_started",
             EventKind::RecordingStopped => "recording_stopped",
+            EventKind::UpdateQueued { .. } => "update_queued",
+            EventKind::UpdateSent { .. } => "update_sent",
+            EventKind::UpdateFailed { .. } => "update_failed",
         }
     }
 
@@ -242,6 +256,11 @@ impl EventKind {
             }
             EventKind::RecordingStarted { feed } => format!("recording started: {feed}"),
             EventKind::RecordingStopped => "recording stopped".to_owned(),
+            EventKind::UpdateQueued { audience, channel, text, .. } => {
+                format!("update to {audience} via {channel} queued: {text}")
+            }
+            EventKind::UpdateSent { update, .. } => format!("update {update} sent"),
+            EventKind::UpdateFailed { update, error } => format!("update {update} failed: {error}"),
             EventKind::ActionItemSet { item } => {
                 format!(
                     "action item {} ({}, {}): {}",
@@ -315,6 +334,18 @@ mod tests {
             },
             EventKind::RecordingStarted { feed: "drill db-pool-exhaustion ×4".into() },
             EventKind::RecordingStopped,
+            EventKind::UpdateQueued {
+                update: "01JDX0000000000000000000AB".into(),
+                audience: Audience::Public,
+                channel: "status".into(),
+                subject: "Checkout".into(),
+                text: "We are investigating.".into(),
+            },
+            EventKind::UpdateSent {
+                update: "01JDX0000000000000000000AB".into(),
+                remote: Some("p31zjtct2jer".into()),
+            },
+            EventKind::UpdateFailed { update: "01JDX0000000000000000000AB".into(), error: "404".into() },
             EventKind::ActionItemSet {
                 item: ActionItem {
                     id: "A1".into(),

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use super::{ActionItem, Event, EventKind, Role, Severity, Stage};
+use super::{ActionItem, Event, EventKind, Role, Severity, Stage, StakeholderUpdate, UpdateState};
 
 /// Whether the incident is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +107,9 @@ pub struct Incident {
     /// Kept on the laptop that declared it: never synced.
     #[serde(default)]
     pub local: bool,
+    /// Stakeholder updates, in the order they were queued, each with its state.
+    #[serde(default)]
+    pub updates: Vec<StakeholderUpdate>,
 }
 
 /// A stage entered at an instant.
@@ -200,6 +203,7 @@ impl Incident {
             affected: Default::default(),
             actions: Vec::new(),
             local: *local,
+            updates: Vec::new(),
         })
     }
 
@@ -252,6 +256,41 @@ impl Incident {
             EventKind::ProviderIncident { .. }
             | EventKind::RecordingStarted { .. }
             | EventKind::RecordingStopped => {}
+            EventKind::UpdateQueued { update, audience, channel, subject, text } => {
+                if !self.updates.iter().any(|u| u.id == *update) {
+                    self.updates.push(StakeholderUpdate {
+                        id: update.clone(),
+                        audience: *audience,
+                        channel: channel.clone(),
+                        subject: subject.clone(),
+                        text: text.clone(),
+                        queued_at: event.at,
+                        by: event.by.clone(),
+                        device: event.device.clone(),
+                        state: UpdateState::Queued,
+                        sent_at: None,
+                        error: None,
+                        remote: None,
+                    });
+                }
+            }
+            EventKind::UpdateSent { update, remote } => {
+                if let Some(u) = self.updates.iter_mut().find(|u| u.id == *update) {
+                    u.state = UpdateState::Sent;
+                    u.sent_at = Some(event.at);
+                    u.remote.clone_from(remote);
+                    u.error = None;
+                }
+            }
+            EventKind::UpdateFailed { update, error } => {
+                // Sent is final: a failure reported late (another laptop's retry) does not undo it.
+                if let Some(u) =
+                    self.updates.iter_mut().find(|u| u.id == *update && u.state != UpdateState::Sent)
+                {
+                    u.state = UpdateState::Failed;
+                    u.error = Some(error.clone());
+                }
+            }
             EventKind::AlertFired { fingerprint, starts_at, .. } => {
                 self.firing_alerts.insert(fingerprint.clone());
                 self.first_alert_at =

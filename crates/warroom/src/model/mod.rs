@@ -13,6 +13,7 @@ mod role;
 mod severity;
 mod stage;
 pub mod topology;
+mod update;
 
 pub use action::{ActionItem, ActionKind, ActionStatus};
 pub use event::{Event, EventKind, next_id};
@@ -22,3 +23,4 @@ pub use parse::ParseError;
 pub use role::Role;
 pub use severity::Severity;
 pub use stage::Stage;
+pub use update::{Audience, StakeholderUpdate, UpdateState};

@@ -89,6 +89,9 @@ pub struct NodeSpec {
     pub kind: NodeKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// What customers call it (public status updates never use internal names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_name: Option<String>,
     /// User-facing: its failure is the outage users see.
     #[serde(default)]
     pub entrypoint: bool,

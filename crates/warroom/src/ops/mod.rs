@@ -57,6 +57,8 @@ pub enum OpsError {
     BadDue(String),
     #[error("nothing to change: the item is already so")]
     NothingChanged,
+    #[error("no channel chosen: name one of the configured [[channel]] entries")]
+    NoChannel,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -79,6 +81,7 @@ impl OpsError {
             OpsError::UnknownAction(_) => "unknown_action",
             OpsError::BadDue(_) => "bad_date",
             OpsError::NothingChanged => "unchanged",
+            OpsError::NoChannel => "no_channel",
             OpsError::Store(e) => e.code(),
         }
     }
@@ -365,6 +368,52 @@ pub fn reopen(
 /// [`OpsError::InFuture`] only if the actor's clock is broken, or the store's error.
 pub fn record_on_log(store: &mut Store, actor: &Actor, id: Ulid, kind: EventKind) -> Result<Event, OpsError> {
     record(store, actor.event(id, None, kind)?)
+}
+
+/// Queues a stakeholder update for each channel (one update each, its own id): the text as it
+/// will be sent, written to the log before anything is sent. Returns the updates' ids.
+///
+/// # Errors
+/// [`OpsError::EmptyNote`] for an empty text, [`OpsError::NoChannel`] when no channel is given,
+/// [`OpsError::AlreadyResolved`] never (a resolution is announced too), or the store's error.
+pub fn queue_update(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    audience: crate::model::Audience,
+    channels: &[String],
+    subject: &str,
+    text: &str,
+) -> Result<Vec<String>, OpsError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(OpsError::EmptyNote);
+    }
+    if channels.is_empty() {
+        return Err(OpsError::NoChannel);
+    }
+    store.incident(id)?;
+    let subject = crate::updates::draft::one_line(subject);
+    let mut events = Vec::with_capacity(channels.len());
+    for channel in channels {
+        let update = crate::model::next_id().to_string();
+        let kind = EventKind::UpdateQueued {
+            update,
+            audience,
+            channel: channel.clone(),
+            subject: subject.clone(),
+            text: text.to_owned(),
+        };
+        events.push(actor.event(id, None, kind)?);
+    }
+    store.append(&mut events)?;
+    Ok(events
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::UpdateQueued { update, .. } => Some(update),
+            _ => None,
+        })
+        .collect())
 }
 
 pub(crate) fn record(store: &mut Store, mut event: Event) -> Result<Event, OpsError> {

@@ -23,9 +23,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::chart::ChartError;
 use crate::health::Thresholds;
-use crate::model::{Event, EventKind, Incident, Role, Stage};
+use crate::model::{Audience, Event, EventKind, Incident, Role, Stage, StakeholderUpdate, UpdateState};
 use crate::replay::Replay;
 use crate::topology::Topology;
+use crate::updates::Cadence;
 use markdown::{Cell, escape, escape_inline, prompt, table};
 pub use metrics::Metrics;
 
@@ -45,13 +46,22 @@ pub struct Options {
     pub now: DateTime<Utc>,
     /// At most this many charts.
     pub charts: usize,
+    /// How often stakeholder updates were due (the longest gap is measured against it).
+    pub cadence: Cadence,
 }
 
 impl Options {
     /// The defaults (SLO 99.9 %, the default thresholds, no other incidents, four charts), for
     /// a draft written at `now`.
     pub fn at(now: DateTime<Utc>) -> Options {
-        Options { slo: 99.9, thresholds: Thresholds::default(), history: Vec::new(), now, charts: 4 }
+        Options {
+            slo: 99.9,
+            thresholds: Thresholds::default(),
+            history: Vec::new(),
+            now,
+            charts: 4,
+            cadence: Cadence::default(),
+        }
     }
 }
 
@@ -146,6 +156,7 @@ pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, Postmort
             let _ = writeln!(md, "![{}]({}) ([SVG]({}))\n", escape(&chart.title), chart.png, chart.svg);
         }
     }
+    stakeholder_updates(&mut md, &incident, &metrics, &options.cadence);
     timeline(&mut md, replay, &metrics);
     runbook_record(&mut md, replay, &incident);
     for (heading, tag, ask) in [
@@ -596,6 +607,90 @@ fn metrics_section(md: &mut String, m: &Metrics, options: &Options) {
     }
 }
 
+/// Every stakeholder update (time, audience, channel, state, text), the time to the first public
+/// one from the impact's start, and the longest gap between updates against the cadence.
+fn stakeholder_updates(md: &mut String, incident: &Incident, m: &Metrics, cadence: &Cadence) {
+    md.push_str("## Stakeholder updates\n\n");
+    let mut updates: Vec<&StakeholderUpdate> = incident.updates.iter().collect();
+    updates.sort_by_key(|u| (u.queued_at, u.id.clone()));
+    if updates.is_empty() {
+        md.push_str("No stakeholder update was sent from warroom.\n\n");
+        return;
+    }
+    let from = m.impact_start.unwrap_or(m.declared_at);
+    let first_public = updates.iter().find(|u| u.audience == Audience::Public).map(|u| u.queued_at);
+    let every = cadence.every(incident.severity);
+    // The gaps between updates (an update to several channels at once is one), from the
+    // declaration to the last update, and to the resolution or now while it is open.
+    let mut instants: Vec<DateTime<Utc>> = vec![incident.declared_at];
+    instants.extend(updates.iter().map(|u| u.queued_at));
+    if let Some(resolved) = m.resolved_at {
+        instants.push(resolved);
+    }
+    instants.dedup();
+    let longest = instants.windows(2).map(|w| (w[1] - w[0], w[0], w[1])).max_by_key(|(d, _, _)| *d);
+    let rows = vec![
+        vec![
+            Cell::from("Time to the first public update"),
+            Cell::from("impact start → first update to the public"),
+            Cell::from(match first_public {
+                Some(at) => format!("{} (at {} UTC)", human(at - from), clock(at)),
+                None => "no public update".to_owned(),
+            }),
+        ],
+        vec![
+            Cell::from("Longest gap between updates"),
+            Cell::from("declared → each update → resolved"),
+            Cell::from(match (longest, every) {
+                (Some((gap, a, b)), Some(every)) => {
+                    let every = Duration::from_std(every).unwrap_or(Duration::zero());
+                    let verdict = if gap > every { "over the cadence" } else { "within the cadence" };
+                    format!(
+                        "{} ({} → {} UTC), {verdict} of {} for {}",
+                        human(gap),
+                        clock(a),
+                        clock(b),
+                        human(every),
+                        incident.severity
+                    )
+                }
+                (Some((gap, a, b)), None) => {
+                    format!(
+                        "{} ({} → {} UTC); {} has no cadence",
+                        human(gap),
+                        clock(a),
+                        clock(b),
+                        incident.severity
+                    )
+                }
+                (None, _) => "—".to_owned(),
+            }),
+        ],
+    ];
+    md.push_str(&table(&["Metric", "Measured", "Value"], &rows));
+    md.push('\n');
+    for u in updates {
+        let state = match u.state {
+            UpdateState::Sent => format!("sent {}", u.sent_at.map(clock).unwrap_or_default()),
+            UpdateState::Queued => "never sent".to_owned(),
+            UpdateState::Failed => format!("failed: {}", u.error.as_deref().unwrap_or("")),
+        };
+        let by = u.by.as_deref().map(|b| format!(", by {b}")).unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "### {} UTC · {} · {} ({state}{by})\n\n**{}**\n",
+            clock(u.queued_at),
+            u.audience.name(),
+            escape(&u.channel),
+            escape(&u.subject)
+        );
+        for line in u.text.lines() {
+            let _ = writeln!(md, "> {}", escape(line));
+        }
+        md.push('\n');
+    }
+}
+
 fn impact(md: &mut String, m: &Metrics) {
     md.push_str("## Impact\n\n");
     match &m.peak {
@@ -705,6 +800,9 @@ fn source(kind: &EventKind, origin: &str) -> &'static str {
         | EventKind::StepChecked { .. }
         | EventKind::StepsSkipped { .. } => "runbook",
         EventKind::ProviderIncident { .. } => "provider status",
+        EventKind::UpdateQueued { .. } | EventKind::UpdateSent { .. } | EventKind::UpdateFailed { .. } => {
+            "stakeholder update"
+        }
         EventKind::TopologyRecorded { .. }
         | EventKind::RecordingStarted { .. }
         | EventKind::RecordingStopped => "system",
@@ -729,6 +827,8 @@ fn key_event(
         | EventKind::TopologyRecorded { .. }
         | EventKind::AlertResolved { .. } => false,
         EventKind::RecordingStarted { .. } | EventKind::RecordingStopped => false,
+        // The update itself is a key event; that the channel took it is in the updates section.
+        EventKind::UpdateSent { .. } => false,
         EventKind::HealthChanged { node, .. } => entrypoints.contains(node),
         EventKind::AlertFired { name, node, .. } => fired.insert(format!("{name}/{node}")),
         _ => true,

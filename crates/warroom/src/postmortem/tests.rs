@@ -8,7 +8,8 @@ use ulid::Ulid;
 
 use super::*;
 use crate::model::{
-    ActionItem, ActionKind, ActionStatus, Event, EventKind, Health, Metric, Role, Sample, Severity, Stage,
+    ActionItem, ActionKind, ActionStatus, Audience, Event, EventKind, Health, Metric, Role, Sample, Severity,
+    Stage,
 };
 use crate::replay::Replay;
 
@@ -254,7 +255,7 @@ fn options() -> Options {
         .unwrap(),
         Incident::fold(&scripted()).unwrap(),
     ];
-    Options { slo: 99.95, thresholds: Thresholds::default(), history, now: t(4, 0), charts: 4 }
+    Options { slo: 99.95, history, now: t(4, 0), ..Options::at(t(4, 0)) }
 }
 
 fn render_scripted() -> Postmortem {
@@ -393,6 +394,7 @@ fn the_markdown_reads_back_as_gfm_with_every_section_and_whole_tables() {
         "Provider status incidents",
         "Dependency graph at the peak (03:05:00)",
         "Charts",
+        "Stakeholder updates",
         "Timeline",
         "Full log",
         "Runbook record",
@@ -505,6 +507,7 @@ fn hostile_names_stay_text_through_the_whole_export() {
         name: name.into(),
         kind: NodeKind::Service,
         owner: Some("<b>team</b>".into()),
+        public_name: None,
         entrypoint,
         depends_on: deps
             .iter()
@@ -597,4 +600,80 @@ fn every_metric_counts_from_one_impact_start_and_the_document_says_which() {
     assert_eq!(m.impact_start_from, Some("a note tagged #impact-start"));
     assert_eq!(m.time_to_detect(), Some(Duration::minutes(14)));
     assert_eq!(m.time_to_mitigate(), Some(Duration::minutes(35)));
+}
+
+/// The scripted incident with three stakeholder updates: public at 03:10 (sent), exec at 03:12
+/// (refused by the mail server), responders at 03:35 (sent). The impact began at 03:00: the
+/// first public update came 10 min after; the longest gap is 03:12 → 03:35 (23 min), within the
+/// SEV2 cadence of 30 min and over one of 15 min. Every update is listed, its text as text.
+#[test]
+fn the_postmortem_reports_every_update_and_the_cadence_kept() {
+    let mut s = Script { events: scripted() };
+    let queued = |update: &str, audience: Audience, channel: &str, text: &str| EventKind::UpdateQueued {
+        update: update.into(),
+        audience,
+        channel: channel.into(),
+        subject: "Checkout failing".into(),
+        text: text.into(),
+    };
+    s.add(
+        t(3, 10),
+        "desktop",
+        Some("Jun"),
+        queued("U1", Audience::Public, "status", "We are investigating."),
+    );
+    s.add(
+        t(3, 10),
+        "outbox",
+        None,
+        EventKind::UpdateSent { update: "U1".into(), remote: Some("p31".into()) },
+    );
+    s.add(t(3, 12), "desktop", Some("Jun"), queued("U2", Audience::Exec, "exec-mail", HOSTILE_NOTE));
+    s.add(
+        t(3, 13),
+        "outbox",
+        None,
+        EventKind::UpdateFailed { update: "U2".into(), error: "550 no such user".into() },
+    );
+    s.add(
+        t(3, 35),
+        "desktop",
+        Some("Jun"),
+        queued("U3", Audience::Responders, "slack", "Pool raised to 400."),
+    );
+    s.add(t(3, 35), "outbox", None, EventKind::UpdateSent { update: "U3".into(), remote: None });
+    s.events.sort_by_key(|e| (e.at, e.id));
+    let replay = Replay::new(s.events, samples()).unwrap();
+    let md = render(&replay, &options()).unwrap().markdown;
+    let section = &md[md.find("## Stakeholder updates").expect("the section")..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    assert!(section.contains("| Time to the first public update | impact start → first update to the public | 10 min (at 03:10:00 UTC) |"), "{section}");
+    assert!(
+        section.contains("23 min (03:12:00 → 03:35:00 UTC), within the cadence of 30 min for SEV2"),
+        "{section}"
+    );
+    for (at, audience, channel, state) in [
+        ("03:10:00", "public", "status", "sent 03:10:00"),
+        ("03:12:00", "exec", "exec-mail", "failed: 550 no such user"),
+        ("03:35:00", "responders", "slack", "sent 03:35:00"),
+    ] {
+        assert!(
+            section.contains(&format!("### {at} UTC · {audience} · {channel} ({state}, by Jun)")),
+            "{at}: {section}"
+        );
+    }
+    assert!(section.contains("> We are investigating."));
+    assert!(!section.contains("<script>"), "the text is text: {section}");
+    let read = read_back(&md);
+    assert!(read.html.is_empty(), "no HTML reaches the Markdown: {:?}", read.html);
+
+    let strict = Options {
+        cadence: crate::updates::Cadence {
+            sev2: Some(std::time::Duration::from_secs(15 * 60)),
+            ..Default::default()
+        },
+        ..options()
+    };
+    let md = render(&replay, &strict).unwrap().markdown;
+    assert!(md.contains("23 min (03:12:00 → 03:35:00 UTC), over the cadence of 15 min for SEV2"));
 }

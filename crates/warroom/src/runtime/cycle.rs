@@ -26,6 +26,7 @@ impl Runtime {
                 at: now,
                 log_changed: self.log_moved()?,
                 sync_changed: self.sync_moved(),
+                notification: self.reminders(now),
                 ..Update::default()
             }),
         }
@@ -45,7 +46,7 @@ impl Runtime {
                 (None, false) => Some(changes.health.iter().map(|c| c.at).min().unwrap_or(now).min(now)),
             };
         }
-        let notification = self.notify(&changes, now);
+        let notification = self.notify(&changes, now).or_else(|| self.reminders(now));
         let checks = self.check(feed, now).await?;
         self.remember(&changes, &firing, now)?;
         let events = self.record(feed, &changes, now)?;

@@ -102,6 +102,23 @@ impl Library {
         self.runbooks.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The steps of the incident's current stage not done (nor skipped) in its attached
+    /// runbooks, as texts: its next steps.
+    pub fn open_steps(&self, incident: &crate::model::Incident) -> Vec<String> {
+        let mut steps = Vec::new();
+        for attached in &incident.runbooks {
+            let Some(book) = self.get(&attached.id) else { continue };
+            for stage in book.stages.iter().filter(|s| s.stage == incident.stage) {
+                for step in &stage.steps {
+                    if !attached.done.contains_key(&step.id) && !attached.skipped.contains(&step.id) {
+                        steps.push(step.text.clone());
+                    }
+                }
+            }
+        }
+        steps
+    }
+
     /// The runbook with this id.
     pub fn get(&self, id: &str) -> Option<Runbook> {
         self.all().iter().find(|r| r.id == id).cloned()

@@ -21,6 +21,7 @@ mod library;
 mod pace;
 mod sync;
 mod update;
+mod updates;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ pub use library::{Library, RunbookView, SUGGESTIONS, Suggestion};
 pub use pace::Flow;
 pub use sync::BACKOFF_MAX;
 pub use update::{Broadcast, NotificationStatus, Shown, Situation, Update, WhatIf};
+pub use updates::{ChannelInfo, UpdateInfo, UpdatePanel};
 
 use crate::config::Config;
 use crate::health::Thresholds;
@@ -73,6 +75,10 @@ pub enum RuntimeError {
     NoSources,
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error("no channel named '{0}': the configuration's [[channel]] entries name them")]
+    UnknownChannel(String),
+    #[error(transparent)]
+    Template(#[from] crate::updates::TemplateError),
     #[error(transparent)]
     Ops(#[from] OpsError),
     #[error(transparent)]
@@ -94,6 +100,8 @@ impl RuntimeError {
             RuntimeError::Chart(_) => "chart",
             RuntimeError::NoSources => "no_sources",
             RuntimeError::Config(_) => "config",
+            RuntimeError::UnknownChannel(_) => "unknown_channel",
+            RuntimeError::Template(_) => "template",
             RuntimeError::Ops(e) => e.code(),
             RuntimeError::Store(e) => e.code(),
         }
@@ -117,6 +125,8 @@ struct Inner {
     poke: tokio::sync::Notify,
     /// Wakes the sync loop when its setup changed.
     sync_wake: tokio::sync::Notify,
+    /// Wakes the outbox when an update was queued.
+    outbox_wake: tokio::sync::Notify,
 }
 
 /// What the runtime keeps between cycles.
@@ -141,6 +151,10 @@ struct State {
     sync_status: Option<crate::sync::SyncStatus>,
     /// The sync status changed since the loop last told its caller.
     sync_changed: bool,
+    /// Where stakeholder updates go, and how often they are due.
+    updates: updates::UpdatesSetup,
+    /// The update reminders already shown.
+    reminded: updates::Reminded,
 }
 
 /// How often the alerts firing are remembered again when nothing about them changed.
@@ -159,6 +173,7 @@ impl Runtime {
                 wake: tokio::sync::Notify::new(),
                 poke: tokio::sync::Notify::new(),
                 sync_wake: tokio::sync::Notify::new(),
+                outbox_wake: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -244,10 +259,12 @@ impl Runtime {
     ) -> Result<crate::config::ConfigText, RuntimeError> {
         let config = Config::parse(path, text)?;
         let sync = config.sync.clone();
+        let updates = (config.channels.clone(), config.cadence, config.templates.clone());
         let feed = feed::live(config)?;
         crate::config::write(path, text)?;
         self.set_feed(Some(feed));
         self.resync(sync);
+        self.use_updates(updates.0, updates.1, updates.2);
         Ok(crate::config::ConfigText { path: path.display().to_string(), text: text.to_owned() })
     }
 

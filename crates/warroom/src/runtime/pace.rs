@@ -60,6 +60,7 @@ impl Runtime {
         tokio::select! {
             () = self.cycles(clock, on_update) => {}
             () = self.sync_loop(clock) => {}
+            () = self.outbox_loop(clock) => {}
         }
     }
 

@@ -291,3 +291,107 @@ async fn an_incident_is_declared_from_the_outage_users_see() {
     assert!(note.at < incident.declared_at, "before the declaration");
     assert!(events.iter().any(|e| matches!(e.kind, EventKind::RecordingStarted { .. })));
 }
+
+/// The cadence's reminder on a clock moved by hand: a SEV1 declared at 03:00 with the default
+/// cadence (15 min) is due at 03:15 (said once), overdue at 03:22:30 (said once more); an update
+/// sent at 03:24 moves the next one to 03:39.
+#[tokio::test]
+async fn the_update_cadence_reminds_once_when_due_and_once_more_when_overdue() {
+    let runtime = runtime();
+    runtime.use_updates(Vec::new(), crate::updates::Cadence::default(), None);
+    let id = declare(&runtime, t0());
+    let at = |m: i64, s: i64| t0() + chrono::Duration::minutes(m) + chrono::Duration::seconds(s);
+    let said = |u: Update| u.notification.map(|n| (n.title, n.body));
+
+    assert_eq!(said(runtime.cycle(at(14, 59)).await.unwrap()), None, "not due before 03:15");
+    let due = said(runtime.cycle(at(15, 0)).await.unwrap()).expect("due at 03:15");
+    assert_eq!(due.0, "Update due");
+    assert!(due.1.contains("Checkout failing"), "{due:?}");
+    assert_eq!(said(runtime.cycle(at(15, 1)).await.unwrap()), None, "said once");
+    assert_eq!(said(runtime.cycle(at(22, 29)).await.unwrap()), None, "not overdue before half the interval");
+    let overdue = said(runtime.cycle(at(22, 30)).await.unwrap()).expect("overdue at 03:22:30");
+    assert_eq!(overdue.0, "Update overdue");
+    assert!(overdue.1.contains("overdue by 7 min"), "{overdue:?}");
+    assert_eq!(said(runtime.cycle(at(23, 0)).await.unwrap()), None, "overdue said once");
+
+    // An update is sent at 03:24 (queued: the outbox has no channel to deliver it, which does
+    // not matter to the cadence): the next is due at 03:39.
+    let writer = Actor { origin: "test".into(), by: Some("Jun".into()), now: at(24, 0) };
+    let update = Ulid::new().to_string();
+    let queued = EventKind::UpdateQueued {
+        update,
+        audience: crate::model::Audience::Exec,
+        channel: "slack".into(),
+        subject: "Checkout failing".into(),
+        text: "We are on it".into(),
+    };
+    ops::record_on_log(&mut runtime.log(), &writer, id, queued).unwrap();
+    assert_eq!(runtime.update_panel(id).unwrap().next_due, Some(at(39, 0)));
+    assert_eq!(said(runtime.cycle(at(38, 59)).await.unwrap()), None);
+    assert_eq!(said(runtime.cycle(at(39, 0)).await.unwrap()).map(|s| s.0).as_deref(), Some("Update due"));
+
+    // Muted: nothing is said, and what was not said is not owed later.
+    runtime.mute(true);
+    assert_eq!(said(runtime.cycle(at(46, 30)).await.unwrap()), None, "muted");
+}
+
+/// Drafts at the peak of the db-pool drill: the public one speaks of what customers use (the
+/// topology's public names) and names no internal node; the responders' one names the nodes
+/// and what is failing; each says when the next update is due (SEV1: 15 min after declaring).
+#[tokio::test]
+async fn drafts_at_the_peak_say_the_outage_in_each_audiences_words() {
+    let runtime = runtime();
+    let clock = SteppedClock::new(t0());
+    runtime.start_drill("db-pool-exhaustion", 1, 50.0, &actor(t0()), None).unwrap();
+    runtime
+        .run(&clock, |u| {
+            let u = u.unwrap();
+            if u.blast.is_some_and(|b| !b.entrypoints_down.is_empty()) { Flow::Stop } else { Flow::Continue }
+        })
+        .await;
+    let now = clock.now();
+    let incident = runtime.declare_from_outage(&actor(now)).unwrap();
+    // The next cycle records the topology and the outage on the incident.
+    let now = now + chrono::Duration::seconds(1);
+    runtime.cycle(now).await.unwrap();
+    let events = runtime.log().events(incident.id).unwrap();
+    let topology = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TopologyRecorded { topology, .. } => Some(topology.clone()),
+            _ => None,
+        })
+        .expect("the topology is recorded on the incident");
+
+    let public = runtime.draft_update(incident.id, crate::model::Audience::Public, now).unwrap();
+    for node in &topology.nodes {
+        for internal in [&node.id, &node.name] {
+            assert!(
+                !public.text.contains(internal.as_str()),
+                "{internal} in the public draft:\n{}",
+                public.text
+            );
+            assert!(
+                !public.subject.contains(internal.as_str()),
+                "{internal} in the public subject: {}",
+                public.subject
+            );
+        }
+    }
+    assert!(public.subject.starts_with("Service disruption"), "{}", public.subject);
+    assert!(
+        public.text.contains("The website and mobile app are failing for some customers since"),
+        "{}",
+        public.text
+    );
+    let due = incident.declared_at + chrono::Duration::minutes(15);
+    assert_eq!(public.next_due, Some(due));
+    assert!(public.text.contains(&format!("Next update by {} UTC", due.format("%H:%M"))), "{}", public.text);
+
+    let responders = runtime.draft_update(incident.id, crate::model::Audience::Responders, now).unwrap();
+    assert!(responders.text.contains("API gateway impacted"), "{}", responders.text);
+    assert!(responders.text.contains("Order service"), "{}", responders.text);
+    let exec = runtime.draft_update(incident.id, crate::model::Audience::Exec, now).unwrap();
+    assert!(exec.text.contains("Impact on customers"), "{}", exec.text);
+    assert!(exec.subject.contains("SEV1"), "{}", exec.subject);
+}

@@ -89,25 +89,34 @@ impl Store {
             .map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
-    /// The most recently declared incident still active, if any (among the last 20 declared):
-    /// a few indexed queries, no fold.
+    /// The most recently declared incident still active, if any (among the last 20 declared).
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
     pub fn latest_active(&self) -> Result<Option<Ulid>, StoreError> {
+        Ok(self.active()?.into_iter().next())
+    }
+
+    /// The incidents still active among the last 20 declared, most recent first: a few indexed
+    /// queries, no fold.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn active(&self) -> Result<Vec<Ulid>, StoreError> {
         let sqlite = |e| StoreError::from_sqlite(&self.path, e);
         let ids: Vec<String> = self
             .conn
             .prepare_cached("SELECT id FROM incidents ORDER BY declared_event DESC LIMIT 20")
             .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
             .map_err(sqlite)?;
+        let mut active = Vec::new();
         for id in ids {
             let Ok(id) = Ulid::from_string(&id) else { continue };
             if !self.is_resolved(id)? {
-                return Ok(Some(id));
+                active.push(id);
             }
         }
-        Ok(None)
+        Ok(active)
     }
 
     /// The sequence number of the last event written, by anyone (0 for an empty log): it

@@ -13,6 +13,7 @@ pub mod chain;
 mod error;
 mod events;
 mod merge;
+mod outbox;
 mod samples;
 mod schema;
 mod sync;
@@ -26,6 +27,7 @@ pub use alerts::AlertSeen;
 pub use chain::{ChainHead, ChainProblem, Row};
 pub use error::StoreError;
 pub use merge::Merged;
+pub use outbox::{Attempts, Pending};
 pub use sync::{Cursor, PendingSample, SyncProblem};
 
 /// The SQLite `application_id` that marks a file as warroom's ("WRM1").

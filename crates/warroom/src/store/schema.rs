@@ -110,6 +110,19 @@ const MIGRATIONS: &[M<'static>] = &[
         seen_at TEXT NOT NULL
     ) STRICT;",
     ),
+    // Stakeholder updates: the queue is the log's `update_queued` events (with no `update_sent`
+    // or `update_failed` after them); this laptop's attempts at delivering each are kept beside
+    // it: how many, the last error, when to try again, and whether one was under way when the
+    // process stopped (its outcome unknown).
+    M::up(
+        "CREATE TABLE outbox (
+        update_id TEXT PRIMARY KEY NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_try TEXT,
+        in_flight INTEGER NOT NULL DEFAULT 0
+    ) STRICT;",
+    ),
 ];
 
 /// The schema version this build writes.

@@ -35,6 +35,7 @@ impl Topology {
                         name: String::new(),
                         kind: NodeKind::Service,
                         owner: None,
+                        public_name: None,
                         entrypoint: false,
                         depends_on: Vec::new(),
                         line: None,

@@ -48,6 +48,8 @@ struct NodeEntry {
     #[serde(default)]
     owner: Option<String>,
     #[serde(default)]
+    public_name: Option<String>,
+    #[serde(default)]
     entrypoint: bool,
     #[serde(default)]
     depends_on: Vec<Spanned<String>>,
@@ -100,6 +102,7 @@ pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
                 name: n.name,
                 kind,
                 owner: n.owner,
+                public_name: n.public_name.filter(|p| !p.trim().is_empty()),
                 entrypoint: n.entrypoint,
                 depends_on,
                 line,

@@ -49,6 +49,8 @@ pub struct Node {
     pub name: String,
     pub kind: NodeKind,
     pub owner: Option<String>,
+    /// What customers call it.
+    pub public_name: Option<String>,
     pub entrypoint: bool,
     /// The redundancy group it belongs to, if any.
     pub group: Option<String>,
@@ -119,6 +121,7 @@ impl Topology {
                 name: if node.name.is_empty() { node.id.clone() } else { node.name.clone() },
                 kind: node.kind.clone(),
                 owner: node.owner.clone(),
+                public_name: node.public_name.clone(),
                 entrypoint: node.entrypoint,
                 group: None,
             }));
@@ -304,6 +307,7 @@ impl Topology {
                 name: n.name.clone(),
                 kind: n.kind.clone(),
                 owner: n.owner.clone(),
+                public_name: n.public_name.clone(),
                 entrypoint: n.entrypoint,
                 depends_on: Vec::new(),
                 line: None,

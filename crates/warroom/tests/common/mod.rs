@@ -16,6 +16,8 @@ use tokio::net::TcpListener;
 
 pub mod laptop;
 pub mod postgres;
+pub mod receiver;
+pub mod smtp;
 
 pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
