@@ -146,10 +146,18 @@ async fn launch(name: &str) -> (Driver, Client, tempfile::TempDir, PathBuf) {
 }
 
 async fn launch_with(name: &str, env: &[(&str, &Path)]) -> (Driver, Client, tempfile::TempDir, PathBuf) {
+    launch_in(tempfile::tempdir().unwrap(), name, env).await
+}
+
+/// As [`launch_with`], on `dir/e2e.db` (a log the CLI may have written first).
+async fn launch_in(
+    dir: tempfile::TempDir,
+    name: &str,
+    env: &[(&str, &Path)],
+) -> (Driver, Client, tempfile::TempDir, PathBuf) {
     assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run under xvfb-run (as `make test` does)");
     let app = bin_dir().join("warroom-desktop");
     assert!(app.exists(), "{} is missing: cargo build --workspace first", app.display());
-    let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("e2e.db");
     let driver = Driver::start(&db, &artifacts().join(format!("e2e-{name}-tauri-driver.log")), env);
     let c = connect(&driver, &app).await;
@@ -1287,4 +1295,119 @@ async fn a_second_laptop_writes_with_the_cli_and_the_window_shows_it_within_two_
     );
     screenshot(&c, "sync-900x560").await;
     assert!(label(&c, "#status-sync").await.starts_with("sync: live"));
+}
+
+/// The comms lead's loop in the window: an incident declared 20 minutes ago (SEV1: an update
+/// every 15 min) shows "update overdue" in red; a draft from the live state is edited (what was
+/// typed survives a reload), sent to a webhook receiver on 127.0.0.1 (a local HTTP server that
+/// keeps each request: no real chat service can be reached from a test), its state turns sent,
+/// the receiver got the edited text once, and the countdown starts again from the update.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
+    let hook = common::receiver::Receiver::start(|_| common::receiver::Answer::Reply(200, "{}".into())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("warroom.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[channel]]\nname = \"ops-hook\"\nkind = \"webhook\"\nurl = \"{}\"\naudiences = [\"responders\", \"exec\"]\n\n[[channel]]\nname = \"status-mail\"\nkind = \"webhook\"\nurl = \"{}\"\naudiences = [\"public\"]\n",
+            hook.url("/ops"),
+            hook.url("/public")
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("e2e.db");
+    let declared = (chrono::Utc::now() - chrono::Duration::minutes(20)).to_rfc3339();
+    let id = cli_text(
+        &db,
+        &["incident", "declare", "--title", "Checkout returns 500", "--severity", "sev1", "--at", &declared],
+    );
+    let id = id.trim().to_owned();
+    let (driver, c, _dir, _) = launch_in(dir, "updates", &[("WARROOM_CONFIG", &config)]).await;
+    c.set_window_size(1366, 768).await.unwrap();
+
+    eventually("the active incident is shown", || async {
+        text(&c, "#hdr-title").await == "Checkout returns 500"
+    })
+    .await;
+    eventually("the header says the update is overdue, in red", || async {
+        let classes = c
+            .execute("const e = document.getElementById('hdr-next-update'); return e && !e.hidden ? e.className : ''", vec![])
+            .await
+            .unwrap();
+        label(&c, "#hdr-next-update").await.starts_with("update overdue 5:") && classes.as_str().is_some_and(|k| k.contains("overdue"))
+    })
+    .await;
+
+    // A draft for the responders, from what warroom knows now.
+    eventually("the update panel is shown", || async { rect(&c, "#updates-section").await.is_some() }).await;
+    let pick = "const s = document.getElementById('update-audience'); s.value = 'responders'; s.dispatchEvent(new Event('change', { bubbles: true }));";
+    c.execute(pick, vec![]).await.unwrap();
+    visible(&c, "update-draft").await.click().await.unwrap();
+    eventually("the draft is filled in", || async {
+        text(&c, "#update-text").await.contains("[SEV1] Checkout returns 500")
+            || text(&c, "#update-subject").await.contains("SEV1")
+    })
+    .await;
+    let checked = |name: &'static str| {
+        let c = &c;
+        async move {
+            let script = "const e = document.querySelector(`#update-channels input[value='${arguments[0]}']`); return e ? e.checked : null";
+            c.execute(script, vec![json!(name)]).await.unwrap()
+        }
+    };
+    assert_eq!(checked("ops-hook").await, json!(true), "the responders' channel is preselected");
+    assert_eq!(checked("status-mail").await, json!(false), "the public one is not");
+
+    // What is typed survives a reload.
+    let added = "\nEdited: <b>pool</b> raised to 400 & watching.";
+    visible(&c, "update-text").await.send_keys(added).await.unwrap();
+    let typed = text(&c, "#update-text").await;
+    assert!(typed.ends_with("raised to 400 & watching."), "{typed}");
+    c.execute("location.reload()", vec![]).await.unwrap();
+    eventually("the typed text is back after the reload", || async {
+        text(&c, "#update-text").await == typed
+    })
+    .await;
+    screenshot(&c, "updates-1366x768").await;
+
+    eventually("Send can be pressed", || async {
+        c.execute("return !document.getElementById('update-send').disabled", vec![]).await.unwrap()
+            == json!(true)
+    })
+    .await;
+    visible(&c, "update-send").await.click().await.unwrap();
+    eventually("its state turns sent", || async {
+        label(&c, ".update-item[data-channel='ops-hook'] .update-state").await == "sent"
+    })
+    .await;
+    eventually("the result line says where it went", || async {
+        label(&c, "#update-result").await == "Sent to ops-hook."
+    })
+    .await;
+    eventually("the timeline keeps the update and its delivery", || async {
+        let texts = timeline_texts(&c).await;
+        texts.iter().any(|t| t.starts_with("update to responders via ops-hook: [SEV1] Checkout returns 500"))
+            && texts.iter().any(|t| t == "ops-hook took the update to responders")
+    })
+    .await;
+    let got = hook.requests();
+    assert_eq!(got.len(), 1, "one request");
+    assert_eq!(got[0].path, "/ops");
+    assert_eq!(got[0].json()["text"], json!(typed.trim_end()), "what was edited is what went");
+    eventually("the countdown starts again from the update", || async {
+        let shown = label(&c, "#hdr-next-update").await;
+        shown.starts_with("next update 14:") || shown.starts_with("next update 15:")
+    })
+    .await;
+    visible(&c, "update-list").await;
+    screenshot(&c, "updates-sent-1366x768").await;
+    let listed = cli(&db, &["update", "list", &id, "--json"]);
+    assert_eq!(listed[0]["state"], "sent", "{listed}");
+    assert_eq!(listed[0]["text"], json!(typed.trim_end()));
+
+    c.set_window_size(900, 560).await.unwrap();
+    screenshot(&c, "updates-900x560").await;
+    c.close().await.unwrap();
+    drop(driver);
 }

@@ -9,8 +9,11 @@ import type { ActionItem } from "./bindings/ActionItem";
 import type { ActionKind } from "./bindings/ActionKind";
 import type { ActionStatus } from "./bindings/ActionStatus";
 import type { AppInfo } from "./bindings/AppInfo";
+import type { UpdateDraft } from "./bindings/UpdateDraft";
+import type { Audience } from "./bindings/Audience";
 import type { BlastRadius } from "./bindings/BlastRadius";
 import type { Broadcast } from "./bindings/Broadcast";
+import type { ChannelInfo } from "./bindings/ChannelInfo";
 import type { Chart } from "./bindings/Chart";
 import type { Check as RunbookCheck } from "./bindings/Check";
 import type { CheckMark } from "./bindings/CheckMark";
@@ -48,7 +51,11 @@ import type { Suggestion } from "./bindings/Suggestion";
 import type { Device } from "./bindings/Device";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import type { Term } from "./bindings/Term";
+import type { Tried } from "./bindings/Tried";
 import type { Update } from "./bindings/Update";
+import type { UpdateInfo } from "./bindings/UpdateInfo";
+import type { UpdatePanel } from "./bindings/UpdatePanel";
+import type { UpdateState } from "./bindings/UpdateState";
 import type { WhatIf } from "./bindings/WhatIf";
 
 export type {
@@ -57,8 +64,11 @@ export type {
   ActionKind,
   ActionStatus,
   AppInfo,
+  UpdateDraft,
+  Audience,
   BlastRadius,
   Broadcast,
+  ChannelInfo,
   Chart,
   CheckMark,
   ConfigFile,
@@ -96,7 +106,11 @@ export type {
   Device,
   SyncStatus,
   Term,
+  Tried,
   Update,
+  UpdateInfo,
+  UpdatePanel,
+  UpdateState,
   WhatIf,
 };
 
@@ -161,3 +175,14 @@ export const exportPostmortem = (id: string, slo: number | null) =>
   invoke<ExportedFiles>("export_postmortem", { id, slo });
 /** Adds (`edit.id` null) or edits an action item; answers with all the incident's items. */
 export const setAction = (id: string, edit: ActionEdit) => invoke<ActionItem[]>("set_action", { id, edit });
+
+/** The update panel of incident `id`: the channels, each update per channel, when the next is due. */
+export const updatePanel = (id: string) => invoke<UpdatePanel>("update_panel", { id });
+/** A stakeholder update to `audience`, drafted from what the log says now. */
+export const draftUpdate = (id: string, audience: Audience) => invoke<UpdateDraft>("draft_update", { id, audience });
+/** Queues the update (as edited) for each channel; the outbox delivers it in the background.
+ *  Answers with the updates' ids, one per channel. */
+export const sendUpdate = (id: string, audience: Audience, channels: string[], subject: string, text: string) =>
+  invoke<string[]>("send_update", { id, audience, channels, subject, text });
+/** Tries every queued update of this laptop now, due or not. */
+export const flushUpdates = () => invoke<Tried[]>("flush_updates");

@@ -30,6 +30,7 @@ import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
 import { wireSources } from "./panels/sources";
 import { renderPresence, renderSyncStatus } from "./panels/sync";
 import { renderTimeline, restoreDraft, wireNoteForm, wireTimelineFilters } from "./panels/timeline";
+import { loadUpdates, renderUpdates, updateDue, wireUpdates } from "./panels/updates";
 import { elapsedLabel } from "./dom";
 import { onZoneChange, switchZone, zoneName } from "./time";
 
@@ -96,6 +97,7 @@ async function refresh(): Promise<void> {
     } else {
       [runbookViews, suggestions] = [[], []];
     }
+    loadUpdates(selected);
   } catch (e) {
     showError(e);
   }
@@ -200,7 +202,7 @@ function render(): void {
   const screen = onScreen(now);
   const incident = screen.incident;
   renderStages(incident, info.stages, reviewing || incident?.status !== "active", (s) => void advance(s as Stage));
-  renderHeader(incident, screen.now, screen.reviewAt);
+  renderHeader(incident, screen.now, screen.reviewAt, updateDue(incident?.id ?? null));
   renderIncidentList(incidents, selected, (id) => {
     select(id);
     void refresh();
@@ -220,6 +222,7 @@ function render(): void {
   renderTimeline(events, reviewing, names);
   const runbooks = reviewing ? (frame?.runbooks ?? runbookViews) : runbookViews;
   if (changed("runbooks", [incident, runbooks, suggestions, reviewing])) renderRunbookPanel();
+  renderUpdates(incident, screen.reviewAt);
   // Action items and the export are about the incident as it is now, in review too.
   renderPostmortem(view?.incident ?? null);
   renderPresence(graph?.sync ?? null, incident, reviewing);
@@ -277,6 +280,8 @@ function onPush(b: api.Broadcast): void {
   renderNotifications(b.situation.notifications);
   const u = b.update;
   if (u.sync_changed) render();
+  // The outbox's attempts and deliveries move on between log changes (at most once a second).
+  loadUpdates(selected);
   if (u.events.length > 0 || u.checks.length > 0 || u.log_changed) {
     void refresh();
   } else if (selected && view?.incident.status === "active" && (u.health.length > 0 || u.fired.length > 0)) {
@@ -342,10 +347,15 @@ function renderPushAge(now: number): void {
   setText(byId("status-refresh"), text, silent ? "clock source-failing" : "clock");
 }
 
+/** The header alone, as of now: its clocks and the countdown to the next update. */
+function renderHeaderNow(): void {
+  const screen = onScreen(Date.now());
+  renderHeader(screen.incident, screen.now, screen.reviewAt, updateDue(screen.incident?.id ?? null));
+}
+
 function tick(): void {
   const now = Date.now();
-  const screen = onScreen(now);
-  renderHeader(screen.incident, screen.now, screen.reviewAt);
+  renderHeaderNow();
   renderPushAge(now);
   // A failing source's "last good 4 min ago" moves on between pushes; written only when it changes.
   renderSources(graph, now);
@@ -520,6 +530,7 @@ async function boot(): Promise<void> {
   });
   wireDetail(info.roles, (role, name) => (selected ? act(() => api.assignRole(selected as string, role, name)) : Promise.resolve(false)));
   wirePostmortem(() => void refresh());
+  wireUpdates(info, { sent: () => void refresh(), fetched: renderHeaderNow });
   wireReview({
     frame: () => {
       render();

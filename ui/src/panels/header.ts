@@ -1,13 +1,15 @@
 // The incident header: severity (changed here), title, status, the five stages, the live clocks,
 // the commander, and resolve or reopen. Live and the past never look alike: under review the
 // header says "REVIEW — as of 03:12:40" and shows none of the live badges; a resolved incident
-// shows when it was resolved, not clocks that tick. Drawn on every tick of the window's clock:
-// only what changed is written.
+// shows when it was resolved, not clocks that tick. The countdown to the next stakeholder update
+// ("next update 12:34", red "update overdue 3:12") is a live badge too. Drawn on every tick of the
+// window's clock: only what changed is written.
 
 import type { Incident, Severity, Term } from "../api";
 import { byId, el, elapsed, setText } from "../dom";
 import { clock, otherZone } from "../time";
 import { fillSeverities } from "./incidents";
+import type { UpdateDue } from "./updates";
 
 export interface HeaderActions {
   changeSeverity: (severity: Severity) => void;
@@ -23,14 +25,59 @@ export function wireHeader(severities: Term[], actions: HeaderActions): void {
   byId("review-enter").addEventListener("click", actions.review);
 }
 
-/** Draws `incident` as of `now`; `reviewAt` is the instant under review, if reviewing. */
-export function renderHeader(incident: Incident | null, now: number, reviewAt: string | null): void {
+/** "12:34" (m:ss) under an hour, "1:02:03" (h:mm:ss) over. */
+function countdown(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+/** "15 min", "1 h", "1 h 30 min", "45 s". */
+function every(secs: number): string {
+  if (secs < 60) return `${secs} s`;
+  const m = Math.round(secs / 60);
+  const h = Math.floor(m / 60);
+  if (h === 0) return `${m} min`;
+  return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
+}
+
+/** The countdown to the next stakeholder update: live and active incidents only. */
+function renderNextUpdate(incident: Incident | null, now: number, live: boolean, due: UpdateDue | null): void {
+  const item = byId("hdr-next-update");
+  const show = live && incident?.status === "active" && due !== null;
+  if (item.hidden === show) item.hidden = !show;
+  // While it shows, a narrow header makes room for it (style.css): the badge "active" goes
+  // without saying, the stages passed and the brand give way.
+  document.body.classList.toggle("update-countdown", show);
+  if (!show || !due || !incident) return;
+  const left = Date.parse(due.due) - now;
+  const overdue = left <= 0;
+  // Counted down to the second it is due (ceil), then how long past it (floor).
+  const text = overdue ? `update overdue ${countdown(-left)}` : `next update ${countdown(Math.ceil(left / 1000) * 1000)}`;
+  if (item.textContent !== text) {
+    // A narrow header drops the first word: "update 12:34", "overdue 3:12" (the title says all).
+    const space = text.indexOf(" ") + 1;
+    item.replaceChildren(el("span", { class: "hdr-wordy", text: text.slice(0, space) }), text.slice(space));
+  }
+  const className = overdue ? "hdr-item clock overdue" : "hdr-item clock";
+  if (item.className !== className) item.className = className;
+  const cadence = due.everySecs !== null ? ` (${incident.severity}: every ${every(due.everySecs)})` : "";
+  const title = `${overdue ? "Stakeholder update overdue since" : "Next stakeholder update due"} ${clock(due.due)}${cadence}`;
+  if (item.title !== title) item.title = title;
+}
+
+/** Draws `incident` as of `now`; `reviewAt` is the instant under review, if reviewing; `due`
+ *  when its next stakeholder update is due, if one is. */
+export function renderHeader(incident: Incident | null, now: number, reviewAt: string | null, due: UpdateDue | null = null): void {
   const mode = byId("hdr-mode");
   const reviewing = reviewAt !== null;
   if (mode.hidden === reviewing) mode.hidden = !reviewing;
   setText(mode, reviewing ? `REVIEW — as of ${clock(reviewAt)}` : "", "mode-badge mode-review");
   const header = byId("incident-header");
   if (header.hidden !== (incident === null)) header.hidden = incident === null;
+  renderNextUpdate(incident, now, !reviewing, due);
   if (!incident) return;
   const sev = byId<HTMLSelectElement>("hdr-severity");
   if (document.activeElement !== sev && sev.value !== incident.severity) sev.value = incident.severity;
@@ -92,7 +139,7 @@ export function renderStages(incident: Incident | null, stages: Term[], disabled
       button.setAttribute("aria-current", String(i === current));
       button.disabled = disabled;
       button.addEventListener("click", () => enter(s.name));
-      return el("li", { class: i === current ? "now" : "" }, [button]);
+      return el("li", { class: i === current ? "now" : i < current ? "past" : "" }, [button]);
     }),
   );
 }

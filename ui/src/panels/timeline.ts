@@ -60,6 +60,9 @@ function applyFilter(): void {
   }
 }
 
+/** The updates queued on the incident shown, by id: a delivery names its channel and audience. */
+const queuedUpdates = new Map<string, { channel: string; audience: string }>();
+
 /** What a timeline entry says. Text from people is shown as text, never as HTML. */
 function describe(e: Event, name: (id: string) => string): { tag: string; label?: string; text: string } {
   const k = e.kind;
@@ -109,6 +112,16 @@ function describe(e: Event, name: (id: string) => string): { tag: string; label?
       const owner = i.owner ? `, owner ${i.owner}` : "";
       return { tag: "action", text: `action ${i.id} (${i.kind}, ${i.status.replace("_", " ")}${owner}): ${i.title}` };
     }
+    case "update_queued":
+      return { tag: "update", text: `update to ${k.audience} via ${k.channel}: ${k.subject}` };
+    case "update_sent": {
+      const q = queuedUpdates.get(k.update);
+      return { tag: "sent", text: q ? `${q.channel} took the update to ${q.audience}` : "update delivered" };
+    }
+    case "update_failed": {
+      const q = queuedUpdates.get(k.update);
+      return { tag: "failed", text: `${q ? q.channel : "the channel"} refused the update: ${k.error}` };
+    }
     default:
       // A kind written by a newer warroom: still shown, never a blank or broken timeline.
       return { tag: "event", text: (k as { type: string }).type.replaceAll("_", " ") };
@@ -132,6 +145,10 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
     list.replaceChildren();
     return;
   }
+  queuedUpdates.clear();
+  for (const e of events) {
+    if (e.kind.type === "update_queued") queuedUpdates.set(e.kind.update, { channel: e.kind.channel, audience: e.kind.audience });
+  }
   const newestFirst = [...events].reverse();
   const overtaken = overtakenBy(events);
   const me = thisDevice();
@@ -139,7 +156,7 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
   rebuildOn(list, `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}`, () =>
     newestFirst.map((e) => {
       const { tag, label, text } = describe(e, name);
-      const who = e.by ?? (["drill", "live", "check"].includes(e.origin) ? "" : e.origin);
+      const who = e.by ?? (["drill", "live", "check", "outbox"].includes(e.origin) ? "" : e.origin);
       // Another laptop's events say whose laptop: this one's need not.
       const elsewhere = me !== null && e.device !== "" && e.device !== me;
       const by = elsewhere ? (who ? `${who} @ ${e.device}` : `@ ${e.device}`) : who;
