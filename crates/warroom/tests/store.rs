@@ -129,7 +129,9 @@ fn a_database_from_a_newer_warroom_is_refused_and_left_alone() {
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
     match &err {
-        StoreError::TooNew { found, supported, .. } => assert_eq!((*found, *supported), (99, 6), "6: the outbox's migration"),
+        StoreError::TooNew { found, supported, .. } => {
+            assert_eq!((*found, *supported), (99, 6), "6: the outbox's migration")
+        }
         other => panic!("expected TooNew, got {other:?}"),
     }
     assert!(err.to_string().contains("upgrade warroom"));
