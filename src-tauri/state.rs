@@ -146,7 +146,7 @@ impl AppState {
             runtime.use_sync(usable.and_then(|c| c.sync.clone()), settings.user.clone(), "desktop");
         }
         if let Some(c) = usable {
-            runtime.use_updates(c.channels.clone(), c.cadence, c.templates.clone());
+            runtime.use_extras(c);
         }
         // A configuration with no sources (only the hub, or runbooks) leaves the drill on.
         let no_sources = usable.is_some_and(|c| c.sources.is_empty());

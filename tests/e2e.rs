@@ -1411,3 +1411,68 @@ async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
     c.close().await.unwrap();
     drop(driver);
 }
+
+/// "What changed?" during the db-pool drill at ×60: the drill's deploy of order-service (its
+/// pool lowered, 4 scenario minutes before the start) is the most suspect change, with its
+/// reason, in the left panel; it is in the timeline's changes lane and in order-service's node
+/// panel; in the identify stage the section has the focus. The unrelated deploy ranks below.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_changed_is_ranked_on_screen_during_the_drill() {
+    let (driver, c, _dir, db) = launch("changes").await;
+    c.set_window_size(1366, 768).await.unwrap();
+    declare_and_start_drill(&c, "Drill: checkout failing", "db-pool-exhaustion", 60).await;
+    eventually("order-service is drawn down", || async {
+        node_classes(&c, "order-service").await.contains(&"down".to_owned())
+    })
+    .await;
+    eventually("the most suspect change is order-service's deploy, failing", || async {
+        let top = label(&c, "#changes-top li.change-item[data-rank='1']").await;
+        let node = c
+            .execute("const e = document.querySelector(\"#changes-top li.change-item[data-rank='1']\"); return e ? e.dataset.node : null", vec![])
+            .await
+            .unwrap();
+        node == json!("order-service")
+            && top.contains("order-service 2.14.0 → 2.15.0: lower the DB pool to 20")
+            && top.contains("deployed to Order service, which is failing")
+    })
+    .await;
+    let second = label(&c, "#changes-top li.change-item[data-rank='2']").await;
+    assert!(second.contains("user-service 3.2.0 → 3.2.1"), "{second}");
+
+    // The timeline's changes lane.
+    eventually("the timeline shows the deploys", || async {
+        let script = "return [...document.querySelectorAll(\"#timeline li[data-kind='change_seen']\")].map(e => e.textContent).join('\\n')";
+        let lane = c.execute(script, vec![]).await.unwrap();
+        lane.as_str().is_some_and(|t| t.contains("lower the DB pool to 20") && t.contains("copy fix on the sign-in page"))
+    })
+    .await;
+
+    // The node panel lists the node's changes.
+    c.execute("window.warroomGraph.getElementById('order-service').emit('tap')", vec![]).await.unwrap();
+    eventually("order-service's panel lists its deploy", || async {
+        label(&c, "#node-changes").await.contains("2.15.0")
+    })
+    .await;
+    press(&c, "Escape", false).await;
+
+    // In the identify stage the section has the focus.
+    click(&c, "#stage-identify").await;
+    eventually("the identify stage focuses what changed", || async {
+        let classes =
+            c.execute("return document.getElementById('changes-section').className", vec![]).await.unwrap();
+        classes.as_str().is_some_and(|k| k.contains("stage-focus"))
+    })
+    .await;
+    visible(&c, "changes-section").await;
+    screenshot(&c, "changes-1366x768").await;
+    c.set_window_size(900, 560).await.unwrap();
+    screenshot(&c, "changes-900x560").await;
+    c.close().await.unwrap();
+    drop(driver);
+
+    let list = cli(&db, &["incident", "list", "--json"]);
+    let id = list[0]["id"].as_str().unwrap();
+    let ranked = cli(&db, &["changes", id, "--json"]);
+    assert_eq!(ranked[0]["node"], "order-service", "{ranked}");
+    assert_eq!(ranked[0]["source"], "drill");
+}

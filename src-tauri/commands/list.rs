@@ -41,6 +41,7 @@ macro_rules! commands {
             updates::draft_update,
             updates::send_update,
             updates::flush_updates,
+            changes::incident_changes,
         }
     };
 }

@@ -2,6 +2,7 @@
 //! the core and maps its error; none holds a rule of its own.
 
 pub mod app;
+pub mod changes;
 pub mod feed;
 pub mod incident;
 pub mod review;

@@ -14,6 +14,10 @@ import type { Audience } from "./bindings/Audience";
 import type { BlastRadius } from "./bindings/BlastRadius";
 import type { Broadcast } from "./bindings/Broadcast";
 import type { ChannelInfo } from "./bindings/ChannelInfo";
+import type { Change } from "./bindings/Change";
+import type { ChangeKind } from "./bindings/ChangeKind";
+import type { ChangeSourceStatus } from "./bindings/ChangeSourceStatus";
+import type { ChangesView } from "./bindings/ChangesView";
 import type { Chart } from "./bindings/Chart";
 import type { Check as RunbookCheck } from "./bindings/Check";
 import type { CheckMark } from "./bindings/CheckMark";
@@ -33,6 +37,7 @@ import type { NotificationStatus } from "./bindings/NotificationStatus";
 import type { Outage } from "./bindings/Outage";
 import type { OutageHop } from "./bindings/OutageHop";
 import type { ProviderIncident } from "./bindings/ProviderIncident";
+import type { RankedChange } from "./bindings/RankedChange";
 import type { ReviewFrame } from "./bindings/ReviewFrame";
 import type { ReviewInfo } from "./bindings/ReviewInfo";
 import type { ReviewMark } from "./bindings/ReviewMark";
@@ -68,6 +73,10 @@ export type {
   Audience,
   BlastRadius,
   Broadcast,
+  Change,
+  ChangeKind,
+  ChangeSourceStatus,
+  ChangesView,
   ChannelInfo,
   Chart,
   CheckMark,
@@ -87,6 +96,7 @@ export type {
   Outage,
   OutageHop,
   ProviderIncident,
+  RankedChange,
   ReviewFrame,
   ReviewInfo,
   ReviewMark,
@@ -175,6 +185,10 @@ export const exportPostmortem = (id: string, slo: number | null) =>
   invoke<ExportedFiles>("export_postmortem", { id, slo });
 /** Adds (`edit.id` null) or edits an action item; answers with all the incident's items. */
 export const setAction = (id: string, edit: ActionEdit) => invoke<ActionItem[]>("set_action", { id, edit });
+
+/** What changed before and during incident `id` (deploys, restarts, config reloads, commits,
+ *  rollouts, cluster events), most suspect first, and where each change source stands. */
+export const incidentChanges = (id: string) => invoke<ChangesView>("incident_changes", { id });
 
 /** The update panel of incident `id`: the channels, each update per channel, when the next is due. */
 export const updatePanel = (id: string) => invoke<UpdatePanel>("update_panel", { id });

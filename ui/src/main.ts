@@ -17,6 +17,7 @@ import { governFrames, wakeFrames } from "./frames";
 import { type Action, openPalette, register, renderHelp, wireKeys, wirePalette } from "./keys";
 import { presenting, togglePanel, togglePresenting, wireLayout, zoomBy } from "./layout";
 import { renderAlerts, renderFiring } from "./panels/alerts";
+import { loadChanges, nodeChanges, renderChanges, wireChanges } from "./panels/changes";
 import { renderDetail, wireDetail } from "./panels/detail";
 import { drillOf, renderDrillBar, renderSources, wireDrillBar } from "./panels/drill";
 import { nameOf, onNodeTap, renderGraph, renderNodeDetail, setCharts, setGrafana } from "./panels/graph";
@@ -98,6 +99,7 @@ async function refresh(): Promise<void> {
       [runbookViews, suggestions] = [[], []];
     }
     loadUpdates(selected);
+    loadChanges(selected);
   } catch (e) {
     showError(e);
   }
@@ -215,6 +217,7 @@ function render(): void {
     activeBefore = active;
   }
   if (changed("detail", [incident, reviewing])) renderDetail(incident, info.stages, info.roles, reviewing);
+  renderChanges(incident, screen.reviewAt, names);
   // In review the timeline is the live events up to the frame's count.
   const frame = reviewFrame();
   const until = reviewing && frame && view && frame.incident.id === view.incident.id ? frame.events_until : null;
@@ -237,7 +240,7 @@ function renderGraphArea(): void {
   const blast = !reviewing && whatIf.on ? (whatIf.result?.blast ?? emptyBlast()) : (shownView?.blast ?? null);
   byId("graph").classList.toggle("review-graph", reviewing);
   renderGraph(shownView, blast, reviewing ? new Set() : whatIf.picked);
-  renderNodeDetail(shownView, blast, selectedNode, closeNode);
+  renderNodeDetail(shownView, blast, selectedNode, closeNode, nodeChanges(selectedNode));
   // The real banner always; the what-if one beside it.
   const offerDeclare = !reviewing && activeIncident() === null && info?.log_error === null;
   renderOutage(shownView?.outage ?? null, reviewing ? null : (graph?.outage_since ?? null), offerDeclare, declareFromOutage);
@@ -262,12 +265,15 @@ function declareFromOutage(): void {
 }
 
 async function refreshGraph(): Promise<void> {
+  const unnamed = names("") === "";
   try {
     graph = await api.situation();
     lastPush = Date.now();
   } catch (e) {
     showError(e);
   }
+  // The first graph names the nodes the timeline and the changes showed by id until now.
+  if (unnamed && names("") !== "") render();
   renderGraphArea();
   renderNotifications(graph?.notifications ?? null);
 }
@@ -282,6 +288,7 @@ function onPush(b: api.Broadcast): void {
   if (u.sync_changed) render();
   // The outbox's attempts and deliveries move on between log changes (at most once a second).
   loadUpdates(selected);
+  loadChanges(selected);
   if (u.events.length > 0 || u.checks.length > 0 || u.log_changed) {
     void refresh();
   } else if (selected && view?.incident.status === "active" && (u.health.length > 0 || u.fired.length > 0)) {
@@ -531,6 +538,11 @@ async function boot(): Promise<void> {
   wireDetail(info.roles, (role, name) => (selected ? act(() => api.assignRole(selected as string, role, name)) : Promise.resolve(false)));
   wirePostmortem(() => void refresh());
   wireUpdates(info, { sent: () => void refresh(), fetched: renderHeaderNow });
+  wireChanges({
+    fetched: () => {
+      if (selectedNode !== null) renderGraphArea();
+    },
+  });
   wireReview({
     frame: () => {
       render();

@@ -38,8 +38,8 @@ pub struct Chart<'a> {
     pub size: (u32, u32),
 }
 
-/// Draws `points` of `metric` for `node` over time, with the `threshold` as a dashed red line,
-/// as the node panel shows it.
+/// Draws `points` of `metric` for `node` over time, with the `threshold` as a dashed red line and
+/// `marks` (a deploy, a restart) as labelled vertical lines, as the node panel shows it.
 ///
 /// # Errors
 /// [`ChartError`] when plotters cannot draw (it should not, on an SVG string).
@@ -48,8 +48,9 @@ pub fn svg(
     metric: Metric,
     points: &[(DateTime<Utc>, f64)],
     threshold: Option<f64>,
+    marks: &[(DateTime<Utc>, String)],
 ) -> Result<String, ChartError> {
-    Chart { node, metric, points, threshold, marks: &[], span: None, size: (WIDTH, HEIGHT) }.svg()
+    Chart { node, metric, points, threshold, marks, span: None, size: (WIDTH, HEIGHT) }.svg()
 }
 
 impl Chart<'_> {
@@ -185,7 +186,7 @@ mod tests {
         let t0 = DateTime::<Utc>::UNIX_EPOCH;
         let points: Vec<_> =
             (0..60).map(|i| (t0 + chrono::Duration::seconds(i * 30), 0.3 + i as f64 * 0.01)).collect();
-        let svg = svg("order-service", Metric::DbPoolRatio, &points, Some(0.9)).unwrap();
+        let svg = svg("order-service", Metric::DbPoolRatio, &points, Some(0.9), &[]).unwrap();
         assert!(
             svg.starts_with("<svg")
                 && svg.contains(&format!("width=\"{WIDTH}\""))
@@ -199,7 +200,7 @@ mod tests {
     }
 
     fn svg_empty() -> String {
-        svg("a", Metric::Up, &[], None).unwrap()
+        svg("a", Metric::Up, &[], None, &[]).unwrap()
     }
 
     #[test]
@@ -210,8 +211,9 @@ mod tests {
             Metric::Up,
             &[(t0, 1.0), (t0 + chrono::Duration::seconds(5), 1.0)],
             None,
+            &[(t0, "deploy <b>2.15</b>".to_owned())],
         )
         .unwrap();
-        assert!(!svg.contains("<script>"), "{svg}");
+        assert!(!svg.contains("<script>") && !svg.contains("<b>"), "{svg}");
     }
 }

@@ -222,6 +222,10 @@ pub struct Config {
     /// A folder of update templates (`responders.md`, `exec.md`, `public.md`) that replace the
     /// built-in ones.
     pub templates: Option<PathBuf>,
+    /// Where changes are found (`[[changes]]`).
+    pub changes: Vec<crate::changes::ChangeSource>,
+    /// How far before the declaration changes are looked for (`change_lookback_minutes`).
+    pub change_lookback: Duration,
 }
 
 /// How many cycles in a row a node's new health, or a check's new outcome, must hold before it
@@ -390,6 +394,9 @@ struct File {
     #[serde(default)]
     channel: Vec<Spanned<crate::updates::ChannelEntry>>,
     templates: Option<Spanned<String>>,
+    #[serde(default)]
+    changes: Vec<Spanned<crate::changes::ChangesEntry>>,
+    change_lookback_minutes: Option<u64>,
     topology: Option<TopologyEntry>,
     grafana: Option<GrafanaEntry>,
     #[serde(default)]
@@ -805,8 +812,24 @@ impl Config {
                 Some(folder)
             }
         };
+        let prometheus: Vec<&str> =
+            sources.iter().filter(|s| s.kind() == SourceKind::Prometheus).map(|s| s.name.as_str()).collect();
+        let mut changes: Vec<crate::changes::ChangeSource> = Vec::new();
+        for entry in file.changes {
+            let at = entry.span().start;
+            let source = entry.into_inner().check(base, at, &prometheus, &err)?;
+            if changes.iter().any(|c| c.name == source.name) {
+                return Err(err(Some(at), format!("changes.name: '{}' is used twice", source.name)));
+            }
+            changes.push(source);
+        }
+        let change_lookback = file
+            .change_lookback_minutes
+            .map_or(crate::changes::DEFAULT_LOOKBACK, |m| Duration::from_secs(m.saturating_mul(60)));
         Ok(Config {
             path: path.to_owned(),
+            changes,
+            change_lookback,
             topology,
             sources,
             signals,

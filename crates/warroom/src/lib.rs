@@ -6,6 +6,7 @@
 //! The CLI (`src/main.rs`) and the desktop shell are both thin adapters over this library: it
 //! knows nothing of Tauri, GTK or the terminal.
 
+pub mod changes;
 pub mod chart;
 pub mod checks;
 pub mod config;

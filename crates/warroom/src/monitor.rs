@@ -301,18 +301,19 @@ impl Monitor {
         changes
     }
 
-    /// Charts of every signal a node has, over the last half hour, each with its threshold.
+    /// Charts of every signal a node has, over the last half hour, each with its threshold and
+    /// `marks` (the node's changes: deploys, restarts).
     ///
     /// # Errors
     /// [`ChartError`] if a chart cannot be drawn.
-    pub fn charts(&self, node: &str) -> Result<Vec<Chart>, ChartError> {
+    pub fn charts(&self, node: &str, marks: &[(DateTime<Utc>, String)]) -> Result<Vec<Chart>, ChartError> {
         Metric::ALL
             .iter()
             .filter_map(|m| self.history.get(&(node.to_owned(), *m)).map(|series| (*m, series)))
             .map(|(metric, series)| {
                 let points: Vec<(DateTime<Utc>, f64)> = series.iter().copied().collect();
                 let limit = self.thresholds.limit(node, metric);
-                Ok(Chart { metric, svg: chart::svg(node, metric, &points, limit)? })
+                Ok(Chart { metric, svg: chart::svg(node, metric, &points, limit, marks)? })
             })
             .collect()
     }
@@ -477,11 +478,11 @@ mod tests {
             monitor.ingest(Signals { samples: vec![sample], ..Signals::default() }, at);
         }
         assert_eq!(monitor.history[&("a".to_owned(), Metric::CpuRatio)].len(), 31, "half an hour, no more");
-        let charts = monitor.charts("a").unwrap();
+        let charts = monitor.charts("a", &[]).unwrap();
         assert_eq!(charts.len(), 1);
         assert_eq!(charts[0].metric, Metric::CpuRatio);
         assert!(charts[0].svg.contains("stroke=\"#EF4444\""), "with the 80 % threshold drawn");
-        assert!(monitor.charts("nobody").unwrap().is_empty());
+        assert!(monitor.charts("nobody", &[]).unwrap().is_empty());
     }
 
     #[test]

@@ -115,6 +115,11 @@ impl Rehearsal {
         self.source.scenario()
     }
 
+    /// The scenario's scripted changes made by `now` (see [`DrillSource::changes`]).
+    pub fn changes(&self, now: DateTime<Utc>) -> Vec<crate::model::Change> {
+        self.source.changes(now)
+    }
+
     /// When the drill started (wall clock).
     pub fn started(&self) -> DateTime<Utc> {
         self.source.started()

@@ -348,7 +348,7 @@ async fn charts_start_with_the_last_half_hour_from_range_queries() {
     }
     assert!(
         live.monitor()
-            .charts("order-service")
+            .charts("order-service", &[])
             .unwrap()
             .iter()
             .any(|c| c.metric == warroom::model::Metric::Http5xxRatio && c.svg.contains("<svg"))

@@ -286,7 +286,15 @@ export function nameOf(view: GraphView | null, id: string): string {
   return view?.nodes.find((n) => n.id === id)?.name ?? id;
 }
 
-export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | null, id: string | null, close: () => void): void {
+/** `changes`: the node's changes on the selected incident (heading and list), shown above its
+ *  charts, whose vertical marks they are. */
+export function renderNodeDetail(
+  view: GraphView | null,
+  blast: BlastRadius | null,
+  id: string | null,
+  close: () => void,
+  changes: HTMLElement[] = [],
+): void {
   const panel = byId("node-detail");
   const node = view?.nodes.find((n) => n.id === id);
   const group = view?.groups.find((g) => g.id === id);
@@ -351,6 +359,7 @@ export function renderNodeDetail(view: GraphView | null, blast: BlastRadius | nu
     open.addEventListener("click", () => void api.openInGrafana(node.id).catch(() => undefined));
     rows.push(open);
   }
+  rows.push(...changes);
   if (charts.node === id && charts.images.length) {
     rows.push(el("h4", { text: "Last 30 minutes" }));
     rows.push(...charts.images);

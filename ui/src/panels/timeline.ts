@@ -1,15 +1,16 @@
 // The right panel: the note box, always one keystroke away (n), and the timeline, newest first,
-// with filter chips (people / alerts / health / checks), remembered. States are named
+// with filter chips (people / alerts / health / checks / changes), remembered. States are named
 // as everywhere else, nodes by their names.
 
 import type { Event } from "../api";
 import { byId, el, rebuildOn } from "../dom";
 import { clock, inUtc, otherZone } from "../time";
+import { changeKindLabel } from "./changes";
 import { thisDevice } from "./sync";
 
 /** Who an event is for, as the filter chips group them. */
-type Category = "people" | "alerts" | "health" | "checks";
-const CATEGORIES: Category[] = ["people", "alerts", "health", "checks"];
+type Category = "people" | "alerts" | "health" | "checks" | "changes";
+const CATEGORIES: Category[] = ["people", "alerts", "health", "checks", "changes"];
 
 function category(e: Event): Category {
   switch (e.kind.type) {
@@ -22,15 +23,33 @@ function category(e: Event): Category {
       return "health";
     case "check_evaluated":
       return "checks";
+    case "change_seen":
+      return "changes";
     default:
       return "people";
   }
 }
 
-const FILTER_KEY = "warroom.timeline-filter";
-const shownCategories = new Set<Category>(
-  (JSON.parse(localStorage.getItem(FILTER_KEY) ?? "null") as Category[] | null) ?? CATEGORIES,
-);
+/** The categories hidden, remembered: one not listed is shown, so a chip added later starts on. */
+const HIDDEN_KEY = "warroom.timeline-hidden";
+/** Before the changes chip: the categories shown, of the four there were. */
+const OLD_FILTER_KEY = "warroom.timeline-filter";
+const OLD_CATEGORIES: Category[] = ["people", "alerts", "health", "checks"];
+
+function savedHidden(): Category[] {
+  try {
+    const hidden = JSON.parse(localStorage.getItem(HIDDEN_KEY) ?? "null") as unknown;
+    if (Array.isArray(hidden)) return CATEGORIES.filter((c) => hidden.includes(c));
+    const shown = JSON.parse(localStorage.getItem(OLD_FILTER_KEY) ?? "null") as unknown;
+    if (Array.isArray(shown)) return OLD_CATEGORIES.filter((c) => !shown.includes(c));
+  } catch {
+    // A value this window did not write: show everything rather than fail.
+  }
+  return [];
+}
+
+const hiddenAtStart = savedHidden();
+const shownCategories = new Set<Category>(CATEGORIES.filter((c) => !hiddenAtStart.includes(c)));
 let redraw: () => void = () => {};
 
 /** The filter chips: each category on or off, remembered. */
@@ -44,7 +63,8 @@ export function wireTimelineFilters(): void {
       if (shownCategories.has(c)) shownCategories.delete(c);
       else shownCategories.add(c);
       chip.setAttribute("aria-pressed", String(shownCategories.has(c)));
-      localStorage.setItem(FILTER_KEY, JSON.stringify([...shownCategories]));
+      localStorage.setItem(HIDDEN_KEY, JSON.stringify(CATEGORIES.filter((x) => !shownCategories.has(x))));
+      localStorage.removeItem(OLD_FILTER_KEY);
       applyFilter();
       redraw();
     });
@@ -105,6 +125,10 @@ function describe(e: Event, name: (id: string) => string): { tag: string; label?
       return { tag: "recording", text: `recording started: ${k.feed}` };
     case "recording_stopped":
       return { tag: "recording", text: "recording stopped" };
+    case "change_seen": {
+      const c = k.change;
+      return { tag: "change", label: changeKindLabel(c.kind), text: `${name(c.node)}: ${c.summary}${c.by ? ` by ${c.by}` : ""} (${c.source})` };
+    }
     case "provider_incident":
       return { tag: "provider", text: `provider incident "${k.name}": ${k.status}${k.impact ? ` (impact ${k.impact})` : ""}` };
     case "action_item_set": {
@@ -156,7 +180,7 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
   rebuildOn(list, `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}`, () =>
     newestFirst.map((e) => {
       const { tag, label, text } = describe(e, name);
-      const who = e.by ?? (["drill", "live", "check", "outbox"].includes(e.origin) ? "" : e.origin);
+      const who = e.by ?? (["drill", "live", "check", "outbox", "changes"].includes(e.origin) ? "" : e.origin);
       // Another laptop's events say whose laptop: this one's need not.
       const elsewhere = me !== null && e.device !== "" && e.device !== me;
       const by = elsewhere ? (who ? `${who} @ ${e.device}` : `@ ${e.device}`) : who;

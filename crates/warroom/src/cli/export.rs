@@ -121,7 +121,27 @@ pub fn replay(store: &Store, id: &str, at: DateTime<Utc>, json: bool) -> Result<
     let moment = replay
         .at(at)
         .with_context(|| format!("incident {id} was not declared yet at {}", warroom::time::to_db(at)))?;
-    if json { print::json(&moment) } else { print::moment(&moment) }
+    // The changes known by then, ranked on what was known by then.
+    let until: Vec<warroom::model::Event> = replay.events().iter().filter(|e| e.at <= at).cloned().collect();
+    let changes = warroom::changes::ranked(&until);
+    if json {
+        let mut value = serde_json::to_value(&moment)?;
+        value["changes"] = serde_json::to_value(&changes)?;
+        return print::json(&value);
+    }
+    print::moment(&moment)?;
+    for r in &changes {
+        println!(
+            "change #{} {} {} {}: {} ({})",
+            r.rank,
+            warroom::time::to_db(r.change.at),
+            r.change.kind,
+            r.change.node,
+            r.change.summary,
+            r.reason
+        );
+    }
+    Ok(())
 }
 
 /// `warroom action add|set|list`.

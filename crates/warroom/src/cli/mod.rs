@@ -1,5 +1,6 @@
 //! Arguments and dispatch of the `warroom` CLI.
 
+mod changes;
 mod drill;
 mod export;
 mod incident;
@@ -127,6 +128,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What changed (deploys, restarts, config reloads, commits, rollouts, cluster events)
+    /// before and during an incident, most suspect first, with why. With --config naming
+    /// [[changes]] sources they are asked first and what is new is written on the incident.
+    Changes {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// Print JSON [{"at","node","kind","summary","from","to","source","rank","reason",...}].
+        #[arg(long)]
+        json: bool,
+    },
     /// Every event of an incident, in time order.
     Timeline {
         /// The incident id, or a unique prefix of it.
@@ -194,6 +205,9 @@ fn run_on_log(
     if let Command::Update(cmd) = command {
         return update::run(cmd, store, config, actor);
     }
+    if let Command::Changes { id, json } = command {
+        return changes::run(store, config, &id, json);
+    }
     match command {
         Command::Incident(cmd) => incident::run(&mut store, actor, cmd),
         Command::Runbook(cmd) => {
@@ -207,6 +221,7 @@ fn run_on_log(
         | Command::Watch(_)
         | Command::Sync(_)
         | Command::Update(_)
+        | Command::Changes { .. }
         | Command::Drill(_) => Ok(()),
         Command::Export { id, format, out, slo } => export::export(&store, &id, &format, &out, slo, config),
         Command::Import { file } => export::import(&mut store, &file),

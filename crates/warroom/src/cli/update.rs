@@ -71,7 +71,7 @@ pub fn run(cmd: UpdateCommand, store: Store, config: Option<&Path>, actor: &Acto
     let config = config.map(Config::read).transpose()?;
     let runtime = Runtime::new(store, super::watch::library(config.as_ref()));
     if let Some(c) = &config {
-        runtime.use_updates(c.channels.clone(), c.cadence, c.templates.clone());
+        runtime.use_extras(c);
     }
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match cmd {

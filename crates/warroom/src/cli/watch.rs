@@ -133,7 +133,7 @@ pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path, by: Option<String>
     let runtime = runtime(db, config.as_ref(), hub.as_ref().map(|h| h.device.as_str()))?;
     runtime.use_sync(hub, by.clone(), "watch");
     if let Some(c) = &extras {
-        runtime.use_updates(c.channels.clone(), c.cadence, c.templates.clone());
+        runtime.use_extras(c);
     }
     let incident = args.incident.as_deref().map(|id| runtime.log().find_incident(id)).transpose()?;
     let actor = Actor { origin: "cli".to_owned(), by: by.clone(), now: Utc::now() };

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
 use super::topology::TopologySpec;
-use super::{ActionItem, Audience, Health, Role, Severity, Stage};
+use super::{ActionItem, Audience, Change, Health, Role, Severity, Stage};
 
 /// One fact about one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +169,9 @@ pub enum EventKind {
     },
     /// The channel refused the update for good; it will not be retried.
     UpdateFailed { update: String, error: String },
+    /// A change source found a change in the incident's look-back window (written once per
+    /// source and key; dated when the change happened).
+    ChangeSeen { change: Change },
     /// A provider's status page declared an incident, or its status changed.
     ProviderIncident {
         name: String,
@@ -206,6 +209,7 @@ impl EventKind {
             EventKind::UpdateQueued { .. } => "update_queued",
             EventKind::UpdateSent { .. } => "update_sent",
             EventKind::UpdateFailed { .. } => "update_failed",
+            EventKind::ChangeSeen { .. } => "change_seen",
         }
     }
 
@@ -261,6 +265,9 @@ impl EventKind {
             }
             EventKind::UpdateSent { update, .. } => format!("update {update} sent"),
             EventKind::UpdateFailed { update, error } => format!("update {update} failed: {error}"),
+            EventKind::ChangeSeen { change } => {
+                format!("{} {} (from {}): {}", change.kind.verb(), change.node, change.source, change.summary)
+            }
             EventKind::ActionItemSet { item } => {
                 format!(
                     "action item {} ({}, {}): {}",

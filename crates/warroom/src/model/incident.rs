@@ -254,6 +254,7 @@ impl Incident {
                 }
             }
             EventKind::ProviderIncident { .. }
+            | EventKind::ChangeSeen { .. }
             | EventKind::RecordingStarted { .. }
             | EventKind::RecordingStopped => {}
             EventKind::UpdateQueued { update, audience, channel, subject, text } => {

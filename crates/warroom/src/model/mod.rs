@@ -5,6 +5,7 @@
 //! Nothing here is ever updated in place: a change is a new event, and the state is re-derived.
 
 mod action;
+mod change;
 mod event;
 mod health;
 mod incident;
@@ -16,6 +17,7 @@ pub mod topology;
 mod update;
 
 pub use action::{ActionItem, ActionKind, ActionStatus};
+pub use change::{Change, ChangeKind};
 pub use event::{Event, EventKind, next_id};
 pub use health::{Alert, AlertState, Health, LogLine, Metric, Sample, Signals};
 pub use incident::{AttachedRunbook, CheckMark, Incident, Roles, StageVisit, Status, StepMark};

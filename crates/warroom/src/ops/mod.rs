@@ -370,6 +370,23 @@ pub fn record_on_log(store: &mut Store, actor: &Actor, id: Ulid, kind: EventKind
     record(store, actor.event(id, None, kind)?)
 }
 
+/// Writes these facts on incident `id`, each dated when it happened, in one append.
+///
+/// # Errors
+/// [`OpsError::InFuture`] for a fact dated in the future (nothing is written then), or the
+/// store's error.
+pub fn record_all_at(
+    store: &mut Store,
+    actor: &Actor,
+    id: Ulid,
+    facts: Vec<(DateTime<Utc>, EventKind)>,
+) -> Result<Vec<Event>, OpsError> {
+    let mut events =
+        facts.into_iter().map(|(at, kind)| actor.event(id, Some(at), kind)).collect::<Result<Vec<_>, _>>()?;
+    store.append(&mut events)?;
+    Ok(events)
+}
+
 /// Queues a stakeholder update for each channel (one update each, its own id): the text as it
 /// will be sent, written to the log before anything is sent. Returns the updates' ids.
 ///

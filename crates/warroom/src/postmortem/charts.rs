@@ -65,12 +65,17 @@ pub fn draw(
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => (a.node, a.metric).cmp(&(b.node, b.metric)),
     });
-    let marks: Vec<(DateTime<Utc>, String)> =
+    let stages: Vec<(DateTime<Utc>, String)> =
         incident.stage_log.iter().map(|v| (v.at, v.stage.name().to_owned())).collect();
+    let changes = crate::changes::recorded(replay.events());
     let mut drawn = Vec::new();
     for (i, Candidate { node, metric, points, limit: threshold, .. }) in
         candidates.into_iter().take(options.charts).enumerate()
     {
+        // The stage changes, and the changes made to this node (a deploy, a restart).
+        let mut marks = stages.clone();
+        marks.extend(changes.iter().filter(|c| c.node == node).map(change_mark));
+        marks.sort_by_key(|(at, _)| *at);
         let chart = Chart {
             node,
             metric,
@@ -94,4 +99,11 @@ pub fn draw(
         drawn.push(Drawn { title: format!("{node} · {}", metric.name()), png, svg, files });
     }
     Ok(drawn)
+}
+
+/// A change as a chart marks it: its kind and what it changed to ("deploy 2.15.0").
+pub fn change_mark(c: &crate::model::Change) -> (DateTime<Utc>, String) {
+    let to: String =
+        c.to.as_deref().map(|t| format!(" {}", t.chars().take(12).collect::<String>())).unwrap_or_default();
+    (c.at, format!("{}{to}", c.kind.name()))
 }

@@ -17,7 +17,7 @@ use crate::replay::Replay;
 use crate::topology::{BlastRadius, NodeKind, Topology};
 
 /// Origins of events written by machines; everything else was done by a person.
-pub const MACHINE_ORIGINS: [&str; 4] = ["drill", "live", "check", "outbox"];
+pub const MACHINE_ORIGINS: [&str; 5] = ["drill", "live", "check", "outbox", "changes"];
 
 /// Minutes in the month an error budget is counted over (30 days) and in a year.
 pub const MONTH_MINUTES: f64 = 30.0 * 24.0 * 60.0;

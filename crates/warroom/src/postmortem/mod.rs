@@ -10,6 +10,7 @@
 //! marked prompt. Every piece of outside text is escaped ([`markdown::escape`]).
 
 mod charts;
+pub use charts::change_mark;
 pub mod markdown;
 pub mod mermaid;
 pub mod metrics;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::changes::RankedChange;
 use crate::chart::ChartError;
 use crate::health::Thresholds;
 use crate::model::{Audience, Event, EventKind, Incident, Role, Stage, StakeholderUpdate, UpdateState};
@@ -147,7 +149,8 @@ pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, Postmort
     let mut md = String::with_capacity(64 * 1024 + replay.events().len() * 120);
     header(&mut md, replay, &incident, &metrics, options);
     let notes = Notes::of(replay);
-    narrative(&mut md, &notes, &metrics, &incident);
+    let changes = crate::changes::ranked(replay.events());
+    narrative(&mut md, &notes, &metrics, &incident, &changes);
     metrics_section(&mut md, &metrics, options);
     impact(&mut md, &metrics);
     if !charts.is_empty() {
@@ -413,7 +416,7 @@ pub(crate) fn tags_and_text(text: &str) -> (Vec<String>, String) {
     (tags, words.join(" "))
 }
 
-fn narrative(md: &mut String, notes: &Notes, m: &Metrics, incident: &Incident) {
+fn narrative(md: &mut String, notes: &Notes, m: &Metrics, incident: &Incident, changes: &[RankedChange]) {
     let sections: [(&str, &[&str], &str); 6] = [
         (
             "Summary",
@@ -432,7 +435,34 @@ fn narrative(md: &mut String, notes: &Notes, m: &Metrics, incident: &Incident) {
     ];
     for (heading, tags, ask) in sections {
         let _ = writeln!(md, "## {heading}\n");
-        notes.section(md, tags, ask);
+        match heading {
+            "Leadup" => {
+                notes.list(md, tags);
+                leadup(md, changes, ask);
+            }
+            "Trigger" => {
+                if !notes.list(md, tags) {
+                    match changes.first() {
+                        Some(top) => {
+                            let _ = writeln!(
+                                md,
+                                "*Suggested by warroom, not confirmed:* {} ({} {}, {} UTC): {}. Confirm or replace it with a note tagged `#trigger`.\n",
+                                escape(&top.change.summary),
+                                top.change.kind.name(),
+                                escape(&top.change.node),
+                                clock(top.change.at),
+                                escape(&top.reason)
+                            );
+                        }
+                        None => {
+                            md.push_str(&prompt(ask));
+                            md.push('\n');
+                        }
+                    }
+                }
+            }
+            _ => notes.section(md, tags, ask),
+        }
     }
     md.push_str("## Detection\n\n");
     match (m.impact_start, m.first_alert_at) {
@@ -605,6 +635,34 @@ fn metrics_section(md: &mut String, m: &Metrics, options: &Options) {
             "Availability = MTBF / (MTBF + MTTR) needs at least two resolved incidents in the log.\n\n",
         ),
     }
+}
+
+/// The changes found before and during the incident, most suspect first, with why; the
+/// responders' own `#leadup` notes come before them. Without either, the prompt.
+fn leadup(md: &mut String, changes: &[RankedChange], ask: &str) {
+    if changes.is_empty() {
+        md.push_str(&prompt(ask));
+        md.push('\n');
+        return;
+    }
+    md.push_str("Changes found in the look-back window, most suspect first (ranked by how close each is to what failed, in the dependency graph and in time):\n\n");
+    let rows: Vec<Vec<Cell>> = changes
+        .iter()
+        .map(|r| {
+            let by = r.change.by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+            vec![
+                r.rank.to_string().into(),
+                clock(r.change.at).into(),
+                r.change.node.clone().into(),
+                r.change.kind.name().into(),
+                format!("{}{by}", r.change.summary).into(),
+                r.change.source.clone().into(),
+                r.reason.clone().into(),
+            ]
+        })
+        .collect();
+    md.push_str(&table(&["#", "When (UTC)", "Node", "Kind", "Change", "Source", "Why it ranks here"], &rows));
+    md.push('\n');
 }
 
 /// Every stakeholder update (time, audience, channel, state, text), the time to the first public
@@ -800,6 +858,7 @@ fn source(kind: &EventKind, origin: &str) -> &'static str {
         | EventKind::StepChecked { .. }
         | EventKind::StepsSkipped { .. } => "runbook",
         EventKind::ProviderIncident { .. } => "provider status",
+        EventKind::ChangeSeen { .. } => "change",
         EventKind::UpdateQueued { .. } | EventKind::UpdateSent { .. } | EventKind::UpdateFailed { .. } => {
             "stakeholder update"
         }

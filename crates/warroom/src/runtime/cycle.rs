@@ -159,13 +159,17 @@ impl Runtime {
                 _ => None,
             }
         };
-        match batch {
+        let mut events = match batch {
             Some(mut batch) => {
                 batch.write(&mut self.log())?;
-                Ok(batch.events)
+                batch.events
             }
-            None => Ok(Vec::new()),
+            None => return Ok(Vec::new()),
+        };
+        if !resolved {
+            events.extend(self.record_drill_changes(feed, id, now)?);
         }
+        Ok(events)
     }
 
     /// Whether the log moved since the last cycle by a hand other than this cycle's (another

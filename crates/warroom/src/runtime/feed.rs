@@ -181,6 +181,15 @@ impl Feed {
         self.live().map(Live::provider_incidents).unwrap_or_default()
     }
 
+    /// The drill's scripted changes due by `now` (none for live sources: their changes come from
+    /// the change sources).
+    pub fn drill_changes(&self, now: DateTime<Utc>) -> Vec<crate::model::Change> {
+        match self {
+            Feed::Drill(drill) => lock(drill).changes(now),
+            Feed::Live { .. } => Vec::new(),
+        }
+    }
+
     /// The sources' states (none for a drill).
     pub fn sources(&self) -> Vec<EndpointStatus> {
         self.live().map(Live::sources).unwrap_or_default()

@@ -21,6 +21,8 @@ impl Runtime {
         declaration: ops::Declaration,
     ) -> Result<crate::model::Incident, RuntimeError> {
         let incident = ops::declare(&mut self.log(), actor, declaration)?;
+        // What changed before it: asked now, not at the next look.
+        self.inner.changes_wake.notify_one();
         if self.recording().is_none() && self.feed().is_some_and(|f| f.live().is_some()) {
             self.record_on(Some(incident.id), actor)?;
         }
@@ -45,6 +47,7 @@ impl Runtime {
             local: false,
         };
         let incident = ops::declare(&mut self.log(), actor, declaration)?;
+        self.inner.changes_wake.notify_one();
         let mut affected: Vec<String> = Vec::new();
         for e in &outage.entrypoints {
             let causes: Vec<String> = e

@@ -12,6 +12,7 @@
 //! held while a source answers over the network. Locks are taken one at a time, except that
 //! recording reads the feed's monitor while holding the runtime's own state.
 
+mod changes;
 mod checking;
 mod clock;
 mod cycle;
@@ -30,6 +31,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use chrono::{DateTime, Utc};
 use ulid::Ulid;
 
+pub use changes::{CHANGES_LOOK, ChangeSourceStatus};
 pub use checking::CheckOutcome;
 pub use clock::{Clock, SteppedClock, SystemClock};
 pub use feed::{DrillStatus, Feed, FeedStatus, MAX_SPEED};
@@ -127,6 +129,8 @@ struct Inner {
     sync_wake: tokio::sync::Notify,
     /// Wakes the outbox when an update was queued.
     outbox_wake: tokio::sync::Notify,
+    /// Wakes the change sources' loop when an incident was declared or the sources changed.
+    changes_wake: tokio::sync::Notify,
 }
 
 /// What the runtime keeps between cycles.
@@ -155,6 +159,11 @@ struct State {
     updates: updates::UpdatesSetup,
     /// The update reminders already shown.
     reminded: updates::Reminded,
+    /// Where changes are found, and what each source said last.
+    changes: changes::ChangesSetup,
+    change_status: changes::ChangeStatus,
+    /// The drill's scripted changes already written, by incident and key.
+    drill_changes: BTreeSet<(Ulid, String)>,
 }
 
 /// How often the alerts firing are remembered again when nothing about them changed.
@@ -174,6 +183,7 @@ impl Runtime {
                 poke: tokio::sync::Notify::new(),
                 sync_wake: tokio::sync::Notify::new(),
                 outbox_wake: tokio::sync::Notify::new(),
+                changes_wake: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -259,13 +269,21 @@ impl Runtime {
     ) -> Result<crate::config::ConfigText, RuntimeError> {
         let config = Config::parse(path, text)?;
         let sync = config.sync.clone();
-        let updates = (config.channels.clone(), config.cadence, config.templates.clone());
+        let extras = config.clone();
         let feed = feed::live(config)?;
         crate::config::write(path, text)?;
         self.set_feed(Some(feed));
         self.resync(sync);
-        self.use_updates(updates.0, updates.1, updates.2);
+        self.use_extras(&extras);
         Ok(crate::config::ConfigText { path: path.display().to_string(), text: text.to_owned() })
+    }
+
+    /// Puts to use what a configuration says besides its sources and hub: where stakeholder
+    /// updates go and how often (`[[channel]]`, `[cadence]`, `templates`), where changes are
+    /// found (`[[changes]]`, `change_lookback_minutes`).
+    pub fn use_extras(&self, c: &Config) {
+        self.use_updates(c.channels.clone(), c.cadence, c.templates.clone());
+        self.use_changes(c.changes.clone(), c.change_lookback, c.sources.clone());
     }
 
     /// Tries one request to a configured source, now.
@@ -363,15 +381,22 @@ impl Runtime {
         self.feed().map(|f| f.with_monitor(|m| m.view(now)))
     }
 
-    /// Charts of one node's signals over the last half hour, from what the monitor holds.
+    /// Charts of one node's signals over the last half hour, from what the monitor holds, with
+    /// the node's changes recorded on the incident being recorded on marked.
     ///
     /// # Errors
     /// [`RuntimeError::Chart`] if one cannot be drawn.
     pub fn charts(&self, node: &str) -> Result<Vec<Chart>, RuntimeError> {
-        match self.feed() {
-            Some(f) => Ok(f.with_monitor(|m| m.charts(node))?),
-            None => Ok(Vec::new()),
-        }
+        let Some(feed) = self.feed() else { return Ok(Vec::new()) };
+        let marks: Vec<(DateTime<Utc>, String)> = match self.recording() {
+            Some(id) => crate::changes::recorded(&self.log().events(id)?)
+                .iter()
+                .filter(|c| c.node == node)
+                .map(crate::postmortem::change_mark)
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(feed.with_monitor(|m| m.charts(node, &marks))?)
     }
 
     /// What would break if these nodes failed, on the topology watched (the built-in one when

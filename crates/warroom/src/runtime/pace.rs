@@ -61,6 +61,7 @@ impl Runtime {
             () = self.cycles(clock, on_update) => {}
             () = self.sync_loop(clock) => {}
             () = self.outbox_loop(clock) => {}
+            () = self.changes_loop(clock) => {}
         }
     }
 

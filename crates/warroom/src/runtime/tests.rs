@@ -104,7 +104,22 @@ async fn a_drill_on_a_stepped_clock_cycles_on_its_ticks_and_records_what_changed
     assert!(
         matches!(&started.kind, EventKind::RecordingStarted { feed } if feed == "drill db-pool-exhaustion ×50, seed 7")
     );
-    assert!(events.iter().filter(|e| e.id != started.id).skip(1).all(|e| e.origin == "drill"));
+    assert!(
+        events
+            .iter()
+            .filter(|e| e.id != started.id && !matches!(e.kind, EventKind::Declared { .. }))
+            .all(|e| e.origin == "drill")
+    );
+    // The scenario's deploy of order-service, 4 min (scenario time) before the drill started, is
+    // on the incident, dated then, ranked first.
+    let ranked = runtime.changes_of(id).unwrap();
+    assert_eq!(ranked[0].change.node, "order-service", "{ranked:?}");
+    assert_eq!(ranked[0].change.at, t0() - chrono::Duration::milliseconds(240_000 / 50));
+    assert!(
+        ranked[0].reason.starts_with("deployed to Order service, which is failing"),
+        "{}",
+        ranked[0].reason
+    );
     assert!(
         !runtime.log().samples(id).unwrap().is_empty(),
         "the failing nodes' samples are kept for the charts"

@@ -451,7 +451,7 @@ pub async fn get_file(url: &str, timeout: Duration, max_bytes: usize) -> Result<
 }
 
 /// A client like the shared one that also trusts the roots in the PEM file at `path`.
-fn client_with_ca(path: &std::path::Path) -> Result<reqwest::Client, FetchError> {
+pub(crate) fn client_with_ca(path: &std::path::Path) -> Result<reqwest::Client, FetchError> {
     let pem = std::fs::read(path)
         .map_err(|e| FetchError::Config(format!("ca_file {}: cannot read: {e}", path.display())))?;
     let certificates = reqwest::Certificate::from_pem_bundle(&pem)

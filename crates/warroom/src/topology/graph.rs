@@ -254,6 +254,18 @@ impl Topology {
         }
     }
 
+    /// How many dependency hops lead from `from` down to `to` (0: the same node): `from` needs
+    /// `to`, directly or through others; depending on a group is depending on its members.
+    /// `None` when `from` does not depend on `to` at all.
+    pub fn hops(&self, from: &str, to: &str) -> Option<usize> {
+        let (a, b) = (*self.index.get(from)?, *self.index.get(to)?);
+        let cost = |e: petgraph::graph::EdgeReference<'_, Link>| match e.weight() {
+            Link::Depends(_) => 1,
+            Link::Member => 0,
+        };
+        petgraph::algo::dijkstra(&self.graph, a, Some(b), cost).get(&b).copied()
+    }
+
     /// Whether `id` names a node or a group.
     pub fn contains(&self, id: &str) -> bool {
         self.index.contains_key(id)

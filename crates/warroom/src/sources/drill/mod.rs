@@ -50,6 +50,31 @@ impl DrillSource {
 }
 
 impl DrillSource {
+    /// The scenario's scripted changes made by `now`, dated on the wall clock (a change before
+    /// the start is dated before it, at the drill's speed). Keys name this run of the drill.
+    pub fn changes(&self, now: DateTime<Utc>) -> Vec<crate::model::Change> {
+        let scenario = &self.simulation.scenario;
+        scenario
+            .changes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let at = self.started + chrono::Duration::milliseconds((c.at_secs / self.speed * 1e3) as i64);
+                (at <= now).then(|| crate::model::Change {
+                    at,
+                    node: c.node.clone(),
+                    kind: c.kind,
+                    summary: c.summary.clone(),
+                    from: c.from.clone(),
+                    to: c.to.clone(),
+                    source: "drill".to_owned(),
+                    by: c.by.clone(),
+                    key: format!("drill/{}/{i}/{}", scenario.name, self.started.timestamp_millis()),
+                })
+            })
+            .collect()
+    }
+
     /// What the simulated infrastructure says as of `now`, as a real source would answer.
     pub fn poll(&self, now: DateTime<Utc>) -> Signals {
         let (started, speed) = (self.started, self.speed);

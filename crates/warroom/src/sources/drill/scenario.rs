@@ -20,6 +20,15 @@
 //! end_secs = 1000            # when it recovers, over the same ramp (optional)
 //! alert = "MySQLPoolNearlyExhausted"   # fires while the fault is past half-way (optional)
 //! log = "HikariPool-1 - Connection is not available"  # logged while it fires (optional)
+//!
+//! [[change]]                 # a change around the drill, for "what changed" (optional)
+//! node = "order-service"
+//! kind = "deploy"            # deploy, restart, config, commit, rollout, k8s_event
+//! at_secs = -240             # scenario time: 4 min before the drill starts
+//! summary = "order-service 2.14.0 → 2.15.0: lower the DB pool to 20"
+//! from = "2.14.0"
+//! to = "2.15.0"
+//! by = "deploy-bot"
 //! ```
 
 use serde::Deserialize;
@@ -72,6 +81,26 @@ pub struct Scenario {
     pub tick_secs: f64,
     #[serde(rename = "fault")]
     pub faults: Vec<Fault>,
+    /// Changes made around the drill (a deploy before it breaks), for "what changed".
+    #[serde(default, rename = "change")]
+    pub changes: Vec<ScriptedChange>,
+}
+
+/// A change in a scenario's script: `at_secs` in scenario time (negative: before the drill
+/// starts).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedChange {
+    pub node: String,
+    pub kind: crate::model::ChangeKind,
+    pub at_secs: f64,
+    pub summary: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub by: Option<String>,
 }
 
 fn default_tick() -> f64 {
