@@ -14,7 +14,8 @@ use crate::model::{Change, ChangeKind};
 /// The fields of one commit `git log` prints, separated by the unit separator.
 const FORMAT: &str = "--format=%H%x1f%an%x1f%ct%x1f%s";
 
-/// Reads `git log` output in [`FORMAT`] as commits of `node`.
+/// Reads `git log` output (hash, author, commit time and subject, separated by U+001F) as
+/// commits of `node`.
 pub fn parse_log(out: &str, node: &str, source: &str) -> Vec<Change> {
     out.lines()
         .filter_map(|line| {
