@@ -98,9 +98,22 @@ async fn text(c: &Client, css: &str) -> String {
     serde_json::from_value(c.execute(script, vec![json!(css)]).await.unwrap()).unwrap()
 }
 
-/// Clicks the element `css` names, as a person would.
+/// Clicks the element `css` names, as a person would. A panel redrawn between the find and the
+/// click (a push arrived) leaves a stale element: it is found again, up to five times.
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    for tries in 0.. {
+        let clicked = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.click().await,
+            Err(e) => Err(e),
+        };
+        match clicked {
+            Ok(()) => return,
+            Err(e) if tries < 5 && format!("{e:?}").contains("StaleElement") => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("click {css}: {e}"),
+        }
+    }
 }
 
 /// What an element says (a button's `value` is empty: its text is what a person reads).
@@ -403,7 +416,7 @@ async fn a_runbook_guides_a_drill_and_checks_itself() {
 
     // The Recover stage's checks are seen during detect, and not recorded before recover: a
     // recover check failing while the pool is exhausted is expected, not news.
-    c.find(Locator::Css(".stage-tabs .tab:nth-child(4)")).await.unwrap().click().await.unwrap();
+    click(&c, ".stage-tabs .tab:nth-child(4)").await;
     eventually("the recover check is shown, marked not recorded before its stage", || async {
         let script =
             "return [...document.querySelectorAll('#runbooks .check')].map(e => e.textContent).join('|')";

@@ -100,6 +100,13 @@ fn register_font() -> Result<(), ChartError> {
         .map_err(ChartError)
 }
 
+/// The largest magnitude a chart draws: values beyond are drawn at this edge.
+const LIMIT: f64 = 1e300;
+
+fn held(v: f64) -> f64 {
+    v.clamp(-LIMIT, LIMIT)
+}
+
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Chart<'_>) -> Result<(), ChartError> {
     register_font()?;
     let white = RGBColor(236, 239, 244);
@@ -115,9 +122,13 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Chart<'_>) -> Resu
     };
     let (start, end) = c.span.unwrap_or((first.0, last.0));
     let end = if end > start { end } else { start + chrono::Duration::seconds(1) };
-    let finite = c.points.iter().map(|p| p.1).filter(|v| v.is_finite());
-    let top = finite.clone().fold(c.threshold.unwrap_or(0.0), f64::max).max(1e-9) * 1.15;
-    let bottom = finite.fold(0.0_f64, f64::min);
+    // Any f64 can come in (a server's +Inf, an imported 1.7e308): the axis spans the finite
+    // values, each held within ±LIMIT, so its top can never overflow to infinity.
+    let finite = c.points.iter().map(|p| p.1).filter(|v| v.is_finite()).map(held);
+    let threshold = c.threshold.filter(|t| t.is_finite()).map(held);
+    let high = finite.clone().fold(threshold.unwrap_or(0.0), f64::max);
+    let bottom = finite.fold(threshold.unwrap_or(0.0).min(0.0), f64::min);
+    let top = high + ((high - bottom) * 0.15).max(1e-9);
     let grey = RGBColor(139, 147, 163);
     let mut chart = ChartBuilder::on(&root)
         .caption(format!("{} · {}", c.node, c.metric.name()), ("sans-serif", 14).into_font().color(&white))
@@ -161,11 +172,11 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Chart<'_>) -> Resu
     }
     chart
         .draw_series(LineSeries::new(
-            c.points.iter().filter(|p| p.1.is_finite()).copied(),
+            c.points.iter().filter(|p| p.1.is_finite()).map(|p| (p.0, held(p.1))),
             RGBColor(90, 162, 255).stroke_width(2),
         ))
         .map_err(|e| err(&e))?;
-    if let Some(limit) = c.threshold {
+    if let Some(limit) = threshold {
         let dashes = DashedLineSeries::new(
             [(start, limit), (end, limit)],
             6,
@@ -215,5 +226,41 @@ mod tests {
         )
         .unwrap();
         assert!(!svg.contains("<script>") && !svg.contains("<b>"), "{svg}");
+    }
+
+    /// Defect: `export --format md` never finished when a sample was ≥ ~1.57e308 (the axis's
+    /// top became infinite and plotting looped). Every f64 draws, and the drawing finishes.
+    #[test]
+    fn charts_take_any_f64_and_finish() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        let series: [&[f64]; 8] = [
+            &[1.0, f64::MAX, 1.7e308],
+            &[f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 2.0],
+            &[f64::NAN, f64::NAN],
+            &[-f64::MAX, f64::MAX],
+            &[1e-320, 2e-320, 5e-324],
+            &[42.0, 42.0, 42.0],
+            &[-3.0, -3.0],
+            &[0.0],
+        ];
+        for values in series {
+            let points: Vec<(DateTime<Utc>, f64)> =
+                values.iter().enumerate().map(|(i, v)| (at(i as i64), *v)).collect();
+            for threshold in [None, Some(f64::INFINITY), Some(f64::MAX), Some(0.5)] {
+                let chart = Chart {
+                    node: "n",
+                    metric: Metric::Up,
+                    points: &points,
+                    threshold,
+                    marks: &[],
+                    span: None,
+                    size: (WIDTH, HEIGHT),
+                };
+                let svg = chart.svg().unwrap();
+                assert!(svg.contains("<svg"), "{values:?}");
+                assert!(chart.png().unwrap().starts_with(b"\x89PNG"), "{values:?}");
+            }
+        }
     }
 }

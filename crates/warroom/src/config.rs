@@ -557,7 +557,7 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] naming the file, the line and what was expected.
     pub fn read(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let text = crate::files::read_to_string(path).map_err(|e| ConfigError {
             path: path.to_owned(),
             line: None,
             message: format!("cannot read: {e}"),

@@ -11,6 +11,7 @@ pub mod chart;
 pub mod checks;
 pub mod config;
 pub mod export;
+pub mod files;
 pub mod health;
 pub mod live;
 pub mod model;

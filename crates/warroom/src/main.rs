@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
+use warroom::text::printable;
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
@@ -24,18 +25,37 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         Err(err) => {
-            eprintln!("warroom: {}", one_line(&err.render().to_string()));
+            // What was typed is in it, control characters and all.
+            eprintln!("warroom: {}", printable(&one_line(&err.render().to_string())));
             return ExitCode::from(2);
         }
     };
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // The error and its causes, joined on one line.
-            eprintln!("warroom: {err:#}");
+            // The error and its causes, joined on one line; they may quote outside text (a file's,
+            // a server's), so its control characters are escaped as on every line for people.
+            eprintln!("warroom: {}", printable(&causes(&err)));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each said once: a cause whose words the line already
+/// holds (a wrapper that quotes its source, as "disk I/O error: disk I/O error" did) is skipped.
+fn causes(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Clap's usage errors span several lines (the error, hints, usage); scripts and people reading
@@ -66,4 +86,25 @@ fn quiet_on_closed_pipe() {
         }
         default(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Defect: the disk-full error said itself three times in one message.
+    #[test]
+    fn each_cause_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot write the log: {source}")]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        let full =
+            std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (os error 28)");
+        let err = anyhow::Error::new(Quoting { source: full }).context("cannot add the note");
+        let line = causes(&err);
+        assert_eq!(line, "cannot add the note: cannot write the log: No space left on device (os error 28)");
+        assert_eq!(line.matches("No space left").count(), 1);
+    }
 }

@@ -617,3 +617,206 @@ fn a_runbook_is_attached_checked_and_followed_from_the_command_line() {
         timeline.as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["declared", "runbook_attached", "step_checked", "step_checked"]);
 }
+
+/// Whether `text` holds a control character a terminal would obey (anything but line breaks and
+/// tabs): ESC starts a sequence that recolours, rewrites or retitles, CR prints over a line.
+fn raw_controls(text: &str) -> Vec<char> {
+    text.chars().filter(|c| c.is_control() && *c != '\n' && *c != '\t').collect()
+}
+
+/// The bug: a title, a note, a name or an action item holding ESC, BEL or CR was printed raw, so
+/// `warroom timeline` retitled the terminal and printed a green "OK" over the real line. Every
+/// human output escapes them (`\u{1b}`, `\r`); `--json` keeps the exact text.
+#[test]
+fn terminal_escapes_in_outside_text_are_printed_escaped() {
+    let retitle = "\x1b]0;pwned\x07";
+    let fake_ok = "\x1b[32mOK\r";
+    let title = format!("orders-db down {retitle} then {fake_ok} still down");
+    let note = format!("failover {fake_ok} done {retitle}?");
+    let cli = Cli::new();
+    let id = cli.ok(&[
+        "incident",
+        "declare",
+        "--title",
+        &title,
+        "--severity",
+        "sev1",
+        "--at",
+        "2026-11-23T03:00:00Z",
+    ]);
+    let id = id.trim();
+    cli.ok(&["incident", "note", id, &note, "--at", "2026-11-23T03:01:00Z"]);
+    cli.ok(&["incident", "role", id, "scribe", "Jun\x1b[8m", "--at", "2026-11-23T03:02:00Z"]);
+    cli.ok(&["action", "add", id, &format!("pool {fake_ok} alarm"), "--owner", "Mina\x1b[2J"]);
+
+    let escaped_retitle = "\\u{1b}]0;pwned\\u{7}";
+    let escaped_ok = "\\u{1b}[32mOK\\r";
+    for args in [
+        vec!["timeline", id],
+        vec!["incident", "list"],
+        vec!["incident", "show", id],
+        vec!["action", "list", id],
+        vec!["replay", id, "--at", "2026-11-23T03:05:00Z"],
+    ] {
+        let out = cli.run(&args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8(stream.clone()).unwrap();
+            assert_eq!(raw_controls(&text), [], "{args:?} printed raw control characters: {text:?}");
+        }
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(escaped_ok), "{args:?} shows what was there, escaped: {text}");
+    }
+    let timeline = cli.ok(&["timeline", id]);
+    assert!(timeline.contains(&format!("note: failover {escaped_ok} done {escaped_retitle}?")), "{timeline}");
+    assert!(cli.ok(&["incident", "show", id]).contains("Jun\\u{1b}[8m"));
+    assert!(cli.ok(&["action", "list", id]).contains("Mina\\u{1b}[2J"));
+    // What is echoed back in an error is escaped too.
+    let err = cli.fails(&["incident", "show", "\x1b[31mX"]);
+    assert_eq!(raw_controls(&err), [], "{err:?}");
+    assert!(err.contains("\\u{1b}[31mX"), "{err}");
+
+    // JSON is for programs: the exact text, which serde escapes itself.
+    assert_eq!(cli.json(&["incident", "show", id, "--json"])["title"], title.as_str());
+    assert_eq!(cli.json(&["incident", "list", "--json"])[0]["title"], title.as_str());
+    assert_eq!(cli.json(&["timeline", id, "--json"])[1]["kind"]["text"], note.as_str());
+    assert_eq!(
+        cli.json(&["action", "list", id, "--json"])[0]["title"],
+        format!("pool {fake_ok} alarm").as_str()
+    );
+    assert_eq!(raw_controls(&cli.ok(&["timeline", id, "--json"])), [], "JSON escapes them itself");
+}
+
+/// The events of every incident in the log.
+fn event_count(cli: &Cli) -> u64 {
+    let list = cli.json(&["incident", "list", "--json"]);
+    list.as_array().unwrap().iter().map(|i| i["events"].as_u64().unwrap()).sum()
+}
+
+/// Two incidents with a note each, exported as JSON into `out`; returns their ids and files.
+fn two_exported_incidents(cli: &Cli, out: &Path) -> [(String, PathBuf); 2] {
+    let mut exported = Vec::new();
+    for (title, note, hour) in
+        [("Checkout returns 500", "pool at 97%", "03"), ("Search slow", "reindexing", "04")]
+    {
+        let at = format!("2026-11-23T{hour}:00:00Z");
+        let id = cli.ok(&["incident", "declare", "--title", title, "--severity", "sev2", "--at", &at]);
+        let id = id.trim().to_owned();
+        cli.ok(&["incident", "note", &id, note, "--at", &format!("2026-11-23T{hour}:01:00Z")]);
+        cli.ok(&["export", &id, "--format", "json", "--out", out.to_str().unwrap()]);
+        let file = out.join(format!("{id}.json"));
+        exported.push((id, file));
+    }
+    exported.try_into().unwrap()
+}
+
+fn read_json(file: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+fn write_json(file: &Path, value: &Value) -> String {
+    std::fs::write(file, serde_json::to_string_pretty(value).unwrap()).unwrap();
+    file.to_str().unwrap().to_owned()
+}
+
+/// The same file as exported before chains: no device, prev or hash on its events.
+fn without_chains(mut exported: Value) -> Value {
+    for event in exported["events"].as_array_mut().unwrap() {
+        let event = event.as_object_mut().unwrap();
+        for key in ["device", "prev", "hash"] {
+            event.remove(key);
+        }
+    }
+    exported.as_object_mut().unwrap().remove("chains");
+    exported
+}
+
+/// The bug: an event whose id the log already held for another incident's event, or for the same
+/// event with other content, was skipped as known: exit 0, "1 already there", the rest of the
+/// file written around it. Now such a file is refused whole, naming the event and what differs;
+/// the same file again still changes nothing.
+#[test]
+fn an_import_with_a_conflicting_event_id_is_refused_whole() {
+    let source = Cli::new();
+    let dir = tempfile::tempdir().unwrap();
+    let [(a, a_file), (b, b_file)] = two_exported_incidents(&source, dir.path());
+    let a_note = read_json(&a_file)["events"][1]["id"].as_str().unwrap().to_owned();
+    // A log that has incident A only.
+    let target = Cli::new();
+    assert!(target.ok(&["import", a_file.to_str().unwrap()]).contains("2 event(s) added"));
+
+    // B's note given the id of A's note: as a file from before chains, and as exported (with its
+    // chain).
+    let mut collides = read_json(&b_file);
+    collides["events"][1]["id"] = Value::from(a_note.as_str());
+    for (name, file) in
+        [("collides-unchained.json", without_chains(collides.clone())), ("collides.json", collides)]
+    {
+        let before = event_count(&target);
+        let file = write_json(&dir.path().join(name), &file);
+        let err = target.fails(&["import", &file]);
+        assert_eq!(event_count(&target), before, "{name}: nothing of the file was written");
+        assert!(target.fails(&["timeline", &b]).contains("no incident"), "{name}: B's declaration is not in");
+        assert!(err.contains(&a_note), "{name}: the event is named: {err}");
+        assert!(err.contains(&format!("its incident ({a} here, {b} in the import)")), "{name}: {err}");
+        assert!(err.contains("nothing was written"), "{name}: {err}");
+    }
+
+    // A's note with other text, its id kept: as exported (its hash kept too), and unchained.
+    let mut changed = read_json(&a_file);
+    changed["events"][1]["kind"]["text"] = Value::from("pool fine, no incident");
+    for (name, file) in
+        [("changed.json", changed.clone()), ("changed-unchained.json", without_chains(changed))]
+    {
+        let before = event_count(&source);
+        let file = write_json(&dir.path().join(name), &file);
+        let err = source.fails(&["import", &file]);
+        assert_eq!(event_count(&source), before, "{name}");
+        assert!(err.contains(&format!("event {a_note} differs from the copy this log already has")), "{err}");
+        assert!(err.contains("what it says (its note)"), "{name}: what differs is said: {err}");
+    }
+    let notes = source.json(&["timeline", &a, "--json"]);
+    assert_eq!(notes[1]["kind"]["text"], "pool at 97%", "the log's copy is untouched");
+
+    // The same file again changes nothing, and says so.
+    let before = event_count(&target);
+    let said = target.ok(&["import", a_file.to_str().unwrap()]);
+    assert!(said.contains("0 event(s) added, 2 already there"), "{said}");
+    let said = source.ok(&["import", b_file.to_str().unwrap()]);
+    assert!(said.contains("0 event(s) added, 2 already there"), "{said}");
+    assert_eq!(event_count(&target), before);
+}
+
+/// The bug: events and samples were written in two transactions, so a file whose samples the
+/// log refused failed (exit 1) with its events already written. Now an import is one
+/// transaction: the log refusing any part of the file leaves nothing of it.
+#[test]
+fn a_failed_import_writes_nothing() {
+    let source = Cli::new();
+    let dir = tempfile::tempdir().unwrap();
+    let [(a, a_file), _] = two_exported_incidents(&source, dir.path());
+    let mut exported = read_json(&a_file);
+    exported["samples"] = serde_json::json!([
+        {"node": "orders-db", "metric": "db_pool_ratio", "value": 0.97, "at": "2026-11-23T03:00:30Z"},
+        {"node": "orders-db", "metric": "db_pool_ratio", "value": 0.99, "at": "2026-11-23T03:00:45Z"},
+    ]);
+    let file = write_json(&dir.path().join("with-samples.json"), &exported);
+
+    // A log that cannot take samples (a full disk, a broken file): written after the events.
+    let target = Cli::new();
+    assert_eq!(event_count(&target), 0);
+    let refuse =
+        "CREATE TRIGGER no_samples BEFORE INSERT ON samples BEGIN SELECT RAISE(ABORT, 'no room'); END";
+    rusqlite::Connection::open(&target.db).unwrap().execute_batch(refuse).unwrap();
+    let err = target.fails(&["import", &file]);
+    assert_eq!(event_count(&target), 0, "none of the file's events were written");
+    assert!(target.fails(&["timeline", &a]).contains("no incident"));
+    assert!(err.contains("no room") && err.contains("was not imported"), "{err}");
+
+    // The file itself was fine: once the log takes samples, all of it goes in, once.
+    rusqlite::Connection::open(&target.db).unwrap().execute_batch("DROP TRIGGER no_samples").unwrap();
+    let said = target.ok(&["import", &file]);
+    assert!(said.contains("2 event(s) added, 0 already there; 2 sample(s) added"), "{said}");
+    let said = target.ok(&["import", &file]);
+    assert!(said.contains("0 event(s) added, 2 already there; 0 sample(s) added"), "{said}");
+}

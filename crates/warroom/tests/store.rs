@@ -47,17 +47,25 @@ fn events_survive_closing_and_reopening_in_time_order() {
     let (_dir, path) = temp_db();
     let id = {
         let mut store = Store::open(&path).unwrap();
-        let id = declare(&mut store, "checkout 500s");
         let at = |m| Some(Utc.with_ymd_and_hms(2026, 11, 23, 3, m, 0).unwrap());
+        let decl = Declaration {
+            title: "checkout 500s".into(),
+            severity: Severity::Sev2,
+            commander: None,
+            at: at(5),
+            local: false,
+        };
+        let id = ops::declare(&mut store, &actor(), decl).unwrap().id;
         ops::enter_stage(&mut store, &actor(), id, Stage::Identify, at(10)).unwrap();
+        // Written last, dated first: what was seen shortly before the declaration.
         ops::add_note(&mut store, &actor(), id, "first 5xx seen", at(1)).unwrap();
         id
     };
     let store = Store::open(&path).unwrap();
     let events = store.events(id).unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.tag()).collect();
-    // The note happened before the stage change; declared is "now", after both.
-    assert_eq!(kinds, ["note", "stage_entered", "declared"]);
+    // In the order they happened, not the order they were written.
+    assert_eq!(kinds, ["note", "declared", "stage_entered"]);
     assert_eq!(events[0].by.as_deref(), Some("tester"));
     assert_eq!(store.incident(id).unwrap().stage, Stage::Identify);
     assert_eq!(store.integrity_check().unwrap(), "ok");
@@ -385,4 +393,44 @@ fn incidents_with_an_event_kind_are_found_alone() {
     let found = store.incidents_with("runbook_attached").unwrap();
     assert_eq!(found.iter().map(|i| i.id).collect::<Vec<_>>(), [with]);
     assert_eq!(store.incidents().unwrap().len(), 2);
+}
+
+/// The bug: an import was compared with the log by id only (and the hub's rows by hash), so the
+/// same id with other content was taken as known and dropped without a word. An import that
+/// gives one id twice, differently, is refused whole, naming it; a pulled row that kept its hash
+/// but changed what it says is reported, not counted as known.
+#[test]
+fn an_event_id_given_twice_differently_is_refused_not_taken_as_known() {
+    let mut source = Store::open_in_memory().unwrap();
+    let id = declare(&mut source, "Checkout returns 500");
+    ops::add_note(&mut source, &actor(), id, "pool at 97%", None).unwrap();
+    let events = source.events(id).unwrap();
+
+    let mut twice = events.clone();
+    let mut changed = events[1].clone();
+    let EventKind::Note { text } = &mut changed.kind else { panic!("{:?}", changed.kind) };
+    *text = "pool fine".into();
+    twice.push(changed);
+    let mut target = Store::open_in_memory().unwrap();
+    let err = target.import_incident(id, &twice, &[]).unwrap_err();
+    assert_eq!(err.code(), "import_conflict");
+    let said = err.to_string();
+    assert!(
+        said.contains(&format!("event {} differs from the copy earlier in the import", events[1].id)),
+        "{said}"
+    );
+    assert!(said.contains("what it says (its note)"), "{said}");
+    assert!(target.incidents().unwrap().is_empty(), "nothing was written");
+    let imported = target.import_incident(id, &events, &[]).unwrap();
+    assert_eq!((imported.added, imported.known), (2, 0));
+    assert_eq!(target.import_incident(id, &events, &[]).unwrap().known, 2, "again: nothing new");
+
+    // From the hub: the note's row with other text, its hash kept.
+    let mut rows = source.rows(id).unwrap();
+    rows[1].data = r#"{"type":"note","text":"pool fine"}"#.into();
+    let merged = target.merge(&rows).unwrap();
+    assert_eq!(merged.known, 1, "the declaration is the same");
+    assert_eq!(merged.problems.len(), 1, "{merged:?}");
+    assert_eq!(merged.problems[0].event, events[1].id.to_string());
+    assert_eq!(target.events(id).unwrap(), events, "the log's copy is untouched");
 }

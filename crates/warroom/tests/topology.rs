@@ -390,3 +390,35 @@ fn broken_backstage_catalogs_name_each_line() {
     assert!(problems[0].message.starts_with("YAML:"), "{problems:?}");
     assert!(problems[0].line.is_some());
 }
+
+/// Defect: a 25 000-node dependency chain aborted the process (stack overflow in the cycle
+/// check, which recursed). Every graph algorithm on user input is iterative: a long chain, with
+/// a cycle closing it, loads and warns of its cycle (naming a few of its nodes, not 25 000), on a
+/// test thread's small stack. (The blast radius of such a chain is issue 17's: its reason paths
+/// are quadratic in memory today.)
+#[test]
+fn a_long_dependency_chain_loads_without_recursion() {
+    use warroom::model::topology::{DependencySpec, NodeKind, NodeSpec, Strength, TopologySpec};
+    const N: usize = 25_000;
+    let nodes: Vec<NodeSpec> = (0..N)
+        .map(|i| NodeSpec {
+            id: format!("n{i}"),
+            name: format!("Node {i}"),
+            kind: NodeKind::Service,
+            owner: None,
+            public_name: None,
+            entrypoint: i == 0,
+            depends_on: vec![DependencySpec {
+                target: format!("n{}", (i + 1) % N),
+                strength: Strength::Hard,
+                line: None,
+            }],
+            line: None,
+        })
+        .collect();
+    let spec = TopologySpec { nodes, groups: Vec::new() };
+    let topology = warroom::topology::Topology::build(&spec).expect("a chain is a valid topology");
+    let cycle = topology.warnings().iter().map(ToString::to_string).find(|w| w.contains("dependency cycle"));
+    assert!(cycle.as_deref().is_some_and(|c| c.ends_with("and 24988 more") && c.len() < 300), "{cycle:?}");
+    assert_eq!(topology.hops("n0", &format!("n{}", N - 1)), Some(N - 1));
+}

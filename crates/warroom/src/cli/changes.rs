@@ -21,11 +21,11 @@ pub fn run(store: Store, config: Option<&std::path::Path>, id: &str, json: bool)
         let written = tokio.block_on(runtime.gather_changes(Some(id), Utc::now()))?;
         for status in runtime.change_sources() {
             if let Some(e) = &status.last_error {
-                eprintln!("warroom: change source '{}' ({}): {e}", status.name, status.kind);
+                say_err!("warroom: change source '{}' ({}): {e}", status.name, status.kind);
             }
         }
         if written > 0 {
-            eprintln!("{written} new change(s) written on the incident");
+            say_err!("{written} new change(s) written on the incident");
         }
     }
     let ranked = runtime.changes_of(id)?;
@@ -33,20 +33,20 @@ pub fn run(store: Store, config: Option<&std::path::Path>, id: &str, json: bool)
         return print::json(&ranked);
     }
     if ranked.is_empty() {
-        println!("no change recorded on this incident (configure [[changes]] and pass --config)");
+        say!("no change recorded on this incident (configure [[changes]] and pass --config)");
     }
     for r in &ranked {
         let by = r.change.by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
-        println!(
-            "{:>2}. {}  {:<9} {:<18} {}{by}  [{}]\n    {}",
+        say!(
+            "{:>2}. {}  {:<9} {:<18} {}{by}  [{}]",
             r.rank,
             warroom::time::to_db(r.change.at),
             r.change.kind.name(),
             r.change.node,
             r.change.summary,
-            r.change.source,
-            r.reason
+            r.change.source
         );
+        say!("    {}", r.reason);
     }
     Ok(())
 }

@@ -54,7 +54,7 @@ pub fn run(cmd: DrillCommand, db: Option<&Path>, actor: &Actor, device: Option<&
                 return print::json(&rows);
             }
             for s in scenarios {
-                println!("{:<20} {}  ({} min)", s.name, s.title, (s.duration_secs / 60.0).round());
+                say!("{:<20} {}  ({} min)", s.name, s.title, (s.duration_secs / 60.0).round());
             }
             Ok(())
         }
@@ -73,7 +73,7 @@ pub fn run(cmd: DrillCommand, db: Option<&Path>, actor: &Actor, device: Option<&
             let incident = incident.as_deref().map(|id| runtime.log().find_incident(id)).transpose()?;
             let actor = Actor { now: Utc::now(), ..actor.clone() };
             let status = runtime.start_drill(&name, seed, speed, &actor, incident)?;
-            println!("drill {}: {} (speed ×{speed}, seed {seed})", status.scenario, status.title);
+            say!("drill {}: {} (speed ×{speed}, seed {seed})", status.scenario, status.title);
             let watch = Watch {
                 json: false,
                 incident,
@@ -84,7 +84,7 @@ pub fn run(cmd: DrillCommand, db: Option<&Path>, actor: &Actor, device: Option<&
             };
             watch.run(&runtime)?;
             let radius = runtime.feed().map(|f| f.with_monitor(|m| m.blast_radius())).unwrap_or_default();
-            println!(
+            say!(
                 "drill {} ended: down {}, impacted {}, entrypoints down {}",
                 status.scenario,
                 radius.down.len(),

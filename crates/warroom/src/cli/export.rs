@@ -80,9 +80,13 @@ pub fn export(
             .with_context(|| format!("incident {id} has no declared event"))?;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let file = out.join(format!("{id}.json"));
-        let text = serde_json::to_string_pretty(&exported)?;
-        std::fs::write(&file, text + "\n").with_context(|| format!("cannot write {}", file.display()))?;
-        println!("{}", file.display());
+        // Whole or not at all: a full disk leaves an earlier export of it as it was.
+        warroom::files::write_atomically(&file, |out| {
+            serde_json::to_writer_pretty(&mut *out, &exported)?;
+            out.write_all(b"\n")
+        })
+        .with_context(|| format!("cannot write {}", file.display()))?;
+        say!("{}", file.display());
         return Ok(());
     }
     let config = config.map(warroom::config::Config::read).transpose()?;
@@ -94,21 +98,26 @@ pub fn export(
     let options =
         Options { slo, thresholds, history: store.incidents()?, cadence, ..Options::at(Utc::now()) };
     for path in postmortem::export(&replay, &options, out)?.files {
-        println!("{path}");
+        say!("{path}");
     }
     Ok(())
 }
 
 /// `warroom import FILE.json`.
 pub fn import(store: &mut Store, file: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        warroom::files::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let exported = warroom::export::Exported::parse(file, &text)?;
-    let added = store.import(&exported.events)?;
-    let samples = store.record_samples(exported.incident.id, &exported.samples)?;
-    let already = exported.events.len() - added;
-    println!(
-        "imported incident {}: {added} event(s) added, {already} already there; {samples} sample(s) added",
-        exported.incident.id
+    // Events and samples in one transaction: a refused file leaves the log as it was.
+    let imported = store
+        .import_incident(exported.incident.id, &exported.events, &exported.samples)
+        .with_context(|| format!("{} was not imported", file.display()))?;
+    say!(
+        "imported incident {}: {} event(s) added, {} already there; {} sample(s) added",
+        exported.incident.id,
+        imported.added,
+        imported.known,
+        imported.samples
     );
     Ok(())
 }
@@ -131,7 +140,7 @@ pub fn replay(store: &Store, id: &str, at: DateTime<Utc>, json: bool) -> Result<
     }
     print::moment(&moment)?;
     for r in &changes {
-        println!(
+        say!(
             "change #{} {} {} {}: {} ({})",
             r.rank,
             warroom::time::to_db(r.change.at),
@@ -157,13 +166,7 @@ pub fn action(store: &mut Store, actor: &Actor, cmd: ActionCommand) -> Result<()
                 let owner = a.owner.as_deref().unwrap_or("no owner");
                 let due = a.due.map(|d| format!(", due {d}")).unwrap_or_default();
                 let ticket = a.ticket.as_deref().map(|t| format!(", {t}")).unwrap_or_default();
-                println!(
-                    "{} [{}] {} ({owner}{ticket}{due}): {}",
-                    a.id,
-                    a.status.name(),
-                    a.kind.name(),
-                    a.title
-                );
+                say!("{} [{}] {} ({owner}{ticket}{due}): {}", a.id, a.status.name(), a.kind.name(), a.title);
             }
             return Ok(());
         }
@@ -177,6 +180,6 @@ pub fn action(store: &mut Store, actor: &Actor, cmd: ActionCommand) -> Result<()
     };
     let id = store.find_incident(&id)?;
     let item = ops::set_action(store, actor, id, edit)?;
-    println!("{} {}: {}", item.id, item.status.name(), item.title);
+    say!("{} {}: {}", item.id, item.status.name(), item.title);
     Ok(())
 }

@@ -110,7 +110,7 @@ pub fn run(store: &mut Store, actor: &Actor, cmd: IncidentCommand) -> Result<()>
     match cmd {
         IncidentCommand::Declare { title, severity, commander, at, local } => {
             let incident = ops::declare(store, actor, Declaration { title, severity, commander, at, local })?;
-            println!("{}", incident.id);
+            say!("{}", incident.id);
         }
         IncidentCommand::List { json } => {
             let incidents = store.incidents()?;
@@ -123,32 +123,32 @@ pub fn run(store: &mut Store, actor: &Actor, cmd: IncidentCommand) -> Result<()>
         IncidentCommand::Stage { id, stage, at } => {
             let id = store.find_incident(&id)?;
             let event = ops::enter_stage(store, actor, id, stage, at)?;
-            println!("{}", event.id);
+            say!("{}", event.id);
         }
         IncidentCommand::Note { id, text, at } => {
             let id = store.find_incident(&id)?;
             let event = ops::add_note(store, actor, id, &text, at)?;
-            println!("{}", event.id);
+            say!("{}", event.id);
         }
         IncidentCommand::Role { id, role, name, at } => {
             let id = store.find_incident(&id)?;
             let event = ops::assign_role(store, actor, id, role, &name, at)?;
-            println!("{}", event.id);
+            say!("{}", event.id);
         }
         IncidentCommand::Severity { id, severity, at } => {
             let id = store.find_incident(&id)?;
             let event = ops::change_severity(store, actor, id, severity, at)?;
-            println!("{}", event.id);
+            say!("{}", event.id);
         }
         IncidentCommand::Resolve { id, at } => {
             let id = store.find_incident(&id)?;
             let event = ops::resolve(store, actor, id, at)?;
-            println!("{}", event.id);
+            say!("{}", event.id);
         }
         IncidentCommand::Reopen { id, at } => {
             let id = store.find_incident(&id)?;
             let event = ops::reopen(store, actor, id, at)?;
-            println!("{}", event.id);
+            say!("{}", event.id);
         }
     }
     Ok(())

@@ -1,4 +1,27 @@
 //! Arguments and dispatch of the `warroom` CLI.
+//!
+//! What the commands print for people goes through `say!` and `say_err!` (`print.rs`), which
+//! escape the control characters that outside text may carry; `println!` and `eprintln!` are
+//! denied here so that nothing goes around them.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+/// `println!` for people: the line goes out with its control characters escaped
+/// ([`warroom::text::printable`]).
+macro_rules! say {
+    () => {
+        $crate::cli::print::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::print::line(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` for people, as [`say!`].
+macro_rules! say_err {
+    ($($arg:tt)*) => {
+        $crate::cli::print::line_to_stderr(format_args!($($arg)*))
+    };
+}
 
 mod changes;
 mod drill;

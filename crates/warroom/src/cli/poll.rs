@@ -32,19 +32,13 @@ pub fn watch(config: &Path) -> Result<()> {
             let now = Utc::now();
             let changes = live.cycle(now).await;
             for a in &changes.fired {
-                println!(
-                    "{}  ALERT {} firing on {} ({})",
-                    now.format("%H:%M:%S"),
-                    a.name,
-                    a.node,
-                    a.severity
-                );
+                say!("{}  ALERT {} firing on {} ({})", now.format("%H:%M:%S"), a.name, a.node, a.severity);
             }
             for c in changes.health {
-                println!("{}  {:<20} {} → {}  ({})", now.format("%H:%M:%S"), c.node, c.from, c.to, c.reason);
+                say!("{}  {:<20} {} → {}  ({})", now.format("%H:%M:%S"), c.node, c.from, c.to, c.reason);
             }
             for p in live.report(now).problems {
-                println!("{}  source {}: {}", now.format("%H:%M:%S"), p.source, p.message);
+                say!("{}  source {}: {}", now.format("%H:%M:%S"), p.source, p.message);
             }
         }
     })
@@ -53,28 +47,28 @@ pub fn watch(config: &Path) -> Result<()> {
 fn text(report: &Report) -> Result<()> {
     for n in &report.nodes {
         let age = n.age_secs.map(|a| format!("{a:.0} s old")).unwrap_or_else(|| "no data".to_owned());
-        println!("{:<24} {:<9} {:<12} {}", n.id, n.health.name(), age, n.reasons.join("; "));
+        say!("{:<24} {:<9} {:<12} {}", n.id, n.health.name(), age, n.reasons.join("; "));
     }
     let blast = &report.blast;
     if !blast.entrypoints_down.is_empty() {
-        println!("OUTAGE: entrypoints down: {}", blast.entrypoints_down.join(", "));
+        say!("OUTAGE: entrypoints down: {}", blast.entrypoints_down.join(", "));
     }
     for i in &blast.impacted {
-        println!("impacted {:<15} because {}", i.id, i.reason.join(" → "));
+        say!("impacted {:<15} because {}", i.id, i.reason.join(" → "));
     }
     for a in &report.alerts {
-        println!("ALERT {:<30} on {:<20} {:<9} {}", a.name, a.node, a.severity, a.summary);
+        say!("ALERT {:<30} on {:<20} {:<9} {}", a.name, a.node, a.severity, a.summary);
     }
     for w in &report.warnings {
-        println!("warning: {w}");
+        say!("warning: {w}");
     }
     for s in &report.sources {
         let state = match (&s.failing_since, &s.last_error) {
             (Some(since), Some(err)) => format!("FAILING since {}: {err}", since.format("%H:%M:%S")),
             _ => "ok".to_owned(),
         };
-        println!("source {:<12} {:?}  {state}", s.name, s.breaker);
+        say!("source {:<12} {:?}  {state}", s.name, s.breaker);
     }
-    println!("{} requests this cycle", report.queries);
+    say!("{} requests this cycle", report.queries);
     Ok(())
 }

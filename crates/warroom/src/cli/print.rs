@@ -1,13 +1,54 @@
 //! How the CLI prints incidents and events for people, and JSON for scripts.
+//!
+//! Every byte the CLI writes goes through here. What people read carries outside text (titles,
+//! notes, names, runbook steps, a server's error body), and a terminal obeys the control
+//! characters in it: an ESC sequence recolours or rewrites a line, retitles the window; a CR
+//! returns to the start of the line to print over it. So a line for people is printed through
+//! [`printable`], its control characters escaped (`\u{1b}`, `\r`), with [`line`] (`say!`) and
+//! [`line_to_stderr`] (`say_err!`); a text of several lines on purpose through [`text`]. JSON
+//! needs nothing: serde escapes every control character in a string. The module tree denies
+//! `println!` and `eprintln!` (`clippy::print_stdout`, `clippy::print_stderr`) so that no print
+//! goes around this.
+
+use std::fmt;
 
 use anyhow::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use warroom::model::{Event, Incident, Role};
+use warroom::text::{printable, printable_lines};
+
+/// One line for people on stdout, its control characters escaped. Use `say!`.
+#[allow(clippy::print_stdout, reason = "the one way a line for people reaches stdout")]
+pub fn line(args: fmt::Arguments<'_>) {
+    println!("{}", printable(&args.to_string()));
+}
+
+/// One line for people on stderr (a warning, what happened on the side), its control characters
+/// escaped. Use `say_err!`.
+#[allow(clippy::print_stderr, reason = "the one way a line for people reaches stderr")]
+pub fn line_to_stderr(args: fmt::Arguments<'_>) {
+    eprintln!("{}", printable(&args.to_string()));
+}
+
+/// A text of several lines on purpose (a drafted update, SQL to run) on stdout: its line breaks
+/// kept, every other control character but tabs escaped, and a line break after it.
+#[allow(clippy::print_stdout, reason = "the one way a text for people reaches stdout")]
+pub fn text(text: &str) {
+    println!("{}", printable_lines(text));
+}
 
 /// Pretty JSON on stdout.
+#[allow(clippy::print_stdout, reason = "JSON escapes every control character itself")]
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// JSON on one line of stdout (a stream of changes, one a line).
+#[allow(clippy::print_stdout, reason = "JSON escapes every control character itself")]
+pub fn json_line<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string(value)?);
     Ok(())
 }
 
@@ -18,12 +59,12 @@ fn utc(t: DateTime<Utc>) -> String {
 /// One line per incident: id, severity, status, stage, declared, title.
 pub fn incidents(incidents: &[Incident]) -> Result<()> {
     if incidents.is_empty() {
-        println!("no incidents yet: `warroom incident declare --title ... --severity SEV2` starts one");
+        say!("no incidents yet: `warroom incident declare --title ... --severity SEV2` starts one");
         return Ok(());
     }
-    println!("{:<26}  {:<4}  {:<8}  {:<8}  {:<20}  TITLE", "ID", "SEV", "STATUS", "STAGE", "DECLARED");
+    say!("{:<26}  {:<4}  {:<8}  {:<8}  {:<20}  TITLE", "ID", "SEV", "STATUS", "STAGE", "DECLARED");
     for i in incidents {
-        println!(
+        say!(
             "{:<26}  {:<4}  {:<8}  {:<8}  {:<20}  {}",
             i.id,
             i.severity.name(),
@@ -38,18 +79,18 @@ pub fn incidents(incidents: &[Incident]) -> Result<()> {
 
 /// The header of one incident.
 pub fn incident(i: &Incident) -> Result<()> {
-    println!("{}  {}", i.id, i.title);
-    println!("severity:  {} ({})", i.severity, i.severity.meaning());
-    println!("status:    {}", i.status.name());
-    println!("stage:     {} (since {})", i.stage, utc(i.stage_entered_at));
-    println!("declared:  {}", utc(i.declared_at));
+    say!("{}  {}", i.id, i.title);
+    say!("severity:  {} ({})", i.severity, i.severity.meaning());
+    say!("status:    {}", i.status.name());
+    say!("stage:     {} (since {})", i.stage, utc(i.stage_entered_at));
+    say!("declared:  {}", utc(i.declared_at));
     if let Some(at) = i.resolved_at {
-        println!("resolved:  {}", utc(at));
+        say!("resolved:  {}", utc(at));
     }
     for role in Role::ALL {
-        println!("{:<10} {}", format!("{role}:"), i.roles.get(role).unwrap_or("-"));
+        say!("{:<10} {}", format!("{role}:"), i.roles.get(role).unwrap_or("-"));
     }
-    println!("events:    {}", i.events);
+    say!("events:    {}", i.events);
     Ok(())
 }
 
@@ -62,7 +103,7 @@ pub fn timeline(events: &[Event]) -> Result<()> {
             (None, "") => String::new(),
             (None, device) => format!(" [@ {device}]"),
         };
-        println!("{}  {}{}", utc(e.at), e.kind.describe(), by);
+        say!("{}  {}{}", utc(e.at), e.kind.describe(), by);
     }
     Ok(())
 }
@@ -75,18 +116,18 @@ fn list(ids: &[String]) -> String {
 pub fn moment(m: &warroom::replay::Moment) -> Result<()> {
     let i = &m.incident;
     let in_stage = m.at.signed_duration_since(i.stage_entered_at).num_minutes();
-    println!("{} at {}", i.title, m.at.to_rfc3339_opts(SecondsFormat::Secs, true));
-    println!("{} {}, stage {} for {in_stage} min", i.severity, i.status.name(), i.stage);
+    say!("{} at {}", i.title, m.at.to_rfc3339_opts(SecondsFormat::Secs, true));
+    say!("{} {}, stage {} for {in_stage} min", i.severity, i.status.name(), i.stage);
     for role in Role::ALL {
         if let Some(name) = i.roles.get(role) {
-            println!("{}: {name}", role.title());
+            say!("{}: {name}", role.title());
         }
     }
     for (node, health) in &m.health {
-        println!("node {node}: {health}");
+        say!("node {node}: {health}");
     }
     if let Some(r) = &m.radius {
-        println!(
+        say!(
             "blast radius: down {}, impacted {}, degraded {}, entrypoints down {}",
             list(&r.down),
             list(&r.impacted.iter().map(|i| i.id.clone()).collect::<Vec<_>>()),
@@ -95,28 +136,22 @@ pub fn moment(m: &warroom::replay::Moment) -> Result<()> {
         );
     }
     for a in &m.alerts {
-        println!(
-            "alert {} firing on {} ({}) since {}",
-            a.name,
-            a.node,
-            a.severity,
-            a.since.format("%H:%M:%S")
-        );
+        say!("alert {} firing on {} ({}) since {}", a.name, a.node, a.severity, a.since.format("%H:%M:%S"));
     }
     for r in &i.runbooks {
-        println!("runbook {}: {} step(s) done, {} skipped", r.id, r.done.len(), r.skipped.len());
+        say!("runbook {}: {} step(s) done, {} skipped", r.id, r.done.len(), r.skipped.len());
         for (step, check) in &r.checks {
             let outcome = match check.passed {
                 Some(true) => "passed",
                 Some(false) => "failed",
                 None => "no answer",
             };
-            println!("  check {step} {outcome}: {}", check.observed);
+            say!("  check {step} {outcome}: {}", check.observed);
         }
     }
     for n in &m.notes {
         let by = n.by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
-        println!("note {}{by}: {}", n.at.format("%H:%M:%S"), n.text);
+        say!("note {}{by}: {}", n.at.format("%H:%M:%S"), n.text);
     }
     Ok(())
 }

@@ -94,14 +94,14 @@ pub fn run_on_log(
         RunbookCommand::Attach { id, runbook, node } => {
             let id = store.find_incident(&id)?;
             library.attach(store, actor, id, &runbook, node)?;
-            println!("attached {runbook} to {id}");
+            say!("attached {runbook} to {id}");
             Ok(())
         }
         RunbookCommand::Step { id, runbook, step, done, undone } => {
             let id = store.find_incident(&id)?;
             let done = done && !undone;
             library.check_step(store, actor, id, &runbook, &step, done)?;
-            println!("{runbook}/{step} {}", if done { "done" } else { "not done" });
+            say!("{runbook}/{step} {}", if done { "done" } else { "not done" });
             Ok(())
         }
         RunbookCommand::Status { id, json } => {
@@ -180,9 +180,10 @@ impl Attached {
 
 fn status_text(incident: &Incident, attached: &[Attached]) -> Result<()> {
     if attached.is_empty() {
-        println!(
+        say!(
             "no runbook attached to {} (attach one: warroom runbook attach {} RUNBOOK)",
-            incident.id, incident.id
+            incident.id,
+            incident.id
         );
         return Ok(());
     }
@@ -190,10 +191,10 @@ fn status_text(incident: &Incident, attached: &[Attached]) -> Result<()> {
         let node = a.node.as_deref().map(|n| format!(" for {n}")).unwrap_or_default();
         let when =
             a.attached_at.map(|t| format!(", attached {}", t.format("%H:%M:%S UTC"))).unwrap_or_default();
-        println!("{}: {}{node}{when}", a.runbook, a.title);
+        say!("{}: {}{node}{when}", a.runbook, a.title);
         for stage in &a.stages {
             let here = if stage.stage == incident.stage { "  <- current stage" } else { "" };
-            println!("  {} {}/{}{here}", stage.stage, stage.done, stage.total);
+            say!("  {} {}/{}{here}", stage.stage, stage.done, stage.total);
             for step in &stage.steps {
                 let mark = if step.done.is_some() {
                     "[x]"
@@ -213,14 +214,14 @@ fn status_text(incident: &Incident, attached: &[Attached]) -> Result<()> {
                         )
                     })
                     .unwrap_or_default();
-                println!("    {mark} {:<10} {}{who}", step.id, step.text.lines().next().unwrap_or_default());
+                say!("    {mark} {:<10} {}{who}", step.id, step.text.lines().next().unwrap_or_default());
                 if let Some(check) = &step.check {
                     let outcome = match check.passed {
                         Some(true) => "passed",
                         Some(false) => "failed",
                         None => "not evaluable",
                     };
-                    println!(
+                    say!(
                         "               check {outcome} at {}: {}",
                         check.at.format("%H:%M:%S"),
                         check.observed
@@ -257,7 +258,7 @@ pub fn run(cmd: RunbookCommand) -> Result<()> {
             }
             let width = runbooks.iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in &runbooks {
-                println!("{:width$}  {}  [{}]", r.id, r.title, applies(&r.applies_to));
+                say!("{:width$}  {}  [{}]", r.id, r.title, applies(&r.applies_to));
             }
             Ok(())
         }
@@ -296,7 +297,7 @@ fn check(paths: &[PathBuf]) -> Result<()> {
             }
             Err(found) => {
                 for problem in &found {
-                    println!("{problem}");
+                    say!("{problem}");
                 }
                 problems += found.len();
             }
@@ -306,7 +307,7 @@ fn check(paths: &[PathBuf]) -> Result<()> {
     if problems > 0 {
         bail!("checked {n} runbook{}: {problems} problem{}", plural(n), plural(problems));
     }
-    eprintln!("{n} runbook{} ok: {steps} steps, {checks} checks", plural(n));
+    say_err!("{n} runbook{} ok: {steps} steps, {checks} checks", plural(n));
     Ok(())
 }
 
@@ -320,7 +321,7 @@ fn load(name: &str) -> Result<Runbook> {
     if path.exists() {
         return Runbook::read(path).map_err(|problems| {
             for p in &problems {
-                eprintln!("{p}");
+                say_err!("{p}");
             }
             anyhow::anyhow!("{name}: {} problem{}; see above", problems.len(), plural(problems.len()))
         });
@@ -354,28 +355,28 @@ fn applies(a: &AppliesTo) -> String {
 
 fn show(r: &Runbook) -> Result<()> {
     let severity = r.severity.map(|s| format!(" ({s})")).unwrap_or_default();
-    println!("{}: {}{severity}{}", r.id, r.title, if r.imported { " [imported]" } else { "" });
-    println!("applies to: {}", applies(&r.applies_to));
+    say!("{}: {}{severity}{}", r.id, r.title, if r.imported { " [imported]" } else { "" });
+    say!("applies to: {}", applies(&r.applies_to));
     for stage in &r.stages {
-        println!();
-        println!("{}", stage.stage);
+        say!();
+        say!("{}", stage.stage);
         for step in &stage.steps {
             let mark = if step.done_in_file { "[x]" } else { "[ ]" };
             let mut lines = step.text.lines();
-            println!("  {mark} {}  {}", step.id, lines.next().unwrap_or_default());
+            say!("  {mark} {}  {}", step.id, lines.next().unwrap_or_default());
             for more in lines {
-                println!("      {more}");
+                say!("      {more}");
             }
             if let Some(check) = &step.check {
-                println!("      check: {} expect {}", check.query.replace('\n', " "), check.condition);
+                say!("      check: {} expect {}", check.query.replace('\n', " "), check.condition);
             }
             for command in &step.commands {
                 for (i, line) in command.lines().enumerate() {
-                    println!("      {} {line}", if i == 0 { "$" } else { " " });
+                    say!("      {} {line}", if i == 0 { "$" } else { " " });
                 }
             }
             for link in &step.links {
-                println!("      link: {} <{}>", link.text, link.url);
+                say!("      link: {} <{}>", link.text, link.url);
             }
         }
     }

@@ -33,9 +33,9 @@ pub fn run(command: SecretCommand) -> Result<()> {
             }
             match secret::set(&name, value)? {
                 Stored::Keyring => {
-                    eprintln!("stored '{name}' in the OS keyring (service '{}')", secret::SERVICE)
+                    say_err!("stored '{name}' in the OS keyring (service '{}')", secret::SERVICE)
                 }
-                Stored::SessionOnly => eprintln!(
+                Stored::SessionOnly => say_err!(
                     "stored '{name}' in the session keyring only (the persistent keyring is not available here): it lasts until you log out"
                 ),
             }
@@ -43,7 +43,7 @@ pub fn run(command: SecretCommand) -> Result<()> {
         }
         SecretCommand::Delete { name } => {
             secret::delete(&name)?;
-            eprintln!("deleted '{name}' from the OS keyring");
+            say_err!("deleted '{name}' from the OS keyring");
             Ok(())
         }
     }

@@ -43,7 +43,7 @@ pub fn configured(path: Option<&Path>) -> Option<SyncConfig> {
     match Config::read(path?) {
         Ok(config) => config.sync,
         Err(e) => {
-            eprintln!("warroom: sync skipped, the configuration cannot be read: {e}");
+            say_err!("warroom: sync skipped, the configuration cannot be read: {e}");
             None
         }
     }
@@ -68,10 +68,10 @@ pub fn run(cmd: SyncCommand, config: Option<&Path>, db: &Path, by: Option<&str>)
         SyncCommand::InitHub => {
             let applied = tokio.block_on(Hub::init(&sync))?;
             match applied.as_slice() {
-                [] => eprintln!("hub {}: schema up to date", sync.hub()),
-                _ => eprintln!("hub {}: schema migrations {applied:?} applied", sync.hub()),
+                [] => say_err!("hub {}: schema up to date", sync.hub()),
+                _ => say_err!("hub {}: schema migrations {applied:?} applied", sync.hub()),
             }
-            print!("{GRANTS}");
+            print::text(GRANTS.strip_suffix('\n').unwrap_or(GRANTS));
             Ok(())
         }
         SyncCommand::Once { json } => {
@@ -92,7 +92,7 @@ pub fn run(cmd: SyncCommand, config: Option<&Path>, db: &Path, by: Option<&str>)
                 }))?;
             } else {
                 let from: Vec<String> = m.from.iter().map(|(d, n)| format!("{n} from {d}")).collect();
-                println!(
+                say!(
                     "hub {}: pushed {} event(s), {} sample(s); pulled {} event(s){}, {} sample(s)",
                     sync.hub(),
                     m.pushed,
@@ -102,7 +102,7 @@ pub fn run(cmd: SyncCommand, config: Option<&Path>, db: &Path, by: Option<&str>)
                     m.pulled_samples
                 );
                 for p in &m.problems {
-                    println!("refused: {p}");
+                    say!("refused: {p}");
                 }
             }
             if m.problems.is_empty() {
@@ -150,13 +150,13 @@ fn print_status(s: &SyncStatus) {
     } else {
         format!("offline ({})", s.error.as_deref().unwrap_or("not reached"))
     };
-    println!("hub {} as {}: {state}", s.hub, s.device);
-    println!("{} event(s) wait to be pushed", s.pending_push);
+    say!("hub {} as {}: {state}", s.hub, s.device);
+    say!("{} event(s) wait to be pushed", s.pending_push);
     if let Some(at) = s.last_pull_at {
-        println!("last pulled {}", warroom::time::to_db(at));
+        say!("last pulled {}", warroom::time::to_db(at));
     }
     for d in &s.devices {
-        println!(
+        say!(
             "device {} ({}): last seen {} ({:.0} s ago){}",
             d.device,
             d.person.as_deref().unwrap_or("nobody named"),
@@ -166,7 +166,7 @@ fn print_status(s: &SyncStatus) {
         );
     }
     for p in &s.problems {
-        println!("refused: {}", p.problem);
+        say!("refused: {}", p.problem);
     }
 }
 
@@ -205,8 +205,8 @@ pub fn after_write(db: &Path, sync: &SyncConfig, by: Option<&str>) {
             .and_then(|s| s.last_hub().ok().flatten().map(|h| (s, h)))
             .and_then(|(s, h)| s.pending_push(&h).ok());
         match waiting {
-            Some(n) => eprintln!("warroom: sync: {e:#}; {n} event(s) wait here for the next sync"),
-            None => eprintln!("warroom: sync: {e:#}; the events wait here for the next sync"),
+            Some(n) => say_err!("warroom: sync: {e:#}; {n} event(s) wait here for the next sync"),
+            None => say_err!("warroom: sync: {e:#}; the events wait here for the next sync"),
         }
     }
 }
@@ -227,13 +227,13 @@ pub fn verify(store: &Store, id: &str, json: bool) -> Result<()> {
         }))?;
     } else {
         for c in &chains {
-            println!("device {}: {} event(s), head {}", c.device, c.events, c.head);
+            say!("device {}: {} event(s), head {}", c.device, c.events, c.head);
         }
         for p in &problems {
-            println!("problem: {p}");
+            say!("problem: {p}");
         }
         if ok {
-            println!("incident {id}: every chain holds");
+            say!("incident {id}: every chain holds");
         }
     }
     if ok { Ok(()) } else { bail!("incident {id}: {} event(s) do not match their chain", problems.len()) }

@@ -42,9 +42,9 @@ pub fn run(cmd: TopologyCommand) -> Result<()> {
         TopologyCommand::Check { file } => {
             let topo = load(&file)?;
             for warning in topo.warnings() {
-                println!("{}", located(&file, warning));
+                say!("{}", located(&file, warning));
             }
-            println!(
+            say!(
                 "{}: ok: {} nodes, {} dependencies, {} groups",
                 file.display(),
                 topo.len(),
@@ -62,14 +62,14 @@ pub fn run(cmd: TopologyCommand) -> Result<()> {
             if json {
                 return print::json(&radius);
             }
-            println!("down:      {}", list(&radius.down));
-            println!("entrypoints down: {}", list(&radius.entrypoints_down));
+            say!("down:      {}", list(&radius.down));
+            say!("entrypoints down: {}", list(&radius.entrypoints_down));
             for impacted in &radius.impacted {
-                println!("impacted:  {}", topo.explain(&radius, &impacted.id).unwrap_or_default());
+                say!("impacted:  {}", topo.explain(&radius, &impacted.id).unwrap_or_default());
             }
-            println!("degraded:  {}", list(&radius.degraded));
+            say!("degraded:  {}", list(&radius.degraded));
             for g in &radius.groups {
-                println!(
+                say!(
                     "group {}: {} of {} healthy (needs {}){}",
                     g.id,
                     g.healthy,
@@ -91,10 +91,10 @@ pub fn run(cmd: TopologyCommand) -> Result<()> {
                 return print::json(&rows);
             }
             if spofs.is_empty() {
-                println!("no single point of failure");
+                say!("no single point of failure");
             }
             for (id, entrypoints) in spofs {
-                println!("{id}: takes down {}", entrypoints.join(", "));
+                say!("{id}: takes down {}", entrypoints.join(", "));
             }
             Ok(())
         }
@@ -109,7 +109,7 @@ fn list(ids: &[String]) -> String {
 fn load(file: &Path) -> Result<Topology> {
     read(file).map_err(|TopologyError { problems }| {
         for p in &problems {
-            eprintln!("{}", located(file, p));
+            say_err!("{}", located(file, p));
         }
         let errors = problems.iter().filter(|p| p.level == Level::Error).count();
         anyhow::anyhow!("{}: {errors} error(s); see above", file.display())

@@ -81,7 +81,9 @@ pub fn run(cmd: UpdateCommand, store: Store, config: Option<&Path>, actor: &Acto
             if json {
                 print::json(&draft)
             } else {
-                println!("# {}\n\n{}", draft.subject, draft.text);
+                say!("# {}", draft.subject);
+                say!();
+                print::text(&draft.text);
                 Ok(())
             }
         }
@@ -101,18 +103,18 @@ pub fn run(cmd: UpdateCommand, store: Store, config: Option<&Path>, actor: &Acto
             };
             let ids = runtime.send_update(actor, id, audience, &channels, &subject, &text)?;
             for update in &ids {
-                println!("{update}");
+                say!("{update}");
             }
             let tried = tokio.block_on(runtime.flush_updates(Utc::now()))?;
             for t in tried.iter().filter(|t| ids.contains(&t.update)) {
                 match t.state {
-                    "sent" => eprintln!("sent to {}", t.channel),
-                    "failed" => eprintln!(
+                    "sent" => say_err!("sent to {}", t.channel),
+                    "failed" => say_err!(
                         "warroom: {} refused it: {}",
                         t.channel,
                         t.error.as_deref().unwrap_or("no reason given")
                     ),
-                    _ => eprintln!(
+                    _ => say_err!(
                         "queued: {} cannot take it now ({}); `warroom update flush`, the window or `warroom watch` will try again",
                         t.channel,
                         t.error.as_deref().unwrap_or("no reason given")
@@ -130,7 +132,7 @@ pub fn run(cmd: UpdateCommand, store: Store, config: Option<&Path>, actor: &Acto
             for u in &updates {
                 let when = u.sent_at.map_or_else(|| "-".to_owned(), warroom::time::to_db);
                 let why = u.last_error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
-                println!(
+                say!(
                     "{}  {:<10} {:<14} {:<7} {} attempt(s), sent {when}{why}: {}",
                     u.id,
                     u.audience.name(),
@@ -145,11 +147,11 @@ pub fn run(cmd: UpdateCommand, store: Store, config: Option<&Path>, actor: &Acto
         UpdateCommand::Flush => {
             let tried = tokio.block_on(runtime.flush_updates(Utc::now()))?;
             if tried.is_empty() {
-                println!("nothing queued");
+                say!("nothing queued");
             }
             for t in &tried {
                 let why = t.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
-                println!("{} {} {}{why}", t.update, t.channel, t.state);
+                say!("{} {} {}{why}", t.update, t.channel, t.state);
             }
             Ok(())
         }

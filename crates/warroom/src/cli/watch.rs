@@ -17,6 +17,8 @@ use warroom::runtime::{CheckOutcome, FeedStatus, Flow, Library, Runtime, SystemC
 use warroom::store::Store;
 use warroom::topology::BlastRadius;
 
+use super::print;
+
 #[derive(Debug, ClapArgs)]
 pub struct WatchArgs {
     /// Record on this incident what the window would: health changes, alerts, samples, topology
@@ -123,7 +125,7 @@ pub fn run(args: WatchArgs, config: Option<&Path>, db: &Path, by: Option<String>
         Some(path) => match Config::read(path) {
             Ok(c) => (None, Some(c)),
             Err(e) => {
-                eprintln!("warroom: the configuration cannot be read ({e}); no sync, no updates");
+                say_err!("warroom: the configuration cannot be read ({e}); no sync, no updates");
                 (None, None)
             }
         },
@@ -173,7 +175,7 @@ pub fn library(config: Option<&Config>) -> Library {
     let env = std::env::var_os("WARROOM_RUNBOOKS");
     let (library, problems) = Library::load(&runbook_dirs(env.as_deref(), config));
     for p in problems {
-        eprintln!("warroom: runbook left out: {p}");
+        say_err!("warroom: runbook left out: {p}");
     }
     library
 }
@@ -198,7 +200,7 @@ impl Watch {
                     }
                 }
                 Err(e) => {
-                    eprintln!("warroom: {e}");
+                    say_err!("warroom: {e}");
                     Flow::Continue
                 }
             });
@@ -219,9 +221,9 @@ impl Watch {
         });
         match last {
             Ok(None | Some(Ok(_))) => {}
-            Ok(Some(Err(e))) => eprintln!("warroom: sync: {e}; the events wait here for the next sync"),
+            Ok(Some(Err(e))) => say_err!("warroom: sync: {e}; the events wait here for the next sync"),
             Err(_) => {
-                eprintln!("warroom: sync: the hub did not answer; the events wait here for the next sync")
+                say_err!("warroom: sync: the hub did not answer; the events wait here for the next sync")
             }
         }
         failure.map_or(Ok(()), Err)
@@ -269,7 +271,7 @@ impl Watch {
         }
         for change in &changes {
             if self.json {
-                println!("{}", serde_json::to_string(change).context("cannot print a change as JSON")?);
+                print::json_line(change).context("cannot print a change as JSON")?;
             } else {
                 self.text(runtime, &clock, change, outage);
             }
@@ -283,22 +285,22 @@ impl Watch {
     fn text(&self, runtime: &Runtime, clock: &str, change: &Change, outage: &[String]) {
         match change {
             Change::Health { node, from, to, reason, .. } => {
-                println!("{clock}  {node:<18} {from} → {to}  ({reason})");
+                say!("{clock}  {node:<18} {from} → {to}  ({reason})");
             }
             Change::AlertFired { name, node, severity, .. } => {
-                println!("{clock}  ALERT {name} firing on {node} ({severity})");
+                say!("{clock}  ALERT {name} firing on {node} ({severity})");
             }
-            Change::AlertResolved { name, node, .. } => println!("{clock}  ALERT {name} on {node} resolved"),
+            Change::AlertResolved { name, node, .. } => say!("{clock}  ALERT {name} on {node} resolved"),
             Change::Outage { entrypoints_down, blast, .. } => {
                 if entrypoints_down.is_empty() {
-                    println!("{clock}  OUTAGE OVER: every entrypoint serves again");
+                    say!("{clock}  OUTAGE OVER: every entrypoint serves again");
                 }
                 for id in entrypoints_down.iter().filter(|id| !outage.contains(id)) {
                     let why = runtime
                         .feed()
                         .and_then(|f| f.with_monitor(|m| m.topology().explain(blast, id)))
                         .unwrap_or_else(|| format!("{id} is down"));
-                    println!("{clock}  OUTAGE: {why}");
+                    say!("{clock}  OUTAGE: {why}");
                 }
             }
             Change::Check { outcome, .. } => {
@@ -307,13 +309,10 @@ impl Watch {
                     Some(false) => "FAILED",
                     None => "not evaluable",
                 };
-                println!(
-                    "{clock}  CHECK {}/{} {passed}: {}",
-                    outcome.runbook, outcome.step, outcome.observed
-                );
+                say!("{clock}  CHECK {}/{} {passed}: {}", outcome.runbook, outcome.step, outcome.observed);
             }
             Change::Recorded { .. } | Change::Finished { .. } => {}
-            Change::Notification { title, body, .. } => println!("{clock}  NOTIFY {title}: {body}"),
+            Change::Notification { title, body, .. } => say!("{clock}  NOTIFY {title}: {body}"),
         }
     }
 }

@@ -59,6 +59,8 @@ pub enum OpsError {
     NothingChanged,
     #[error("no channel chosen: name one of the configured [[channel]] entries")]
     NoChannel,
+    #[error("{at} is before the incident was declared ({declared}): {what} cannot come first")]
+    BeforeDeclaration { at: String, declared: String, what: &'static str },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -82,8 +84,31 @@ impl OpsError {
             OpsError::BadDue(_) => "bad_date",
             OpsError::NothingChanged => "unchanged",
             OpsError::NoChannel => "no_channel",
+            OpsError::BeforeDeclaration { .. } => "before_declaration",
             OpsError::Store(e) => e.code(),
         }
+    }
+}
+
+/// How long before its declaration a note may be dated: what was seen before it was declared
+/// (`#impact-start`), not a typo of a year.
+pub const NOTE_BEFORE_DECLARATION: Duration = Duration::days(7);
+
+/// Refuses `at` when it lies before `incident` was declared (by more than `slack`): a stage, a
+/// role, a severity, a resolution cannot come before the incident.
+fn not_before(
+    incident: &Incident,
+    at: Option<DateTime<Utc>>,
+    slack: Duration,
+    what: &'static str,
+) -> Result<(), OpsError> {
+    match at {
+        Some(at) if time::truncate(at) < incident.declared_at - slack => Err(OpsError::BeforeDeclaration {
+            at: time::to_db(at),
+            declared: time::to_db(incident.declared_at),
+            what,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -153,6 +178,7 @@ pub fn enter_stage(
     if incident.stage == stage {
         return Err(OpsError::AlreadyInStage(stage));
     }
+    not_before(&incident, at, Duration::zero(), "a stage")?;
     record(store, actor.event(id, at, EventKind::StageEntered { stage })?)
 }
 
@@ -287,7 +313,7 @@ pub fn add_note(
     if text.is_empty() {
         return Err(OpsError::EmptyNote);
     }
-    store.incident(id)?;
+    not_before(&store.incident(id)?, at, NOTE_BEFORE_DECLARATION, "a note more than 7 days earlier")?;
     record(store, actor.event(id, at, EventKind::Note { text: text.to_owned() })?)
 }
 
@@ -307,9 +333,11 @@ pub fn assign_role(
     if name.is_empty() {
         return Err(OpsError::EmptyName);
     }
-    if store.incident(id)?.roles.get(role) == Some(name) {
+    let incident = store.incident(id)?;
+    if incident.roles.get(role) == Some(name) {
         return Err(OpsError::SameRole(name.to_owned()));
     }
+    not_before(&incident, at, Duration::zero(), "a role")?;
     record(store, actor.event(id, at, EventKind::RoleAssigned { role, name: name.to_owned() })?)
 }
 
@@ -324,9 +352,11 @@ pub fn change_severity(
     severity: Severity,
     at: Option<DateTime<Utc>>,
 ) -> Result<Event, OpsError> {
-    if store.incident(id)?.severity == severity {
+    let incident = store.incident(id)?;
+    if incident.severity == severity {
         return Err(OpsError::SameSeverity(severity));
     }
+    not_before(&incident, at, Duration::zero(), "a severity change")?;
     record(store, actor.event(id, at, EventKind::SeverityChanged { severity })?)
 }
 
@@ -340,9 +370,11 @@ pub fn resolve(
     id: Ulid,
     at: Option<DateTime<Utc>>,
 ) -> Result<Event, OpsError> {
-    if store.incident(id)?.status == Status::Resolved {
+    let incident = store.incident(id)?;
+    if incident.status == Status::Resolved {
         return Err(OpsError::AlreadyResolved);
     }
+    not_before(&incident, at, Duration::zero(), "a resolution")?;
     record(store, actor.event(id, at, EventKind::Resolved)?)
 }
 
@@ -356,9 +388,11 @@ pub fn reopen(
     id: Ulid,
     at: Option<DateTime<Utc>>,
 ) -> Result<Event, OpsError> {
-    if store.incident(id)?.status == Status::Active {
+    let incident = store.incident(id)?;
+    if incident.status == Status::Active {
         return Err(OpsError::NotResolved);
     }
+    not_before(&incident, at, Duration::zero(), "a reopening")?;
     record(store, actor.event(id, at, EventKind::Reopened)?)
 }
 

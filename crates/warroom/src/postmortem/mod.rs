@@ -186,7 +186,7 @@ pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, Postmort
 }
 
 /// Writes `DIR/<id>.md` and its images beside it; each file is written whole to a temporary
-/// name and renamed, the Markdown last. Returns the paths written, the Markdown first.
+/// file, synced and renamed (`files::write`), the Markdown last. Returns the paths written, the Markdown first.
 ///
 /// # Errors
 /// [`PostmortemError::Write`] naming the file.
@@ -194,11 +194,8 @@ pub fn write(dir: &Path, id: &str, postmortem: &Postmortem) -> Result<Vec<PathBu
     let write = |path: PathBuf, bytes: &[u8]| -> Result<PathBuf, PostmortemError> {
         let fail = |source| PostmortemError::Write { path: path.clone(), source };
         std::fs::create_dir_all(dir).map_err(fail)?;
-        let mut temporary = path.clone().into_os_string();
-        temporary.push(".partial");
-        let temporary = PathBuf::from(temporary);
-        std::fs::write(&temporary, bytes).map_err(fail)?;
-        std::fs::rename(&temporary, &path).map_err(fail)?;
+        // Whole or not at all: a failure leaves the earlier file as it was, nothing beside it.
+        crate::files::write(&path, bytes).map_err(fail)?;
         Ok(path)
     };
     // Charts of an earlier export of this incident that this one does not draw again would be

@@ -128,7 +128,7 @@ impl Runbook {
     /// # Errors
     /// As [`Runbook::from_bytes`]; a file that cannot be read is one problem on line 1.
     pub fn read(path: &Path) -> Result<Runbook, Vec<Problem>> {
-        match std::fs::read(path) {
+        match crate::files::read(path) {
             Ok(bytes) => Runbook::from_bytes(path, &bytes),
             Err(e) => {
                 Err(vec![Problem { path: path.to_owned(), line: 1, message: format!("cannot read: {e}") }])

@@ -42,6 +42,10 @@ pub enum StoreError {
     Unreadable { path: PathBuf, event: String, reason: String },
     #[error("{path}: {problem}; nothing was written")]
     BrokenChain { path: PathBuf, problem: super::ChainProblem },
+    /// An imported event whose id is taken by an event that is not the same (another incident's,
+    /// or the same one changed): `copy` says which copy, `differs` what differs, in words.
+    #[error("{path}: event {event} differs from the copy {copy}: {differs}; nothing was written")]
+    ImportConflict { path: PathBuf, event: String, copy: &'static str, differs: String },
     #[error("{path}: {source}")]
     Sqlite { path: PathBuf, source: rusqlite::Error },
 }
@@ -61,6 +65,7 @@ impl StoreError {
             StoreError::InvalidId { .. } => "invalid_id",
             StoreError::Unreadable { .. } => "unreadable_event",
             StoreError::BrokenChain { .. } => "broken_chain",
+            StoreError::ImportConflict { .. } => "import_conflict",
             StoreError::Sqlite { .. } => "database",
         }
     }

@@ -272,6 +272,13 @@ pub(super) fn head(tx: &Transaction<'_>, incident: &str, device: &str) -> rusqli
     .optional()
 }
 
+/// The event with this id as the log stores it, if the log has it.
+pub(super) fn stored(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<Row>> {
+    tx.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))?
+        .query_row([id], row_of)
+        .optional()
+}
+
 /// The hash of the event with this id, if the log has it.
 pub(super) fn known(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<Option<String>>> {
     tx.prepare_cached("SELECT hash FROM events WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()

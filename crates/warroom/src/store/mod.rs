@@ -26,7 +26,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use alerts::AlertSeen;
 pub use chain::{ChainHead, ChainProblem, Row};
 pub use error::StoreError;
-pub use merge::Merged;
+pub use merge::{Imported, Merged};
 pub use outbox::{Attempts, Pending};
 pub use sync::{Cursor, PendingSample, SyncProblem};
 

@@ -1,7 +1,7 @@
 //! Metric samples kept with an incident (its affected nodes' signals), for charts and replay.
 //! Writing a sample twice keeps the first: recording is idempotent.
 
-use rusqlite::params;
+use rusqlite::{Transaction, params};
 use ulid::Ulid;
 
 use super::{Store, StoreError};
@@ -18,21 +18,7 @@ impl Store {
         let path = self.path.clone();
         let sqlite = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction().map_err(sqlite)?;
-        let mut added = 0;
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO samples (incident, node, metric, at, value)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(sqlite)?;
-            let id = incident.to_string();
-            for s in samples.iter().filter(|s| s.value.is_finite()) {
-                added += insert
-                    .execute(params![id, s.node, s.metric.name(), time::to_db(time::truncate(s.at)), s.value])
-                    .map_err(sqlite)?;
-            }
-        }
+        let added = insert_samples(&tx, incident, samples).map_err(sqlite)?;
         tx.commit().map_err(sqlite)?;
         Ok(added)
     }
@@ -75,4 +61,27 @@ impl Store {
         }
         Ok(samples)
     }
+}
+
+/// [`Store::record_samples`] inside a transaction (an import writes its samples in its own).
+pub(super) fn insert_samples(
+    tx: &Transaction<'_>,
+    incident: Ulid,
+    samples: &[Sample],
+) -> rusqlite::Result<usize> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO samples (incident, node, metric, at, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let id = incident.to_string();
+    let mut added = 0;
+    for s in samples.iter().filter(|s| s.value.is_finite()) {
+        added += insert.execute(params![
+            id,
+            s.node,
+            s.metric.name(),
+            time::to_db(time::truncate(s.at)),
+            s.value
+        ])?;
+    }
+    Ok(added)
 }

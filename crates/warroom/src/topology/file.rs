@@ -146,7 +146,7 @@ pub fn read_spec(path: &Path) -> Result<TopologySpec, TopologyError> {
 }
 
 fn read_text(path: &Path) -> Result<String, TopologyError> {
-    std::fs::read_to_string(path).map_err(|e| TopologyError {
+    crate::files::read_to_string(path).map_err(|e| TopologyError {
         problems: vec![Problem::error(None, format!("cannot read {}: {e}", path.display()))],
     })
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::problem::{Level, Problem};
@@ -223,12 +223,15 @@ impl Topology {
             return Err(TopologyError { problems });
         }
         let mut warnings = problems;
-        for cycle in tarjan_scc(&graph).into_iter().filter(|scc| scc.len() > 1) {
+        for cycle in kosaraju_scc(&graph).into_iter().filter(|scc| scc.len() > 1) {
             let mut ids: Vec<&str> = cycle.iter().map(|&i| graph[i].id()).collect();
             ids.sort_unstable();
             let line =
                 ids.first().and_then(|id| spec.nodes.iter().find(|n| n.id == *id)).and_then(|n| n.line);
-            warnings.push(Problem::warning(line, format!("dependency cycle: {}", ids.join(", "))));
+            let more = ids.len().saturating_sub(12);
+            let shown = ids[..ids.len().min(12)].join(", ");
+            let text = if more > 0 { format!("{shown} and {more} more") } else { shown };
+            warnings.push(Problem::warning(line, format!("dependency cycle: {text}")));
         }
         Ok(Topology { graph, index, warnings, discovered: std::collections::BTreeSet::new() })
     }

@@ -55,7 +55,7 @@ const PUBLIC_WORDS: [&str; 7] =
 pub fn template(audience: Audience, dir: Option<&Path>) -> Result<(PathBuf, String), TemplateError> {
     let file = format!("{}.md", audience.name());
     if let Some(path) = dir.map(|d| d.join(&file)).filter(|p| p.is_file()) {
-        let text = std::fs::read_to_string(&path).map_err(|e| TemplateError {
+        let text = crate::files::read_to_string(&path).map_err(|e| TemplateError {
             path: path.clone(),
             line: 1,
             message: format!("cannot read: {e}"),

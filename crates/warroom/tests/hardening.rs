@@ -1,0 +1,206 @@
+//! Regression tests for what a hostile probe of the command line found (issue 16), black-box:
+//! the `warroom` binary on a temporary SQLite file. Each test is named after its defect.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Cli {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("warroom.db");
+        Cli { dir, db }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("WARROOM_DB")
+            .env_remove("WARROOM_CONFIG")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A command that must fail; its stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} should have failed");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn declare(cli: &Cli, at: &str) -> String {
+    cli.ok(&["incident", "declare", "--title", "Checkout down", "--severity", "sev1", "--at", at])
+        .trim()
+        .to_owned()
+}
+
+/// Defect 6, time travel: `resolve --at 0001-01-02` on an incident declared in 2026 was accepted
+/// and the postmortem said "Duration 0 s". A stage, a role, a severity, a resolution cannot come
+/// before the declaration; a note may say what was seen shortly before it (`#impact-start`), not
+/// years before.
+#[test]
+fn time_travel_before_the_declaration_is_refused() {
+    let cli = Cli::new();
+    let id = declare(&cli, "2026-11-23T03:00:00Z");
+    for args in [
+        vec!["incident", "resolve", &id, "--at", "0001-01-02T00:00:00Z"],
+        vec!["incident", "stage", &id, "identify", "--at", "2026-11-23T02:59:00Z"],
+        vec!["incident", "severity", &id, "SEV2", "--at", "2020-01-01T00:00:00Z"],
+        vec!["incident", "role", &id, "comms", "Jun", "--at", "2026-11-22T00:00:00Z"],
+        vec!["incident", "note", &id, "typo year", "--at", "2016-11-23T03:00:00Z"],
+    ] {
+        let err = cli.fails(&args);
+        assert!(err.contains("before the incident was declared (2026-11-23T03:00:00"), "{args:?}: {err}");
+    }
+    let shown = cli.json(&["incident", "show", &id, "--json"]);
+    assert_eq!(shown["status"], "active", "nothing was written");
+    assert_eq!(shown["events"], 1, "{shown}");
+    // What was seen before the declaration is still a note, dated then.
+    cli.ok(&["incident", "note", &id, "#impact-start customers wrote in", "--at", "2026-11-23T02:50:00Z"]);
+    cli.ok(&["incident", "resolve", &id, "--at", "2026-11-23T03:40:00Z"]);
+    let out = cli.path("pm");
+    cli.ok(&["export", &id, "--format", "md", "--out", out.to_str().unwrap()]);
+    let md = std::fs::read_to_string(out.join(format!("{id}.md"))).unwrap();
+    assert!(md.contains("| Time to resolve | declared → resolved | 03:00:00 | 03:40:00 | 40 min |"), "{md}");
+}
+
+/// Defect 1: `export --format md` never finished when a sample was ≥ ~1.57e308. An imported
+/// incident with huge, infinite and NaN samples exports, with its charts.
+#[test]
+fn an_export_with_huge_samples_finishes() {
+    let cli = Cli::new();
+    let id = declare(&cli, "2026-11-23T03:00:00Z");
+    let json_dir = cli.path("json");
+    cli.ok(&["export", &id, "--format", "json", "--out", json_dir.to_str().unwrap()]);
+    let file = json_dir.join(format!("{id}.json"));
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    // The order service fails with samples no chart could scale to.
+    let events = doc["events"].as_array_mut().unwrap();
+    let mut failed = events[0].clone();
+    failed["id"] = Value::String("01KAQ0000000000000000000F1".into());
+    failed["at"] = Value::String("2026-11-23T03:01:00Z".into());
+    failed["recorded_at"] = failed["at"].clone();
+    failed["kind"] = serde_json::json!({"type": "health_changed", "node": "order-service", "from": "healthy", "to": "down", "reason": "5xx"});
+    failed["prev"] = Value::Null;
+    failed["hash"] = Value::String(String::new());
+    failed["device"] = Value::String("probe".into());
+    events.push(failed);
+    let samples: Vec<Value> = [1.7e308, f64::MAX, 2.0, 1e-320]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| serde_json::json!({"node": "order-service", "metric": "http_5xx_ratio", "value": v, "at": format!("2026-11-23T03:0{}:00Z", i + 1)}))
+        .collect();
+    doc["samples"] = Value::Array(samples);
+    // Another log imports it (the hash chain is sealed again by the log that writes it).
+    let other = Cli::new();
+    let import = other.path("in.json");
+    std::fs::write(&import, doc.to_string()).unwrap();
+    other.ok(&["import", import.to_str().unwrap()]);
+    let out = other.path("pm");
+    other.ok(&["export", &id, "--format", "md", "--out", out.to_str().unwrap()]);
+    assert!(out.join(format!("{id}.md")).is_file());
+    let charts = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("-chart-"))
+        .count();
+    assert!(charts >= 2, "the huge samples' chart is drawn (PNG and SVG): {charts}");
+}
+
+/// Defect 3: a failed export destroyed the earlier good one (the JSON was written in place; a
+/// failed Markdown export left `.md.partial`). The export runs again with a file-size limit
+/// (`ulimit -f`, which binds root too, with SIGXFSZ ignored so the write fails as on a full
+/// disk): it fails, the earlier files are whole, and nothing of the new ones is left.
+#[test]
+fn a_failed_export_leaves_the_earlier_one_whole() {
+    let cli = Cli::new();
+    let id = declare(&cli, "2026-11-23T03:00:00Z");
+    let out = cli.path("out");
+    cli.ok(&["export", &id, "--format", "json", "--out", out.to_str().unwrap()]);
+    cli.ok(&["export", &id, "--format", "md", "--out", out.to_str().unwrap()]);
+    let json = out.join(format!("{id}.json"));
+    let md = out.join(format!("{id}.md"));
+    let (json_before, md_before) = (std::fs::read(&json).unwrap(), std::fs::read(&md).unwrap());
+    assert!(json_before.len() > 512 && md_before.len() > 512);
+    // A long note makes the next export larger than the limit (the log's own files stay under
+    // it: the database is read, and SQLite's shared memory is 32 KiB).
+    let long = "the pool ran dry again; ".repeat(1_700);
+    for _ in 0..4 {
+        cli.ok(&["incident", "note", &id, &long]);
+    }
+    for format in ["json", "md"] {
+        let script = format!(
+            "trap '' XFSZ; ulimit -f 96; exec \"$0\" --db \"$1\" export {id} --format {format} --out \"$2\""
+        );
+        let run = Command::new("bash")
+            .args(["-c", &script, env!("CARGO_BIN_EXE_warroom")])
+            .arg(&cli.db)
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{format}: the export must fail under the limit");
+        assert!(
+            err.contains("cannot write") || err.contains("too large") || err.contains("File too large"),
+            "{format}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read(&json).unwrap(), json_before, "the good JSON export is intact");
+    assert_eq!(std::fs::read(&md).unwrap(), md_before, "the good Markdown export is intact");
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.contains("partial") && !n.contains(".tmp")),
+        "nothing of the new files: {names:?}"
+    );
+}
+
+/// Defect 7: `topology check /dev/zero` and `import /dev/zero` read ~7 GB. Every file read has a
+/// cap (`WARROOM_MAX_FILE_MB`, default 64): refused at once, saying so.
+#[test]
+fn an_endless_file_is_refused_at_the_cap() {
+    let cli = Cli::new();
+    for args in [
+        vec!["topology", "check", "/dev/zero"],
+        vec!["import", "/dev/zero"],
+        vec!["runbook", "check", "/dev/zero"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .arg("--db")
+            .arg(&cli.db)
+            .args(&args)
+            .env("WARROOM_MAX_FILE_MB", "2")
+            .output()
+            .unwrap();
+        let said =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!out.status.success(), "{args:?}");
+        assert!(said.contains("larger than 2 MiB"), "{args:?}: {said}");
+    }
+}
