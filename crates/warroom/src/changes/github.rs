@@ -21,7 +21,6 @@ use serde_json::Value;
 
 use super::{ChangeError, ChangeSource, ChangeSourceKind, Window};
 use crate::model::{Change, ChangeKind};
-use crate::sources::http::USER_AGENT;
 
 /// The REST API version asked for.
 const API_VERSION: &str = "2022-11-28";
@@ -259,7 +258,7 @@ pub async fn changes(source: &ChangeSource, window: Window) -> Result<Vec<Change
         return Ok(Vec::new());
     };
     let fail = |e: &dyn std::fmt::Display| ChangeError::new(&source.name, e);
-    let client = reqwest::Client::builder().user_agent(USER_AGENT).build().map_err(|e| fail(&e))?;
+    let client = crate::sources::http::client_builder().build().map_err(|e| fail(&e))?;
     let token = match token {
         None => None,
         Some(secret) => {

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::{ChangeError, ChangeSource, ChangeSourceKind, Window};
 use crate::model::{Change, ChangeKind};
-use crate::sources::http::{USER_AGENT, client_with_ca};
+use crate::sources::http::client_with_ca;
 
 /// The annotation holding the Deployment revision a ReplicaSet was made for.
 const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -297,7 +297,7 @@ pub async fn changes(source: &ChangeSource, window: Window) -> Result<Vec<Change
     let fail = |e: &dyn std::fmt::Display| ChangeError::new(&source.name, e);
     let client = match ca_file {
         Some(path) => client_with_ca(path).map_err(|e| fail(&e))?,
-        None => reqwest::Client::builder().user_agent(USER_AGENT).build().map_err(|e| fail(&e))?,
+        None => crate::sources::http::client_builder().build().map_err(|e| fail(&e))?,
     };
     let token = match token {
         None => None,

@@ -179,7 +179,9 @@ pub async fn changes(
         .find(|s| s.name == *server)
         .ok_or_else(|| fail(&format!("no [[source]] named '{server}'")))?;
     let config = SourceConfig { timeout: config.timeout.max(source.timeout), ..config.clone() };
-    let endpoint = Endpoint::new(reqwest::Client::new(), &config).map_err(|e| fail(&e))?;
+    let endpoint =
+        Endpoint::new(crate::sources::http::client_builder().build().map_err(|e| fail(&e))?, &config)
+            .map_err(|e| fail(&e))?;
     let secs = |t: DateTime<Utc>| format!("{:.3}", t.timestamp_millis() as f64 / 1000.0);
     let (start, end, step) =
         (secs(window.from), secs(window.to), format!("{:.0}", step.as_secs_f64().max(1.0)));

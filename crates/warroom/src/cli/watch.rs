@@ -325,8 +325,9 @@ fn fired(at: DateTime<Utc>, a: &Alert) -> Change<'_> {
 fn clock(runtime: &Runtime, at: DateTime<Utc>) -> String {
     match runtime.feed().map(|f| f.status(at)) {
         Some(FeedStatus::Drill(d)) => {
-            let t = d.scenario_secs;
-            format!("+{:02}:{:02}", (t / 60.0) as u64, (t % 60.0) as u64)
+            // To the nearest second: the wall clock's rounding must not show 05:59 for 06:00.
+            let t = d.scenario_secs.round() as u64;
+            format!("+{:02}:{:02}", t / 60, t % 60)
         }
         _ => at.format("%H:%M:%S").to_string(),
     }

@@ -119,6 +119,8 @@ pub struct Endpoint {
     open_for: Duration,
     max_bytes: usize,
     health: Mutex<Health>,
+    /// The secrets its requests carry: never repeated in its status.
+    secrets: Vec<String>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -143,6 +145,7 @@ impl Endpoint {
         let mut headers = HeaderMap::new();
         let mut basic = None;
         let mut aws = None;
+        let mut secrets = Vec::new();
         let value = |v: &str| {
             HeaderValue::from_str(v).map_err(|e| FetchError::Config(format!("{}: {e}", source.name)))
         };
@@ -150,12 +153,14 @@ impl Endpoint {
             Auth::None => {}
             Auth::Bearer(secret) => {
                 let token = secret.resolve().map_err(FetchError::Config)?;
+                secrets.push(token.clone());
                 let mut v = value(&format!("Bearer {token}"))?;
                 v.set_sensitive(true);
                 headers.insert(AUTHORIZATION, v);
             }
             Auth::Basic { user, password } => {
                 let password = password.resolve().map_err(FetchError::Config)?;
+                secrets.push(password.clone());
                 basic = Some((user.clone(), password));
             }
             Auth::Aws(keys) => {
@@ -163,11 +168,14 @@ impl Endpoint {
                     Some(token) => token.resolve().ok().filter(|t| !t.is_empty()),
                     None => None,
                 };
+                secrets.extend(session_token.clone());
+                let key = keys.secret_access_key.resolve().map_err(FetchError::Config)?;
+                secrets.push(key.clone());
                 aws = Some(AwsKeys {
                     region: keys.region.clone(),
                     service: keys.service.clone(),
                     access_key_id: keys.access_key_id.resolve().map_err(FetchError::Config)?,
-                    secret_access_key: keys.secret_access_key.resolve().map_err(FetchError::Config)?,
+                    secret_access_key: key,
                     session_token,
                 });
             }
@@ -188,6 +196,7 @@ impl Endpoint {
             // request per interval, and recovery shows within one interval of the fault clearing.
             open_for: source.interval,
             max_bytes: source.max_bytes,
+            secrets,
             health: Mutex::new(Health {
                 failures: 0,
                 open_until: None,
@@ -301,7 +310,7 @@ impl Endpoint {
                 Err(e) => {
                     h.failures += 1;
                     h.status.failing_since.get_or_insert_with(Utc::now);
-                    h.status.last_error = Some(e);
+                    h.status.last_error = Some(clean_error(&e, &self.secrets));
                     if h.failures >= BREAKER_THRESHOLD {
                         h.open_until = Some(Instant::now() + self.open_for);
                         h.status.breaker = BreakerState::Open;
@@ -350,7 +359,7 @@ impl Endpoint {
         left: Duration,
     ) -> (Result<Answer, FetchError>, Option<Duration>) {
         self.with_health(|h| h.status.requests += 1);
-        let mut url = match reqwest::Url::parse(&format!("{}{}", self.base, call.path)) {
+        let mut url = match join(&self.base, call.path) {
             Ok(url) => url,
             Err(e) => return (Err(FetchError::Config(format!("{}{}: {e}", self.base, call.path))), None),
         };
@@ -429,6 +438,29 @@ async fn read_limited(mut response: reqwest::Response, max_bytes: usize) -> Resu
     Ok(body)
 }
 
+/// `path` under the base URL: appended to the base's path, the base's query kept (a source
+/// behind a proxy at `https://host/prometheus?org=2` asks `https://host/prometheus/api/v1/query?org=2&...`).
+pub fn join(base: &str, path: &str) -> Result<reqwest::Url, String> {
+    let mut url = reqwest::Url::parse(base).map_err(|e| e.to_string())?;
+    let joined = format!("{}/{}", url.path().trim_end_matches('/'), path.trim_start_matches('/'));
+    url.set_path(&joined);
+    Ok(url)
+}
+
+/// What a failure says in a source's status: one line of at most 300 characters, control
+/// characters turned to spaces, and none of the request's secrets (a server may echo them back).
+pub fn clean_error(text: &str, secrets: &[String]) -> String {
+    let mut text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        text = text.replace(secret.as_str(), "[redacted]");
+    }
+    let mut cut: String = text.chars().take(300).collect();
+    if text.chars().count() > 300 {
+        cut.push('…');
+    }
+    cut
+}
+
 /// One GET of a file at `url` (a runbook, say: not a polled source, so no retries or breaker),
 /// within `timeout`, with the same size limit as the polls.
 ///
@@ -436,11 +468,7 @@ async fn read_limited(mut response: reqwest::Response, max_bytes: usize) -> Resu
 /// [`FetchError`]: no connection, no answer in time, a status other than success (its body
 /// left out), or an answer larger than `max_bytes`.
 pub async fn get_file(url: &str, timeout: Duration, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .user_agent(USER_AGENT)
-        .build()
-        .map_err(|e| FetchError::Config(e.to_string()))?;
+    let client = client_builder().timeout(timeout).build().map_err(|e| FetchError::Config(e.to_string()))?;
     let response = client.get(url).send().await.map_err(|e| {
         if e.is_timeout() { FetchError::Timeout(timeout) } else { FetchError::Connect(without_url(&e)) }
     })?;
@@ -459,7 +487,7 @@ pub(crate) fn client_with_ca(path: &std::path::Path) -> Result<reqwest::Client, 
     if certificates.is_empty() {
         return Err(FetchError::Config(format!("ca_file {}: holds no certificate", path.display())));
     }
-    let mut builder = reqwest::Client::builder().user_agent(USER_AGENT);
+    let mut builder = client_builder();
     for certificate in certificates {
         builder = builder.add_root_certificate(certificate);
     }
@@ -468,6 +496,12 @@ pub(crate) fn client_with_ca(path: &std::path::Path) -> Result<reqwest::Client, 
 
 /// The user agent of every request.
 pub const USER_AGENT: &str = concat!("warroom/", env!("CARGO_PKG_VERSION"));
+
+/// How every HTTP client of warroom starts: its user agent, and no `Referer` (a redirect must
+/// not carry a source's URL, and whatever its query holds, to another host).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().user_agent(USER_AGENT).referer(false)
+}
 
 /// The Signature V4 headers (`authorization`, `x-amz-date`, and the session token if any) for
 /// one request, signed now.

@@ -74,8 +74,9 @@ impl Poller {
     /// # Errors
     /// [`PollerError`] when a source's secret is missing or a header is invalid.
     pub fn new(config: &Config) -> Result<Poller, PollerError> {
-        let client = reqwest::Client::builder().user_agent(super::http::USER_AGENT).build().map_err(|e| {
-            PollerError { source_name: "(client)".into(), error: FetchError::Config(e.to_string()) }
+        let client = super::http::client_builder().build().map_err(|e| PollerError {
+            source_name: "(client)".into(),
+            error: FetchError::Config(e.to_string()),
         })?;
         let sources = config
             .sources

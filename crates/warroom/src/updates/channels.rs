@@ -58,7 +58,7 @@ pub enum Delivery {
 
 /// Delivers `update` to `channel`.
 pub async fn deliver(channel: &ChannelConfig, update: &Outgoing) -> Delivery {
-    let client = match reqwest::Client::builder().timeout(channel.timeout).build() {
+    let client = match crate::sources::http::client_builder().timeout(channel.timeout).build() {
         Ok(c) => c,
         Err(e) => {
             return Delivery::Retry { reason: format!("cannot set up HTTP: {e}"), maybe_delivered: false };

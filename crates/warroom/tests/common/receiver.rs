@@ -34,6 +34,8 @@ impl Request {
 /// What the receiver does with a request.
 pub enum Answer {
     Reply(u16, String),
+    /// A status, headers (a redirect's `Location`), a body.
+    With(u16, Vec<(String, String)>, String),
     /// Keeps the request and never answers (the sender's timeout or its death ends it).
     Hang,
 }
@@ -75,10 +77,17 @@ impl Receiver {
                 tokio::spawn(async move {
                     let Some(request) = read_request(&mut socket).await else { return };
                     kept.lock().unwrap().push(request.clone());
-                    match handler(&request) {
-                        Answer::Reply(status, body) => {
+                    let answer = match handler(&request) {
+                        Answer::Reply(status, body) => Answer::With(status, Vec::new(), body),
+                        other => other,
+                    };
+                    match answer {
+                        Answer::Reply(..) => {}
+                        Answer::With(status, headers, body) => {
+                            let extra: String =
+                                headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
                             let head = format!(
-                                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
                                 body.len()
                             );
                             let _ = socket.write_all(head.as_bytes()).await;

@@ -75,10 +75,21 @@ impl DrillSource {
             .collect()
     }
 
-    /// What the simulated infrastructure says as of `now`, as a real source would answer.
-    pub fn poll(&self, now: DateTime<Utc>) -> Signals {
-        let (started, speed) = (self.started, self.speed);
-        let wall = move |secs: f64| started + chrono::Duration::microseconds((secs / speed * 1e6) as i64);
-        self.simulation.signals_at(self.scenario_time(now), now, wall)
+    /// The wall-clock instant of scenario time `secs`.
+    pub fn wall(&self, secs: f64) -> DateTime<Utc> {
+        self.started + chrono::Duration::microseconds((secs / self.speed * 1e6).round() as i64)
+    }
+
+    /// What the simulated infrastructure says at scenario tick `tick` (scenario time
+    /// `tick × tick_secs`), dated at its wall-clock instant, as a real source would answer.
+    pub fn poll_tick(&self, tick: u64) -> (Signals, DateTime<Utc>) {
+        let t = tick as f64 * self.tick_secs();
+        let at = self.wall(t);
+        (self.simulation.signals_at(t, at, |secs| self.wall(secs)), at)
+    }
+
+    /// Scenario seconds between two polls.
+    pub fn tick_secs(&self) -> f64 {
+        self.simulation.scenario.tick_secs.max(0.1)
     }
 }
