@@ -6,7 +6,7 @@
 #   make bench  the store's and the postmortem's benchmarks (figures go in issue notes, not in tests)
 #   make bench-idle  what the open window costs at rest, from /proc, under Xvfb
 #   make bench-sync  team sync through a real PostgreSQL hub: latency, catch-up, 20 laptops
-#   make fuzz   the runbook parser under libFuzzer for a fixed number of inputs
+#   make fuzz   every parser under libFuzzer for a fixed number of inputs each
 #
 # Both install what they need on Debian 12 (apt packages, the UI's npm packages, tauri-driver)
 # and skip what is already there.
@@ -35,7 +35,7 @@ help:
 	@echo "make bench  run the benchmarks"
 	@echo "make bench-idle  measure the window's cost at rest (live source, drill at x4)"
 	@echo "make bench-sync  measure team sync through a real PostgreSQL hub"
-	@echo "make fuzz   fuzz the runbook parser (FUZZ_RUNS=20000)"
+	@echo "make fuzz   fuzz every parser (runbooks, topologies, config, imports, server answers; FUZZ_RUNS=20000 each)"
 
 # --- setup -------------------------------------------------------------------------------
 
@@ -127,8 +127,12 @@ bench-idle: setup-test ui
 # fuzz/artifacts and fails the target. The first build takes minutes (every dependency is
 # rebuilt instrumented); 20000 runs take about half a minute after that.
 FUZZ_RUNS ?= 20000
+FUZZ_TARGETS := runbook_parse topology_toml topology_backstage config import_json source_answers
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	mkdir -p fuzz/scratch/runbook_parse
-	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run runbook_parse fuzz/scratch/runbook_parse fuzz/corpus/runbook_parse \
-	  -- -runs=$(FUZZ_RUNS)
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/scratch/$$t; \
+	  echo "fuzz $$t: $(FUZZ_RUNS) runs"; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t fuzz/scratch/$$t fuzz/corpus/$$t -- -runs=$(FUZZ_RUNS) || exit 1; \
+	done

@@ -275,3 +275,42 @@ fn an_error_text_is_cleaned_of_controls_secrets_and_length() {
     assert!(!cleaned.chars().any(char::is_control));
     assert_eq!(cleaned.chars().count(), 301);
 }
+
+/// Defect 9: a read-only command given `--db /nonexistent/dir/x.db` created the folder and a
+/// database, and a log that cannot be written (a read-only file, a read-only mount) could not
+/// even be read. Reading commands open the log read-only: they refuse a missing log creating
+/// nothing, and read a read-only one.
+#[test]
+fn reading_commands_create_nothing_and_read_a_read_only_log() {
+    use std::os::unix::fs::PermissionsExt;
+    let cli = Cli::new();
+    let missing = cli.path("no/such/dir/x.db");
+    for args in [
+        vec!["incident", "list"],
+        vec!["timeline", "01M8NGTF2QMR3M3M34AS4TNNK6"],
+        vec!["action", "list", "x"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .arg("--db")
+            .arg(&missing)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains("no log here"), "{args:?}: {err}");
+        assert!(!cli.path("no").exists(), "{args:?} created nothing");
+    }
+    let id = declare(&cli, "2026-11-23T03:00:00Z");
+    cli.ok(&["incident", "note", &id, "pool at 97%"]);
+    std::fs::set_permissions(&cli.db, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let list = cli.json(&["incident", "list", "--json"]);
+    assert_eq!(list[0]["id"], id.as_str());
+    let timeline = cli.json(&["timeline", &id, "--json"]);
+    assert_eq!(timeline.as_array().map(Vec::len), Some(2));
+    let out = cli.path("export");
+    cli.ok(&["export", &id, "--format", "json", "--out", out.to_str().unwrap()]);
+    // Writing is still refused, saying why.
+    let err = cli.fails(&["incident", "note", &id, "more"]);
+    assert!(err.contains("read-only") || err.contains("read only"), "{err}");
+}

@@ -8,6 +8,7 @@
 // sources (summaries, reasons, authors, errors) is set as text, never as HTML.
 
 import * as api from "../api";
+import { Throttled } from "../throttle";
 import type { ChangeKind, ChangesView, ChangeSourceStatus, Incident, RankedChange, Stage } from "../api";
 import { byId, el, rebuildOn, setText } from "../dom";
 import { clock, inUtc, otherZone } from "../time";
@@ -52,7 +53,6 @@ const state = {
   name: (id: string): string => id,
   /** Fetching: one at a time; asked again meanwhile (`again`, at once if `againNow`); when the
    *  last began; the timer of a fetch put off. */
-  fetch: { busy: false, again: false, againNow: false, last: 0, timer: null as number | null },
   onFetched: () => {},
 };
 
@@ -141,9 +141,6 @@ function showError(text: string): void {
 async function fetchNow(): Promise<void> {
   const id = state.id;
   if (!id) return;
-  const f = state.fetch;
-  f.busy = true;
-  f.last = Date.now();
   try {
     const view = await api.incidentChanges(id);
     if (id === state.id) {
@@ -155,42 +152,20 @@ async function fetchNow(): Promise<void> {
     }
   } catch (e) {
     if (id === state.id) showError(`Changes not loaded: ${message(e)}`);
-  } finally {
-    f.busy = false;
-    if (f.again) {
-      const now = f.againNow;
-      f.again = false;
-      f.againNow = false;
-      loadChanges(state.id, now);
-    }
   }
 }
 
+/** At most every 2 s (pushes come faster), one at a time. */
+const fetching = new Throttled(FETCH_MS, fetchNow);
+
 /** Asks the core for incident `id`'s changes: at once for another incident or when `now`, else
- *  at most every 2 s (pushes come faster). */
+ *  at most every 2 s. */
 export function loadChanges(id: string | null, now = false): void {
   if (id !== state.id) {
     switchTo(id);
     now = true;
   }
-  if (!id) return;
-  const f = state.fetch;
-  if (f.busy) {
-    f.again = true;
-    f.againNow ||= now;
-    return;
-  }
-  const wait = now ? 0 : f.last + FETCH_MS - Date.now();
-  if (wait <= 0) {
-    if (f.timer !== null) window.clearTimeout(f.timer);
-    f.timer = null;
-    void fetchNow();
-  } else if (f.timer === null) {
-    f.timer = window.setTimeout(() => {
-      f.timer = null;
-      loadChanges(state.id);
-    }, wait);
-  }
+  if (id) fetching.ask(now);
 }
 
 /** Another incident: nothing of the last one stays on screen. */

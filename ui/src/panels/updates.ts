@@ -9,6 +9,7 @@
 // Everything written by people or channels is set as text, never as HTML.
 
 import * as api from "../api";
+import { Throttled } from "../throttle";
 import type { AppInfo, Audience, ChannelInfo, Incident, UpdateInfo, UpdatePanel } from "../api";
 import { byId, confirmDialog, el, rebuildOn, setText } from "../dom";
 import { clock, inUtc, otherZone } from "../time";
@@ -55,7 +56,8 @@ const state = {
   sending: false,
   /** Fetching: one at a time; asked again meanwhile (`again`, at once if `againNow`); when the
    *  last began; the timer of a fetch put off; whether the last one failed (said in the panel). */
-  fetch: { busy: false, again: false, againNow: false, last: 0, timer: null as number | null, failed: false },
+  /** The last fetch failed (said in the panel until one succeeds). */
+  fetchFailed: false,
   /** The updates whose text is unfolded (`id/channel`), kept open across redraws. */
   open: new Set<string>(),
   /** The ids the last send queued, on which incident: the result line follows them. */
@@ -269,60 +271,35 @@ function draw(): void {
 async function fetchNow(): Promise<void> {
   const id = state.id;
   if (!id) return;
-  state.fetch.busy = true;
-  state.fetch.last = Date.now();
   try {
     const panel = await api.updatePanel(id);
     if (id === state.id) {
       state.panel = panel;
       state.panelFor = id;
-      if (state.fetch.failed) showError("");
-      state.fetch.failed = false;
+      if (state.fetchFailed) showError("");
+      state.fetchFailed = false;
       draw();
       state.onFetched();
     }
   } catch (e) {
     if (id === state.id) {
-      state.fetch.failed = true;
+      state.fetchFailed = true;
       showError(`Updates not loaded: ${message(e)}`);
-    }
-  } finally {
-    const f = state.fetch;
-    f.busy = false;
-    if (f.again) {
-      const now = f.againNow;
-      f.again = false;
-      f.againNow = false;
-      loadUpdates(state.id, now);
     }
   }
 }
 
+/** At most once a second (pushes can come faster), one at a time. */
+const fetching = new Throttled(FETCH_MS, fetchNow);
+
 /** Asks the core for incident `id`'s updates: at once for another incident or when `now`,
- *  else at most once a second (pushes can come faster). */
+ *  else at most once a second. */
 export function loadUpdates(id: string | null, now = false): void {
   if (id !== state.id) {
     switchTo(id);
     now = true;
   }
-  if (!id) return;
-  const f = state.fetch;
-  if (f.busy) {
-    f.again = true;
-    f.againNow ||= now;
-    return;
-  }
-  const wait = now ? 0 : f.last + FETCH_MS - Date.now();
-  if (wait <= 0) {
-    if (f.timer !== null) window.clearTimeout(f.timer);
-    f.timer = null;
-    void fetchNow();
-  } else if (f.timer === null) {
-    f.timer = window.setTimeout(() => {
-      f.timer = null;
-      loadUpdates(state.id);
-    }, wait);
-  }
+  if (id) fetching.ask(now);
 }
 
 /** Another incident: its own typed text, channels ticked for the audience, no old messages. */
@@ -330,7 +307,7 @@ function switchTo(id: string | null): void {
   state.id = id;
   state.panel = null;
   state.panelFor = null;
-  state.fetch.failed = false;
+  state.fetchFailed = false;
   state.open.clear();
   showError("");
   showResult("");

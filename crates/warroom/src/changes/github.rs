@@ -259,16 +259,7 @@ pub async fn changes(source: &ChangeSource, window: Window) -> Result<Vec<Change
     };
     let fail = |e: &dyn std::fmt::Display| ChangeError::new(&source.name, e);
     let client = crate::sources::http::client_builder().build().map_err(|e| fail(&e))?;
-    let token = match token {
-        None => None,
-        Some(secret) => {
-            let token = secret.resolve().map_err(|e| fail(&format!("token: {e}")))?;
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.trim()))
-                .map_err(|_| fail(&format!("token ({secret}): not a valid header value")))?;
-            value.set_sensitive(true);
-            Some(value)
-        }
-    };
+    let token = token.as_ref().map(super::bearer).transpose().map_err(|e| fail(&e))?;
     let api = Api { client, base: url.trim_end_matches('/').to_owned(), token, timeout: source.timeout };
     let mut first = api.url(&format!("/repos/{repo}/deployments")).map_err(|e| fail(&e))?;
     first.query_pairs_mut().append_pair("per_page", "100");

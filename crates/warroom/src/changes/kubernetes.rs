@@ -299,16 +299,7 @@ pub async fn changes(source: &ChangeSource, window: Window) -> Result<Vec<Change
         Some(path) => client_with_ca(path).map_err(|e| fail(&e))?,
         None => crate::sources::http::client_builder().build().map_err(|e| fail(&e))?,
     };
-    let token = match token {
-        None => None,
-        Some(secret) => {
-            let token = secret.resolve().map_err(|e| fail(&format!("token: {e}")))?;
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.trim()))
-                .map_err(|_| fail(&format!("token ({secret}): not a valid header value")))?;
-            value.set_sensitive(true);
-            Some(value)
-        }
-    };
+    let token = token.as_ref().map(super::bearer).transpose().map_err(|e| fail(&e))?;
     let api = Api { client, url: url.trim_end_matches('/').to_owned(), token, timeout: source.timeout };
     let replicasets =
         api.list(&format!("/apis/apps/v1/namespaces/{namespace}/replicasets")).await.map_err(|e| fail(&e))?;

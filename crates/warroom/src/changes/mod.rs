@@ -129,3 +129,13 @@ pub(crate) fn unreachable(path: &str, timeout: Duration, e: reqwest::Error) -> S
     }
     text
 }
+
+/// The `Authorization: Bearer …` header for a token named in the configuration, marked
+/// sensitive (never logged).
+pub(crate) fn bearer(secret: &crate::config::SecretRef) -> Result<reqwest::header::HeaderValue, String> {
+    let token = secret.resolve().map_err(|e| format!("token: {e}"))?;
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+        .map_err(|_| format!("token ({secret}): not a valid header value"))?;
+    value.set_sensitive(true);
+    Ok(value)
+}

@@ -209,6 +209,23 @@ pub fn run(args: Args) -> Result<()> {
     done
 }
 
+/// Whether `command` only reads the log.
+fn reads_only(command: &Command, config: Option<&std::path::Path>) -> bool {
+    match command {
+        Command::Timeline { .. }
+        | Command::Replay { .. }
+        | Command::Export { .. }
+        | Command::Verify { .. } => true,
+        Command::Incident(cmd) => {
+            matches!(cmd, incident::IncidentCommand::List { .. } | incident::IncidentCommand::Show { .. })
+        }
+        Command::Action(cmd) => matches!(cmd, export::ActionCommand::List { .. }),
+        // With change sources configured, what they find is written.
+        Command::Changes { .. } => config.is_none(),
+        _ => false,
+    }
+}
+
 /// The commands that read or write the log at `path`.
 fn run_on_log(
     command: Command,
@@ -221,7 +238,10 @@ fn run_on_log(
     if let Command::Drill(cmd) = command {
         return drill::run(cmd, Some(path), actor, device);
     }
-    let mut store = Store::open(path)?;
+    // A command that only reads opens the log read-only: it creates nothing where there is no
+    // log, and works on a read-only mount.
+    let mut store =
+        if reads_only(&command, config) { Store::open_read_only(path)? } else { Store::open(path)? };
     if let Some(device) = device {
         store.set_device(device);
     }

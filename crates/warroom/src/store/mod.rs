@@ -90,6 +90,55 @@ impl Store {
         Store::init(conn, path.to_owned(), busy_timeout)
     }
 
+    /// Opens an existing log only to read it: nothing is created (a missing file is refused, no
+    /// folder is made), nothing is written (no migration, no journal change), and a log on a
+    /// read-only mount is read as it is.
+    ///
+    /// # Errors
+    /// [`StoreError::CannotOpen`] when there is no log at `path`, or one written by an older
+    /// warroom (a writing command upgrades it); as [`Store::open`] otherwise.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::CannotOpen {
+                path: path.to_owned(),
+                reason: "no log here (nothing was recorded with this --db yet); a command that only reads creates nothing".to_owned(),
+            });
+        }
+        let absolute = path
+            .canonicalize()
+            .map_err(|e| StoreError::CannotOpen { path: path.to_owned(), reason: e.to_string() })?;
+        let uri = |immutable: bool| {
+            let mut url = reqwest::Url::from_file_path(&absolute).map(String::from).unwrap_or_default();
+            url.push_str(if immutable { "?mode=ro&immutable=1" } else { "?mode=ro" });
+            url
+        };
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |uri: String| -> Result<Connection, rusqlite::Error> {
+            let conn = Connection::open_with_flags(uri, flags)?;
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            Ok(conn)
+        };
+        let conn = match open(uri(false)) {
+            Ok(conn) => conn,
+            // On read-only media a log's shared memory cannot be made: nothing can change the
+            // file there, so it is read as immutable.
+            Err(_) => open(uri(true)).map_err(|e| StoreError::from_sqlite(path, e))?,
+        };
+        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(|e| StoreError::from_sqlite(path, e))?;
+        schema::inspect(&conn, path)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| StoreError::from_sqlite(path, e))?;
+        if version < schema::latest() {
+            return Err(StoreError::CannotOpen {
+                path: path.to_owned(),
+                reason: "written by an older warroom: open it once with the window or a command that writes (a note) to upgrade it".to_owned(),
+            });
+        }
+        Ok(Store { conn, path: path.to_owned(), device: host_name() })
+    }
+
     /// A log in memory, for tests and benchmarks.
     ///
     /// # Errors
