@@ -15,7 +15,9 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => Runbook::from_bytes(path, data),
     };
     // A line past the last one is allowed (a problem at the end of a file without a final newline).
-    let lines = data.iter().filter(|b| **b == b'\n').count() + 1;
+    // Line breaks are counted as editors count them: CRLF and a lone CR are one each.
+    let text = String::from_utf8_lossy(data);
+    let lines = warroom::text::unix_lines(&text).matches('\n').count() + 1;
     let inside = |line: usize| (1..=lines + 1).contains(&line);
     match result {
         Err(problems) => {

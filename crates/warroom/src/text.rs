@@ -69,6 +69,16 @@ fn escaped(text: &str, keep_line_breaks: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` with every line break a `\n`: CRLF and a lone CR (old Mac files) become one each.
+/// Returned without a copy when there is no CR.
+pub fn unix_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -321,3 +321,28 @@ fn label_matchers_need_an_alert() {
     let m = runbook.matches(Some("X"), &no_labels(), "n", "service").unwrap();
     assert_eq!(m.reasons, [Reason::Label("severity!=\"info\"".to_owned())]);
 }
+
+/// Found by fuzzing (`fuzz/fuzz_targets/runbook_parse.rs`): a title followed by lone CRs (an
+/// old Mac file) made the front matter's problem name line 21 of a file of 16 `\n` lines: YAML
+/// counts a CR as a line break, the rest of the parser did not. Line breaks are now counted as
+/// editors count them everywhere, so every line named is a line of the file.
+#[test]
+fn lone_carriage_returns_are_line_breaks_everywhere() {
+    let bytes = std::fs::read(fixture("fuzz-lone-cr.md")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let lines = warroom::text::unix_lines(&text).matches('\n').count() + 1;
+    let found = match Runbook::from_bytes(std::path::Path::new("fuzz.md"), &bytes) {
+        Err(problems) => problems.iter().map(|p| p.line).collect::<Vec<_>>(),
+        Ok(runbook) => runbook.steps().map(|s| s.line).collect(),
+    };
+    assert!(!found.is_empty());
+    assert!(found.iter().all(|l| (1..=lines + 1).contains(l)), "{found:?} of {lines} lines");
+    // The same runbook with CRLF and with LF names the same lines.
+    let lf = "# T\n\n## Detect\n- [ ] Look at the dashboard.\n";
+    let crlf = lf.replace('\n', "\r\n");
+    let step_lines = |t: &str| parse(t).unwrap().steps().map(|s| s.line).collect::<Vec<_>>();
+    assert_eq!(step_lines(lf), step_lines(&crlf));
+    // Markdown takes a lone CR for a line ending too: the step is on line 4, not line 1.
+    let cr = lf.replace('\n', "\r");
+    assert_eq!(step_lines(&cr), [4]);
+}

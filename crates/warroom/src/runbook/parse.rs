@@ -41,6 +41,10 @@ struct Stray {
 
 pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Line breaks as editors (and the YAML front matter) count them: CRLF, and a lone CR, are
+    // one break each; every line a problem or a step names is counted the same way.
+    let normalized = crate::text::unix_lines(text);
+    let text = normalized.as_ref();
     let lines = Lines::new(text);
     let mut problems = Problems::new(path);
     let events = markdown::events(text);
