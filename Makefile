@@ -7,6 +7,7 @@
 #   make bench-idle  what the open window costs at rest, from /proc, under Xvfb
 #   make bench-sync  team sync through a real PostgreSQL hub: latency, catch-up, 20 laptops
 #   make fuzz   every parser under libFuzzer for a fixed number of inputs each
+#   make package  the .deb and .rpm (window, `warroom` CLI on PATH, icon, desktop entry)
 #
 # Both install what they need on Debian 12 (apt packages, the UI's npm packages, tauri-driver)
 # and skip what is already there.
@@ -20,14 +21,15 @@ CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 # From ../shared/TOOLING.md: what a Tauri build and a headless WebKit need.
-APT_DESKTOP := libwebkit2gtk-4.1-dev build-essential pkg-config libxdo-dev libssl-dev \
+APT_DESKTOP := libwebkit2gtk-4.1-dev build-essential pkg-config libxdo-dev libssl-dev libdbus-1-dev \
                libayatana-appindicator3-dev librsvg2-dev file
-APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager postgresql openssl python3
+APT_TEST := xvfb webkit2gtk-driver xdotool prometheus prometheus-alertmanager postgresql openssl python3 \
+            keyutils gnome-keyring libsecret-tools dbus
 APT_NODE := nodejs npm
 MOTO_VERSION := 5.2.5
 AIOSMTPD_VERSION := 1.4.6
 
-.PHONY: help run test bench bench-idle bench-sync fuzz setup-desktop setup-test ui check-core-has-no-tauri check-bindings
+.PHONY: help run test bench bench-idle bench-sync fuzz package check-package setup-desktop setup-test ui check-core-has-no-tauri check-bindings
 
 help:
 	@echo "make run    open the war-room window"
@@ -35,6 +37,7 @@ help:
 	@echo "make bench  run the benchmarks"
 	@echo "make bench-idle  measure the window's cost at rest (live source, drill at x4)"
 	@echo "make bench-sync  measure team sync through a real PostgreSQL hub"
+	@echo "make package  build the .deb and .rpm into target/release/bundle"
 	@echo "make fuzz   fuzz every parser (runbooks, topologies, config, imports, server answers; FUZZ_RUNS=20000 each)"
 
 # --- setup -------------------------------------------------------------------------------
@@ -90,6 +93,7 @@ test: setup-test ui
 	$(CARGO) build --workspace --all-targets
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(CARGO) test --workspace
 	$(MAKE) --no-print-directory check-bindings
+	$(MAKE) --no-print-directory check-package
 	$(MAKE) --no-print-directory fuzz
 
 # The core library and CLI must build and test headless: no Tauri, GTK or WebKit in its tree.
@@ -136,3 +140,27 @@ fuzz:
 	  echo "fuzz $$t: $(FUZZ_RUNS) runs"; \
 	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t fuzz/scratch/$$t fuzz/corpus/$$t -- -runs=$(FUZZ_RUNS) || exit 1; \
 	done
+
+# --- packaging ---------------------------------------------------------------------------
+
+# The Tauri bundler makes the .deb and .rpm (offline: both are written by Rust code in the
+# bundler, no rpmbuild needed). The `warroom` CLI is not the app's binary: it is built first and
+# listed in tauri.conf.json (bundle > linux > deb/rpm > files) as /usr/bin/warroom.
+# PACKAGE_PROFILE=debug bundles the debug build (what `make test` checks: the same layout,
+# without a second, optimised build of every crate).
+PACKAGE_PROFILE ?= release
+TAURI := ui/node_modules/.bin/tauri
+package: ui
+	$(CARGO) build --profile $(if $(filter debug,$(PACKAGE_PROFILE)),dev,release) -p warroom --bin warroom
+	mkdir -p target/package
+	cp target/$(PACKAGE_PROFILE)/warroom target/package/warroom
+	$(TAURI) build --ci --bundles deb,rpm $(if $(filter debug,$(PACKAGE_PROFILE)),--debug,)
+	@ls -l target/$(PACKAGE_PROFILE)/bundle/deb/*.deb target/$(PACKAGE_PROFILE)/bundle/rpm/*.rpm
+
+# The .deb as a user gets it (tests/package.sh): unpacked with dpkg-deb -x, its layout checked, its
+# CLI run, and its window and CLI driven through WebDriver under Xvfb. Bundled from the debug
+# build `make test` already made: the same layout, without a second, optimised build of every
+# crate (`make package` makes the release one).
+check-package:
+	$(MAKE) --no-print-directory package PACKAGE_PROFILE=debug
+	xvfb-run -a -s "-screen 0 1920x1080x24" tests/package.sh target/debug/bundle/deb/warroom_0.1.0_amd64.deb

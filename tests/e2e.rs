@@ -20,8 +20,13 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-/// Where cargo put the binaries of this workspace: next to this test's `deps/` folder.
+/// Where the binaries under test are: `WARROOM_E2E_BIN` when set (the packaged `usr/bin` that
+/// `make check-package` unpacks from the .deb), else where cargo put this workspace's, next to
+/// this test's `deps/` folder.
 fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WARROOM_E2E_BIN") {
+        return PathBuf::from(dir);
+    }
     let exe = std::env::current_exe().unwrap();
     exe.parent().and_then(Path::parent).unwrap().to_owned()
 }

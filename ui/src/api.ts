@@ -51,6 +51,7 @@ import type { SourceInfo } from "./bindings/SourceInfo";
 import type { SourceTest } from "./bindings/SourceTest";
 import type { Stage } from "./bindings/Stage";
 import type { Step as RunbookStep } from "./bindings/Step";
+import type { Reference as RunbookReference } from "./bindings/Reference";
 import type { StepMark } from "./bindings/StepMark";
 import type { Suggestion } from "./bindings/Suggestion";
 import type { Device } from "./bindings/Device";
@@ -104,6 +105,7 @@ export type {
   Runbook,
   RunbookCheck,
   RunbookStep,
+  RunbookReference,
   RunbookView,
   ScenarioInfo,
   Severity,

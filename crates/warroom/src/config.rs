@@ -83,8 +83,7 @@ impl SecretRef {
             SecretRef::Env(name) => {
                 std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))
             }
-            SecretRef::Keyring(name) => crate::secret::get(name)
-                .map_err(|e| format!("{e}; store it with `warroom secret set {name}`")),
+            SecretRef::Keyring(name) => crate::secret::get(name).map_err(|e| e.to_string()),
         }
     }
 }

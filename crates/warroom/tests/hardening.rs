@@ -314,3 +314,49 @@ fn reading_commands_create_nothing_and_read_a_read_only_log() {
     let err = cli.fails(&["incident", "note", &id, "more"]);
     assert!(err.contains("read-only") || err.contains("read only"), "{err}");
 }
+
+/// Defect 9 on a real read-only mount: the log's folder bind-mounted read-only (in a user and
+/// mount namespace of its own, `unshare -rm`, so no privilege is needed and nothing outside the
+/// test sees the mount). SQLite cannot make the log's shared memory there: the reading commands
+/// read it anyway, an export goes elsewhere, and a write is refused naming the read-only file
+/// system.
+#[test]
+fn a_log_on_a_read_only_mount_is_read_and_a_write_says_why_not() {
+    let cli = Cli::new();
+    let id = declare(&cli, "2026-11-23T03:00:00Z");
+    cli.ok(&["incident", "note", &id, "pool at 97%"]);
+    let logs = cli.path("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::rename(&cli.db, logs.join("warroom.db")).unwrap();
+    let exports = tempfile::tempdir().unwrap();
+    let warroom = env!("CARGO_BIN_EXE_warroom");
+    let db = logs.join("warroom.db");
+    let (db, dir, out) = (db.display(), logs.display(), exports.path().join("x.json"));
+    let out = out.display();
+    let script = format!(
+        r#"set -u
+mount --bind "{dir}" "{dir}" && mount -o remount,bind,ro "{dir}" "{dir}" || exit 10
+touch "{dir}/probe" 2>/dev/null && exit 11
+echo "== list"; "{warroom}" --db "{db}" incident list --json || exit 12
+echo "== timeline"; "{warroom}" --db "{db}" timeline {id} --json || exit 13
+echo "== export"
+"{warroom}" --db "{db}" export {id} --format json --out "{out}" || exit 14
+"{warroom}" --db "{db}" incident note {id} "more" && exit 15
+exit 0
+"#
+    );
+    let run = Command::new("unshare").args(["-rm", "bash", "-c", &script]).output().unwrap();
+    let printed = String::from_utf8_lossy(&run.stdout);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "exit {:?}\nstdout: {printed}\nstderr: {err}", run.status.code());
+    let (list, timeline) = printed.split_once("== timeline").unwrap();
+    let list: Value = serde_json::from_str(list.trim_start_matches("== list")).unwrap();
+    assert_eq!(list[0]["id"], id.as_str());
+    let timeline: Value = serde_json::from_str(timeline.split("== export").next().unwrap()).unwrap();
+    assert_eq!(timeline.as_array().map(Vec::len), Some(2));
+    let written = exports.path().join("x.json").join(format!("{id}.json"));
+    let export: Value = serde_json::from_slice(&std::fs::read(written).unwrap()).unwrap();
+    assert_eq!(export["incident"]["id"], id.as_str(), "{export}");
+    assert!(err.contains("read-only file system"), "{err}");
+    assert!(err.contains("copy it elsewhere"), "{err}");
+}

@@ -102,13 +102,31 @@ function runbookBlock(view: api.RunbookView, stages: Stage[]): HTMLElement {
       return tab;
     }),
   );
-  const steps = view.runbook.stages.find((s) => s.stage === shownStage)?.steps ?? [];
+  const shown = view.runbook.stages.find((s) => s.stage === shownStage);
+  const steps = shown?.steps ?? [];
   const reached = stages.indexOf(shownStage) <= stages.indexOf(current?.furthest ?? "detect");
+  const references = [...(shown?.references ?? []), ...view.runbook.references];
   return el("section", { class: "runbook", data: { runbook: view.runbook.id } }, [
     el("h3", { text: `${view.runbook.title}${view.node ? ` · ${view.node}` : ""}` }),
     tabRow,
     el("ol", { class: "steps" }, steps.map((s) => stepItem(view, s, reached))),
+    ...references.map(referenceBlock),
   ]);
+}
+
+/** A section of the runbook that names no stage (Notes, Troubleshooting, Escalation): text to
+ *  read, folded under its title; its commands can be copied. Rendered as text, never as HTML. */
+function referenceBlock(reference: api.RunbookReference): HTMLElement {
+  const body: (Node | string)[] = [];
+  if (reference.text) body.push(el("div", { class: "reference-text", text: reference.text }));
+  for (const command of reference.commands) {
+    const copy = el("button", { text: "Copy", class: "link" });
+    copy.type = "button";
+    copy.addEventListener("click", () => void navigator.clipboard?.writeText(command).catch(() => undefined));
+    body.push(el("div", { class: "command" }, [el("pre", { text: command }), copy]));
+  }
+  for (const link of reference.links) body.push(el("div", { class: "muted reference-link", text: `${link.text} <${link.url}>` }));
+  return el("details", { class: "reference" }, [el("summary", { text: `${reference.title} · for reference` }), ...body]);
 }
 
 /** How long each stage took, from the incident's stage log. */

@@ -19,11 +19,17 @@ use super::print;
 
 #[derive(Debug, Subcommand)]
 pub enum RunbookCommand {
-    /// Lint runbooks: every problem as `file:line: message` on stdout; exit 1 if any.
+    /// Lint runbooks: every problem as `file:line: message` (warnings as `file:line: warning:
+    /// message`) on stdout; exit 1 on an error (a runbook that cannot work), or on a warning with
+    /// --strict (what an imported runbook uses that warroom does not map).
     Check {
-        /// Runbook files, or directories (every `*.md` in them).
+        /// Runbook files, or directories (every `*.md` in them and in the folders below, but
+        /// `README.md` and `_index.md`).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
     },
     /// A runbook as warroom reads it: stages, steps, checks, commands, links.
     Show {
@@ -238,7 +244,7 @@ pub fn run(cmd: RunbookCommand) -> Result<()> {
         RunbookCommand::Attach { .. } | RunbookCommand::Step { .. } | RunbookCommand::Status { .. } => {
             bail!("this runbook command needs the incident log")
         }
-        RunbookCommand::Check { paths } => check(&paths),
+        RunbookCommand::Check { paths, strict } => check(&paths, strict),
         RunbookCommand::Show { runbook, json } => {
             let runbook = load(&runbook)?;
             if json { print::json(&runbook) } else { show(&runbook) }
@@ -265,49 +271,49 @@ pub fn run(cmd: RunbookCommand) -> Result<()> {
     }
 }
 
-/// The files to check: the files given, and the `*.md` of the directories given, sorted.
+/// The files to check: the files given, and the runbook files under the directories given.
 fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
-        if !path.is_dir() {
+        if path.is_dir() {
+            files.extend(warroom::runbook::files_in(path)?);
+        } else {
             files.push(path.clone());
-            continue;
         }
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(path).with_context(|| format!("cannot list {}", path.display()))? {
-            let file = entry.with_context(|| format!("cannot list {}", path.display()))?.path();
-            if file.extension().is_some_and(|e| e == "md") && !file.is_dir() {
-                found.push(file);
-            }
-        }
-        found.sort();
-        files.extend(found);
     }
     Ok(files)
 }
 
-fn check(paths: &[PathBuf]) -> Result<()> {
+fn check(paths: &[PathBuf], strict: bool) -> Result<()> {
     let files = files(paths)?;
-    let (mut problems, mut steps, mut checks) = (0, 0, 0);
+    let (mut errors, mut warnings, mut steps, mut checks, mut loaded) = (0, 0, 0, 0, 0);
     for file in &files {
-        match Runbook::read(file) {
-            Ok(runbook) => {
-                steps += runbook.steps().count();
-                checks += runbook.steps().filter(|s| s.check.is_some()).count();
+        let linted = Runbook::lint_file(file);
+        for problem in &linted.problems {
+            say!("{problem}");
+            if problem.is_error() {
+                errors += 1;
+            } else {
+                warnings += 1;
             }
-            Err(found) => {
-                for problem in &found {
-                    say!("{problem}");
-                }
-                problems += found.len();
-            }
+        }
+        if let Some(runbook) = linted.runbook {
+            loaded += 1;
+            steps += runbook.steps().count();
+            checks += runbook.steps().filter(|s| s.check.is_some()).count();
         }
     }
     let n = files.len();
-    if problems > 0 {
-        bail!("checked {n} runbook{}: {problems} problem{}", plural(n), plural(problems));
+    let summary = format!(
+        "{loaded} of {n} runbook{} load: {steps} steps, {checks} checks; {errors} error{}, {warnings} warning{}",
+        plural(n),
+        plural(errors),
+        plural(warnings)
+    );
+    if errors > 0 || (strict && warnings > 0) {
+        bail!("{summary}");
     }
-    say_err!("{n} runbook{} ok: {steps} steps, {checks} checks", plural(n));
+    say_err!("{summary}");
     Ok(())
 }
 
@@ -379,6 +385,32 @@ fn show(r: &Runbook) -> Result<()> {
                 say!("      link: {} <{}>", link.text, link.url);
             }
         }
+        for reference in &stage.references {
+            show_reference(reference);
+        }
+    }
+    if !r.references.is_empty() {
+        say!();
+        say!("reference");
+        for reference in &r.references {
+            show_reference(reference);
+        }
     }
     Ok(())
+}
+
+/// A section that names no stage: its title, then its text and code, indented.
+fn show_reference(reference: &warroom::runbook::Reference) {
+    say!("  ({}, for reference)", reference.title);
+    for line in reference.text.lines() {
+        say!("      {line}");
+    }
+    for command in &reference.commands {
+        for (i, line) in command.lines().enumerate() {
+            say!("      {} {line}", if i == 0 { "$" } else { " " });
+        }
+    }
+    for link in &reference.links {
+        say!("      link: {} <{}>", link.text, link.url);
+    }
 }

@@ -14,6 +14,8 @@ pub enum SecretCommand {
         /// The entry's name, as warroom.toml names it (e.g. bearer_token_keyring = "prom").
         name: String,
     },
+    /// Say where a secret is stored, without printing it (exit 1 when it is nowhere).
+    Check { name: String },
     /// Delete a stored secret.
     Delete { name: String },
 }
@@ -31,14 +33,13 @@ pub fn run(command: SecretCommand) -> Result<()> {
                     "no secret on standard input: pipe it in, e.g. printf %s \"$TOKEN\" | warroom secret set {name}"
                 );
             }
-            match secret::set(&name, value)? {
-                Stored::Keyring => {
-                    say_err!("stored '{name}' in the OS keyring (service '{}')", secret::SERVICE)
-                }
-                Stored::SessionOnly => say_err!(
-                    "stored '{name}' in the session keyring only (the persistent keyring is not available here): it lasts until you log out"
-                ),
-            }
+            let stored = secret::set(&name, value)?;
+            say_err!("stored '{name}' in {}", place(stored));
+            Ok(())
+        }
+        SecretCommand::Check { name } => {
+            let stored = secret::locate(&name)?;
+            say_err!("'{name}' is in {}", place(stored));
             Ok(())
         }
         SecretCommand::Delete { name } => {
@@ -46,5 +47,25 @@ pub fn run(command: SecretCommand) -> Result<()> {
             say_err!("deleted '{name}' from the OS keyring");
             Ok(())
         }
+    }
+}
+
+/// Where a secret is, said with what that store promises.
+fn place(stored: Stored) -> String {
+    match stored {
+        Stored::Desktop => format!("the desktop keyring (service '{}')", secret::SERVICE),
+        Stored::KernelPersistent { expiry_secs } => format!(
+            "the kernel's persistent keyring (no desktop keyring answered): every process of yours \
+             can read it, but it is kept in memory only, lost at reboot{}",
+            expiry_secs
+                .map(|s| match s {
+                    s if s > 0 && s % 86_400 == 0 => format!(" and after {} days unused", s / 86_400),
+                    s => format!(
+                        " and after {} unused",
+                        warroom::postmortem::human(chrono::Duration::seconds(s as i64))
+                    ),
+                })
+                .unwrap_or_default()
+        ),
     }
 }

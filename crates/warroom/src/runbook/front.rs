@@ -11,9 +11,10 @@
 //!   nodes: [mysql-primary]
 //! ```
 //!
-//! It is read with saphyr's marked nodes so that every problem names its line in the file. An
-//! unknown key is a problem rather than ignored: a misspelt `applies-to` would otherwise make a
-//! runbook silently never match.
+//! It is read with saphyr's marked nodes so that every problem names its line in the file. A key
+//! warroom does not know is kept and warned about (a site generator's `weight` or `aliases`, in a
+//! runbook written for Hugo); one a letter or two from a known key (`applies-to`, `severty`) is an
+//! error: it is a typo, and the runbook would silently never match.
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
@@ -32,6 +33,8 @@ pub(super) struct Front {
     pub title: Option<String>,
     pub severity: Option<Severity>,
     pub applies_to: AppliesTo,
+    /// Keys warroom does not use, with their values as written.
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 /// Whether `id` is a valid runbook id: lowercase ASCII letters, digits and dashes, not starting
@@ -88,10 +91,28 @@ pub(super) fn parse(yaml: &str, first_line: usize, problems: &mut Problems<'_>) 
                 ),
             },
             Some("applies_to") => front.applies_to = applies_to(value, &at, problems),
-            _ => problems.add(
-                line,
-                format!("front matter: unknown key '{}': expected one of {}", key_name(key), KEYS.join(", ")),
-            ),
+            _ => {
+                let name = key_name(key);
+                match near(&name, &KEYS) {
+                    Some(meant) => problems.add(
+                        line,
+                        format!(
+                            "front matter: unknown key '{name}': did you mean '{meant}'? (expected one of {})",
+                            KEYS.join(", ")
+                        ),
+                    ),
+                    None => {
+                        problems.warn(
+                            line,
+                            format!(
+                                "front matter: '{name}' is not a warroom key (kept, not used; warroom reads {})",
+                                KEYS.join(", ")
+                            ),
+                        );
+                        front.extra.insert(name, written(value));
+                    }
+                }
+            }
         }
     }
     front
@@ -175,6 +196,30 @@ fn text(node: &MarkedYaml<'_>) -> Option<String> {
         YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
         YamlData::Value(Scalar::Integer(i)) => Some(i.to_string()),
         _ => None,
+    }
+}
+
+/// The known key `name` is a typo of: the same once case, `-` and `_` are set aside, or a letter
+/// or two away from one of four letters or more.
+fn near(name: &str, known: &[&'static str]) -> Option<&'static str> {
+    let plain = |s: &str| s.to_lowercase().replace(['-', '_', ' '], "");
+    known.iter().copied().find(|k| {
+        plain(name) == plain(k)
+            || (k.len() >= 4 && (1..=2).contains(&strsim::damerau_levenshtein(&name.to_lowercase(), k)))
+    })
+}
+
+/// A value as written, for keeping: text as is, a list as its items joined by ", ".
+fn written(node: &MarkedYaml<'_>) -> String {
+    match node.data.as_sequence() {
+        Some(items) => items.iter().map(written).collect::<Vec<_>>().join(", "),
+        None => match &node.data {
+            YamlData::Value(Scalar::String(s)) => s.to_string(),
+            YamlData::Value(Scalar::Integer(i)) => i.to_string(),
+            YamlData::Value(Scalar::FloatingPoint(f)) => f.to_string(),
+            YamlData::Value(Scalar::Boolean(b)) => b.to_string(),
+            _ => String::new(),
+        },
     }
 }
 

@@ -43,6 +43,18 @@ pub(super) fn stage(heading: &str) -> Option<Stage> {
     })
 }
 
+/// The stage heading a heading that names none looks like a typo of (one or two letters away
+/// from a name of five letters or more: `Recvoer`, `Mitigaton`, `Impacts`), if any. `Notes` or
+/// `Escalation` are no stage's.
+pub(super) fn close_to(heading: &str) -> Option<&'static str> {
+    let normal = single_spaced(heading).to_lowercase();
+    let names = HEADINGS.iter().map(|(name, _, _)| *name);
+    names.filter(|name| name.chars().count() >= 5).find(|name| {
+        let distance = strsim::damerau_levenshtein(&normal, &name.to_lowercase());
+        distance > 0 && distance <= 2
+    })
+}
+
 /// The accepted headings, for the message about an unknown one.
 pub(super) fn accepted() -> String {
     let shown: Vec<String> = HEADINGS
@@ -67,6 +79,13 @@ mod tests {
         assert_eq!(stage("Mitigation"), Some(Stage::Recover));
         assert_eq!(stage("원인 분석"), Some(Stage::Analyze));
         assert_eq!(stage("Fix"), None);
+        assert_eq!(close_to("Recvoer"), Some("Recover"));
+        assert_eq!(close_to("mitigaton"), Some("Mitigation"));
+        assert_eq!(close_to("Impacts"), Some("Impact"));
+        assert_eq!(close_to("Mitigating"), Some("Mitigation"));
+        for other in ["Notes", "Troubleshooting", "Escalation", "Prevention", "Warning", "Runbook"] {
+            assert_eq!(close_to(other), None, "{other}");
+        }
         for stage in Stage::ALL {
             assert_eq!(super::stage(stage.name()), Some(stage));
         }

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 pub use applies::{AppliesTo, LabelSelector, Match, Reason};
 pub use check::{Check, Condition, Op, substitute_node};
-pub use problem::Problem;
+pub use problem::{Level, Problem};
 
 use crate::model::{Severity, Stage};
 
@@ -46,6 +46,36 @@ pub struct Runbook {
     pub stages: Vec<StageSteps>,
     /// Read in import mode: the file has no task list (e.g. a prometheus-operator runbook).
     pub imported: bool,
+    /// Sections that name no stage and come before any stage with steps (`## Prerequisites`):
+    /// kept as reference text, shown apart from the steps.
+    pub references: Vec<Reference>,
+    /// Front-matter keys warroom does not use (a site generator's `weight`, `aliases`), kept as
+    /// written (a list as its items joined by ", ").
+    pub extra_front_matter: BTreeMap<String, String>,
+}
+
+/// A section that names no stage (`## Troubleshooting`, `## Escalation`): text to read, not
+/// steps to tick.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "ts"), derive(ts_rs::TS), ts(export))]
+pub struct Reference {
+    /// The `##` heading.
+    pub title: String,
+    /// Its plain text, blocks on lines of their own.
+    pub text: String,
+    /// The heading's line.
+    pub line: usize,
+    /// Its code blocks, as written (shown with a copy button, never run).
+    pub commands: Vec<String>,
+    pub links: Vec<Link>,
+}
+
+/// A runbook file read with every problem: the runbook when none is an error.
+#[derive(Debug)]
+pub struct Linted {
+    pub runbook: Option<Runbook>,
+    /// Errors and warnings, sorted by line.
+    pub problems: Vec<Problem>,
 }
 
 /// The steps of one stage, in file order (several sections may name the same stage).
@@ -54,6 +84,8 @@ pub struct Runbook {
 pub struct StageSteps {
     pub stage: Stage,
     pub steps: Vec<Step>,
+    /// Sections naming no stage that follow this stage's (`## Notes` after `## Mitigation`).
+    pub references: Vec<Reference>,
 }
 
 /// One thing to do.
@@ -82,6 +114,49 @@ pub struct Link {
     pub url: String,
 }
 
+impl Linted {
+    fn failed(problem: Problem) -> Linted {
+        Linted { runbook: None, problems: vec![problem] }
+    }
+
+    /// The runbook, or every problem when one is an error.
+    ///
+    /// # Errors
+    /// Every problem, when one is an error.
+    pub fn into_result(self) -> Result<Runbook, Vec<Problem>> {
+        self.runbook.ok_or(self.problems)
+    }
+}
+
+/// The runbook files under `dir`, in every folder below it, sorted: every `*.md` but a folder's
+/// `README.md` and a site generator's `_index.md` (section pages, not runbooks).
+///
+/// # Errors
+/// A folder that cannot be listed, with its path.
+pub fn files_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, Problem> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        let entries = std::fs::read_dir(&folder)
+            .map_err(|e| Problem::error(&folder, 0, format!("cannot list the runbook folder: {e}")))?;
+        for entry in entries {
+            let entry = entry
+                .map_err(|e| Problem::error(&folder, 0, format!("cannot list the runbook folder: {e}")))?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_lowercase();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if !name.starts_with('.') {
+                    folders.push(path);
+                }
+            } else if name.ends_with(".md") && name != "readme.md" && name != "_index.md" {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// The built-in runbooks, by file name.
 const BUILT_IN: [(&str, &str); 7] = [
     ("db-pool-exhaustion.md", include_str!("../../../../assets/runbooks/db-pool-exhaustion.md")),
@@ -94,46 +169,61 @@ const BUILT_IN: [(&str, &str); 7] = [
 ];
 
 impl Runbook {
-    /// Parses a runbook's text; `path` names it in problems and gives the default id.
+    /// Parses a runbook's text; `path` names it in problems and gives the default id. Warnings
+    /// are dropped: [`Runbook::lint`] keeps them.
     ///
     /// # Errors
-    /// Every problem of the file, each with its line, sorted by line.
+    /// Every problem of the file (errors and warnings), each with its line, sorted by line, when
+    /// one is an error.
     pub fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
+        Runbook::lint(path, text).into_result()
+    }
+
+    /// Reads a runbook's text with every problem, warnings included.
+    pub fn lint(path: &Path, text: &str) -> Linted {
         parse::parse(path, text)
+    }
+
+    /// [`Runbook::lint`] on a runbook's bytes, which must be UTF-8: bytes that are not are one
+    /// error on the line of the first bad byte.
+    pub fn lint_bytes(path: &Path, bytes: &[u8]) -> Linted {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Runbook::lint(path, text),
+            Err(e) => {
+                let good = e.valid_up_to();
+                let valid = bytes.get(..good).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
+                let line = crate::text::line_at(valid, good);
+                Linted::failed(Problem::error(
+                    path,
+                    line,
+                    format!("not UTF-8 text (a bad byte at offset {good}): save the file as UTF-8"),
+                ))
+            }
+        }
+    }
+
+    /// [`Runbook::lint`] on a file: a file that cannot be read is one error on line 1.
+    pub fn lint_file(path: &Path) -> Linted {
+        match crate::files::read(path) {
+            Ok(bytes) => Runbook::lint_bytes(path, &bytes),
+            Err(e) => Linted::failed(Problem::error(path, 1, format!("cannot read: {e}"))),
+        }
     }
 
     /// Parses a runbook's bytes, which must be UTF-8.
     ///
     /// # Errors
-    /// As [`Runbook::parse`]; bytes that are not UTF-8 are one problem on the line of the first
-    /// bad byte.
+    /// As [`Runbook::parse`] and [`Runbook::lint_bytes`].
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Runbook, Vec<Problem>> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Runbook::parse(path, text),
-            Err(e) => {
-                let good = e.valid_up_to();
-                let valid = bytes.get(..good).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
-                let line = crate::text::line_at(valid, good);
-                Err(vec![Problem {
-                    path: path.to_owned(),
-                    line,
-                    message: format!("not UTF-8 text (a bad byte at offset {good}): save the file as UTF-8"),
-                }])
-            }
-        }
+        Runbook::lint_bytes(path, bytes).into_result()
     }
 
     /// Reads and parses a runbook file.
     ///
     /// # Errors
-    /// As [`Runbook::from_bytes`]; a file that cannot be read is one problem on line 1.
+    /// As [`Runbook::parse`] and [`Runbook::lint_file`].
     pub fn read(path: &Path) -> Result<Runbook, Vec<Problem>> {
-        match crate::files::read(path) {
-            Ok(bytes) => Runbook::from_bytes(path, &bytes),
-            Err(e) => {
-                Err(vec![Problem { path: path.to_owned(), line: 1, message: format!("cannot read: {e}") }])
-            }
-        }
+        Runbook::lint_file(path).into_result()
     }
 
     /// The runbooks that ship with warroom (`assets/runbooks/`). A test pins that each parses

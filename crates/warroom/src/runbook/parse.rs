@@ -3,9 +3,17 @@
 //! A runbook written for warroom has task-list steps (`- [ ] ...`) under `##` stage headings. A
 //! file without a single task-list item is taken as imported (a prometheus-operator runbook):
 //! each top-level list item of a stage section is a step, and a section without a list is one
-//! step, its first paragraph. Content of a section outside any step goes to the step before it
-//! (or the section's first step): code blocks (commands) and links. Other text between steps is
-//! left out; the text before the first `##` is the runbook's summary.
+//! step, its prose. Content of a section outside any step goes to the step before it (or the
+//! section's first step): code blocks (commands) and links. Other text between steps is left
+//! out; the text before the first `##` is the runbook's summary.
+//!
+//! What a runbook written for another tool uses and warroom does not map is kept and warned
+//! about, not refused: front-matter keys (Hugo's `weight`, `aliases`) are kept as written, a `##`
+//! section that names no stage (`## Troubleshooting`, `## Escalation`) is kept as reference text
+//! under the stage it follows (or the runbook's own references), an empty section is skipped, and
+//! repeated step texts keep their distinct ids. A heading or key one or two letters away from a
+//! known one (`## Recvoer`, `applies-to`) is still an error: that is a typo, and its steps would be
+//! lost.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -16,8 +24,8 @@ use super::check::{self, Promql};
 use super::front::{self, Front};
 use super::heading;
 use super::markdown::{self, Code, Content, Ev, blocks, content, inner, line_of};
-use super::problem::{Problem, Problems};
-use super::{Link, Runbook, StageSteps, Step};
+use super::problem::Problems;
+use super::{Link, Linted, Reference, Runbook, StageSteps, Step};
 use crate::model::Stage;
 use crate::text::Lines;
 
@@ -39,7 +47,7 @@ struct Stray {
     links: Vec<Link>,
 }
 
-pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
+pub(super) fn parse(path: &Path, text: &str) -> Linted {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // Line breaks as editors (and the YAML front matter) count them: CRLF, and a lone CR, are
     // one break each; every line a problem or a step names is counted the same way.
@@ -91,37 +99,89 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
     let front = front.unwrap_or_default();
 
     let mut by_stage: BTreeMap<Stage, Vec<Step>> = BTreeMap::new();
+    let mut referenced: BTreeMap<Stage, Vec<Reference>> = BTreeMap::new();
+    let mut references = Vec::new();
+    let mut last_stage: Option<Stage> = None;
+    let mut any_stage = false;
     for section in &sections {
-        let Some(stage) = section.stage else {
-            problems.add(
+        let meant = section.stage.is_none().then(|| heading::close_to(&section.name)).flatten();
+        let stage = match (section.stage, meant) {
+            (Some(stage), _) => Some(stage),
+            // An imported runbook's variant of a heading (`## Mitigating`) is read as the heading.
+            (None, Some(meant)) if imported => {
+                let stage = heading::stage(meant);
+                if let Some(stage) = stage {
+                    problems.warn(
+                        section.line,
+                        format!("section '{}' read as '## {meant}' ({stage})", section.name),
+                    );
+                }
+                stage
+            }
+            (None, Some(meant)) => {
+                problems.add(
+                    section.line,
+                    format!(
+                        "unknown section '{}': did you mean '## {meant}'? A `##` heading names a stage: {}",
+                        section.name,
+                        heading::accepted()
+                    ),
+                );
+                continue;
+            }
+            (None, None) => None,
+        };
+        let Some(stage) = stage else {
+            let reference = reference(section, &lines);
+            let under = match last_stage {
+                Some(stage) => {
+                    referenced.entry(stage).or_default().push(reference);
+                    format!("under {stage}")
+                }
+                None => {
+                    references.push(reference);
+                    "in the runbook's references".to_owned()
+                }
+            };
+            problems.warn(
                 section.line,
                 format!(
-                    "unknown section '{}': a `##` heading names a stage: {} (use `###` for a heading \
-                     inside a stage)",
+                    "section '{}' names no stage: kept as reference text {under}, not as steps (a \
+                     stage is one of: {})",
                     section.name,
                     heading::accepted()
                 ),
             );
             continue;
         };
+        last_stage = Some(stage);
+        any_stage = true;
         let steps = section_steps(section, imported, &lines, &mut problems);
         if steps.is_empty() {
-            let what = if imported { "a paragraph or a list" } else { "task items, `- [ ] what to do`" };
-            problems.add(section.line, format!("section '{}' has no steps: add {what}", section.name));
+            if imported {
+                problems.warn(section.line, format!("section '{}' is empty: skipped", section.name));
+            } else {
+                problems.add(
+                    section.line,
+                    format!("section '{}' has no steps: add task items, `- [ ] what to do`", section.name),
+                );
+            }
         }
         by_stage.entry(stage).or_default().extend(steps);
     }
-    if !sections.iter().any(|s| s.stage.is_some()) {
-        problems.add(
-            1,
-            "no stage section: a runbook needs `##` headings such as ## Detect, ## Identify, ## Isolate, \
-             ## Recover, ## Analyze",
-        );
+    if !any_stage {
+        let message = "no stage section: a runbook needs `##` headings such as ## Detect, ## Identify, \
+                       ## Isolate, ## Recover, ## Analyze";
+        if imported {
+            problems.warn(1, format!("{message} (read as text only: nothing to tick)"));
+        } else {
+            problems.add(1, message);
+        }
     }
-    let stages = number_steps(by_stage, &mut problems);
+    let stages = number_steps(by_stage, referenced, &mut references, &mut problems);
 
-    if !problems.is_empty() {
-        return Err(problems.into_sorted());
+    if problems.has_errors() {
+        return Linted { runbook: None, problems: problems.into_sorted() };
     }
     let id = front.id.unwrap_or_else(|| default_id(path));
     let title = front.title.or(h1).unwrap_or_else(|| id.clone());
@@ -133,7 +193,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
         .map(|b| content(b, &lines).text)
         .filter(|t| !t.is_empty())
         .collect();
-    Ok(Runbook {
+    let runbook = Runbook {
         id,
         title,
         severity: front.severity,
@@ -141,7 +201,26 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Runbook, Vec<Problem>> {
         applies_to: front.applies_to,
         stages,
         imported,
-    })
+        references,
+        extra_front_matter: front.extra,
+    };
+    Linted { runbook: Some(runbook), problems: problems.into_sorted() }
+}
+
+/// A section that names no stage, as text to read: its blocks' text, its code, its links.
+fn reference(section: &Section<'_, '_>, lines: &Lines<'_>) -> Reference {
+    let mut texts = Vec::new();
+    let mut commands = Vec::new();
+    let mut links = Vec::new();
+    for block in &section.blocks {
+        let found = content(block, lines);
+        if !found.text.is_empty() {
+            texts.push(found.text);
+        }
+        commands.extend(found.codes.iter().map(Code::body).filter(|body| !body.is_empty()));
+        links.extend(found.links);
+    }
+    Reference { title: section.name.clone(), text: texts.join("\n"), line: section.line, commands, links }
 }
 
 /// Parses the YAML inside the front matter block.
@@ -177,7 +256,7 @@ fn section_steps(
 ) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let mut stray = Stray::default();
-    let mut first_paragraph: Option<(String, usize)> = None;
+    let mut prose: Vec<(String, usize)> = Vec::new();
     for block in &section.blocks {
         match block.first() {
             Some((Event::Start(Tag::List(_)), _)) => {
@@ -205,16 +284,22 @@ fn section_steps(
             }
             Some((Event::Start(Tag::Paragraph), _)) => {
                 let found = content(block, lines);
-                if first_paragraph.is_none() && !found.text.is_empty() {
-                    first_paragraph = Some((found.text.clone(), line_of(block, lines)));
+                if !found.text.is_empty() {
+                    prose.push((found.text.clone(), line_of(block, lines)));
                 }
                 put_aside(found, &mut steps, &mut stray, imported, problems);
             }
             _ => put_aside(content(block, lines), &mut steps, &mut stray, imported, problems),
         }
     }
+    // A section of prose and code blocks without a list is one step: its prose, its commands.
     if steps.is_empty() && imported && !section.blocks.is_empty() {
-        let (text, line) = first_paragraph.unwrap_or_else(|| (section.name.clone(), section.line));
+        let line = prose.first().map_or(section.line, |(_, line)| *line);
+        let text = if prose.is_empty() {
+            section.name.clone()
+        } else {
+            prose.into_iter().map(|(text, _)| text).collect::<Vec<_>>().join("\n")
+        };
         steps.push(Step {
             id: String::new(),
             text,
@@ -320,8 +405,15 @@ fn attach_code(step: &mut Step, code: Code, imported: bool, problems: &mut Probl
     }
 }
 
-/// Gives every step its id (`recover-2`) and finds steps written twice in one stage.
-fn number_steps(by_stage: BTreeMap<Stage, Vec<Step>>, problems: &mut Problems<'_>) -> Vec<StageSteps> {
+/// Gives every step its id (`recover-2`, by position: repeated texts keep distinct ids), warns of
+/// steps written twice in one stage, and puts each stage's references with it (a stage without
+/// steps gives its references to the runbook's).
+fn number_steps(
+    by_stage: BTreeMap<Stage, Vec<Step>>,
+    mut referenced: BTreeMap<Stage, Vec<Reference>>,
+    loose: &mut Vec<Reference>,
+    problems: &mut Problems<'_>,
+) -> Vec<StageSteps> {
     let mut stages = Vec::new();
     for (stage, mut steps) in by_stage {
         let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -331,19 +423,25 @@ fn number_steps(by_stage: BTreeMap<Stage, Vec<Step>>, problems: &mut Problems<'_
         for step in &steps {
             let first = *seen.entry(&step.text).or_insert(step.line);
             if first != step.line {
-                problems.add(
+                problems.warn(
                     step.line,
                     format!(
-                        "the same step twice in {stage} (first on line {first}): '{}'",
-                        short(&step.text)
+                        "the same step twice in {stage} (first on line {first}): '{}'; both are kept, as {}",
+                        short(&step.text),
+                        step.id
                     ),
                 );
             }
         }
-        if !steps.is_empty() {
-            stages.push(StageSteps { stage, steps });
+        let references = referenced.remove(&stage).unwrap_or_default();
+        if steps.is_empty() {
+            loose.extend(references);
+        } else {
+            stages.push(StageSteps { stage, steps, references });
         }
     }
+    loose.extend(referenced.into_values().flatten());
+    loose.sort_by_key(|r| r.line);
     stages
 }
 

@@ -64,25 +64,19 @@ pub struct Library {
 }
 
 impl Library {
-    /// The built-in runbooks, then every `*.md` in `dirs` that parses. What does not parse is
+    /// The built-in runbooks, then every runbook file under `dirs` ([`crate::runbook::files_in`]) that parses. What does not parse is
     /// returned as problems (each naming its file and line) and left out.
     pub fn load(dirs: &[PathBuf]) -> (Library, Vec<Problem>) {
         let mut runbooks = Runbook::built_in();
         let mut problems = Vec::new();
         for dir in dirs {
-            let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-                Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
-                Err(e) => {
-                    problems.push(Problem {
-                        path: dir.clone(),
-                        line: 0,
-                        message: format!("cannot list the runbook folder: {e}"),
-                    });
+            let files = match crate::runbook::files_in(dir) {
+                Ok(files) => files,
+                Err(problem) => {
+                    problems.push(problem);
                     continue;
                 }
             };
-            files.retain(|p| p.extension().is_some_and(|x| x == "md"));
-            files.sort();
             for file in files {
                 match Runbook::read(&file) {
                     Ok(runbook) => {

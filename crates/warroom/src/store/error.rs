@@ -24,6 +24,10 @@ pub enum StoreError {
         "{path}: the file is read-only; make it writable (chmod u+w) or copy it elsewhere and open the copy"
     )]
     ReadOnly { path: PathBuf },
+    #[error(
+        "{path}: the file is on a read-only file system: commands that only read work (timeline, replay, export); to write, copy it elsewhere and open the copy"
+    )]
+    ReadOnlyMount { path: PathBuf },
     #[error("{path}: locked by another process (another warroom writing?); close it or wait, then try again")]
     Locked { path: PathBuf },
     #[error("{path}: cannot open: {reason}; check the path and its permissions")]
@@ -57,7 +61,7 @@ impl StoreError {
             StoreError::NotADatabase { .. } => "not_a_database",
             StoreError::ForeignDatabase { .. } => "foreign_database",
             StoreError::TooNew { .. } => "database_too_new",
-            StoreError::ReadOnly { .. } => "read_only",
+            StoreError::ReadOnly { .. } | StoreError::ReadOnlyMount { .. } => "read_only",
             StoreError::Locked { .. } => "locked",
             StoreError::CannotOpen { .. } | StoreError::CreateDir { .. } => "cannot_open",
             StoreError::UnknownIncident { .. } => "unknown_incident",

@@ -79,6 +79,13 @@ impl Store {
         if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
             return Err(StoreError::ReadOnly { path: path.to_owned() });
         }
+        if std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::ReadOnlyFilesystem)
+        {
+            return Err(StoreError::ReadOnlyMount { path: path.to_owned() });
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
