@@ -27,21 +27,24 @@ bin=$root/pkg/usr/bin
 entry=$root/pkg/usr/share/applications/warroom.desktop
 [ -f "$entry" ] || fail "no desktop entry at /usr/share/applications/warroom.desktop"
 grep -q '^Exec=warroom-desktop' "$entry" || fail "the desktop entry does not start warroom-desktop: $(cat "$entry")"
-grep -q '^Icon=warroom' "$entry" || fail "the desktop entry names no icon: $(cat "$entry")"
-icons=$(find "$root/pkg/usr/share/icons" -name 'warroom.png' | wc -l)
-[ "$icons" -ge 1 ] || fail "no warroom.png icon under /usr/share/icons"
+grep -q '^Name=warroom$' "$entry" || fail "the desktop entry is not named warroom: $(cat "$entry")"
+icon=$(sed -n 's/^Icon=//p' "$entry")
+[ -n "$icon" ] || fail "the desktop entry names no icon: $(cat "$entry")"
+icons=$(find "$root/pkg/usr/share/icons" -name "$icon.png" | wc -l)
+[ "$icons" -ge 1 ] || fail "no $icon.png under /usr/share/icons for the desktop entry's Icon=$icon"
 
-# The packaged CLI, from the unpacked tree, with nothing of the source tree around it.
+# The packaged CLI, from the unpacked tree, with nothing of the source tree around it, in a home
+# of its own (where the log goes by default).
 cd "$root"
-export HOME=$root/home WARROOM_USER=package
-mkdir -p "$HOME"
-"$bin/warroom" --version | grep -q '^warroom ' || fail "warroom --version"
-id=$("$bin/warroom" incident declare --title "Packaged checkout outage" --severity SEV2 --commander Mina)
-"$bin/warroom" incident note "$id" "from the packaged CLI" >/dev/null
-events=$("$bin/warroom" timeline "$id" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+mkdir -p "$root/home"
+warroom() { HOME=$root/home WARROOM_USER=package "$bin/warroom" "$@"; }
+warroom --version | grep -q '^warroom ' || fail "warroom --version"
+id=$(warroom incident declare --title "Packaged checkout outage" --severity SEV2 --commander Mina)
+warroom incident note "$id" "from the packaged CLI" >/dev/null
+events=$(warroom timeline "$id" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$events" = 2 ] || fail "the packaged CLI recorded $events events, expected 2"
-[ -f "$HOME/.local/share/warroom/warroom.db" ] || fail "the log is not in ~/.local/share/warroom"
-"$bin/warroom" drill list | grep -q '^db-pool-exhaustion ' || fail "the packaged CLI does not know the built-in drills"
+[ -f "$root/home/.local/share/warroom/warroom.db" ] || fail "the log is not in ~/.local/share/warroom"
+warroom drill list | grep -q '^db-pool-exhaustion ' || fail "the packaged CLI does not know the built-in drills"
 echo "package check: $(basename "$deb"): layout, desktop entry, icon and the packaged CLI are right"
 
 # The packaged window and CLI through WebDriver.

@@ -46,8 +46,9 @@ fn both_databases_down_take_the_gateway_down_with_a_reason_path() {
     let impacted: Vec<&str> = radius.impacted.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(impacted, ["api-gateway", "order-service", "payment-service", "user-service"]);
     let order = radius.impacted.iter().find(|i| i.id == "order-service").unwrap();
-    assert_eq!(order.reason[..2], ["order-service".to_owned(), "mysql".to_owned()]);
-    assert!(order.reason[2].starts_with("mysql-"));
+    let reason = order.reason.to_vec();
+    assert_eq!(reason[..2], ["order-service".to_owned(), "mysql".to_owned()]);
+    assert!(reason[2].starts_with("mysql-"));
     let words = topo.explain(&radius, "order-service").unwrap();
     assert!(
         words.starts_with("order-service is down because order-service → mysql (group mysql: 0 of 2 healthy"),
@@ -249,7 +250,7 @@ proptest! {
             .collect();
         let groups = topo.groups();
         for impacted in &radius.impacted {
-            let path = &impacted.reason;
+            let path = impacted.reason.to_vec();
             prop_assert_eq!(&path[0], &impacted.id);
             prop_assert!(radius.down.contains(path.last().unwrap()), "path {:?} does not end at a down node", path);
             for hop in path.windows(2) {
@@ -421,4 +422,50 @@ fn a_long_dependency_chain_loads_without_recursion() {
     let cycle = topology.warnings().iter().map(ToString::to_string).find(|w| w.contains("dependency cycle"));
     assert!(cycle.as_deref().is_some_and(|c| c.ends_with("and 24988 more") && c.len() < 300), "{cycle:?}");
     assert_eq!(topology.hops("n0", &format!("n{}", N - 1)), Some(N - 1));
+}
+
+/// Issue 16 (defect 2) and 17 (scale): a chain of a million nodes loads, its single points of
+/// failure are found without a walk per node (all million of them take the top down), and the
+/// blast radius of its bottom node keeps every reason path in memory linear in the chain: the
+/// top's path names all million nodes, sharing its tail with every other path.
+#[test]
+fn a_million_node_chain_loads_and_its_blast_radius_and_spofs_stay_linear() {
+    use warroom::model::topology::{DependencySpec, NodeKind, NodeSpec, Strength, TopologySpec};
+    const N: usize = 1_000_000;
+    let nodes: Vec<NodeSpec> = (0..N)
+        .map(|i| NodeSpec {
+            id: format!("n{i}"),
+            name: String::new(),
+            kind: NodeKind::Service,
+            owner: None,
+            public_name: None,
+            entrypoint: i == 0,
+            depends_on: (i + 1 < N)
+                .then(|| DependencySpec {
+                    target: format!("n{}", i + 1),
+                    strength: Strength::Hard,
+                    line: None,
+                })
+                .into_iter()
+                .collect(),
+            line: None,
+        })
+        .collect();
+    let topology = warroom::topology::Topology::build(&TopologySpec { nodes, groups: Vec::new() }).unwrap();
+    assert_eq!(topology.len(), N);
+    assert!(topology.warnings().is_empty());
+
+    let spofs = topology.single_points_of_failure();
+    assert_eq!(spofs.len(), N);
+    assert!(spofs.iter().all(|(_, down)| down == &["n0".to_owned()]));
+
+    let bottom = format!("n{}", N - 1);
+    let radius = topology.what_if(&[bottom.as_str()]);
+    assert_eq!(radius.impacted.len(), N - 1);
+    assert_eq!(radius.entrypoints_down, ["n0"]);
+    let top = radius.impacted.iter().find(|i| i.id == "n0").unwrap();
+    assert_eq!(top.reason.len(), N);
+    assert_eq!(top.reason.root(), bottom);
+    let next = radius.impacted.iter().find(|i| i.id == "n1").unwrap();
+    assert!(top.reason.iter().skip(1).eq(next.reason.iter()), "the paths share their tail");
 }

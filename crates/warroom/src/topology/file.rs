@@ -65,9 +65,10 @@ struct GroupEntry {
     needs: usize,
 }
 
-/// The 1-based line where a span starts.
-fn line_of(text: &str, span: Range<usize>) -> usize {
-    crate::text::line_at(text, span.start)
+/// The 1-based line where a span starts, from the file's line index (built once: counting the
+/// lines before each of a hundred thousand nodes again made loading quadratic).
+fn line_of(lines: &crate::text::Lines<'_>, span: Range<usize>) -> usize {
+    lines.at(span.start)
 }
 
 /// Parses a topology file's text into a spec (not yet checked).
@@ -75,14 +76,15 @@ fn line_of(text: &str, span: Range<usize>) -> usize {
 /// # Errors
 /// A single [`Problem`] with the line of the first syntax error or unknown key.
 pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
+    let lines = crate::text::Lines::new(text);
     let file: File = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s));
+        let line = e.span().map(|s| line_of(&lines, s));
         Problem::error(line, e.message().trim().to_owned())
     })?;
     let deps = |list: Vec<Spanned<String>>, strength| {
         list.into_iter()
             .map(|target| {
-                let line = Some(line_of(text, target.span()));
+                let line = Some(line_of(&lines, target.span()));
                 DependencySpec { target: target.into_inner(), strength, line }
             })
             .collect::<Vec<_>>()
@@ -91,7 +93,7 @@ pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
         .node
         .into_iter()
         .map(|spanned| {
-            let line = Some(line_of(text, spanned.span()));
+            let line = Some(line_of(&lines, spanned.span()));
             let n = spanned.into_inner();
             let mut depends_on = deps(n.depends_on, Strength::Hard);
             depends_on.extend(deps(n.soft_depends_on, Strength::Soft));
@@ -113,7 +115,7 @@ pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
         .group
         .into_iter()
         .map(|spanned| {
-            let line = Some(line_of(text, spanned.span()));
+            let line = Some(line_of(&lines, spanned.span()));
             let g = spanned.into_inner();
             GroupSpec { id: g.id, members: g.members, needs: g.needs, line }
         })

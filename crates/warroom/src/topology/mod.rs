@@ -16,13 +16,14 @@ mod file;
 mod graph;
 mod outage;
 mod problem;
+mod spof;
 /// The topology as plain data: it lives in `model` because the log records snapshots of it.
 pub(crate) use crate::model::topology as spec;
 
 pub use crate::model::Health;
 pub use crate::model::topology::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};
 pub use backstage::parse_backstage;
-pub use blast::{BlastRadius, GroupState, Impacted};
+pub use blast::{BlastRadius, GroupState, Impacted, Reason};
 pub use file::{parse_toml, read, read_spec, read_toml};
 pub use graph::{Dependency, Group, Node, Topology, TopologyError};
 pub use outage::{AffectedEntrypoint, Draft, Hop, Outage, State as OutageState};
