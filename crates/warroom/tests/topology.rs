@@ -171,6 +171,7 @@ fn arb_topology() -> impl Strategy<Value = TopologySpec> {
                     kind: NodeKind::Service,
                     owner: None,
                     public_name: None,
+                    system: None,
                     entrypoint: entry[i],
                     depends_on: Vec::new(),
                     line: None,
@@ -407,6 +408,7 @@ fn a_long_dependency_chain_loads_without_recursion() {
             kind: NodeKind::Service,
             owner: None,
             public_name: None,
+            system: None,
             entrypoint: i == 0,
             depends_on: vec![DependencySpec {
                 target: format!("n{}", (i + 1) % N),

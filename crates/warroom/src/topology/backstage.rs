@@ -150,6 +150,7 @@ pub fn parse_backstage(source: &str) -> Result<TopologySpec, Vec<Problem>> {
                 .map_or(NodeKind::Service, |t| t.parse().unwrap_or(NodeKind::Service)),
             owner: text(doc, &["spec", "owner"]).map(str::to_owned),
             public_name: None,
+            system: None,
             entrypoint: annotation(ENTRYPOINT).is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
             depends_on: Vec::new(),
             line: Some(at),

@@ -6,6 +6,7 @@
 //! name = "Order service"
 //! kind = "service"
 //! owner = "team-commerce"
+//! system = "commerce"                      # optional: laid out with the rest of its system
 //! depends_on = ["orders-db", "kafka"]      # hard: it fails without them
 //! soft_depends_on = ["redis"]              # soft: it degrades without them
 //!
@@ -49,6 +50,8 @@ struct NodeEntry {
     owner: Option<String>,
     #[serde(default)]
     public_name: Option<String>,
+    #[serde(default)]
+    system: Option<String>,
     #[serde(default)]
     entrypoint: bool,
     #[serde(default)]
@@ -103,6 +106,7 @@ pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
                 kind,
                 owner: n.owner,
                 public_name: n.public_name.filter(|p| !p.trim().is_empty()),
+                system: n.system.filter(|s| !s.trim().is_empty()),
                 entrypoint: n.entrypoint,
                 depends_on,
                 line,

@@ -51,6 +51,8 @@ pub struct Node {
     pub owner: Option<String>,
     /// What customers call it.
     pub public_name: Option<String>,
+    /// The system it is part of, for the layout.
+    pub system: Option<String>,
     pub entrypoint: bool,
     /// The redundancy group it belongs to, if any.
     pub group: Option<String>,
@@ -122,6 +124,7 @@ impl Topology {
                 kind: node.kind.clone(),
                 owner: node.owner.clone(),
                 public_name: node.public_name.clone(),
+                system: node.system.clone(),
                 entrypoint: node.entrypoint,
                 group: None,
             }));
@@ -323,6 +326,7 @@ impl Topology {
                 kind: n.kind.clone(),
                 owner: n.owner.clone(),
                 public_name: n.public_name.clone(),
+                system: n.system.clone(),
                 entrypoint: n.entrypoint,
                 depends_on: Vec::new(),
                 line: None,
