@@ -363,8 +363,7 @@ metadata:
 spec:
   dependencyOf: [component:web]
 "#;
-    let spec = warroom::topology::parse_backstage(catalog).unwrap();
-    let topo = Topology::build(&spec).unwrap();
+    let topo = warroom::topology::parse_backstage(catalog).unwrap().build().unwrap();
     let group =
         warroom::topology::Group { id: "db".into(), members: vec!["db-a".into(), "db-b".into()], needs: 1 };
     assert_eq!(topo.groups(), [group]);
