@@ -4,14 +4,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use warroom::topology::{Topology, parse_backstage};
+use warroom::topology::parse_backstage;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     match parse_backstage(text) {
         Err(problems) => assert!(!problems.is_empty(), "an error without a problem"),
-        Ok(spec) => {
-            let _ = Topology::build(&spec);
+        Ok(catalog) => {
+            let _ = catalog.build();
         }
     }
 });

@@ -54,6 +54,7 @@ fn estate() -> (TopologySpec, Vec<(usize, usize)>) {
                 kind: NodeKind::Service,
                 owner: None,
                 public_name: None,
+                system: None,
                 entrypoint: layer == 0,
                 depends_on,
                 line: None,

@@ -103,7 +103,7 @@ impl Live {
             let problems = e
                 .problems
                 .iter()
-                .map(|p| crate::topology::Problem { message: located(&path, p), ..p.clone() })
+                .map(|p| crate::topology::Problem { message: located(&path, p), file: None, ..p.clone() })
                 .collect();
             LiveError::Topology(TopologyError { problems })
         };

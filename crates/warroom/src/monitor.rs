@@ -85,6 +85,8 @@ pub struct NodeView {
     pub name: String,
     pub kind: String,
     pub owner: Option<String>,
+    /// The system it is part of: the window lays a system's nodes out together.
+    pub system: Option<String>,
     pub entrypoint: bool,
     pub group: Option<String>,
     pub health: Health,
@@ -419,6 +421,7 @@ impl GraphView {
                     name: n.name.clone(),
                     kind: n.kind.name().to_owned(),
                     owner: n.owner.clone(),
+                    system: n.system.clone(),
                     entrypoint: n.entrypoint,
                     group: n.group.clone(),
                     health,

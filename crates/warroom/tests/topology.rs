@@ -172,6 +172,7 @@ fn arb_topology() -> impl Strategy<Value = TopologySpec> {
                     kind: NodeKind::Service,
                     owner: None,
                     public_name: None,
+                    system: None,
                     entrypoint: entry[i],
                     depends_on: Vec::new(),
                     line: None,
@@ -363,8 +364,7 @@ metadata:
 spec:
   dependencyOf: [component:web]
 "#;
-    let spec = warroom::topology::parse_backstage(catalog).unwrap();
-    let topo = Topology::build(&spec).unwrap();
+    let topo = warroom::topology::parse_backstage(catalog).unwrap().build().unwrap();
     let group =
         warroom::topology::Group { id: "db".into(), members: vec!["db-a".into(), "db-b".into()], needs: 1 };
     assert_eq!(topo.groups(), [group]);
@@ -408,6 +408,7 @@ fn a_long_dependency_chain_loads_without_recursion() {
             kind: NodeKind::Service,
             owner: None,
             public_name: None,
+            system: None,
             entrypoint: i == 0,
             depends_on: vec![DependencySpec {
                 target: format!("n{}", (i + 1) % N),
@@ -439,6 +440,7 @@ fn a_million_node_chain_loads_and_its_blast_radius_and_spofs_stay_linear() {
             kind: NodeKind::Service,
             owner: None,
             public_name: None,
+            system: None,
             entrypoint: i == 0,
             depends_on: (i + 1 < N)
                 .then(|| DependencySpec {

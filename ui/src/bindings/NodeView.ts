@@ -5,7 +5,11 @@ import type { SignalView } from "./SignalView";
 /**
  * A node as the window draws it.
  */
-export type NodeView = { id: string, name: string, kind: string, owner: string | null, entrypoint: boolean, group: string | null, health: Health, reasons: Array<string>, 
+export type NodeView = { id: string, name: string, kind: string, owner: string | null, 
+/**
+ * The system it is part of: the window lays a system's nodes out together.
+ */
+system: string | null, entrypoint: boolean, group: string | null, health: Health, reasons: Array<string>, 
 /**
  * Age of the newest sample, seconds; `None` when there was never any.
  */

@@ -92,6 +92,10 @@ pub struct NodeSpec {
     /// What customers call it (public status updates never use internal names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_name: Option<String>,
+    /// The system it is part of (Backstage's `spec.system`): the graph lays a system's nodes
+    /// out together. Absent in logs written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     /// User-facing: its failure is the outage users see.
     #[serde(default)]
     pub entrypoint: bool,

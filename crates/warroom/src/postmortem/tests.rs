@@ -508,6 +508,7 @@ fn hostile_names_stay_text_through_the_whole_export() {
         kind: NodeKind::Service,
         owner: Some("<b>team</b>".into()),
         public_name: None,
+        system: None,
         entrypoint,
         depends_on: deps
             .iter()

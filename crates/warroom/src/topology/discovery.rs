@@ -36,6 +36,7 @@ impl Topology {
                         kind: NodeKind::Service,
                         owner: None,
                         public_name: None,
+                        system: None,
                         entrypoint: false,
                         depends_on: Vec::new(),
                         line: None,

@@ -6,6 +6,7 @@
 //! name = "Order service"
 //! kind = "service"
 //! owner = "team-commerce"
+//! system = "commerce"                      # optional: laid out with the rest of its system
 //! depends_on = ["orders-db", "kafka"]      # hard: it fails without them
 //! soft_depends_on = ["redis"]              # soft: it degrades without them
 //!
@@ -49,6 +50,8 @@ struct NodeEntry {
     owner: Option<String>,
     #[serde(default)]
     public_name: Option<String>,
+    #[serde(default)]
+    system: Option<String>,
     #[serde(default)]
     entrypoint: bool,
     #[serde(default)]
@@ -105,6 +108,7 @@ pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
                 kind,
                 owner: n.owner,
                 public_name: n.public_name.filter(|p| !p.trim().is_empty()),
+                system: n.system.filter(|s| !s.trim().is_empty()),
                 entrypoint: n.entrypoint,
                 depends_on,
                 line,
@@ -123,28 +127,36 @@ pub fn parse_toml(text: &str) -> Result<TopologySpec, Problem> {
     Ok(TopologySpec { nodes, groups })
 }
 
-/// Reads and builds a topology: a Backstage catalog when the file ends in `.yaml` or `.yml`,
-/// warroom's TOML topology file otherwise.
+/// Reads and builds a topology: a Backstage catalog when the file ends in `.yaml` or `.yml`
+/// (with the files its Locations name), warroom's TOML topology file otherwise. What the
+/// catalog's import ignored is among the topology's warnings.
 ///
 /// # Errors
-/// [`TopologyError`] with every problem found, each with its line.
+/// [`TopologyError`] with every problem found, each with its line (and its file, when it is
+/// not `path`).
 pub fn read(path: &Path) -> Result<Topology, TopologyError> {
-    Topology::build(&read_spec(path)?)
+    if is_yaml(path) { read_backstage(path)?.build() } else { Topology::build(&read_toml_spec(path)?) }
 }
 
-/// Reads a topology file into a spec, not yet checked (to merge discovered edges into it).
+/// Reads a topology file into a spec, not yet checked (to merge discovered edges into it). A
+/// catalog's warnings are dropped: [`read`] gives them.
 ///
 /// # Errors
 /// [`TopologyError`]: the file cannot be read, or its syntax is wrong (with the line).
 pub fn read_spec(path: &Path) -> Result<TopologySpec, TopologyError> {
-    let text = read_text(path)?;
-    let is_yaml =
-        path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-    if is_yaml {
-        super::backstage::parse_backstage(&text).map_err(|problems| TopologyError { problems })
-    } else {
-        parse_toml(&text).map_err(|p| TopologyError { problems: vec![p] })
-    }
+    if is_yaml(path) { Ok(read_backstage(path)?.spec) } else { read_toml_spec(path) }
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+fn read_backstage(path: &Path) -> Result<super::backstage::Catalog, TopologyError> {
+    super::backstage::read_backstage(path).map_err(|problems| TopologyError { problems })
+}
+
+fn read_toml_spec(path: &Path) -> Result<TopologySpec, TopologyError> {
+    parse_toml(&read_text(path)?).map_err(|p| TopologyError { problems: vec![p] })
 }
 
 fn read_text(path: &Path) -> Result<String, TopologyError> {
@@ -159,7 +171,5 @@ fn read_text(path: &Path) -> Result<String, TopologyError> {
 /// [`TopologyError`] with every problem, each prefixed with the file's name by its `Display`
 /// in the CLI; a file that cannot be read is one problem without a line.
 pub fn read_toml(path: &Path) -> Result<Topology, TopologyError> {
-    let text = read_text(path)?;
-    let spec = parse_toml(&text).map_err(|p| TopologyError { problems: vec![p] })?;
-    Topology::build(&spec)
+    Topology::build(&read_toml_spec(path)?)
 }

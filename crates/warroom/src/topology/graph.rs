@@ -51,6 +51,8 @@ pub struct Node {
     pub owner: Option<String>,
     /// What customers call it.
     pub public_name: Option<String>,
+    /// The system it is part of, for the layout.
+    pub system: Option<String>,
     pub entrypoint: bool,
     /// The redundancy group it belongs to, if any.
     pub group: Option<String>,
@@ -90,6 +92,16 @@ impl Topology {
     /// members than it has. Cycles are allowed (real systems have them) and only warned about,
     /// in [`Topology::warnings`].
     pub fn build(spec: &TopologySpec) -> Result<Topology, TopologyError> {
+        Topology::build_in(spec, &|_| None)
+    }
+
+    /// [`Topology::build`] for a spec read from several files: `file_of` names the file a node
+    /// came from (`None`: the caller's), so that a cycle's warning names the file of its line.
+    /// (The importer of such specs checks everything else itself, naming files.)
+    pub(crate) fn build_in(
+        spec: &TopologySpec,
+        file_of: &dyn Fn(&str) -> Option<std::path::PathBuf>,
+    ) -> Result<Topology, TopologyError> {
         let mut problems = Vec::new();
         let mut graph = DiGraph::new();
         let mut index: HashMap<String, NodeIndex> = HashMap::new();
@@ -122,6 +134,7 @@ impl Topology {
                 kind: node.kind.clone(),
                 owner: node.owner.clone(),
                 public_name: node.public_name.clone(),
+                system: node.system.clone(),
                 entrypoint: node.entrypoint,
                 group: None,
             }));
@@ -231,14 +244,24 @@ impl Topology {
             let more = ids.len().saturating_sub(12);
             let shown = ids[..ids.len().min(12)].join(", ");
             let text = if more > 0 { format!("{shown} and {more} more") } else { shown };
-            warnings.push(Problem::warning(line, format!("dependency cycle: {text}")));
+            let file = ids.first().and_then(|id| file_of(id));
+            warnings
+                .push(Problem::warning(line, format!("dependency cycle: {text}")).in_file(file.as_deref()));
         }
         Ok(Topology { graph, index, warnings, discovered: std::collections::BTreeSet::new() })
     }
 
-    /// Warnings found while building (dependency cycles).
+    /// Warnings found while reading (what an importer ignored) and building (dependency
+    /// cycles).
     pub fn warnings(&self) -> &[Problem] {
         &self.warnings
+    }
+
+    /// The same topology with the importer's warnings before the build's own.
+    pub(crate) fn with_import_warnings(mut self, mut warnings: Vec<Problem>) -> Topology {
+        warnings.append(&mut self.warnings);
+        self.warnings = warnings;
+        self
     }
 
     /// Every node (not the groups), in the order given.
@@ -323,6 +346,7 @@ impl Topology {
                 kind: n.kind.clone(),
                 owner: n.owner.clone(),
                 public_name: n.public_name.clone(),
+                system: n.system.clone(),
                 entrypoint: n.entrypoint,
                 depends_on: Vec::new(),
                 line: None,

@@ -22,7 +22,7 @@ pub(crate) use crate::model::topology as spec;
 
 pub use crate::model::Health;
 pub use crate::model::topology::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, TopologySpec};
-pub use backstage::parse_backstage;
+pub use backstage::{Catalog, parse_backstage};
 pub use blast::{BlastRadius, GroupState, Impacted, Reason};
 pub use file::{parse_toml, read, read_spec, read_toml};
 pub use graph::{Dependency, Group, Node, Topology, TopologyError};

@@ -191,6 +191,7 @@ mod tests {
             kind: NodeKind::Service,
             owner: None,
             public_name: None,
+            system: None,
             entrypoint,
             depends_on: deps
                 .into_iter()
