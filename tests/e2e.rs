@@ -1494,3 +1494,86 @@ async fn what_changed_is_ranked_on_screen_during_the_drill() {
     assert_eq!(ranked[0]["node"], "order-service", "{ranked}");
     assert_eq!(ranked[0]["source"], "drill");
 }
+
+/// Issue 17: a runbook written for another tool (openshift/runbooks' CollectorNodeDown, a public
+/// runbook kept as a fixture) attached to an incident with the CLI: in the window its Meaning,
+/// Impact and Diagnosis are identify steps, its Mitigation recover steps, and its `## Notes`
+/// section, which names no stage, is shown under the recover steps as reference text (folded, as
+/// text), not lost and not turned into steps.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imported_runbook_keeps_what_warroom_does_not_map_as_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbooks = dir.path().join("runbooks");
+    std::fs::create_dir(&runbooks).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/warroom/tests/fixtures/runbooks/corpora/openshift/alerts/cluster-logging-operator/CollectorNodeDown.md");
+    std::fs::copy(source, runbooks.join("CollectorNodeDown.md")).unwrap();
+    let db = dir.path().join("e2e.db");
+    let warroom = |args: &[&str]| {
+        let out = Command::new(bin_dir().join("warroom"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("WARROOM_RUNBOOKS", &runbooks)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "warroom {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let id = warroom(&[
+        "incident",
+        "declare",
+        "--title",
+        "Logs stopped arriving",
+        "--severity",
+        "SEV2",
+        "--commander",
+        "Mina",
+    ]);
+    warroom(&["runbook", "attach", id.trim(), "collectornodedown"]);
+
+    let (driver, c, _dir, _) = launch_in(dir, "imported-runbook", &[("WARROOM_RUNBOOKS", &runbooks)]).await;
+    c.set_window_size(1366, 768).await.unwrap();
+    eventually("the runbook is attached with its stage tabs", || async {
+        text(&c, "#runbooks").await.contains("CollectorNodeDown")
+    })
+    .await;
+    let tab = |stage: &'static str| {
+        format!(
+            "#runbooks .stage-tabs button:nth-child({})",
+            ["detect", "identify", "isolate", "recover", "analyze"].iter().position(|s| *s == stage).unwrap()
+                + 1
+        )
+    };
+    assert!(
+        label(&c, &tab("identify")).await.starts_with("identify 0/"),
+        "{}",
+        label(&c, &tab("identify")).await
+    );
+    c.execute(
+        "const t = document.querySelector(arguments[0]); t.scrollIntoView({ block: 'center' }); t.click()",
+        vec![json!(tab("recover"))],
+    )
+    .await
+    .unwrap();
+    eventually("the recover steps and the Notes reference are shown", || async {
+        text(&c, "#runbooks .reference summary").await == "Notes · for reference"
+    })
+    .await;
+    c.execute("document.querySelector('#runbooks .reference').open = true; document.querySelector('#runbooks .runbook h3').scrollIntoView({ block: 'start' })", vec![]).await.unwrap();
+    let reference = text(&c, "#runbooks .reference .reference-text").await;
+    assert!(!reference.is_empty(), "the Notes' text is shown");
+    assert!(
+        c.find_all(Locator::Css("#runbooks .reference a, #runbooks .reference script"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "reference text is text, not HTML"
+    );
+    let steps =
+        c.execute("return document.querySelectorAll('#runbooks li.step').length", vec![]).await.unwrap();
+    assert!(steps.as_u64().unwrap_or(0) >= 1, "recover has steps: {steps}");
+    screenshot(&c, "imported-runbook").await;
+    c.close().await.unwrap();
+    drop(driver);
+}

@@ -130,12 +130,19 @@ function positions(view: GraphView): Map<string, { x: number; y: number }> {
   for (const id of ids) if (!depth.has(id)) depth.set(id, deepest + 1);
   const rows = new Map<number, string[]>();
   for (const id of ids) rows.set(depth.get(id) ?? 0, [...(rows.get(depth.get(id) ?? 0) ?? []), id]);
-  // Within a row, keep a group's members together and the order stable.
+  // Within a row, keep a system's nodes together (Backstage's spec.system), and in it a group's
+  // members, and the order stable.
   const groupOf = new Map<string, string>();
   for (const g of view.groups) for (const m of g.members) groupOf.set(m, g.id);
+  const systemOf = new Map(view.nodes.map((n) => [n.id, n.system ?? ""]));
   const pos = new Map<string, { x: number; y: number }>();
   for (const [d, row] of rows) {
-    row.sort((a, b) => (groupOf.get(a) ?? a).localeCompare(groupOf.get(b) ?? b) || a.localeCompare(b));
+    row.sort(
+      (a, b) =>
+        (systemOf.get(a) ?? "").localeCompare(systemOf.get(b) ?? "") ||
+        (groupOf.get(a) ?? a).localeCompare(groupOf.get(b) ?? b) ||
+        a.localeCompare(b),
+    );
     row.forEach((id, k) => pos.set(id, { x: (k - (row.length - 1) / 2) * COLUMN, y: d * ROW }));
   }
   return pos;
@@ -144,7 +151,10 @@ function positions(view: GraphView): Map<string, { x: number; y: number }> {
 function build(view: GraphView): void {
   const container = byId("graph");
   const elements: cytoscape.ElementDefinition[] = [
-    ...view.nodes.map((n) => ({ data: { id: n.id, label: label(n) }, classes: n.entrypoint ? "entrypoint" : "" })),
+    // In system order: the rings of a large estate keep a system's nodes side by side.
+    ...[...view.nodes]
+      .sort((a, b) => (a.system ?? "").localeCompare(b.system ?? ""))
+      .map((n) => ({ data: { id: n.id, label: label(n) }, classes: n.entrypoint ? "entrypoint" : "" })),
     ...view.groups.map(({ id, needs }) => ({ data: { id, label: `${id} (needs ${needs})` }, classes: "group" })),
     ...view.edges.map((e) => ({
       data: { id: `${e.from}->${e.to}`, source: e.from, target: e.to },
@@ -311,7 +321,7 @@ export function renderNodeDetail(
   if (node) {
     rows.push(el("h3", { text: node.name }));
     rows.push(el("p", { class: `state state-${st}`, text: `${st}${node.entrypoint ? " · entrypoint" : ""}` }));
-    rows.push(el("p", { class: "muted", text: `${node.kind}${node.owner ? ` · ${node.owner}` : ""}${node.group ? ` · group ${node.group}` : ""}` }));
+    rows.push(el("p", { class: "muted", text: `${node.kind}${node.owner ? ` · ${node.owner}` : ""}${node.system ? ` · system ${node.system}` : ""}${node.group ? ` · group ${node.group}` : ""}` }));
   } else if (group) {
     const g = blast.groups.find((x) => x.id === id);
     rows.push(el("h3", { text: `group ${group.id}` }));
