@@ -6,6 +6,7 @@
 #   make bench  the store's and the postmortem's benchmarks (figures go in issue notes, not in tests)
 #   make bench-idle  what the open window costs at rest, from /proc, under Xvfb
 #   make bench-sync  team sync through a real PostgreSQL hub: latency, catch-up, 20 laptops
+#   make bench-soak  the window on drills looping at x60 for an hour: memory every 30 s
 #   make fuzz   every parser under libFuzzer for a fixed number of inputs each
 #   make package  the .deb and .rpm (window, `warroom` CLI on PATH, icon, desktop entry)
 #
@@ -29,7 +30,7 @@ APT_NODE := nodejs npm
 MOTO_VERSION := 5.2.5
 AIOSMTPD_VERSION := 1.4.6
 
-.PHONY: help run test bench bench-idle bench-sync fuzz package check-package setup-desktop setup-test ui check-core-has-no-tauri check-bindings
+.PHONY: help run test bench bench-idle bench-sync bench-soak fuzz package check-package setup-desktop setup-test ui check-core-has-no-tauri check-bindings
 
 help:
 	@echo "make run    open the war-room window"
@@ -164,3 +165,9 @@ package: ui
 check-package:
 	$(MAKE) --no-print-directory package PACKAGE_PROFILE=debug
 	xvfb-run -a -s "-screen 0 1920x1080x24" tests/package.sh target/debug/bundle/deb/warroom_0.1.0_amd64.deb
+
+# The window through a long night: drills looping at x60 for an hour, memory sampled every 30 s
+# (benches/soak.sh; DURATION=600 for a shorter look).
+bench-soak: setup-test ui
+	$(CARGO) build --bin warroom-desktop
+	xvfb-run -a -s "-screen 0 1366x768x24" benches/soak.sh

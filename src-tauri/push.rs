@@ -42,7 +42,35 @@ pub fn spawn<R: tauri::Runtime>(app: AppHandle<R>, state: AppState) {
             })
             .await;
     });
+    if state.drill_loop {
+        tauri::async_runtime::spawn(loop_drills(state.clone()));
+    }
     tauri::async_runtime::spawn(push(app, state, rx));
+}
+
+/// With `WARROOM_DRILL_LOOP`: when a drill ends, the next built-in scenario starts at the same
+/// speed (recorded on no incident), forever.
+async fn loop_drills(state: AppState) {
+    let names: Vec<String> = warroom::sources::drill::Scenario::built_in()
+        .map(|all| all.into_iter().map(|s| s.name).collect())
+        .unwrap_or_default();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticker.tick().await;
+        let now = state.clock.now();
+        let Some(feed) = state.runtime.feed() else { continue };
+        let warroom::runtime::FeedStatus::Drill(drill) = feed.status(now) else { continue };
+        if !drill.finished {
+            continue;
+        }
+        let at = names.iter().position(|n| *n == drill.scenario).map_or(0, |i| i + 1);
+        let Some(next) = names.get(at % names.len().max(1)) else { return };
+        tracing::info!("drill '{}' ended; starting '{next}' (WARROOM_DRILL_LOOP)", drill.scenario);
+        if let Err(e) = state.runtime.start_drill(next, drill.seed, drill.speed, &state.actor(), None) {
+            tracing::warn!("cannot start the next drill '{next}': {e}");
+            return;
+        }
+    }
 }
 
 /// Pushes what comes in, at most once per [`GAP`], merging what comes in between.

@@ -76,6 +76,9 @@ pub struct AppState {
     pub user: Option<String>,
     /// Where postmortems are written.
     pub export_dir: PathBuf,
+    /// Start the next built-in drill when one ends (`WARROOM_DRILL_LOOP=1`): a rehearsal screen
+    /// left running, and the soak benchmark.
+    pub drill_loop: bool,
 }
 
 /// How the shell starts, as the environment says.
@@ -93,6 +96,8 @@ pub struct Settings {
     pub drill: Option<String>,
     /// Its speed (`WARROOM_DRILL_SPEED`, default 4: a 20-minute scenario in 5 minutes).
     pub drill_speed: Option<f64>,
+    /// `WARROOM_DRILL_LOOP` = 1, true or on: when a drill ends, the next built-in one starts.
+    pub drill_loop: bool,
     /// Where postmortems are written (`WARROOM_EXPORT_DIR`, else `~/Documents/warroom`, or the
     /// data folder when there is no documents folder).
     pub export_dir: Option<PathBuf>,
@@ -108,6 +113,8 @@ impl Settings {
             user: std::env::var("WARROOM_USER").ok().filter(|s| !s.trim().is_empty()),
             drill: std::env::var("WARROOM_DRILL").ok(),
             drill_speed: std::env::var("WARROOM_DRILL_SPEED").ok().and_then(|s| s.parse().ok()),
+            drill_loop: std::env::var("WARROOM_DRILL_LOOP")
+                .is_ok_and(|v| matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "on" | "yes")),
             export_dir: std::env::var_os("WARROOM_EXPORT_DIR").map(PathBuf::from),
         }
     }
@@ -183,6 +190,7 @@ impl AppState {
             startup_error,
             reviews: Arc::default(),
             user: settings.user,
+            drill_loop: settings.drill_loop,
             export_dir: settings.export_dir.unwrap_or_else(|| {
                 dirs::document_dir()
                     .or_else(dirs::data_dir)

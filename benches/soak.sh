@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The window through a long night (issue 17): the app on the built-in drills looping at ×60
+# (WARROOM_DRILL_LOOP: when one ends the next starts; an hour is two and a half days of incident),
+# its memory and that of its WebKit processes sampled from /proc every INTERVAL seconds. Prints
+# one line per sample (seconds, the app's RSS, WebKit's, their sum, in MB; PSS where the kernel
+# gives it) and, at the end, the growth after the first WARMUP seconds. A benchmark, not a test:
+# the figures go into the issue's notes (aim: under 5 % growth after the first ten minutes).
+#
+#   xvfb-run -a -s "-screen 0 1366x768x24" benches/soak.sh        # or: make bench-soak
+#   DURATION=600 INTERVAL=10 benches/soak.sh                        # a shorter look
+set -euo pipefail
+
+APP=${APP:-target/debug/warroom-desktop}
+DURATION=${DURATION:-3600}
+INTERVAL=${INTERVAL:-30}
+WARMUP=${WARMUP:-600}
+SPEED=${SPEED:-60}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
+
+[ -x "$APP" ] || { echo "$APP is missing: cargo build first" >&2; exit 1; }
+[ -n "${DISPLAY:-}" ] || { echo "no DISPLAY: run under xvfb-run" >&2; exit 1; }
+
+# The app's and its descendants' memory, in kB: "app webkit" (PSS when smaps_rollup exists, so
+# pages shared between the processes are not counted twice; RSS otherwise).
+tree_memory() {
+  python3 - "$1" <<'PY'
+import os, sys
+root = int(sys.argv[1])
+parent = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        raw = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    parent[int(pid)] = int(raw[raw.rindex(")") + 2:].split()[1])
+tree, grew = {root}, True
+while grew:
+    grew = False
+    for pid, ppid in parent.items():
+        if ppid in tree and pid not in tree:
+            tree.add(pid); grew = True
+def memory(pid):
+    for name, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            for line in open(name):
+                if line.startswith(key):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+    return 0
+app = memory(root)
+others = sum(memory(p) for p in tree if p != root)
+print(app, others)
+PY
+}
+
+WARROOM_DB="$work/soak.db" WARROOM_DRILL_LOOP=1 WARROOM_DRILL_SPEED="$SPEED" \
+  XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache" \
+  "$APP" >"$work/app.log" 2>&1 &
+pid=$!
+echo "# soak: $APP, drills looping at x$SPEED, $DURATION s, a sample every $INTERVAL s (MB: app webkit total)"
+start=$(date +%s)
+base=""
+last=""
+while :; do
+  sleep "$INTERVAL"
+  kill -0 "$pid" 2>/dev/null || { echo "the app exited; its log:" >&2; cat "$work/app.log" >&2; exit 1; }
+  now=$(( $(date +%s) - start ))
+  read -r app webkit < <(tree_memory "$pid")
+  total=$((app + webkit))
+  awk -v t="$now" -v a="$app" -v w="$webkit" 'BEGIN { printf "%6d s  %7.1f  %7.1f  %7.1f\n", t, a/1024, w/1024, (a+w)/1024 }'
+  if [ -z "$base" ] && [ "$now" -ge "$WARMUP" ]; then base=$total; fi
+  last=$total
+  [ "$now" -ge "$DURATION" ] && break
+done
+if [ -n "$base" ]; then
+  awk -v b="$base" -v l="$last" -v w="$WARMUP" \
+    'BEGIN { printf "# after the first %d s: %.1f MB -> %.1f MB, %+.1f %%\n", w, b/1024, l/1024, 100*(l-b)/b }'
+fi
