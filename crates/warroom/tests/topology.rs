@@ -397,28 +397,27 @@ fn broken_backstage_catalogs_name_each_line() {
 /// a cycle closing it, loads and warns of its cycle (naming a few of its nodes, not 25 000), on a
 /// test thread's small stack. (The blast radius of such a chain is issue 17's: its reason paths
 /// are quadratic in memory today.)
-#[test]
-fn a_long_dependency_chain_loads_without_recursion() {
-    use warroom::model::topology::{DependencySpec, NodeKind, NodeSpec, Strength, TopologySpec};
-    const N: usize = 25_000;
-    let nodes: Vec<NodeSpec> = (0..N)
-        .map(|i| NodeSpec {
-            id: format!("n{i}"),
-            name: format!("Node {i}"),
-            kind: NodeKind::Service,
-            owner: None,
-            public_name: None,
-            system: None,
-            entrypoint: i == 0,
-            depends_on: vec![DependencySpec {
-                target: format!("n{}", (i + 1) % N),
-                strength: Strength::Hard,
-                line: None,
-            }],
-            line: None,
+/// A chain n0 → n1 → … → n(len-1), n0 the entrypoint; closed into a cycle (the last node
+/// depending on n0) when `closed`.
+fn chain(len: usize, closed: bool) -> warroom::model::topology::TopologySpec {
+    use warroom::model::topology::{DependencySpec, NodeSpec, Strength, TopologySpec};
+    let nodes = (0..len)
+        .map(|i| {
+            let mut node = NodeSpec::service(format!("n{i}"));
+            node.entrypoint = i == 0;
+            if i + 1 < len || closed {
+                node.depends_on.push(DependencySpec::on(format!("n{}", (i + 1) % len), Strength::Hard));
+            }
+            node
         })
         .collect();
-    let spec = TopologySpec { nodes, groups: Vec::new() };
+    TopologySpec { nodes, groups: Vec::new() }
+}
+
+#[test]
+fn a_long_dependency_chain_loads_without_recursion() {
+    const N: usize = 25_000;
+    let spec = chain(N, true);
     let topology = warroom::topology::Topology::build(&spec).expect("a chain is a valid topology");
     let cycle = topology.warnings().iter().map(ToString::to_string).find(|w| w.contains("dependency cycle"));
     assert!(cycle.as_deref().is_some_and(|c| c.ends_with("and 24988 more") && c.len() < 300), "{cycle:?}");
@@ -431,29 +430,8 @@ fn a_long_dependency_chain_loads_without_recursion() {
 /// top's path names all million nodes, sharing its tail with every other path.
 #[test]
 fn a_million_node_chain_loads_and_its_blast_radius_and_spofs_stay_linear() {
-    use warroom::model::topology::{DependencySpec, NodeKind, NodeSpec, Strength, TopologySpec};
     const N: usize = 1_000_000;
-    let nodes: Vec<NodeSpec> = (0..N)
-        .map(|i| NodeSpec {
-            id: format!("n{i}"),
-            name: String::new(),
-            kind: NodeKind::Service,
-            owner: None,
-            public_name: None,
-            system: None,
-            entrypoint: i == 0,
-            depends_on: (i + 1 < N)
-                .then(|| DependencySpec {
-                    target: format!("n{}", i + 1),
-                    strength: Strength::Hard,
-                    line: None,
-                })
-                .into_iter()
-                .collect(),
-            line: None,
-        })
-        .collect();
-    let topology = warroom::topology::Topology::build(&TopologySpec { nodes, groups: Vec::new() }).unwrap();
+    let topology = warroom::topology::Topology::build(&chain(N, false)).unwrap();
     assert_eq!(topology.len(), N);
     assert!(topology.warnings().is_empty());
 

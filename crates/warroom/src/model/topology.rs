@@ -106,6 +106,31 @@ pub struct NodeSpec {
     pub line: Option<usize>,
 }
 
+impl NodeSpec {
+    /// A service known by its id alone: no name, owner or system, not an entrypoint, no
+    /// dependencies (what generated topologies and tests start from).
+    pub fn service(id: impl Into<String>) -> NodeSpec {
+        NodeSpec {
+            id: id.into(),
+            name: String::new(),
+            kind: NodeKind::Service,
+            owner: None,
+            public_name: None,
+            system: None,
+            entrypoint: false,
+            depends_on: Vec::new(),
+            line: None,
+        }
+    }
+}
+
+impl DependencySpec {
+    /// A dependency of this strength on `target`, from no file.
+    pub fn on(target: impl Into<String>, strength: Strength) -> DependencySpec {
+        DependencySpec { target: target.into(), strength, line: None }
+    }
+}
+
 /// "This node depends on `target`" (a node id or a group id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DependencySpec {

@@ -169,7 +169,7 @@ fn reached_entrypoints(n: usize, killers: &[Vec<u32>], entrypoints: &[NodeIndex]
 mod tests {
     use proptest::prelude::*;
 
-    use crate::topology::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, Topology, TopologySpec};
+    use crate::topology::{DependencySpec, GroupSpec, NodeSpec, Strength, Topology, TopologySpec};
 
     /// The definition: a walk per node.
     fn by_walking(topology: &Topology) -> Vec<(String, Vec<String>)> {
@@ -185,25 +185,16 @@ mod tests {
     }
 
     fn node(i: usize, entrypoint: bool, deps: Vec<(usize, bool)>) -> NodeSpec {
-        NodeSpec {
-            id: format!("n{i}"),
-            name: String::new(),
-            kind: NodeKind::Service,
-            owner: None,
-            public_name: None,
-            system: None,
-            entrypoint,
-            depends_on: deps
-                .into_iter()
-                .filter(|(d, _)| *d != i)
-                .map(|(d, hard)| DependencySpec {
-                    target: format!("n{d}"),
-                    strength: if hard { Strength::Hard } else { Strength::Soft },
-                    line: None,
-                })
-                .collect(),
-            line: None,
-        }
+        let mut node = NodeSpec::service(format!("n{i}"));
+        node.entrypoint = entrypoint;
+        node.depends_on = deps
+            .into_iter()
+            .filter(|(d, _)| *d != i)
+            .map(|(d, hard)| {
+                DependencySpec::on(format!("n{d}"), if hard { Strength::Hard } else { Strength::Soft })
+            })
+            .collect();
+        node
     }
 
     /// Random estates: nodes with hard and soft dependencies (cycles allowed), a few
