@@ -2,8 +2,9 @@
 # The window through a long night (issue 17): the app on the built-in drills looping at ×60
 # (WARROOM_DRILL_LOOP: when one ends the next starts; an hour is two and a half days of incident),
 # its memory and that of its WebKit processes sampled from /proc every INTERVAL seconds. Prints
-# one line per sample (seconds, the app's RSS, WebKit's, their sum, in MB; PSS where the kernel
-# gives it) and, at the end, the growth after the first WARMUP seconds. A benchmark, not a test:
+# one line per sample (seconds, the app's memory, WebKit's, their sum, in MB: private memory, the
+# pages only that process holds, so that other programs' WebKit sharing libraries with it do not
+# move the figures as PSS does) and, at the end, the growth after the first WARMUP seconds. A benchmark, not a test:
 # the figures go into the issue's notes (aim: under 5 % growth after the first ten minutes).
 #
 #   xvfb-run -a -s "-screen 0 1366x768x24" benches/soak.sh        # or: make bench-soak
@@ -21,8 +22,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 [ -x "$APP" ] || { echo "$APP is missing: cargo build first" >&2; exit 1; }
 [ -n "${DISPLAY:-}" ] || { echo "no DISPLAY: run under xvfb-run" >&2; exit 1; }
 
-# The app's and its descendants' memory, in kB: "app webkit" (PSS when smaps_rollup exists, so
-# pages shared between the processes are not counted twice; RSS otherwise).
+# The app's and its descendants' memory, in kB: "app webkit" (private pages, from smaps_rollup:
+# Private_Clean + Private_Dirty; RSS where the kernel gives no rollup).
 tree_memory() {
   python3 - "$1" <<'PY'
 import os, sys
@@ -41,13 +42,17 @@ while grew:
         if ppid in tree and pid not in tree:
             tree.add(pid); grew = True
 def memory(pid):
-    for name, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
-        try:
-            for line in open(name):
-                if line.startswith(key):
-                    return int(line.split()[1])
-        except OSError:
-            pass
+    try:
+        fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/smaps_rollup") if ":" in line)
+        return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty"))
+    except (OSError, KeyError, ValueError):
+        pass
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 app = memory(root)
 others = sum(memory(p) for p in tree if p != root)

@@ -304,16 +304,23 @@ fn check(paths: &[PathBuf], strict: bool) -> Result<()> {
         }
     }
     let n = files.len();
-    let summary = format!(
-        "{loaded} of {n} runbook{} load: {steps} steps, {checks} checks; {errors} error{}, {warnings} warning{}",
-        plural(n),
-        plural(errors),
-        plural(warnings)
-    );
+    let problems = errors + warnings;
     if errors > 0 || (strict && warnings > 0) {
-        bail!("{summary}");
+        bail!(
+            "checked {n} runbook{}: {problems} problem{} ({errors} error{}, {warnings} warning{}{})",
+            plural(n),
+            plural(problems),
+            plural(errors),
+            plural(warnings),
+            if errors == 0 { "; --strict fails on warnings" } else { "" }
+        );
     }
-    say_err!("{summary}");
+    let warned = if warnings > 0 {
+        format!("; {warnings} warning{} (what warroom keeps aside, see above)", plural(warnings))
+    } else {
+        String::new()
+    };
+    say_err!("{loaded} runbook{} ok: {steps} steps, {checks} checks{warned}", plural(loaded));
     Ok(())
 }
 
