@@ -27,6 +27,15 @@ use warroom::ops::{self, Actor};
 use warroom::store::Store;
 use warroom::time;
 
+/// The time this thread has run on a CPU (user and kernel, fsync waits excluded): Linux's
+/// `/proc/thread-self/schedstat`, zero elsewhere.
+fn cpu() -> Elapsed {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map_or(Elapsed::ZERO, Elapsed::from_nanos)
+}
+
 fn median(mut runs: Vec<Elapsed>) -> Elapsed {
     runs.sort();
     runs[runs.len() / 2]
@@ -189,7 +198,7 @@ fn batch() {
     let random_hash = || (0..4).map(|_| format!("{:016x}", fastrand::u64(..))).collect::<String>();
     let mut last_hash = random_hash();
     let mut bare = |conn: &rusqlite::Connection| {
-        let start = Instant::now();
+        let (start, on_cpu) = (Instant::now(), cpu());
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
         for i in 0..BATCH {
             let at = time::to_db(Utc::now());
@@ -202,13 +211,13 @@ fn batch() {
                 .unwrap();
         }
         conn.execute_batch("COMMIT").unwrap();
-        start.elapsed()
+        (start.elapsed(), cpu() - on_cpu)
     };
     let mut api = || {
-        let start = Instant::now();
+        let (start, on_cpu) = (Instant::now(), cpu());
         let mut events: Vec<Event> = (0..BATCH).map(|i| note(id, i)).collect();
         store.append(&mut events).unwrap();
-        start.elapsed()
+        (start.elapsed(), cpu() - on_cpu)
     };
     for _ in 0..20 {
         api();
@@ -221,15 +230,25 @@ fn batch() {
         same_runs.push(bare(&same));
         minimal_runs.push(bare(&minimal));
     }
-    let rate = |runs: Vec<Elapsed>| BATCH as f64 / median(runs).as_secs_f64();
-    let (ours, same, minimal) = (rate(ours), rate(same_runs), rate(minimal_runs));
-    println!("batch: {BATCH} durable events per transaction, median of {RUNS}:");
-    println!("batch:   warroom Store::append        {:>9.0} events/s", ours);
-    println!("batch:   rusqlite, the same schema    {:>9.0} events/s  (warroom {:.2}x)", same, ours / same);
+    let figures = |runs: Vec<(Elapsed, Elapsed)>| {
+        let (wall, on_cpu): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
+        (BATCH as f64 / median(wall).as_secs_f64(), median(on_cpu).as_secs_f64() * 1e6)
+    };
+    let ((ours, ours_cpu), (same, same_cpu), (minimal, minimal_cpu)) =
+        (figures(ours), figures(same_runs), figures(minimal_runs));
     println!(
-        "batch:   rusqlite, two indexes only   {:>9.0} events/s  (warroom {:.2}x)",
-        minimal,
-        ours / minimal
+        "batch: {BATCH} durable events per transaction, median of {RUNS} (rate; CPU time per batch, fsync waits excluded):"
+    );
+    println!("batch:   warroom Store::append        {ours:>9.0} events/s  {ours_cpu:>6.0} us CPU");
+    println!(
+        "batch:   rusqlite, the same schema    {same:>9.0} events/s  {same_cpu:>6.0} us CPU  (warroom {:.2}x the rate, {:.2}x the CPU)",
+        ours / same,
+        ours_cpu / same_cpu
+    );
+    println!(
+        "batch:   rusqlite, two indexes only   {minimal:>9.0} events/s  {minimal_cpu:>6.0} us CPU  (warroom {:.2}x the rate, {:.2}x the CPU)",
+        ours / minimal,
+        ours_cpu / minimal_cpu
     );
 }
 
