@@ -109,6 +109,10 @@ fn parent() {
                 ids
             })
             .collect();
+        for incident in store.incidents().unwrap() {
+            let folded = store.fold_log(incident.id).unwrap();
+            assert_eq!(incident, folded, "round {round}: the kept state is not the fold of the log");
+        }
         let missing: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(*id)).collect();
         assert!(missing.is_empty(), "round {round}: acknowledged but missing after SIGKILL: {missing:?}");
     }

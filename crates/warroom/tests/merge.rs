@@ -126,6 +126,11 @@ proptest! {
                 }
                 _ => {}
             }
+            // The state each laptop keeps beside its log is the fold of that log, whatever
+            // arrived late and in whatever order.
+            for l in &fleet {
+                prop_assert_eq!(l.store.incident(id).unwrap(), l.store.fold_log(id).unwrap());
+            }
         }
 
         // Everyone back online; everything delivered.

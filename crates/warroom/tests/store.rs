@@ -138,7 +138,7 @@ fn a_database_from_a_newer_warroom_is_refused_and_left_alone() {
     let err = Store::open(&path).unwrap_err();
     match &err {
         StoreError::TooNew { found, supported, .. } => {
-            assert_eq!((*found, *supported), (99, 6), "6: the outbox's migration")
+            assert_eq!((*found, *supported), (99, 7), "7: the kept states' migration")
         }
         other => panic!("expected TooNew, got {other:?}"),
     }

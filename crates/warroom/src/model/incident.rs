@@ -1,8 +1,10 @@
 //! An incident's state: the fold of its events.
 //!
-//! Nothing is stored as state; [`Incident::fold`] rebuilds it from the log every time, so the
-//! state at any instant is the fold of the events up to that instant (offline replay) and merging
-//! two logs needs no conflict resolution. The fold is total: it accepts any sequence a log may
+//! The state is the fold of the log and nothing else: the state at any instant is the fold of the
+//! events up to that instant (offline replay) and merging two logs needs no conflict resolution.
+//! The store keeps the latest fold of each incident beside its log, brought up to date with
+//! [`Incident::apply`] as events are appended, so that a command need not fold a long log; it
+//! is always what [`Incident::fold`] of the whole log gives. The fold is total: it accepts any sequence a log may
 //! hold (validation happens before an event is appended, in `ops`), so an odd log never makes an
 //! incident unreadable.
 
@@ -176,7 +178,9 @@ impl Incident {
         Some(incident)
     }
 
-    fn declared(event: &Event) -> Option<Incident> {
+    /// The state right after `event`, the incident's declaration, before any other event is
+    /// applied: what [`Incident::fold`] starts from. `None` when `event` is not a declaration.
+    pub fn declared(event: &Event) -> Option<Incident> {
         let EventKind::Declared { title, severity, commander, local } = &event.kind else {
             return None;
         };
@@ -227,6 +231,40 @@ impl Incident {
                 (visit.stage, until.max(visit.at) - visit.at)
             })
             .collect()
+    }
+
+    /// Whether an event of this kind leaves the same state wherever it falls in the time order:
+    /// applied late (after events that come after it in time), it gives what the fold gives. The
+    /// log's kept state ([`crate::store`]) takes such an event arriving late as it comes, and
+    /// folds again from an earlier point for any other. Keep in step with [`Incident::apply`]:
+    /// true only for kinds whose effect is a count, a `max`, or adding to a set nothing removes
+    /// from.
+    pub fn applies_in_any_order(kind: &EventKind) -> bool {
+        match kind {
+            EventKind::Note { .. }
+            | EventKind::HealthChanged { .. }
+            | EventKind::TopologyRecorded { .. }
+            | EventKind::ProviderIncident { .. }
+            | EventKind::ChangeSeen { .. }
+            | EventKind::RecordingStarted { .. }
+            | EventKind::RecordingStopped => true,
+            EventKind::Declared { .. }
+            | EventKind::SeverityChanged { .. }
+            | EventKind::RoleAssigned { .. }
+            | EventKind::StageEntered { .. }
+            | EventKind::Resolved
+            | EventKind::Reopened
+            | EventKind::AlertFired { .. }
+            | EventKind::AlertResolved { .. }
+            | EventKind::RunbookAttached { .. }
+            | EventKind::StepChecked { .. }
+            | EventKind::CheckEvaluated { .. }
+            | EventKind::StepsSkipped { .. }
+            | EventKind::ActionItemSet { .. }
+            | EventKind::UpdateQueued { .. }
+            | EventKind::UpdateSent { .. }
+            | EventKind::UpdateFailed { .. } => false,
+        }
     }
 
     /// Applies one more event to the state. Total: every event has a defined effect.

@@ -1,15 +1,17 @@
 //! Appending events to the log and reading them back.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use ulid::Ulid;
 
 use super::chain::{self, ChainHead, ChainProblem, Row};
-use super::{Store, StoreError};
+use super::{Store, StoreError, folds};
 use crate::model::{Event, EventKind, Incident};
 
-const EVENT_COLUMNS: &str = "id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data";
+pub(super) const EVENT_COLUMNS: &str =
+    "id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data";
 
 impl Store {
     /// Appends events in one transaction; returns once they are durable.
@@ -30,16 +32,19 @@ impl Store {
         let path = self.path.clone();
         let sqlite = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+        let mut writing = Writing::default();
         for event in events.iter_mut() {
             if event.device.is_empty() {
                 event.device.clone_from(&self.device);
             }
-            event.prev = head(&tx, &event.incident.to_string(), &event.device).map_err(sqlite)?;
             let mut row = Row::of(event).map_err(|e| sqlite(to_sql_error(e)))?;
+            row.prev = writing.head(&tx, &row.incident, &row.device).map_err(sqlite)?;
             row.hash = row.seal();
-            insert_one(&tx, &row, &path)?;
+            writing.insert_one(&tx, &row, &path)?;
+            event.prev.clone_from(&row.prev);
             event.hash = row.hash;
         }
+        folds::fold_in(&tx, events.iter()).map_err(sqlite)?;
         tx.commit().map_err(sqlite)
     }
 
@@ -144,11 +149,26 @@ impl Store {
             .map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
-    /// The state of one incident.
+    /// The state of one incident: the state kept beside the log (`store/folds.rs`), or the fold
+    /// of its events where none is kept.
     ///
     /// # Errors
     /// [`StoreError::UnknownIncident`] when it has no declared event, or as [`Store::events`].
     pub fn incident(&self, id: Ulid) -> Result<Incident, StoreError> {
+        if let Some(kept) =
+            folds::kept(&self.conn, &id.to_string()).map_err(|e| StoreError::from_sqlite(&self.path, e))?
+        {
+            return Ok(kept);
+        }
+        self.fold_log(id)
+    }
+
+    /// The state of one incident folded from its events, ignoring the kept state: what the kept
+    /// state must always equal.
+    ///
+    /// # Errors
+    /// As [`Store::incident`].
+    pub fn fold_log(&self, id: Ulid) -> Result<Incident, StoreError> {
         let events = self.events(id)?;
         Incident::fold(&events).ok_or_else(|| StoreError::UnknownIncident { id: id.to_string() })
     }
@@ -158,22 +178,51 @@ impl Store {
     /// # Errors
     /// As [`Store::events`].
     pub fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY incident, at, id");
-        Ok(fold_each(self.query_events(&sql, [])?))
+        let kept = folds::all_kept(&self.conn).map_err(|e| StoreError::from_sqlite(&self.path, e))?;
+        self.with_kept(kept)
     }
 
     /// The incidents that hold an event of this kind (its tag, e.g. `runbook_attached`), most
-    /// recently declared first: only those are read and folded.
+    /// recently declared first.
     ///
     /// # Errors
     /// As [`Store::events`].
     pub fn incidents_with(&self, kind: &str) -> Result<Vec<Incident>, StoreError> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events
-             WHERE incident IN (SELECT DISTINCT incident FROM events WHERE kind = ?1)
-             ORDER BY incident, at, id"
-        );
-        Ok(fold_each(self.query_events(&sql, [kind])?))
+        let sqlite = |e| StoreError::from_sqlite(&self.path, e);
+        let ids: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT DISTINCT incident FROM events WHERE kind = ?1")
+            .and_then(|mut stmt| stmt.query_map([kind], |r| r.get(0))?.collect())
+            .map_err(sqlite)?;
+        let mut kept = Vec::with_capacity(ids.len());
+        for id in ids {
+            let state = folds::kept(&self.conn, &id).map_err(sqlite)?;
+            kept.push((id, state));
+        }
+        self.with_kept(kept)
+    }
+
+    /// The incidents named, each its kept state or else folded from the log, most recently
+    /// declared first.
+    fn with_kept(&self, kept: Vec<(String, Option<Incident>)>) -> Result<Vec<Incident>, StoreError> {
+        let mut incidents = Vec::with_capacity(kept.len());
+        for (id, state) in kept {
+            match state {
+                Some(state) => incidents.push(state),
+                None => {
+                    let id = Ulid::from_string(&id).map_err(|e| StoreError::Unreadable {
+                        path: self.path.clone(),
+                        event: id.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    if let Some(incident) = Incident::fold(&self.events(id)?) {
+                        incidents.push(incident);
+                    }
+                }
+            }
+        }
+        incidents.sort_by(|a, b| b.declared_at.cmp(&a.declared_at).then(b.id.cmp(&a.id)));
+        Ok(incidents)
     }
 
     /// Finds the incident whose id is `given` or starts with it (any case).
@@ -234,14 +283,6 @@ impl Store {
     }
 }
 
-/// Folds events ordered by incident into incidents, most recently declared first.
-fn fold_each(events: Vec<Event>) -> Vec<Incident> {
-    let mut incidents: Vec<Incident> =
-        events.chunk_by(|a, b| a.incident == b.incident).filter_map(Incident::fold).collect();
-    incidents.sort_by(|a, b| b.declared_at.cmp(&a.declared_at).then(b.id.cmp(&a.id)));
-    incidents
-}
-
 /// A stored row (the columns of [`EVENT_COLUMNS`], in order).
 pub(super) fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok(Row {
@@ -295,45 +336,82 @@ impl From<rusqlite::Error> for Insert {
     }
 }
 
-/// Inserts one row, with the store's errors.
-pub(super) fn insert_one(tx: &Transaction<'_>, row: &Row, path: &Path) -> Result<(), StoreError> {
-    insert(tx, row).map_err(|e| match e {
-        Insert::UnknownIncident => StoreError::UnknownIncident { id: row.incident.clone() },
-        Insert::Sqlite(e) => StoreError::from_sqlite(path, e),
-    })
+/// What one transaction learned of the log while writing to it: each chain's head and the
+/// incidents that exist, so that a batch asks the log for each once, not once per event.
+#[derive(Debug, Default)]
+pub(super) struct Writing {
+    /// The hash of the last event each (incident, device) wrote, as of this transaction.
+    heads: HashMap<(String, String), Option<String>>,
+    /// Incidents known to exist.
+    incidents: HashSet<String>,
 }
 
-pub(super) fn insert(tx: &Transaction<'_>, row: &Row) -> Result<(), Insert> {
-    if row.kind == "declared" {
-        let local = serde_json::from_str::<EventKind>(&row.data)
-            .is_ok_and(|k| matches!(k, EventKind::Declared { local: true, .. }));
-        tx.prepare_cached("INSERT INTO incidents (id, declared_event, local) VALUES (?1, ?2, ?3)")?
-            .execute(params![row.incident, row.id, local])?;
-    } else {
-        let known = tx
-            .prepare_cached("SELECT 1 FROM incidents WHERE id = ?1")?
-            .query_row([&row.incident], |_| Ok(()))
-            .optional()?;
-        if known.is_none() {
-            return Err(Insert::UnknownIncident);
+impl Writing {
+    /// The hash of the last event `device` wrote on `incident`, if any.
+    pub(super) fn head(
+        &mut self,
+        tx: &Transaction<'_>,
+        incident: &str,
+        device: &str,
+    ) -> rusqlite::Result<Option<String>> {
+        let key = (incident.to_owned(), device.to_owned());
+        if let Some(head) = self.heads.get(&key) {
+            return Ok(head.clone());
         }
+        let head = head(tx, incident, device)?;
+        self.heads.insert(key, head.clone());
+        Ok(head)
     }
-    tx.prepare_cached(
-        "INSERT INTO events (id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
-        row.id,
-        row.incident,
-        row.at,
-        row.recorded_at,
-        row.origin,
-        row.actor,
-        row.device,
-        row.prev,
-        row.hash,
-        row.kind,
-        row.data,
-    ])?;
-    Ok(())
+
+    /// Inserts one row, with the store's errors.
+    pub(super) fn insert_one(
+        &mut self,
+        tx: &Transaction<'_>,
+        row: &Row,
+        path: &Path,
+    ) -> Result<(), StoreError> {
+        self.insert(tx, row).map_err(|e| match e {
+            Insert::UnknownIncident => StoreError::UnknownIncident { id: row.incident.clone() },
+            Insert::Sqlite(e) => StoreError::from_sqlite(path, e),
+        })
+    }
+
+    /// Inserts one row: a declaration creates its incident, any other event needs one.
+    pub(super) fn insert(&mut self, tx: &Transaction<'_>, row: &Row) -> Result<(), Insert> {
+        if row.kind == "declared" {
+            let local = serde_json::from_str::<EventKind>(&row.data)
+                .is_ok_and(|k| matches!(k, EventKind::Declared { local: true, .. }));
+            tx.prepare_cached("INSERT INTO incidents (id, declared_event, local) VALUES (?1, ?2, ?3)")?
+                .execute(params![row.incident, row.id, local])?;
+            self.incidents.insert(row.incident.clone());
+        } else if !self.incidents.contains(&row.incident) {
+            let known = tx
+                .prepare_cached("SELECT 1 FROM incidents WHERE id = ?1")?
+                .query_row([&row.incident], |_| Ok(()))
+                .optional()?;
+            if known.is_none() {
+                return Err(Insert::UnknownIncident);
+            }
+            self.incidents.insert(row.incident.clone());
+        }
+        tx.prepare_cached(
+            "INSERT INTO events (id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            row.id,
+            row.incident,
+            row.at,
+            row.recorded_at,
+            row.origin,
+            row.actor,
+            row.device,
+            row.prev,
+            row.hash,
+            row.kind,
+            row.data,
+        ])?;
+        self.heads.insert((row.incident.clone(), row.device.clone()), Some(row.hash.clone()));
+        Ok(())
+    }
 }

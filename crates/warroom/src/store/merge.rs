@@ -15,9 +15,9 @@ use rusqlite::{Transaction, TransactionBehavior};
 use ulid::Ulid;
 
 use super::chain::{self, ChainProblem, Row};
-use super::events::{Insert, head, insert, insert_one, known, stored, to_sql_error};
+use super::events::{Insert, Writing, head, known, stored, to_sql_error};
 use super::samples::insert_samples;
-use super::{Store, StoreError};
+use super::{Store, StoreError, folds};
 use crate::model::{Event, EventKind, Sample};
 use crate::time;
 
@@ -167,15 +167,20 @@ fn import_events(
     }
     let mut added = merged.added;
     legacy.sort_by_key(|e| (!matches!(e.kind, EventKind::Declared { .. }), e.at, e.id));
+    let mut writing = Writing::default();
+    let mut written = Vec::with_capacity(legacy.len());
     for event in legacy {
         let mut event = event.clone();
         device.clone_into(&mut event.device);
         event.prev = head(tx, &event.incident.to_string(), &event.device).map_err(sqlite)?;
         let mut row = Row::of(&event).map_err(|e| sqlite(to_sql_error(e)))?;
         row.hash = row.seal();
-        insert_one(tx, &row, path)?;
+        writing.insert_one(tx, &row, path)?;
+        event.hash = row.hash;
+        written.push(event);
         added += 1;
     }
+    folds::fold_in(tx, &written).map_err(sqlite)?;
     Ok((added, known))
 }
 
@@ -231,6 +236,8 @@ fn differences(here: &Event, imported: &Event) -> Vec<String> {
 pub(super) fn merge_rows(tx: &Transaction<'_>, rows: &[Row], path: &Path) -> Result<Merged, StoreError> {
     let sqlite = |e| StoreError::from_sqlite(path, e);
     let mut merged = Merged::default();
+    let mut writing = Writing::default();
+    let mut fresh = Vec::new();
     for row in rows {
         if let Some(hash) = known(tx, &row.id).map_err(sqlite)? {
             if hash.as_deref() == Some(row.hash.as_str()) {
@@ -252,25 +259,35 @@ pub(super) fn merge_rows(tx: &Transaction<'_>, rows: &[Row], path: &Path) -> Res
         }
         let follows = match &row.prev {
             None => true,
-            Some(prev) => tx
-                .prepare_cached("SELECT 1 FROM events WHERE hash = ?1 AND incident = ?2 AND device = ?3")
-                .and_then(|mut stmt| stmt.exists([prev, &row.incident, &row.device]))
-                .map_err(sqlite)?,
+            // Nearly always the event before is its chain's head here; only a fork (two
+            // copies of one device's log went on apart) makes the chain be looked along.
+            Some(prev) => {
+                writing.head(tx, &row.incident, &row.device).map_err(sqlite)?.as_ref() == Some(prev)
+                    || tx
+                        .prepare_cached(
+                            "SELECT 1 FROM events WHERE incident = ?2 AND device = ?3 AND hash = ?1",
+                        )
+                        .and_then(|mut stmt| stmt.exists([prev, &row.incident, &row.device]))
+                        .map_err(sqlite)?
+            }
         };
         if let Some(problem) = chain::breaks(row, |_| follows) {
             merged.problems.push(problem);
             continue;
         }
-        if let Err(reason) = row.decode() {
-            merged.problems.push(ChainProblem {
-                device: row.device.clone(),
-                incident: row.incident.clone(),
-                event: row.id.clone(),
-                reason: format!("cannot be read ({reason}): was it written by a newer warroom?"),
-            });
-            continue;
-        }
-        match insert(tx, row) {
+        let event = match row.decode() {
+            Ok(event) => event,
+            Err(reason) => {
+                merged.problems.push(ChainProblem {
+                    device: row.device.clone(),
+                    incident: row.incident.clone(),
+                    event: row.id.clone(),
+                    reason: format!("cannot be read ({reason}): was it written by a newer warroom?"),
+                });
+                continue;
+            }
+        };
+        match writing.insert(tx, row) {
             Ok(()) => {}
             Err(Insert::UnknownIncident) => {
                 merged.problems.push(ChainProblem {
@@ -286,7 +303,9 @@ pub(super) fn merge_rows(tx: &Transaction<'_>, rows: &[Row], path: &Path) -> Res
         merged.added += 1;
         merged.seqs.push(tx.last_insert_rowid());
         *merged.from.entry(row.device.clone()).or_default() += 1;
+        fresh.push(event);
     }
+    folds::fold_in(tx, &fresh).map_err(sqlite)?;
     Ok(merged)
 }
 

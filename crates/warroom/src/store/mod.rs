@@ -6,12 +6,15 @@
 //! `synchronous=FULL`: when [`Store::append`] returns, the events survive a crash of the process
 //! or the machine. Triggers refuse `UPDATE` and `DELETE` on events: the log only grows. Each
 //! device's events on an incident are chained by hash ([`chain`]); what the team's hub needs to
-//! know (what was pushed, how far it was pulled) is kept beside the log (`store/sync.rs`).
+//! know (what was pushed, how far it was pulled) is kept beside the log (`store/sync.rs`), and so
+//! is each incident's folded state, updated in the transaction of every append, so a command
+//! reads it instead of folding a long log (`store/folds.rs`).
 
 mod alerts;
 pub mod chain;
 mod error;
 mod events;
+mod folds;
 mod merge;
 mod outbox;
 mod samples;
@@ -26,6 +29,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use alerts::AlertSeen;
 pub use chain::{ChainHead, ChainProblem, Row};
 pub use error::StoreError;
+pub use folds::CHECKPOINT_EVERY;
 pub use merge::{Imported, Merged};
 pub use outbox::{Attempts, Pending};
 pub use sync::{Cursor, PendingSample, SyncProblem};
@@ -167,6 +171,7 @@ impl Store {
         schema::migrate(&mut conn, &path)?;
         let device = host_name();
         schema::seal_unsealed(&mut conn, &path, &device)?;
+        folds::build_missing(&mut conn, &path)?;
         Ok(Store { conn, path, device })
     }
 

@@ -123,6 +123,39 @@ const MIGRATIONS: &[M<'static>] = &[
         in_flight INTEGER NOT NULL DEFAULT 0
     ) STRICT;",
     ),
+    // Each incident's state kept beside its log (`store/folds.rs`), so a command validates an
+    // append without folding the whole log: `incident_state` is the fold of every event of the
+    // incident, with the (at, id) of its last event in time order and the version of the fold
+    // that made it; `incident_checkpoints` the fold up to an (at, id) every so many events, for
+    // an event arriving late to be folded in from there. Built when a log is opened (rows of
+    // another fold version are built again), kept in the transaction of every write.
+    //
+    // Two indexes go, for appends: every index is written on every append. `events_by_seal`
+    // (hash) put each new event at a random place (hashes are random), so a batch of 100 events
+    // dirtied some 100 pages of it; a merge finds the event a row follows as its chain's head
+    // (`store/merge.rs`), and only a fork looks further, along its device's chain
+    // (`events_by_chain`). What remains of its use, events not sealed yet (a log from before
+    // chains), has a partial index that stays empty. `events_by_incident_time` (incident, at,
+    // seq) serves nothing `events_by_incident_order` (incident, at, id) does not.
+    M::up(
+        "DROP INDEX events_by_seal;
+    CREATE INDEX events_unsealed ON events (seq) WHERE hash IS NULL;
+    DROP INDEX events_by_incident_time;
+    CREATE TABLE incident_state (
+        incident TEXT PRIMARY KEY NOT NULL REFERENCES incidents (id),
+        fold INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        id TEXT NOT NULL,
+        state TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE incident_checkpoints (
+        incident TEXT NOT NULL REFERENCES incidents (id),
+        at TEXT NOT NULL,
+        id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        UNIQUE (incident, at, id)
+    ) STRICT;",
+    ),
 ];
 
 /// The schema version this build writes.
@@ -197,6 +230,8 @@ pub(super) fn seal_unsealed(conn: &mut Connection, path: &Path, device: &str) ->
         )
         .map_err(sqlite)?;
     }
+    // The events now say which device wrote them, and so may the states folded from them.
+    super::folds::forget_all(&tx).map_err(sqlite)?;
     tx.commit().map_err(sqlite)
 }
 
