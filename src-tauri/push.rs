@@ -1,10 +1,16 @@
 //! The runtime's loop on a task of its own, and what it pushes to the window.
 //!
-//! The window does not poll: after each cycle it is sent a [`Broadcast`] (what changed and the
-//! situation after it) as the Tauri event [`EVENT`]. A drill at high speed cycles many times a
-//! second; the window is pushed at most once per [`GAP`], the updates in between merged, so a
-//! fast drill costs the window no more than a slow one. Desktop notifications the runtime
-//! decided on are shown here.
+//! The window does not poll: after each cycle it is told, by the Tauri event [`EVENT`], that a
+//! [`Broadcast`] (what changed and the situation after it) is waiting, and pulls it with the
+//! command `pull_broadcast`. A drill at high speed cycles many times a second; the window is
+//! told at most once per [`GAP`], the updates in between merged (and merged further while it has
+//! not pulled), so a fast drill costs the window no more than a slow one. Desktop notifications
+//! the runtime decided on are shown here.
+//!
+//! The event carries no more than a counter: Tauri delivers an event by handing the web process
+//! a script to evaluate, and WebKit keeps what it is handed. With the broadcast inside, the web
+//! process grew by what it was sent, about 10 MB a minute during a drill (`make bench-soak`); a
+//! command's answer comes back over the IPC protocol and is freed.
 
 use std::time::Duration;
 
@@ -80,6 +86,7 @@ async fn push<R: tauri::Runtime>(
     mut rx: mpsc::UnboundedReceiver<Update>,
 ) {
     let mut pending: Option<Update> = None;
+    let mut told: u64 = 0;
     let mut last = tokio::time::Instant::now() - GAP;
     loop {
         let due = last + GAP;
@@ -98,12 +105,26 @@ async fn push<R: tauri::Runtime>(
         {
             last = tokio::time::Instant::now();
             show(&app, &update);
-            let situation = state.runtime.situation(state.clock.now());
-            if let Err(e) = app.emit(EVENT, Broadcast { update, situation }) {
-                tracing::warn!("cannot push to the window: {e}");
+            {
+                let mut unpulled = state.unpulled.lock().unwrap_or_else(|p| p.into_inner());
+                match unpulled.as_mut() {
+                    Some(waiting) => waiting.merge(update),
+                    None => *unpulled = Some(update),
+                }
+            }
+            told += 1;
+            if let Err(e) = app.emit(EVENT, told) {
+                tracing::warn!("cannot tell the window: {e}");
             }
         }
     }
+}
+
+/// What the window pulls when told: the updates since its last pull, merged, and the situation
+/// now; `None` when it has pulled them already (it was told twice before it pulled).
+pub fn pull(state: &AppState) -> Option<Broadcast> {
+    let update = state.unpulled.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+    Some(Broadcast { update, situation: state.runtime.situation(state.clock.now()) })
 }
 
 /// Shows the desktop notification an update carries. Showing may fail (no notification daemon):

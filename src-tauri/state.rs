@@ -72,6 +72,9 @@ pub struct AppState {
     pub startup_error: Option<IpcError>,
     /// The replay of the incident under review, kept while its log does not grow.
     pub reviews: Arc<Reviews>,
+    /// What the window has been told of and has not pulled yet, merged while it waits (see
+    /// [`crate::push`]).
+    pub unpulled: Arc<std::sync::Mutex<Option<warroom::runtime::Update>>>,
     /// Who acts from the window: the person `WARROOM_USER` names, if set.
     pub user: Option<String>,
     /// Where postmortems are written.
@@ -189,6 +192,7 @@ impl AppState {
             config_path: settings.config,
             startup_error,
             reviews: Arc::default(),
+            unpulled: Arc::default(),
             user: settings.user,
             drill_loop: settings.drill_loop,
             export_dir: settings.export_dir.unwrap_or_else(|| {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use tauri::State;
 use warroom::model::{Role, Severity, Stage};
-use warroom::runtime::{NotificationStatus, Situation};
+use warroom::runtime::{Broadcast, NotificationStatus, Situation};
 
 use crate::state::{AppState, IpcError};
 
@@ -64,4 +64,11 @@ pub fn situation(state: State<'_, AppState>) -> Situation {
 #[tauri::command(async)]
 pub fn mute_notifications(state: State<'_, AppState>, muted: bool) -> NotificationStatus {
     state.runtime.mute(muted)
+}
+
+/// What changed since the window last pulled, and the situation now; `None` when nothing did.
+/// The window calls it when `warroom://broadcast` tells it something waits (see `push.rs`).
+#[tauri::command(async)]
+pub fn pull_broadcast(state: State<'_, AppState>) -> Option<Broadcast> {
+    crate::push::pull(&state)
 }

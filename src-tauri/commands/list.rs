@@ -6,6 +6,7 @@ macro_rules! commands {
         $then! {
             app::app_info,
             app::situation,
+            app::pull_broadcast,
             app::mute_notifications,
             incident::list_incidents,
             incident::get_incident,

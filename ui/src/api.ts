@@ -131,12 +131,35 @@ export function isIpcError(e: unknown): e is IpcError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
-/** The event the core pushes after each cycle (see src-tauri/push.rs). */
+/** The event that tells the window a broadcast waits (see src-tauri/push.rs): it carries only a
+ *  counter, the broadcast is pulled with a command (WebKit keeps every event's script). */
 const BROADCAST = "warroom://broadcast";
 
-/** Calls `handler` with every push of the core's runtime. */
-export const onBroadcast = (handler: (b: Broadcast) => void): Promise<UnlistenFn> =>
-  listen<Broadcast>(BROADCAST, (e) => handler(e.payload));
+export const pullBroadcast = () => invoke<Broadcast | null>("pull_broadcast");
+
+/** Calls `handler` with every broadcast of the core's runtime, pulled when told: one pull at a
+ *  time, and one more if told again meanwhile (the core merges what waits). */
+export function onBroadcast(handler: (b: Broadcast) => void): Promise<UnlistenFn> {
+  let pulling = false;
+  let again = false;
+  const pull = async (): Promise<void> => {
+    if (pulling) {
+      again = true;
+      return;
+    }
+    pulling = true;
+    try {
+      do {
+        again = false;
+        const broadcast = await pullBroadcast();
+        if (broadcast) handler(broadcast);
+      } while (again);
+    } finally {
+      pulling = false;
+    }
+  };
+  return listen<number>(BROADCAST, () => void pull());
+}
 
 export const appInfo = () => invoke<AppInfo>("app_info");
 export const situation = () => invoke<Situation>("situation");
