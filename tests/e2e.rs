@@ -1064,12 +1064,18 @@ async fn the_timeline_is_for_people_and_the_controls_tell_the_truth() {
     .await;
     // The checks chip hides the checks.
     click(&c, "#timeline-filters button[data-category='checks']").await;
-    eventually("checks hidden", || async {
-        let script = "return [...document.querySelectorAll('#timeline li[data-category=checks]')].every(li => li.hidden)";
-        c.execute(script, vec![]).await.unwrap() == json!(true)
+    let visible_checks = "return [...document.querySelectorAll('#timeline li[data-category=checks]')].filter(li => !li.hidden).length";
+    eventually("checks hidden, the rest still there", || async {
+        let others = "return document.querySelectorAll('#timeline li.event').length";
+        c.execute(visible_checks, vec![]).await.unwrap() == json!(0)
+            && c.execute(others, vec![]).await.unwrap().as_u64().unwrap_or(0) > 0
     })
     .await;
     click(&c, "#timeline-filters button[data-category='checks']").await;
+    eventually("checks shown again", || async {
+        c.execute(visible_checks, vec![]).await.unwrap().as_u64().unwrap_or(0) > 0
+    })
+    .await;
 
     // On to identify, detect's steps skipped: detect is marked done with ✓, not struck through.
     c.execute("document.body.focus()", vec![]).await.unwrap();
@@ -1574,6 +1580,36 @@ async fn an_imported_runbook_keeps_what_warroom_does_not_map_as_reference() {
         c.execute("return document.querySelectorAll('#runbooks li.step').length", vec![]).await.unwrap();
     assert!(steps.as_u64().unwrap_or(0) >= 1, "recover has steps: {steps}");
     screenshot(&c, "imported-runbook").await;
+    c.close().await.unwrap();
+    drop(driver);
+}
+
+/// Issue 17 (soak): an incident of hundreds of events draws one page of the newest (300), and
+/// says how many older ones it leaves out, with a button for a page more: a list of every event
+/// of an eight-hour incident would make the window heavier by the hour.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_timeline_draws_a_page_and_more_on_demand() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e2e.db");
+    let id = cli_text(
+        &db,
+        &["incident", "declare", "--title", "Long night", "--severity", "SEV2", "--commander", "Mina"],
+    );
+    let id = id.trim();
+    for n in 1..=330 {
+        cli_text(&db, &["incident", "note", id, &format!("note {n}")]);
+    }
+    let (driver, c, _dir, _) = launch_in(dir, "long-timeline", &[]).await;
+    eventually("the newest page is drawn", || async {
+        timeline_texts(&c).await.first().map(String::as_str) == Some("note 330")
+    })
+    .await;
+    assert_eq!(timeline_texts(&c).await.len(), 300, "one page of the 331 events");
+    assert_eq!(label(&c, "#timeline .timeline-older").await, "31 older events not shown · Show 31 older");
+    c.execute("document.getElementById('timeline-older').click()", vec![]).await.unwrap();
+    eventually("the older events are drawn on demand", || async { timeline_texts(&c).await.len() == 331 })
+        .await;
+    assert_eq!(label(&c, "#timeline .timeline-older").await, "", "nothing older left out");
     c.close().await.unwrap();
     drop(driver);
 }

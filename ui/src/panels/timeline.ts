@@ -65,7 +65,6 @@ export function wireTimelineFilters(): void {
       chip.setAttribute("aria-pressed", String(shownCategories.has(c)));
       localStorage.setItem(HIDDEN_KEY, JSON.stringify(CATEGORIES.filter((x) => !shownCategories.has(x))));
       localStorage.removeItem(OLD_FILTER_KEY);
-      applyFilter();
       redraw();
     });
     return chip;
@@ -73,12 +72,13 @@ export function wireTimelineFilters(): void {
   byId("timeline-filters").replaceChildren(...chips);
 }
 
-function applyFilter(): void {
-  for (const li of byId("timeline").querySelectorAll<HTMLLIElement>("li.event")) {
-    const hidden = !shownCategories.has(li.dataset.category as Category);
-    if (li.hidden !== hidden) li.hidden = hidden;
-  }
-}
+/** How many rows the timeline draws at first, and how many more each "older" click adds: an
+ *  eight-hour incident records tens of thousands of events, and a list of them all would make
+ *  the window heavier by the hour (`make bench-soak`). */
+const PAGE = 300;
+let rowsShown = PAGE;
+/** The incident whose timeline is drawn (its first event): another one starts from one page. */
+let drawnFor = "";
 
 /** The updates queued on the incident shown, by id: a delivery names its channel and audience. */
 const queuedUpdates = new Map<string, { channel: string; audience: string }>();
@@ -173,12 +173,21 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
   for (const e of events) {
     if (e.kind.type === "update_queued") queuedUpdates.set(e.kind.update, { channel: e.kind.channel, audience: e.kind.audience });
   }
-  const newestFirst = [...events].reverse();
+  if ((events[0]?.id ?? "") !== drawnFor) {
+    drawnFor = events[0]?.id ?? "";
+    rowsShown = PAGE;
+  }
+  const shown = events.filter((e) => shownCategories.has(category(e)));
+  const newestFirst = shown.slice(Math.max(0, shown.length - rowsShown)).reverse();
+  const older = shown.length - newestFirst.length;
   const overtaken = overtakenBy(events);
   const me = thisDevice();
-  // Redrawn only when the events (or the zone their times are shown in) changed.
-  rebuildOn(list, `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}`, () =>
-    newestFirst.map((e) => {
+  const categories = [...shownCategories].join(",");
+  // Redrawn only when the events (or the zone their times are shown in, the categories shown,
+  // how far back) changed.
+  const key = `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}:${categories}:${rowsShown}`;
+  rebuildOn(list, key, () => [
+    ...newestFirst.map((e) => {
       const { tag, label, text } = describe(e, name);
       const who = e.by ?? (["drill", "live", "check", "outbox", "changes"].includes(e.origin) ? "" : e.origin);
       // Another laptop's events say whose laptop: this one's need not.
@@ -194,14 +203,25 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
       if (later) {
         body.push(el("span", { class: "event-overtaken", text: `overtaken ${elapsedBetween(e.at, later.at)} later by ${later.by ?? later.device}'s change` }));
       }
-      const li = el("li", { class: `event event-${e.kind.type}`, data: { kind: e.kind.type, category: category(e) } }, [
+      return el("li", { class: `event event-${e.kind.type}`, data: { kind: e.kind.type, category: category(e) } }, [
         el("time", { text: clock(e.at), title: `${otherZone(e.at)}${recorded}${e.device ? `\nwritten on ${e.device}` : ""}` }),
         el("span", { class: "event-body" }, body),
       ]);
-      li.hidden = !shownCategories.has(category(e));
-      return li;
     }),
-  );
+    ...(older > 0 ? [olderRow(older)] : []),
+  ]);
+}
+
+/** The last row when older events are not drawn: how many, and a button for a page more. */
+function olderRow(older: number): HTMLElement {
+  const more = el("button", { class: "link", text: `Show ${Math.min(older, PAGE)} older` });
+  more.type = "button";
+  more.id = "timeline-older";
+  more.addEventListener("click", () => {
+    rowsShown += PAGE;
+    redraw();
+  });
+  return el("li", { class: "timeline-older muted" }, [`${older} older event${older === 1 ? "" : "s"} not shown · `, more]);
 }
 
 /** What field a change sets, for telling concurrent changes of one field apart. */
