@@ -1,15 +1,18 @@
-//! The postmortem and replay of a 100 000-event incident, next to merely reading its events.
+//! The postmortem and replay of a 100 000-event incident, next to merely reading its events, and
+//! the Markdown export of a 400 000-event one (issue 17: it must stay linear, target ≤ 4 s).
 //!
-//! `cargo bench -p warroom --bench postmortem`. A plain binary that prints its figures (medians
-//! of several runs): figures go in the issue notes, not in assertions, since the machines are
-//! shared and noisy. The incident is written into a real SQLite file first: a topology snapshot,
+//! `cargo bench -p warroom --bench postmortem` (`LARGE=0` leaves the 400 000-event case out;
+//! `BREAKDOWN=1` prints where the export's time goes). A plain binary that prints its figures
+//! (medians of several runs): figures go in the issue notes, not in assertions, since the
+//! machines are shared and noisy. The incident is written into a real SQLite file first: a topology snapshot,
 //! then 100 000 events (health changes, alerts firing and resolving, notes, check outcomes, ten
 //! stage changes) over four hours, and four series of samples every 5 s (11 520 samples).
 //!
 //! - `read`: the events and samples from the log (the limit of any export);
 //! - `export`: read, replay, metrics, Markdown, 4 charts as PNG and SVG, files written;
 //! - `seek`: the state and the graph at a random instant of an already opened replay (what the
-//!   review scrubber asks for), and opening the replay itself (once per review).
+//!   review scrubber asks for), and opening the replay itself (once per review);
+//! - `large`: the same incident at 400 000 events (the same four hours), read and exported.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,14 +26,16 @@ use warroom::replay::Replay;
 use warroom::store::Store;
 
 const EVENTS: usize = 100_000;
+/// The large case: the incident of issue 17 whose export took 19.6 s.
+const LARGE: usize = 400_000;
 const SPAN_SECS: i64 = 4 * 3600;
 
 fn event(incident: Ulid, at: DateTime<Utc>, origin: &str, kind: EventKind) -> Event {
     Event::new(incident, at, at, origin, None, kind)
 }
 
-/// Writes the incident; returns its id.
-fn write_incident(store: &mut Store) -> Ulid {
+/// Writes an incident of `count` events; returns its id.
+fn write_incident(store: &mut Store, count: usize) -> Ulid {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0).unwrap();
     let id = Ulid::new();
     let declared = EventKind::Declared {
@@ -48,9 +53,9 @@ fn write_incident(store: &mut Store) -> Ulid {
     let nodes: Vec<String> = topology.nodes().map(|n| n.id.clone()).collect();
     let stages = [Stage::Identify, Stage::Isolate, Stage::Recover];
     let mut state = vec![Health::Healthy; nodes.len()];
-    while events.len() < EVENTS - 1 {
+    while events.len() < count - 1 {
         let n = events.len();
-        let at = t0 + Duration::milliseconds(SPAN_SECS * 1000 * n as i64 / EVENTS as i64);
+        let at = t0 + Duration::milliseconds(SPAN_SECS * 1000 * n as i64 / count as i64);
         let node = n % nodes.len();
         let kind = match n % 10 {
             0..=3 => {
@@ -127,7 +132,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
     let started = Instant::now();
-    let id = write_incident(&mut store);
+    let id = write_incident(&mut store, EVENTS);
     println!("wrote {EVENTS} events and 11 520 samples in {:.1?}", started.elapsed());
 
     let (read, read_max) = time(5, || (store.events(id).unwrap(), store.samples(id).unwrap()));
@@ -163,6 +168,32 @@ fn main() {
         (replay.at(at).unwrap(), replay.graph(at).unwrap())
     });
     println!("seek: state + graph at T   median {seek:>8.1?}  max {seek_max:>8.1?}  (200 random instants)");
+    if std::env::var("LARGE").map_or(true, |v| v != "0") {
+        large(dir.path());
+    }
+}
+
+/// Reads and exports an incident of [`LARGE`] events (3 runs: each takes seconds).
+fn large(dir: &std::path::Path) {
+    let mut store = Store::open(&dir.join("large.db")).unwrap();
+    let started = Instant::now();
+    let id = write_incident(&mut store, LARGE);
+    println!("\nlarge: wrote {LARGE} events and 11 520 samples in {:.1?}", started.elapsed());
+    let (read, read_max) = time(3, || (store.events(id).unwrap(), store.samples(id).unwrap()));
+    println!("read events + samples      median {read:>8.1?}  max {read_max:>8.1?}");
+    let out = dir.join("out-large");
+    let (export, export_max) = time(3, || {
+        let replay = Replay::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
+        let options = Options { history: Vec::new(), ..Options::at(chrono::Utc::now()) };
+        postmortem::export(&replay, &options, &out).unwrap()
+    });
+    println!(
+        "export md + 4 charts       median {export:>8.1?}  max {export_max:>8.1?}  ({:.2}× reading; target ≤ 4 s)",
+        export.as_secs_f64() / read.as_secs_f64()
+    );
+    if std::env::var_os("BREAKDOWN").is_some() {
+        breakdown(&store, id);
+    }
 }
 
 fn breakdown(store: &Store, id: Ulid) {

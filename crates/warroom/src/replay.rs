@@ -235,6 +235,13 @@ impl Replay {
         Some(state)
     }
 
+    /// The incident's fold at `t` alone, without the rest of the [`Moment`] (the notes so far,
+    /// each node's health, the blast radius): what an export needs of the whole log, at the cost
+    /// of at most [`CHECKPOINT_EVERY`] events. `None` when it was not yet declared then.
+    pub fn incident_at(&self, t: DateTime<Utc>) -> Option<Incident> {
+        Some(self.folded(t)?.incident)
+    }
+
     /// The incident as it stood at `t`; `None` when it was not yet declared then.
     pub fn at(&self, t: DateTime<Utc>) -> Option<Moment> {
         let state = self.folded(t)?;

@@ -4,10 +4,16 @@
 
 use std::fmt::Write;
 
-/// Characters that can start inline markup anywhere (CommonMark and GFM, incl. GitHub's `$` math
+/// Whether `c` can start inline markup anywhere (CommonMark and GFM, incl. GitHub's `$` math
 /// and `~` strikethrough): always backslash-escaped, which CommonMark allows for any ASCII
-/// punctuation.
-const INLINE: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '>', '|', '~', '&', '!', '#', '$', '{', '}'];
+/// punctuation. A `match` (a jump table), not a scan of a list: it is asked of every character
+/// of a long timeline.
+fn inline(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '!' | '#' | '$' | '{' | '}'
+    )
+}
 
 /// Characters that only mean something at the start of a block (a list item, a thematic break, a
 /// setext underline, a block quote): escaped there.
@@ -44,7 +50,7 @@ pub fn escape_into(out: &mut String, text: &str, at_line_start: bool) {
             out.push(' ');
         }
         let ordered_list = at_line_start && i == digits && digits > 0 && (c == '.' || c == ')');
-        if INLINE.contains(&c) || (at_line_start && i == 0 && LEADING.contains(&c)) || ordered_list {
+        if inline(c) || (at_line_start && i == 0 && LEADING.contains(&c)) || ordered_list {
             out.push('\\');
         }
         out.push(c);
@@ -140,6 +146,15 @@ pub(crate) mod tests {
             }
         }
         text
+    }
+
+    /// Issue 17: the list became a `match`; it escapes exactly the characters it did.
+    #[test]
+    fn the_inline_characters_are_the_ones_the_list_named() {
+        let list = ['\\', '`', '*', '_', '[', ']', '<', '>', '|', '~', '&', '!', '#', '$', '{', '}'];
+        for c in (0u8..128).map(char::from).chain(['—', 'é', '｜']) {
+            assert_eq!(inline(c), list.contains(&c), "{c:?}");
+        }
     }
 
     #[test]

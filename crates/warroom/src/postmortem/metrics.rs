@@ -180,7 +180,7 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
             EventKind::StageEntered { stage: Stage::Recover } => {
                 first_recover.get_or_insert(event.at);
             }
-            EventKind::Note { text } if super::tags_and_text(text).0.iter().any(|t| t == "impact-start") => {
+            EventKind::Note { text } if super::has_tag(text, "impact-start") => {
                 noted_start = Some(noted_start.map_or(event.at, |s| s.min(event.at)));
             }
             EventKind::HealthChanged { node, to, reason, .. } => {

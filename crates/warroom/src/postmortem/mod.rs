@@ -130,7 +130,7 @@ pub fn slo(given: f64) -> Result<f64, PostmortemError> {
 /// # Errors
 /// As [`render`] and [`write()`].
 pub fn export(replay: &Replay, options: &Options, dir: &Path) -> Result<Exported, PostmortemError> {
-    let id = replay.at(replay.last()).ok_or(PostmortemError::NotDeclared)?.incident.id;
+    let id = replay.incident_at(replay.last()).ok_or(PostmortemError::NotDeclared)?.id;
     let files = write(dir, &id.to_string(), &render(replay, options)?)?;
     Ok(Exported {
         dir: dir.display().to_string(),
@@ -143,7 +143,7 @@ pub fn export(replay: &Replay, options: &Options, dir: &Path) -> Result<Exported
 /// # Errors
 /// [`PostmortemError::NotDeclared`], [`PostmortemError::Chart`].
 pub fn render(replay: &Replay, options: &Options) -> Result<Postmortem, PostmortemError> {
-    let incident = replay.at(replay.last()).ok_or(PostmortemError::NotDeclared)?.incident;
+    let incident = replay.incident_at(replay.last()).ok_or(PostmortemError::NotDeclared)?;
     let metrics = metrics::compute(replay, &incident, &options.history);
     let charts = charts::draw(replay, &incident, &metrics, options)?;
     let mut md = String::with_capacity(64 * 1024 + replay.events().len() * 120);
@@ -395,6 +395,15 @@ const TAGS: [&str; 15] = [
     "lucky",
     "support",
 ];
+
+/// Whether a note carries `tag` (one of [`TAGS`], lower case), as [`tags_and_text`] reads it,
+/// without building its text again: the metrics ask it of every note.
+pub(crate) fn has_tag(text: &str, tag: &str) -> bool {
+    text.split_whitespace().any(|word| {
+        word.strip_prefix('#')
+            .is_some_and(|w| w.trim_end_matches(|c: char| !c.is_alphanumeric()).eq_ignore_ascii_case(tag))
+    })
+}
 
 /// The known tags in a note (`#Cause,` is `cause`), and its text without them.
 pub(crate) fn tags_and_text(text: &str) -> (Vec<String>, String) {
@@ -920,9 +929,12 @@ fn timeline(md: &mut String, replay: &Replay, m: &Metrics) {
         }
     }
     rows.sort_by_key(|(at, _, _)| *at);
+    // Parsed once: formatting a time from the pattern's text parses the pattern every time.
+    let format: Vec<chrono::format::Item<'_>> =
+        chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S").collect();
     md.push_str(&markdown::table_header(&["Time", "Event", "By"]));
     for (at, text, by) in &rows {
-        let _ = write!(md, "| {} | ", utc(*at));
+        let _ = write!(md, "| {} UTC | ", at.format_with_items(format.iter()));
         markdown::escape_into(md, text, false);
         md.push_str(" | ");
         markdown::escape_into(md, by, false);
@@ -931,8 +943,6 @@ fn timeline(md: &mut String, replay: &Replay, m: &Metrics) {
     md.push('\n');
     md.push_str("## Full log\n\nEvery event, in time order.\n\n");
     md.push_str(&markdown::table_header(&["Time", "Stage", "Event", "Source"]));
-    let format: Vec<chrono::format::Item<'_>> =
-        chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S").collect();
     let mut stage = Stage::Detect;
     for e in replay.events() {
         if let EventKind::StageEntered { stage: s } = &e.kind {

@@ -678,3 +678,24 @@ fn the_postmortem_reports_every_update_and_the_cadence_kept() {
     let md = render(&replay, &strict).unwrap().markdown;
     assert!(md.contains("23 min (03:12:00 → 03:35:00 UTC), over the cadence of 15 min for SEV2"));
 }
+
+/// Issue 17: the metrics ask `has_tag` of every note instead of splitting it into tags and text;
+/// both must read a note's tags alike (case, trailing punctuation, a `#` alone, unknown tags).
+#[test]
+fn has_tag_reads_tags_as_tags_and_text_does() {
+    for text in [
+        "#impact-start users saw errors",
+        "users saw errors #Impact-Start,",
+        "#impact-start.",
+        "# impact-start",
+        "#impact-started",
+        "impact-start",
+        "x #cause #impact-start! y",
+        "",
+        "#",
+        "##impact-start",
+    ] {
+        let (tags, _) = tags_and_text(text);
+        assert_eq!(has_tag(text, "impact-start"), tags.iter().any(|t| t == "impact-start"), "{text:?}");
+    }
+}
