@@ -313,24 +313,32 @@ pub(super) fn merge_rows(tx: &Transaction<'_>, rows: &[Row], path: &Path) -> Res
 /// following `prev`, the chain holding the declaration first. Rows no chain leads to come last
 /// (they will be reported).
 fn chain_order(rows: Vec<Row>) -> Vec<Row> {
-    let mut chains: Vec<Vec<Row>> = Vec::new();
-    let mut rest: Vec<Row> = rows;
-    let devices: std::collections::BTreeSet<(String, String)> =
-        rest.iter().map(|r| (r.incident.clone(), r.device.clone())).collect();
+    // Each row by what it follows, in the order given: one lookup per step of a chain (a scan of
+    // every row left for each step made a big import quadratic).
+    let mut after: std::collections::HashMap<(&str, &str, Option<&str>), std::collections::VecDeque<usize>> =
+        std::collections::HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        after.entry((r.incident.as_str(), r.device.as_str(), r.prev.as_deref())).or_default().push_back(i);
+    }
+    let devices: std::collections::BTreeSet<(&str, &str)> =
+        rows.iter().map(|r| (r.incident.as_str(), r.device.as_str())).collect();
+    let mut used = vec![false; rows.len()];
+    let mut chains: Vec<Vec<usize>> = Vec::new();
     for (incident, device) in devices {
         let mut chain = Vec::new();
-        let mut prev: Option<String> = None;
+        let mut prev: Option<&str> = None;
         while let Some(i) =
-            rest.iter().position(|r| r.incident == incident && r.device == device && r.prev == prev)
+            after.get_mut(&(incident, device, prev)).and_then(std::collections::VecDeque::pop_front)
         {
-            let row = rest.swap_remove(i);
-            prev = Some(row.hash.clone());
-            chain.push(row);
+            used[i] = true;
+            prev = Some(rows[i].hash.as_str());
+            chain.push(i);
         }
         chains.push(chain);
     }
-    chains.sort_by_key(|c| !c.iter().any(|r| r.kind == "declared"));
-    let mut ordered: Vec<Row> = chains.into_iter().flatten().collect();
-    ordered.extend(rest);
-    ordered
+    chains.sort_by_key(|c| !c.iter().any(|&i| rows[i].kind == "declared"));
+    let order: Vec<usize> =
+        chains.into_iter().flatten().chain((0..rows.len()).filter(|&i| !used[i])).collect();
+    let mut slots: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
