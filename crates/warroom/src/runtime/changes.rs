@@ -48,6 +48,19 @@ pub struct ChangeSourceStatus {
     pub found: usize,
 }
 
+impl ChangeSourceStatus {
+    /// A source not asked yet.
+    fn new(source: &ChangeSource) -> ChangeSourceStatus {
+        ChangeSourceStatus {
+            name: source.name.clone(),
+            kind: source.kind.name().to_owned(),
+            last_ok: None,
+            last_error: None,
+            found: 0,
+        }
+    }
+}
+
 impl Runtime {
     /// Looks for changes in these sources, `lookback` before each declaration (the
     /// configuration's `[[changes]]`, `change_lookback_minutes` and `[[source]]`s).
@@ -56,13 +69,7 @@ impl Runtime {
             let mut state = self.state();
             state.change_status.retain(|name, _| sources.iter().any(|s| s.name == *name));
             for s in &sources {
-                state.change_status.entry(s.name.clone()).or_insert_with(|| ChangeSourceStatus {
-                    name: s.name.clone(),
-                    kind: s.kind.name().to_owned(),
-                    last_ok: None,
-                    last_error: None,
-                    found: 0,
-                });
+                state.change_status.entry(s.name.clone()).or_insert_with(|| ChangeSourceStatus::new(s));
             }
             state.changes = ChangesSetup { sources, lookback, servers };
         }
@@ -106,14 +113,10 @@ impl Runtime {
             for source in &setup.sources {
                 let answer = changes::find(source, &setup.servers, window).await;
                 let mut state = self.state();
-                let status =
-                    state.change_status.entry(source.name.clone()).or_insert_with(|| ChangeSourceStatus {
-                        name: source.name.clone(),
-                        kind: source.kind.name().to_owned(),
-                        last_ok: None,
-                        last_error: None,
-                        found: 0,
-                    });
+                let status = state
+                    .change_status
+                    .entry(source.name.clone())
+                    .or_insert_with(|| ChangeSourceStatus::new(source));
                 match answer {
                     Ok(changes) => {
                         *status = ChangeSourceStatus {
