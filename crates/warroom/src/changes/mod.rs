@@ -89,6 +89,9 @@ pub async fn find(
     Ok(found)
 }
 
+/// The tag of the events that record a change seen.
+pub(crate) const SEEN: &str = "change_seen";
+
 /// Writes on incident `id` the changes not yet recorded there (by source and key), dated when
 /// each happened; returns the events written.
 ///
@@ -100,7 +103,7 @@ pub fn record(
     id: ulid::Ulid,
     changes: &[Change],
 ) -> Result<Vec<Event>, OpsError> {
-    let events = log.events(id)?;
+    let events = log.events_of_kind(id, SEEN)?;
     let mut known: BTreeSet<(String, String)> =
         recorded(&events).into_iter().map(|c| (c.source, c.key)).collect();
     let new: Vec<(DateTime<Utc>, EventKind)> = changes
@@ -138,4 +141,26 @@ pub(crate) fn bearer(secret: &crate::config::SecretRef) -> Result<reqwest::heade
         .map_err(|_| format!("token ({secret}): not a valid header value"))?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Change, ChangeKind, EventKind};
+
+    /// What changed is read back from the log by this tag: it is the tag the log stores.
+    #[test]
+    fn seen_is_the_tag_a_change_seen_event_is_stored_under() {
+        let change = Change {
+            at: chrono::Utc::now(),
+            node: "order-service".into(),
+            kind: ChangeKind::Deploy,
+            summary: "2.15.0".into(),
+            from: None,
+            to: None,
+            source: "git".into(),
+            by: None,
+            key: "abc".into(),
+        };
+        assert_eq!(EventKind::ChangeSeen { change }.tag(), super::SEEN);
+    }
 }

@@ -389,7 +389,7 @@ impl Runtime {
     pub fn charts(&self, node: &str) -> Result<Vec<Chart>, RuntimeError> {
         let Some(feed) = self.feed() else { return Ok(Vec::new()) };
         let marks: Vec<(DateTime<Utc>, String)> = match self.recording() {
-            Some(id) => crate::changes::recorded(&self.log().events(id)?)
+            Some(id) => crate::changes::recorded(&self.log().events_of_kind(id, crate::changes::SEEN)?)
                 .iter()
                 .filter(|c| c.node == node)
                 .map(crate::postmortem::change_mark)

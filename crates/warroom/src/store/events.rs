@@ -76,6 +76,18 @@ impl Store {
         self.query_events(&sql, [incident.to_string()])
     }
 
+    /// The incident's events of one kind (`"change_seen"`, as [`EventKind`]'s tag names it), in
+    /// time order: one indexed query, however long the incident (what changed is asked about
+    /// every 30 s and for every chart).
+    ///
+    /// # Errors
+    /// As [`Store::events`].
+    pub fn events_of_kind(&self, incident: Ulid, kind: &str) -> Result<Vec<Event>, StoreError> {
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events WHERE incident = ?1 AND kind = ?2 ORDER BY at, id");
+        self.query_events(&sql, [incident.to_string(), kind.to_owned()])
+    }
+
     /// Whether the incident's latest resolve/reopen is a resolve: one indexed query, no fold
     /// (recording asks every cycle).
     ///
