@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use super::graph::{Topology, TopologyError};
-use super::spec::{DependencySpec, NodeKind, NodeSpec, Strength, TopologySpec};
+use super::spec::{DependencySpec, NodeSpec, Strength, TopologySpec};
 
 impl Topology {
     /// Builds `declared` with the `seen` (client, server) edges merged in.
@@ -30,17 +30,7 @@ impl Topology {
             }
             for id in [client, server] {
                 if !known(&spec, id) {
-                    spec.nodes.push(NodeSpec {
-                        id: id.clone(),
-                        name: String::new(),
-                        kind: NodeKind::Service,
-                        owner: None,
-                        public_name: None,
-                        system: None,
-                        entrypoint: false,
-                        depends_on: Vec::new(),
-                        line: None,
-                    });
+                    spec.nodes.push(NodeSpec::service(id.clone()));
                 }
             }
             let Some(node) = spec.nodes.iter_mut().find(|n| n.id == *client) else { continue };
