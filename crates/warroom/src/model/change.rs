@@ -108,3 +108,16 @@ pub struct Change {
     /// change is written on an incident once per (source, key).
     pub key: String,
 }
+
+impl Change {
+    /// The change as a chart marks it, live or in a postmortem: when, and its kind with what it
+    /// changed to ("deploy 2.15.0").
+    pub fn chart_mark(&self) -> (DateTime<Utc>, String) {
+        let to: String = self
+            .to
+            .as_deref()
+            .map(|t| format!(" {}", t.chars().take(12).collect::<String>()))
+            .unwrap_or_default();
+        (self.at, format!("{}{to}", self.kind.name()))
+    }
+}

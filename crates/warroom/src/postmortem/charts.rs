@@ -74,7 +74,7 @@ pub fn draw(
     {
         // The stage changes, and the changes made to this node (a deploy, a restart).
         let mut marks = stages.clone();
-        marks.extend(changes.iter().filter(|c| c.node == node).map(change_mark));
+        marks.extend(changes.iter().filter(|c| c.node == node).map(crate::model::Change::chart_mark));
         marks.sort_by_key(|(at, _)| *at);
         let chart = Chart {
             node,
@@ -99,11 +99,4 @@ pub fn draw(
         drawn.push(Drawn { title: format!("{node} · {}", metric.name()), png, svg, files });
     }
     Ok(drawn)
-}
-
-/// A change as a chart marks it: its kind and what it changed to ("deploy 2.15.0").
-pub fn change_mark(c: &crate::model::Change) -> (DateTime<Utc>, String) {
-    let to: String =
-        c.to.as_deref().map(|t| format!(" {}", t.chars().take(12).collect::<String>())).unwrap_or_default();
-    (c.at, format!("{}{to}", c.kind.name()))
 }

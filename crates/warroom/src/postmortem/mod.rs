@@ -10,7 +10,6 @@
 //! marked prompt. Every piece of outside text is escaped ([`markdown::escape`]).
 
 mod charts;
-pub use charts::change_mark;
 pub mod markdown;
 pub mod mermaid;
 pub mod metrics;

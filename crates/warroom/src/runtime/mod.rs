@@ -392,7 +392,7 @@ impl Runtime {
             Some(id) => crate::changes::recorded(&self.log().events_of_kind(id, crate::changes::SEEN)?)
                 .iter()
                 .filter(|c| c.node == node)
-                .map(crate::postmortem::change_mark)
+                .map(crate::model::Change::chart_mark)
                 .collect(),
             None => Vec::new(),
         };
