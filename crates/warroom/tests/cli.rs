@@ -2,55 +2,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The CLI on a temporary log (shared with tests/hardening.rs; not in `common`, which the desktop
+/// crate's tests include too, where this binary is not built).
+#[path = "common/cli.rs"]
+mod harness;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use harness::Cli;
 use serde_json::Value;
-
-struct Cli {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("warroom.db");
-        Cli { _dir: dir, db }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_warroom"))
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("WARROOM_DB")
-            .env_remove("WARROOM_USER")
-            .output()
-            .unwrap()
-    }
-
-    /// Runs a command that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs a command that must fail with one line on stderr; returns that line.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "{args:?} should have failed");
-        assert!(out.stdout.is_empty(), "{args:?} printed on stdout while failing");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: the reason must be one line: {err}");
-        err.trim_end().to_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-}
 
 #[test]
 fn declare_then_walk_the_stages_and_read_the_timeline_as_json() {
@@ -683,7 +644,11 @@ fn terminal_escapes_in_outside_text_are_printed_escaped() {
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         for stream in [&out.stdout, &out.stderr] {
             let text = String::from_utf8(stream.clone()).unwrap();
-            assert_eq!(raw_controls(&text), [], "{args:?} printed raw control characters: {text:?}");
+            assert_eq!(
+                raw_controls(&text),
+                Vec::<char>::new(),
+                "{args:?} printed raw control characters: {text:?}"
+            );
         }
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains(escaped_ok), "{args:?} shows what was there, escaped: {text}");
@@ -694,7 +659,7 @@ fn terminal_escapes_in_outside_text_are_printed_escaped() {
     assert!(cli.ok(&["action", "list", id]).contains("Mina\\u{1b}[2J"));
     // What is echoed back in an error is escaped too.
     let err = cli.fails(&["incident", "show", "\x1b[31mX"]);
-    assert_eq!(raw_controls(&err), [], "{err:?}");
+    assert_eq!(raw_controls(&err), Vec::<char>::new(), "{err:?}");
     assert!(err.contains("\\u{1b}[31mX"), "{err}");
 
     // JSON is for programs: the exact text, which serde escapes itself.
@@ -705,7 +670,11 @@ fn terminal_escapes_in_outside_text_are_printed_escaped() {
         cli.json(&["action", "list", id, "--json"])[0]["title"],
         format!("pool {fake_ok} alarm").as_str()
     );
-    assert_eq!(raw_controls(&cli.ok(&["timeline", id, "--json"])), [], "JSON escapes them itself");
+    assert_eq!(
+        raw_controls(&cli.ok(&["timeline", id, "--json"])),
+        Vec::<char>::new(),
+        "JSON escapes them itself"
+    );
 }
 
 /// The events of every incident in the log.

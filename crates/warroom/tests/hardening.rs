@@ -4,56 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+/// The CLI on a temporary log (shared with tests/cli.rs).
+#[path = "common/cli.rs"]
+mod harness;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use harness::Cli;
 use serde_json::Value;
-
-struct Cli {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("warroom.db");
-        Cli { dir, db }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_warroom"))
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("WARROOM_DB")
-            .env_remove("WARROOM_CONFIG")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// A command that must fail; its stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "{args:?} should have failed");
-        String::from_utf8(out.stderr).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-}
 
 fn declare(cli: &Cli, at: &str) -> String {
     cli.ok(&["incident", "declare", "--title", "Checkout down", "--severity", "sev1", "--at", at])
@@ -76,7 +34,7 @@ fn time_travel_before_the_declaration_is_refused() {
         vec!["incident", "role", &id, "comms", "Jun", "--at", "2026-11-22T00:00:00Z"],
         vec!["incident", "note", &id, "typo year", "--at", "2016-11-23T03:00:00Z"],
     ] {
-        let err = cli.fails(&args);
+        let err = cli.refused(&args);
         assert!(err.contains("before the incident was declared (2026-11-23T03:00:00"), "{args:?}: {err}");
     }
     let shown = cli.json(&["incident", "show", &id, "--json"]);
@@ -311,7 +269,7 @@ fn reading_commands_create_nothing_and_read_a_read_only_log() {
     let out = cli.path("export");
     cli.ok(&["export", &id, "--format", "json", "--out", out.to_str().unwrap()]);
     // Writing is still refused, saying why.
-    let err = cli.fails(&["incident", "note", &id, "more"]);
+    let err = cli.refused(&["incident", "note", &id, "more"]);
     assert!(err.contains("read-only") || err.contains("read only"), "{err}");
 }
 
