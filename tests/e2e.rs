@@ -400,12 +400,25 @@ async fn a_runbook_guides_a_drill_and_checks_itself() {
     })
     .await;
 
-    // Keyboard: focus the first step, j to the second, space checks it.
-    c.execute("document.querySelector('#runbooks li.step').focus()", vec![]).await.unwrap();
-    let active = c.active_element().await.unwrap();
-    active.send_keys("j").await.unwrap();
-    let active = c.active_element().await.unwrap();
-    active.send_keys(" ").await.unwrap();
+    // Keyboard: focus the first step, j to the second, space checks it. A push redrawing the
+    // runbook between finding the focused step and typing leaves a stale element: start again.
+    let mut tries = 0;
+    loop {
+        c.execute("document.querySelector('#runbooks li.step').focus()", vec![]).await.unwrap();
+        let typed = async {
+            c.active_element().await?.send_keys("j").await?;
+            c.active_element().await?.send_keys(" ").await
+        }
+        .await;
+        match typed {
+            Ok(()) => break,
+            Err(e) if tries < 5 => {
+                tries += 1;
+                eprintln!("typing in the runbook: {e}; again");
+            }
+            Err(e) => panic!("typing in the runbook failed six times: {e}"),
+        }
+    }
     eventually("the second detect step is done", || async {
         let script = "return document.querySelectorAll('#runbooks li.step-done').length";
         c.execute(script, vec![]).await.unwrap().as_u64().unwrap_or(0) == 1
@@ -683,6 +696,9 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     .await;
     let at_peak = timeline_texts(&c).await.len();
     screenshot(&c, "review-1366x768").await;
+    c.set_window_size(900, 560).await.unwrap();
+    screenshot(&c, "review-900x560").await;
+    c.set_window_size(1366, 768).await.unwrap();
 
     // Scrubbed back to the declaration: nothing was down yet, and the timeline is shorter.
     let script = "const s = document.getElementById('review-scrubber'); s.value = s.min; s.dispatchEvent(new Event('input', { bubbles: true }));";

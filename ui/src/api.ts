@@ -4,6 +4,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { Throttled } from "./throttle";
 import type { ActionEdit } from "./bindings/ActionEdit";
 import type { ActionItem } from "./bindings/ActionItem";
 import type { ActionKind } from "./bindings/ActionKind";
@@ -140,25 +141,11 @@ export const pullBroadcast = () => invoke<Broadcast | null>("pull_broadcast");
 /** Calls `handler` with every broadcast of the core's runtime, pulled when told: one pull at a
  *  time, and one more if told again meanwhile (the core merges what waits). */
 export function onBroadcast(handler: (b: Broadcast) => void): Promise<UnlistenFn> {
-  let pulling = false;
-  let again = false;
-  const pull = async (): Promise<void> => {
-    if (pulling) {
-      again = true;
-      return;
-    }
-    pulling = true;
-    try {
-      do {
-        again = false;
-        const broadcast = await pullBroadcast();
-        if (broadcast) handler(broadcast);
-      } while (again);
-    } finally {
-      pulling = false;
-    }
-  };
-  return listen<number>(BROADCAST, () => void pull());
+  const puller = new Throttled(0, async () => {
+    const broadcast = await pullBroadcast();
+    if (broadcast) handler(broadcast);
+  });
+  return listen<number>(BROADCAST, () => puller.ask(true));
 }
 
 export const appInfo = () => invoke<AppInfo>("app_info");

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use criterion::{Criterion, criterion_group, criterion_main};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
-use warroom::topology::{DependencySpec, GroupSpec, NodeKind, NodeSpec, Strength, Topology, TopologySpec};
+use warroom::topology::{DependencySpec, GroupSpec, NodeSpec, Strength, Topology, TopologySpec};
 
 const LAYERS: usize = 10;
 const WIDTH: usize = 10_000;
@@ -48,17 +48,7 @@ fn estate() -> (TopologySpec, Vec<(usize, usize)>) {
                     });
                 }
             }
-            nodes.push(NodeSpec {
-                id: id(layer, i),
-                name: String::new(),
-                kind: NodeKind::Service,
-                owner: None,
-                public_name: None,
-                system: None,
-                entrypoint: layer == 0,
-                depends_on,
-                line: None,
-            });
+            nodes.push(NodeSpec { entrypoint: layer == 0, depends_on, ..NodeSpec::service(id(layer, i)) });
         }
     }
     let groups = (0..WIDTH / 2)

@@ -206,9 +206,12 @@ pub fn set(name: &str, secret: &str) -> Result<Stored, SecretError> {
             Ok(true) => return Ok(store.stored()),
             Ok(false) => tried.push(format!("{}: read back a different value", store.label)),
             Err(e) => {
-                // Nothing of a failed store is left behind (the kernel keeps the key in this
-                // session's keyring when the link to the persistent one fails).
-                let _ = store.run(name, |entry| entry.delete_credential());
+                // Nothing of a failed store is left behind: the kernel keeps the key in this
+                // session's keyring when the link to the persistent one fails (the Secret
+                // Service writes nothing it refuses, and may not be answering at all).
+                if store.kind == StoreKind::Kernel {
+                    let _ = store.run(name, |entry| entry.delete_credential());
+                }
                 tried.push(format!("{}: {}", store.label, reason(&e)));
             }
         }

@@ -65,12 +65,7 @@ function stepItem(view: api.RunbookView, step: api.RunbookStep, reached: boolean
   }
   if (view.skipped.includes(step.id) && !done) children.push(el("span", { class: "event-tag tag-skipped", text: "skipped" }));
   if (step.check) children.push(checkBadge(view.checks[step.id], view.live[step.id], step.check, reached));
-  for (const command of step.commands) {
-    const copy = el("button", { text: "Copy", class: "link" });
-    copy.type = "button";
-    copy.addEventListener("click", () => void navigator.clipboard?.writeText(command).catch(() => undefined));
-    children.push(el("div", { class: "command" }, [el("pre", { text: command }), copy]));
-  }
+  for (const command of step.commands) children.push(commandBlock(command));
   step.links.forEach((link, index) => {
     const open = el("button", { text: `↗ ${link.text || link.url}`, class: "link", title: link.url });
     open.type = "button";
@@ -114,17 +109,20 @@ function runbookBlock(view: api.RunbookView, stages: Stage[]): HTMLElement {
   ]);
 }
 
+/** A command as written, with a button that copies it (never run). */
+function commandBlock(command: string): HTMLElement {
+  const copy = el("button", { text: "Copy", class: "link" });
+  copy.type = "button";
+  copy.addEventListener("click", () => void navigator.clipboard?.writeText(command).catch(() => undefined));
+  return el("div", { class: "command" }, [el("pre", { text: command }), copy]);
+}
+
 /** A section of the runbook that names no stage (Notes, Troubleshooting, Escalation): text to
  *  read, folded under its title; its commands can be copied. Rendered as text, never as HTML. */
 function referenceBlock(reference: api.RunbookReference): HTMLElement {
   const body: (Node | string)[] = [];
   if (reference.text) body.push(el("div", { class: "reference-text", text: reference.text }));
-  for (const command of reference.commands) {
-    const copy = el("button", { text: "Copy", class: "link" });
-    copy.type = "button";
-    copy.addEventListener("click", () => void navigator.clipboard?.writeText(command).catch(() => undefined));
-    body.push(el("div", { class: "command" }, [el("pre", { text: command }), copy]));
-  }
+  for (const command of reference.commands) body.push(commandBlock(command));
   for (const link of reference.links) body.push(el("div", { class: "muted reference-link", text: `${link.text} <${link.url}>` }));
   return el("details", { class: "reference" }, [el("summary", { text: `${reference.title} · for reference` }), ...body]);
 }

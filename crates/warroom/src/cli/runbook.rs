@@ -383,14 +383,7 @@ fn show(r: &Runbook) -> Result<()> {
             if let Some(check) = &step.check {
                 say!("      check: {} expect {}", check.query.replace('\n', " "), check.condition);
             }
-            for command in &step.commands {
-                for (i, line) in command.lines().enumerate() {
-                    say!("      {} {line}", if i == 0 { "$" } else { " " });
-                }
-            }
-            for link in &step.links {
-                say!("      link: {} <{}>", link.text, link.url);
-            }
+            show_commands_and_links(&step.commands, &step.links);
         }
         for reference in &stage.references {
             show_reference(reference);
@@ -412,12 +405,17 @@ fn show_reference(reference: &warroom::runbook::Reference) {
     for line in reference.text.lines() {
         say!("      {line}");
     }
-    for command in &reference.commands {
+    show_commands_and_links(&reference.commands, &reference.links);
+}
+
+/// A step's or a reference's commands (`$` on each one's first line) and links, indented.
+fn show_commands_and_links(commands: &[String], links: &[warroom::runbook::Link]) {
+    for command in commands {
         for (i, line) in command.lines().enumerate() {
             say!("      {} {line}", if i == 0 { "$" } else { " " });
         }
     }
-    for link in &reference.links {
+    for link in links {
         say!("      link: {} <{}>", link.text, link.url);
     }
 }

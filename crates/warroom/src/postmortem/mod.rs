@@ -398,10 +398,12 @@ const TAGS: [&str; 15] = [
 /// Whether a note carries `tag` (one of [`TAGS`], lower case), as [`tags_and_text`] reads it,
 /// without building its text again: the metrics ask it of every note.
 pub(crate) fn has_tag(text: &str, tag: &str) -> bool {
-    text.split_whitespace().any(|word| {
-        word.strip_prefix('#')
-            .is_some_and(|w| w.trim_end_matches(|c: char| !c.is_alphanumeric()).eq_ignore_ascii_case(tag))
-    })
+    text.split_whitespace().any(|word| tag_word(word).is_some_and(|w| w.eq_ignore_ascii_case(tag)))
+}
+
+/// A word read as a tag: `#Cause,` is `Cause`; `None` for a word without `#`.
+fn tag_word(word: &str) -> Option<&str> {
+    word.strip_prefix('#').map(|w| w.trim_end_matches(|c: char| !c.is_alphanumeric()))
 }
 
 /// The known tags in a note (`#Cause,` is `cause`), and its text without them.
@@ -409,9 +411,7 @@ pub(crate) fn tags_and_text(text: &str) -> (Vec<String>, String) {
     let mut tags: Vec<String> = Vec::new();
     let mut words: Vec<&str> = Vec::new();
     for word in text.split_whitespace() {
-        let tag = word
-            .strip_prefix('#')
-            .map(|w| w.trim_end_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase());
+        let tag = tag_word(word).map(str::to_ascii_lowercase);
         match tag.filter(|t| TAGS.contains(&t.as_str())) {
             Some(tag) if tags.contains(&tag) => {}
             Some(tag) => tags.push(tag),

@@ -500,21 +500,14 @@ fn an_unwritable_folder_is_named_in_the_error() {
 /// keeps its grammar.
 #[test]
 fn hostile_names_stay_text_through_the_whole_export() {
-    use crate::model::topology::{DependencySpec, GroupSpec, NodeKind, NodeSpec, TopologySpec};
+    use crate::model::topology::{DependencySpec, GroupSpec, NodeSpec, TopologySpec};
     use crate::topology::Strength;
     let node = |id: &str, name: &str, entrypoint, deps: &[&str]| NodeSpec {
-        id: id.into(),
         name: name.into(),
-        kind: NodeKind::Service,
         owner: Some("<b>team</b>".into()),
-        public_name: None,
-        system: None,
         entrypoint,
-        depends_on: deps
-            .iter()
-            .map(|d| DependencySpec { target: (*d).into(), strength: Strength::Hard, line: None })
-            .collect(),
-        line: None,
+        depends_on: deps.iter().map(|d| DependencySpec::on(*d, Strength::Hard)).collect(),
+        ..NodeSpec::service(id)
     };
     let topology = TopologySpec {
         nodes: vec![

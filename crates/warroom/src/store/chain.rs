@@ -74,10 +74,10 @@ impl Row {
         );
         let mut hasher = Sha256::new();
         // Writing into a hasher never fails, and the fields are strings: nothing to refuse.
-        if serde_json::to_writer(HashWriter(&mut hasher), &fields).is_err() {
+        if serde_json::to_writer(&mut hasher, &fields).is_err() {
             return String::new();
         }
-        hex(&hasher.finalize())
+        format!("{:x}", hasher.finalize())
     }
 
     /// The event the row holds.
@@ -98,31 +98,6 @@ impl Row {
             hash: self.hash.clone(),
         })
     }
-}
-
-/// Feeds what is written to a hash.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Bytes as lowercase hex.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0xf)]));
-    }
-    text
 }
 
 /// The end of one device's chain on an incident.

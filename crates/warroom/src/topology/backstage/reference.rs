@@ -93,20 +93,7 @@ pub(super) fn string_list<'a>(
     problems: &mut Vec<Problem>,
 ) -> Vec<(&'a str, usize)> {
     match node.data.as_sequence() {
-        Some(items) => items
-            .iter()
-            .filter_map(|item| match item.data.as_str() {
-                Some(s) => Some((s, line(item))),
-                None => {
-                    problems.push(error(
-                        file,
-                        line(item),
-                        format!("{field}: expected an entity reference (text)"),
-                    ));
-                    None
-                }
-            })
-            .collect(),
+        Some(items) => items.iter().filter_map(|item| single(item, field, file, problems)).collect(),
         None => {
             problems.push(error(file, line(node), format!("{field}: expected a list of entity references")));
             Vec::new()
