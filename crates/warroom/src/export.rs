@@ -2,13 +2,24 @@
 //! `warroom import FILE` adds them to another log, ids preserved, so importing twice changes
 //! nothing and two logs of one incident merge as a set union. The file carries each device's
 //! chain head, and its events their chain: an event edited by hand is refused on import.
+//!
+//! An import is read as it streams ([`import`]): each event goes to the log as it is read, a batch
+//! at a time, in one transaction, so a file of any size takes memory for a batch, not for the
+//! file (issue 17: a 100 MB file took 510 MB read whole).
 
+use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use ulid::Ulid;
 
 use crate::model::{Event, EventKind, Incident, Sample};
-use crate::store::ChainHead;
+use crate::store::{ChainHead, Imported, Store, StoreError};
+
+/// How many samples go to the log at a time.
+const SAMPLE_BATCH: usize = 4096;
 
 /// What the file says it is.
 pub const FORMAT: &str = "warroom-incident";
@@ -48,38 +59,280 @@ impl Exported {
         let chains = crate::store::chain::heads_of(&events);
         Some(Exported { format: FORMAT.to_owned(), version: VERSION, incident, events, samples, chains })
     }
+}
 
-    /// Reads and checks an exported file's text; `path` names it in errors.
-    ///
-    /// # Errors
-    /// [`ImportError`] naming the line for JSON that does not parse or does not have the shape,
-    /// and what is wrong for a file of another kind or version, or events that do not belong to
-    /// its incident.
-    pub fn parse(path: &Path, text: &str) -> Result<Exported, ImportError> {
-        let err = |line, message: String| ImportError { path: path.to_owned(), line, message };
-        let exported: Exported =
-            serde_json::from_str(text).map_err(|e| err(Some(e.line()), e.to_string()))?;
-        if exported.format != FORMAT {
-            return Err(err(None, format!("format: expected \"{FORMAT}\", got \"{}\"", exported.format)));
+/// Why an import was refused: the file (where, and what was expected), or the log. Nothing of
+/// the file is written either way.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailed {
+    #[error(transparent)]
+    File(#[from] ImportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads an exported incident from `reader` (the file at `path`, named in errors) into `store`,
+/// as it streams: each event is checked and written a batch at a time, in one transaction
+/// committed once the whole file has been read and checked. Returns the incident's id and what
+/// was written.
+///
+/// # Errors
+/// [`ImportFailed::File`] naming the line for JSON that does not parse or does not have the
+/// shape, and what is wrong for a file of another kind or version, or events that do not belong
+/// to its incident; [`ImportFailed::Store`] as [`crate::store::Importing::event`]. Nothing is
+/// written then.
+pub fn import(path: &Path, reader: impl Read, store: &mut Store) -> Result<(Ulid, Imported), ImportFailed> {
+    let err = |line, message: String| ImportError { path: path.to_owned(), line, message };
+    let mut file = FileSeed { importing: store.importing()?, read: Seen::default(), stopped: None };
+    // Buffered: serde_json reads a reader a byte at a time.
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    let parsed = (&mut file).deserialize(&mut de).and_then(|()| de.end());
+    let FileSeed { importing, read, stopped } = file;
+    match (parsed, stopped) {
+        (Ok(()), _) => {}
+        (Err(_), Some(Stop::Store(e))) => return Err(e.into()),
+        (Err(e), Some(Stop::File(message))) => return Err(err(Some(line_of(&e)), message).into()),
+        (Err(e), None) => {
+            let said = e.to_string();
+            // The line is said before the message; the reader's own "at line L column C" goes.
+            let message = said.rsplit_once(" at line ").map_or(said.as_str(), |(message, _)| message);
+            return Err(err(Some(line_of(&e)), message.to_owned()).into());
         }
-        if exported.version != VERSION {
-            return Err(err(
-                None,
-                format!("version: this build reads {VERSION}, the file is {}", exported.version),
-            ));
+    }
+    for (present, field) in [(read.format, "format"), (read.version, "version"), (read.events, "events")] {
+        if !present {
+            return Err(err(None, format!("missing field `{field}`")).into());
         }
-        let id = exported.incident.id;
-        if let Some(stray) = exported.events.iter().find(|e| e.incident != id) {
-            return Err(err(
-                None,
-                format!("events: event {} belongs to incident {}, not {id}", stray.id, stray.incident),
-            ));
+    }
+    let Some(id) = read.incident else {
+        return Err(err(None, "missing field `incident`".to_owned()).into());
+    };
+    if let Some((event, incident)) = read.stray.filter(|(_, incident)| *incident != id) {
+        return Err(
+            err(None, format!("events: event {event} belongs to incident {incident}, not {id}")).into()
+        );
+    }
+    if read.declared != 1 {
+        return Err(err(None, format!("events: expected one declared event, found {}", read.declared)).into());
+    }
+    Ok((id, importing.finish()?))
+}
+
+/// The line a JSON error is on. Read from a stream, the reader has taken the character after a
+/// value before it judges it: "column 0" is the end of the line before.
+fn line_of(e: &serde_json::Error) -> usize {
+    if e.column() == 0 { e.line().saturating_sub(1).max(1) } else { e.line() }
+}
+
+/// What [`import`] has read of the file so far.
+#[derive(Debug, Default)]
+struct Seen {
+    format: bool,
+    version: bool,
+    events: bool,
+    /// The incident the file is of.
+    incident: Option<Ulid>,
+    /// The first event, and its incident, read before the file said its incident.
+    stray: Option<(Ulid, Ulid)>,
+    declared: usize,
+    /// Samples read before the file said its incident (handed on when it does).
+    samples: Vec<Sample>,
+}
+
+/// Why reading stopped before the JSON did.
+#[derive(Debug)]
+enum Stop {
+    File(String),
+    Store(StoreError),
+}
+
+/// The file as it is read, fed to the import.
+struct FileSeed<'s> {
+    importing: crate::store::Importing<'s>,
+    read: Seen,
+    stopped: Option<Stop>,
+}
+
+impl FileSeed<'_> {
+    /// Stops reading: `stop` is what is said, not the JSON reader's words.
+    fn stop<E: de::Error>(&mut self, stop: Stop) -> E {
+        let said = match &stop {
+            Stop::File(message) => message.clone(),
+            Stop::Store(e) => e.to_string(),
+        };
+        self.stopped = Some(stop);
+        E::custom(said)
+    }
+
+    fn event<E: de::Error>(&mut self, event: Event) -> Result<(), E> {
+        match self.read.incident {
+            Some(id) if event.incident != id => {
+                let message =
+                    format!("events: event {} belongs to incident {}, not {id}", event.id, event.incident);
+                return Err(self.stop(Stop::File(message)));
+            }
+            Some(_) => {}
+            None => {
+                self.read.stray.get_or_insert((event.id, event.incident));
+            }
         }
-        let declared =
-            exported.events.iter().filter(|e| matches!(e.kind, EventKind::Declared { .. })).count();
-        if declared != 1 {
-            return Err(err(None, format!("events: expected one declared event, found {declared}")));
+        if matches!(event.kind, EventKind::Declared { .. }) {
+            self.read.declared += 1;
+            if self.read.declared > 1 {
+                let message = format!("events: expected one declared event, found a second: {}", event.id);
+                return Err(self.stop(Stop::File(message)));
+            }
         }
-        Ok(exported)
+        self.importing.event(event).map_err(|e| self.stop(Stop::Store(e)))
+    }
+
+    fn samples<E: de::Error>(&mut self, samples: Vec<Sample>) -> Result<(), E> {
+        match self.read.incident {
+            Some(id) => self.importing.samples(id, samples).map_err(|e| self.stop(Stop::Store(e))),
+            None => {
+                self.read.samples.extend(samples);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The file's keys; others are skipped (`chains` is for `warroom verify`, not for import).
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Key {
+    Format,
+    Version,
+    Incident,
+    Events,
+    Samples,
+    #[serde(other)]
+    Other,
+}
+
+/// Of the incident as folded, import takes only its id (the events say the rest).
+#[derive(Deserialize)]
+#[serde(rename = "Incident")]
+struct IncidentId {
+    id: Ulid,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut FileSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut FileSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an exported incident (an object with format, version, incident and events)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Format => {
+                    let format: String = map.next_value()?;
+                    if format != FORMAT {
+                        let message = format!("format: expected \"{FORMAT}\", got \"{format}\"");
+                        return Err(self.stop(Stop::File(message)));
+                    }
+                    self.read.format = true;
+                }
+                Key::Version => {
+                    let version: u32 = map.next_value()?;
+                    if version != VERSION {
+                        let message = format!("version: this build reads {VERSION}, the file is {version}");
+                        return Err(self.stop(Stop::File(message)));
+                    }
+                    self.read.version = true;
+                }
+                Key::Incident => {
+                    let incident: IncidentId = map.next_value()?;
+                    if let Some((event, of)) = self.read.stray.filter(|(_, of)| *of != incident.id) {
+                        let message =
+                            format!("events: event {event} belongs to incident {of}, not {}", incident.id);
+                        return Err(self.stop(Stop::File(message)));
+                    }
+                    self.read.incident = Some(incident.id);
+                    if !self.read.samples.is_empty() {
+                        let samples = std::mem::take(&mut self.read.samples);
+                        self.samples(samples)?;
+                    }
+                }
+                Key::Events => {
+                    map.next_value_seed(Events(&mut *self))?;
+                    self.read.events = true;
+                }
+                Key::Samples => map.next_value_seed(Samples(&mut *self))?,
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `events` array, each event handed to the import as it is read.
+struct Events<'a, 's>(&'a mut FileSeed<'s>);
+
+impl<'de> DeserializeSeed<'de> for Events<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Events<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of events")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(event) = seq.next_element::<Event>()? {
+            self.0.event(event)?;
+        }
+        Ok(())
+    }
+}
+
+/// The `samples` array, handed to the import a batch at a time.
+struct Samples<'a, 's>(&'a mut FileSeed<'s>);
+
+impl<'de> DeserializeSeed<'de> for Samples<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Samples<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of samples")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut batch = Vec::with_capacity(SAMPLE_BATCH);
+        while let Some(sample) = seq.next_element::<Sample>()? {
+            batch.push(sample);
+            if batch.len() == SAMPLE_BATCH {
+                self.0.samples(std::mem::replace(&mut batch, Vec::with_capacity(SAMPLE_BATCH)))?;
+            }
+        }
+        if !batch.is_empty() {
+            self.0.samples(batch)?;
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,9 @@
 //! Reading and writing the files warroom is given and makes, safely.
 //!
-//! Every file read has a cap ([`max_bytes`]: 64 MiB, or `WARROOM_MAX_FILE_MB`): `/dev/zero` or a
-//! runaway log given by mistake is refused at once with a clear error, not read for gigabytes.
+//! Every file read whole has a cap ([`max_bytes`]: 64 MiB, or `WARROOM_MAX_FILE_MB`): `/dev/zero`
+//! or a runaway log given by mistake is refused at once with a clear error, not read for
+//! gigabytes. A file read as it streams ([`open_streamed`]: an import) takes bounded memory
+//! whatever its size, so a regular file is not capped; anything else is read whole, capped.
 //! Every file written goes whole or not at all ([`write_atomically`]): to a temporary file
 //! beside it, synced, then renamed over it; on a failure (a full disk) the temporary file is
 //! removed and the earlier file is as it was.
@@ -55,6 +57,20 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
 /// As [`read`], or [`io::ErrorKind::InvalidData`] when it is not UTF-8.
 pub fn read_to_string(path: &Path) -> io::Result<String> {
     String::from_utf8(read(path)?).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Opens `path` to be read as it streams: a regular file as it is (its size is known, and the
+/// reader takes bounded memory whatever it is); anything else (a device, a pipe: it may never
+/// end) read whole first, up to [`max_bytes`].
+///
+/// # Errors
+/// As [`read`].
+pub fn open_streamed(path: &Path) -> io::Result<Box<dyn Read>> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_file() {
+        return Ok(Box::new(file));
+    }
+    Ok(Box::new(io::Cursor::new(read_capped(file, max_bytes())?)))
 }
 
 /// Writes `path` whole or not at all: `fill` writes into a temporary file in the same folder,

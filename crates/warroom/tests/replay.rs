@@ -135,11 +135,12 @@ fn a_recorded_drill_exports_a_postmortem_with_its_outage_and_charts_and_survives
     let exported =
         warroom::export::Exported::new(store.events(id).unwrap(), store.samples(id).unwrap()).unwrap();
     let text = serde_json::to_string(&exported).unwrap();
-    let parsed = warroom::export::Exported::parse(std::path::Path::new("x.json"), &text).unwrap();
     let mut other = Store::open(&dir.path().join("other.db")).unwrap();
-    other.import(&parsed.events).unwrap();
-    assert_eq!(other.record_samples(id, &parsed.samples).unwrap(), parsed.samples.len());
-    assert_eq!(other.record_samples(id, &parsed.samples).unwrap(), 0, "importing twice adds nothing");
+    let file = std::path::Path::new("x.json");
+    let (_, imported) = warroom::export::import(file, text.as_bytes(), &mut other).unwrap();
+    assert_eq!(imported.samples, exported.samples.len());
+    let (_, again) = warroom::export::import(file, text.as_bytes(), &mut other).unwrap();
+    assert_eq!((again.added, again.samples), (0, 0), "importing twice adds nothing");
     let again = Replay::new(other.events(id).unwrap(), other.samples(id).unwrap()).unwrap();
     for Shown { at, .. } in shown.iter().step_by(17) {
         assert_eq!(again.graph(*at), replay.graph(*at), "at {at}");

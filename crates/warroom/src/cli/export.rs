@@ -105,16 +105,18 @@ pub fn export(
 
 /// `warroom import FILE.json`.
 pub fn import(store: &mut Store, file: &Path) -> Result<()> {
-    let text =
-        warroom::files::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let exported = warroom::export::Exported::parse(file, &text)?;
+    let reader =
+        warroom::files::open_streamed(file).with_context(|| format!("cannot read {}", file.display()))?;
     // Events and samples in one transaction: a refused file leaves the log as it was.
-    let imported = store
-        .import_incident(exported.incident.id, &exported.events, &exported.samples)
-        .with_context(|| format!("{} was not imported", file.display()))?;
+    let (id, imported) = match warroom::export::import(file, reader, store) {
+        Ok(done) => done,
+        Err(warroom::export::ImportFailed::File(e)) => return Err(e.into()),
+        Err(warroom::export::ImportFailed::Store(e)) => {
+            return Err(e).with_context(|| format!("{} was not imported", file.display()));
+        }
+    };
     say!(
-        "imported incident {}: {} event(s) added, {} already there; {} sample(s) added",
-        exported.incident.id,
+        "imported incident {id}: {} event(s) added, {} already there; {} sample(s) added",
         imported.added,
         imported.known,
         imported.samples

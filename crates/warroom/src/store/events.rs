@@ -37,12 +37,7 @@ impl Store {
             if event.device.is_empty() {
                 event.device.clone_from(&self.device);
             }
-            let mut row = Row::of(event).map_err(|e| sqlite(to_sql_error(e)))?;
-            row.prev = writing.head(&tx, &row.incident, &row.device).map_err(sqlite)?;
-            row.hash = row.seal();
-            writing.insert_one(&tx, &row, &path)?;
-            event.prev.clone_from(&row.prev);
-            event.hash = row.hash;
+            writing.seal_and_insert(&tx, event, &path)?;
         }
         folds::fold_in(&tx, events.iter()).map_err(sqlite)?;
         tx.commit().map_err(sqlite)
@@ -375,6 +370,40 @@ impl Writing {
         Ok(head)
     }
 
+    /// Writes `event` at the end of its device's chain: its `prev` and `hash` are set to what
+    /// they are in the log.
+    pub(super) fn seal_and_insert(
+        &mut self,
+        tx: &Transaction<'_>,
+        event: &mut Event,
+        path: &Path,
+    ) -> Result<(), StoreError> {
+        let sqlite = |e| StoreError::from_sqlite(path, e);
+        let mut row = Row::of(event).map_err(|e| sqlite(to_sql_error(e)))?;
+        row.prev = self.head(tx, &row.incident, &row.device).map_err(sqlite)?;
+        row.hash = row.seal();
+        self.insert_one(tx, &row, path)?;
+        event.prev.clone_from(&row.prev);
+        event.hash = row.hash;
+        Ok(())
+    }
+
+    /// Whether the log has `incident` (in this transaction).
+    pub(super) fn has_incident(&mut self, tx: &Transaction<'_>, incident: &str) -> rusqlite::Result<bool> {
+        if self.incidents.contains(incident) {
+            return Ok(true);
+        }
+        let known = tx
+            .prepare_cached("SELECT 1 FROM incidents WHERE id = ?1")?
+            .query_row([incident], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if known {
+            self.incidents.insert(incident.to_owned());
+        }
+        Ok(known)
+    }
+
     /// Inserts one row, with the store's errors.
     pub(super) fn insert_one(
         &mut self,
@@ -396,15 +425,8 @@ impl Writing {
             tx.prepare_cached("INSERT INTO incidents (id, declared_event, local) VALUES (?1, ?2, ?3)")?
                 .execute(params![row.incident, row.id, local])?;
             self.incidents.insert(row.incident.clone());
-        } else if !self.incidents.contains(&row.incident) {
-            let known = tx
-                .prepare_cached("SELECT 1 FROM incidents WHERE id = ?1")?
-                .query_row([&row.incident], |_| Ok(()))
-                .optional()?;
-            if known.is_none() {
-                return Err(Insert::UnknownIncident);
-            }
-            self.incidents.insert(row.incident.clone());
+        } else if !self.has_incident(tx, &row.incident)? {
+            return Err(Insert::UnknownIncident);
         }
         tx.prepare_cached(
             "INSERT INTO events (id, incident, at, recorded_at, origin, actor, device, prev, hash, kind, data)

@@ -15,6 +15,7 @@ pub mod chain;
 mod error;
 mod events;
 mod folds;
+mod import;
 mod merge;
 mod outbox;
 mod samples;
@@ -30,7 +31,8 @@ pub use alerts::AlertSeen;
 pub use chain::{ChainHead, ChainProblem, Row};
 pub use error::StoreError;
 pub use folds::CHECKPOINT_EVERY;
-pub use merge::{Imported, Merged};
+pub use import::{Imported, Importing};
+pub use merge::Merged;
 pub use outbox::{Attempts, Pending};
 pub use sync::{Cursor, PendingSample, SyncProblem};
 

@@ -187,7 +187,7 @@ impl Store {
         let path = self.path.clone();
         let sqlite = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
-        let merged = merge_rows(&tx, rows, &path)?;
+        let merged = merge_rows(&tx, &mut super::events::Writing::default(), rows, &path)?;
         for seq in &merged.seqs {
             tx.execute("INSERT OR IGNORE INTO sync_pulled (hub, seq) VALUES (?1, ?2)", params![hub, seq])
                 .map_err(sqlite)?;
