@@ -116,6 +116,18 @@ fn incidents_are_declared_moved_and_read_over_ipc_and_errors_carry_a_code() {
         view["events"].as_array().unwrap().iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["declared", "stage_entered", "note"]);
     assert!(view["events"].as_array().unwrap().iter().all(|e| e["origin"] == "desktop" && e["by"] == "ipc"));
+    // Asked with where the last answer went up to, only what was written since comes.
+    assert_eq!(view["since"], false);
+    w.ok("add_note", json!({ "id": id, "text": "second look" }));
+    let newer = w.ok("get_incident", json!({ "id": id, "after": view["through"] }));
+    assert_eq!(newer["since"], true);
+    let texts: Vec<&str> =
+        newer["events"].as_array().unwrap().iter().map(|e| e["kind"]["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["second look"]);
+    assert!(newer["through"].as_i64().unwrap() > view["through"].as_i64().unwrap());
+    assert_eq!(newer["incident"]["events"], 4, "the incident itself is whole");
+    let nothing = w.ok("get_incident", json!({ "id": id, "after": newer["through"] }));
+    assert_eq!((nothing["events"].as_array().unwrap().len(), &nothing["through"]), (0, &newer["through"]));
     // Every event names the laptop it was written on, and seals the one before it.
     let events = view["events"].as_array().unwrap();
     assert!(events.iter().all(|e| e["device"].as_str().is_some_and(|d| !d.is_empty())));

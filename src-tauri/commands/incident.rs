@@ -7,12 +7,18 @@ use warroom::ops::{self, Declaration};
 
 use crate::state::{AppState, IpcError};
 
-/// One incident as the window shows it: its state and its whole timeline.
+/// One incident as the window shows it: its state and its timeline, whole or what is new.
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct IncidentView {
     incident: Incident,
+    /// In time order: every event, or (when asked with `after`) those written since.
     events: Vec<Event>,
+    /// Where in the log these events go up to: asked with it as `after`, only newer ones come.
+    #[cfg_attr(test, ts(type = "number"))]
+    through: i64,
+    /// Whether `events` are only those written after the `after` asked for, to merge in.
+    since: bool,
 }
 
 #[tauri::command(async)]
@@ -20,10 +26,19 @@ pub fn list_incidents(state: State<'_, AppState>) -> Result<Vec<Incident>, IpcEr
     state.with_log(|log| Ok(log.incidents()?))
 }
 
+/// The incident and its timeline; with `after` (the `through` of an earlier answer), only the
+/// events written since: a long incident's timeline is not sent whole on every change.
 #[tauri::command(async)]
-pub fn get_incident(state: State<'_, AppState>, id: String) -> Result<IncidentView, IpcError> {
+pub fn get_incident(
+    state: State<'_, AppState>,
+    id: String,
+    after: Option<i64>,
+) -> Result<IncidentView, IpcError> {
     let id = state.incident_id(&id)?;
-    state.with_log(|log| Ok(IncidentView { incident: log.incident(id)?, events: log.events(id)? }))
+    state.with_log(|log| {
+        let (events, through) = log.events_after(id, after.unwrap_or(0).max(0))?;
+        Ok(IncidentView { incident: log.incident(id)?, events, through, since: after.is_some() })
+    })
 }
 
 #[tauri::command(async)]

@@ -88,7 +88,7 @@ async function refresh(): Promise<void> {
     // On start: the incident going on, else the latest one (shown as what it is: resolved).
     const first = activeIncident() ?? incidents[0];
     if (!selected && first) select(first.id);
-    view = selected ? await api.getIncident(selected) : null;
+    view = selected ? await api.getIncident(selected, view) : null;
     if (selected && view) {
       const id = selected;
       [runbookViews, suggestions] = await Promise.all([

@@ -146,6 +146,27 @@ fn notes() {
         start.elapsed().as_secs_f64() * 1e3,
         state.events
     );
+
+    // What the window asks on every change of the incident it shows: the events written since
+    // its last answer, where it read the whole timeline before.
+    let start = Instant::now();
+    let (whole, mut through) = store.events_after(long, 0).unwrap();
+    let (whole, whole_took) = (whole.len(), start.elapsed());
+    let mut since = Vec::new();
+    for i in 0..RUNS {
+        let actor = Actor { now: Utc::now(), ..actor.clone() };
+        ops::add_note(&mut store, &actor, long, &format!("bench note {}", RUNS + i), None).unwrap();
+        let start = Instant::now();
+        let (new, next) = store.events_after(long, through).unwrap();
+        since.push(start.elapsed());
+        assert_eq!(new.len(), 1);
+        through = next;
+    }
+    println!(
+        "notes: the window's timeline after a note: what is new {:.3} ms (median of {RUNS}), the whole timeline {:.0} ms ({whole} events)",
+        median(since).as_secs_f64() * 1e3,
+        whole_took.as_secs_f64() * 1e3
+    );
 }
 
 fn note(id: Ulid, n: usize) -> Event {

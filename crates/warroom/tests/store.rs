@@ -434,3 +434,42 @@ fn an_event_id_given_twice_differently_is_refused_not_taken_as_known() {
     assert_eq!(merged.problems[0].event, events[1].id.to_string());
     assert_eq!(target.events(id).unwrap(), events, "the log's copy is untouched");
 }
+
+/// What the window asks on every change of a long incident: only the events written since its
+/// last answer, a note dated back among them (new to the log, early in time), in time order.
+#[test]
+fn events_after_a_position_are_those_written_since_in_time_order() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let hour_ago = Utc::now() - chrono::Duration::hours(1);
+    let declaration = Declaration {
+        title: "Checkout returns 500".into(),
+        severity: Severity::Sev2,
+        commander: None,
+        at: Some(hour_ago),
+        local: false,
+    };
+    let id = ops::declare(&mut store, &actor(), declaration).unwrap().id;
+    let other = declare(&mut store, "another incident");
+    ops::add_note(&mut store, &actor(), id, "pool at 97%", None).unwrap();
+    let (all, through) = store.events_after(id, 0).unwrap();
+    assert_eq!(all, store.events(id).unwrap());
+    assert_eq!(all.len(), 2);
+
+    ops::add_note(&mut store, &actor(), other, "elsewhere", None).unwrap();
+    let now = Utc::now();
+    ops::add_note(&mut store, &actor(), id, "later", Some(now)).unwrap();
+    let early = hour_ago + chrono::Duration::minutes(1);
+    ops::add_note(&mut store, &actor(), id, "seen before, written now", Some(early)).unwrap();
+    let (new, newer) = store.events_after(id, through).unwrap();
+    let texts: Vec<String> = new
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Note { text } => text.clone(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, ["seen before, written now", "later"], "time order, the other incident's left out");
+    assert!(newer > through);
+    assert_eq!(store.events_after(id, newer).unwrap(), (Vec::new(), newer), "nothing new: the same position");
+}

@@ -3,6 +3,18 @@ import type { Event } from "./Event";
 import type { Incident } from "./Incident";
 
 /**
- * One incident as the window shows it: its state and its whole timeline.
+ * One incident as the window shows it: its state and its timeline, whole or what is new.
  */
-export type IncidentView = { incident: Incident, events: Array<Event>, };
+export type IncidentView = { incident: Incident, 
+/**
+ * In time order: every event, or (when asked with `after`) those written since.
+ */
+events: Array<Event>, 
+/**
+ * Where in the log these events go up to: asked with it as `after`, only newer ones come.
+ */
+through: number, 
+/**
+ * Whether `events` are only those written after the `after` asked for, to merge in.
+ */
+since: boolean, };

@@ -71,6 +71,31 @@ impl Store {
         self.query_events(&sql, [incident.to_string()])
     }
 
+    /// The incident's events written to this log after position `after` (0: all of them), in
+    /// time order, and the position they go up to: given back next time, it asks for what is new
+    /// since (the window's timeline takes only that, not the whole incident, on every change). A
+    /// position is the log's own write order: an event dated back, or merged from another laptop,
+    /// is new here when it arrives, wherever its time puts it.
+    ///
+    /// # Errors
+    /// As [`Store::events`].
+    pub fn events_after(&self, incident: Ulid, after: i64) -> Result<(Vec<Event>, i64), StoreError> {
+        let id = incident.to_string();
+        // The end first: an event written between the two queries is left for next time, not lost.
+        let through: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT MAX(seq) FROM events WHERE incident = ?1")
+            .and_then(|mut stmt| stmt.query_row([&id], |r| r.get(0)))
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))?;
+        let Some(through) = through.filter(|t| *t > after) else {
+            return Ok((Vec::new(), after));
+        };
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE incident = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY at, id"
+        );
+        Ok((self.query_events(&sql, rusqlite::params![id, after, through])?, through))
+    }
+
     /// The incident's events of one kind (`"change_seen"`, as [`EventKind`]'s tag names it), in
     /// time order: one indexed query, however long the incident (what changed is asked about
     /// every 30 s and for every chart).
