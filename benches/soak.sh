@@ -9,6 +9,8 @@
 #
 #   xvfb-run -a -s "-screen 0 1366x768x24" benches/soak.sh        # or: make bench-soak
 #   DURATION=600 INTERVAL=10 benches/soak.sh                        # a shorter look
+#   RECORD=1 benches/soak.sh     # the drills recorded on an incident, as in a real night: the
+#                                # timeline, checks and kept state grow with it
 set -euo pipefail
 
 APP=${APP:-target/debug/warroom-desktop}
@@ -60,11 +62,17 @@ print(app, others)
 PY
 }
 
-WARROOM_DB="$work/soak.db" WARROOM_DRILL_LOOP=1 WARROOM_DRILL_SPEED="$SPEED" \
+record_on=""
+if [ "${RECORD:-0}" = 1 ]; then
+  CLI=${CLI:-$(dirname "$APP")/warroom}
+  [ -x "$CLI" ] || { echo "$CLI is missing: cargo build first" >&2; exit 1; }
+  record_on=$("$CLI" --db "$work/soak.db" incident declare --title "soak: drills through the night" --severity sev3)
+fi
+WARROOM_DB="$work/soak.db" WARROOM_DRILL_LOOP=1 WARROOM_DRILL_SPEED="$SPEED" WARROOM_DRILL_RECORD_ON="$record_on" \
   XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache" \
   "$APP" >"$work/app.log" 2>&1 &
 pid=$!
-echo "# soak: $APP, drills looping at x$SPEED, $DURATION s, a sample every $INTERVAL s (MB: app webkit total)"
+echo "# soak: $APP, drills looping at x$SPEED${record_on:+, recorded on incident $record_on}, $DURATION s, a sample every $INTERVAL s (MB: app webkit total)"
 start=$(date +%s)
 base=""
 last=""
@@ -79,6 +87,10 @@ while :; do
   last=$total
   [ "$now" -ge "$DURATION" ] && break
 done
+if [ -n "$record_on" ]; then
+  CLI=${CLI:-$(dirname "$APP")/warroom}
+  echo "# the incident: $("$CLI" --db "$work/soak.db" timeline "$record_on" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)), "events")')"
+fi
 if [ -n "$base" ]; then
   awk -v b="$base" -v l="$last" -v w="$WARMUP" \
     'BEGIN { printf "# after the first %d s: %.1f MB -> %.1f MB, %+.1f %%\n", w, b/1024, l/1024, 100*(l-b)/b }'

@@ -55,7 +55,7 @@ pub fn spawn<R: tauri::Runtime>(app: AppHandle<R>, state: AppState) {
 }
 
 /// With `WARROOM_DRILL_LOOP`: when a drill ends, the next built-in scenario starts at the same
-/// speed (recorded on no incident), forever.
+/// speed, recorded on the incident the last one was recorded on (if any), forever.
 async fn loop_drills(state: AppState) {
     let names: Vec<String> = warroom::sources::drill::Scenario::built_in()
         .map(|all| all.into_iter().map(|s| s.name).collect())
@@ -72,7 +72,8 @@ async fn loop_drills(state: AppState) {
         let at = names.iter().position(|n| *n == drill.scenario).map_or(0, |i| i + 1);
         let Some(next) = names.get(at % names.len().max(1)) else { return };
         tracing::info!("drill '{}' ended; starting '{next}' (WARROOM_DRILL_LOOP)", drill.scenario);
-        if let Err(e) = state.runtime.start_drill(next, drill.seed, drill.speed, &state.actor(), None) {
+        let recording = state.runtime.recording();
+        if let Err(e) = state.runtime.start_drill(next, drill.seed, drill.speed, &state.actor(), recording) {
             tracing::warn!("cannot start the next drill '{next}': {e}");
             return;
         }

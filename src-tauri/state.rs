@@ -101,6 +101,9 @@ pub struct Settings {
     pub drill_speed: Option<f64>,
     /// `WARROOM_DRILL_LOOP` = 1, true or on: when a drill ends, the next built-in one starts.
     pub drill_loop: bool,
+    /// The incident the drill opened on records on (`WARROOM_DRILL_RECORD_ON`, an id or a
+    /// prefix of one): a rehearsal screen that keeps its record, and the soak benchmark.
+    pub drill_record_on: Option<String>,
     /// Where postmortems are written (`WARROOM_EXPORT_DIR`, else `~/Documents/warroom`, or the
     /// data folder when there is no documents folder).
     pub export_dir: Option<PathBuf>,
@@ -119,6 +122,7 @@ impl Settings {
             drill_loop: std::env::var("WARROOM_DRILL_LOOP")
                 .is_ok_and(|v| matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "on" | "yes")),
             export_dir: std::env::var_os("WARROOM_EXPORT_DIR").map(PathBuf::from),
+            drill_record_on: std::env::var("WARROOM_DRILL_RECORD_ON").ok().filter(|s| !s.trim().is_empty()),
         }
     }
 }
@@ -172,13 +176,16 @@ impl AppState {
         });
         if settings.config.is_none() || no_sources {
             let name = settings.drill.unwrap_or_else(|| warroom::sources::drill::DEFAULT_SCENARIO.to_owned());
+            let record_on = settings.drill_record_on.as_deref().and_then(|id| {
+                runtime.log().find_incident(id).map_err(|e| tracing::error!("WARROOM_DRILL_RECORD_ON: {e}")).ok()
+            });
             if name != "off"
                 && let Err(e) = runtime.start_drill(
                     &name,
                     1,
                     settings.drill_speed.unwrap_or(4.0),
                     &actor(&settings.user, clock.now()),
-                    None,
+                    record_on,
                 )
             {
                 tracing::error!("cannot start the drill '{name}': {e}");

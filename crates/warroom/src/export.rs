@@ -186,14 +186,17 @@ impl FileSeed<'_> {
         self.importing.event(event).map_err(|e| self.stop(Stop::Store(e)))
     }
 
-    fn samples<E: de::Error>(&mut self, samples: Vec<Sample>) -> Result<(), E> {
+    /// Hands a batch of samples on (or keeps them until the file says its incident); `batch` is
+    /// left empty.
+    fn samples<E: de::Error>(&mut self, batch: &mut Vec<Sample>) -> Result<(), E> {
         match self.read.incident {
-            Some(id) => self.importing.samples(id, samples).map_err(|e| self.stop(Stop::Store(e))),
-            None => {
-                self.read.samples.extend(samples);
-                Ok(())
+            Some(id) => {
+                self.importing.samples(id, batch).map_err(|e| self.stop(Stop::Store(e)))?;
+                batch.clear();
             }
+            None => self.read.samples.append(batch),
         }
+        Ok(())
     }
 }
 
@@ -259,10 +262,8 @@ impl<'de> Visitor<'de> for &mut FileSeed<'_> {
                         return Err(self.stop(Stop::File(message)));
                     }
                     self.read.incident = Some(incident.id);
-                    if !self.read.samples.is_empty() {
-                        let samples = std::mem::take(&mut self.read.samples);
-                        self.samples(samples)?;
-                    }
+                    let mut early = std::mem::take(&mut self.read.samples);
+                    self.samples(&mut early)?;
                 }
                 Key::Events => {
                     map.next_value_seed(Events(&mut *self))?;
@@ -327,12 +328,9 @@ impl<'de> Visitor<'de> for Samples<'_, '_> {
         while let Some(sample) = seq.next_element::<Sample>()? {
             batch.push(sample);
             if batch.len() == SAMPLE_BATCH {
-                self.0.samples(std::mem::replace(&mut batch, Vec::with_capacity(SAMPLE_BATCH)))?;
+                self.0.samples(&mut batch)?;
             }
         }
-        if !batch.is_empty() {
-            self.0.samples(batch)?;
-        }
-        Ok(())
+        self.0.samples(&mut batch)
     }
 }

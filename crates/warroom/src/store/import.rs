@@ -74,7 +74,7 @@ impl Store {
         for event in events {
             importing.event(event.clone())?;
         }
-        importing.samples(incident, samples.to_vec())?;
+        importing.samples(incident, samples)?;
         importing.finish()
     }
 
@@ -201,13 +201,12 @@ impl Importing<'_> {
     /// # Errors
     /// As [`Importing::event`] (a batch of events may be written first); [`StoreError::Sqlite`]
     /// for a sample the log refuses.
-    pub fn samples(&mut self, incident: Ulid, samples: Vec<Sample>) -> Result<(), StoreError> {
+    pub fn samples(&mut self, incident: Ulid, samples: &[Sample]) -> Result<(), StoreError> {
         self.flush()?;
         if self.exists(&incident.to_string())? {
-            self.imported.samples +=
-                insert_samples(&self.tx, incident, &samples).map_err(|e| self.sqlite(e))?;
+            self.imported.samples += insert_samples(&self.tx, incident, samples).map_err(|e| self.sqlite(e))?;
         } else {
-            self.early_samples.push((incident, samples));
+            self.early_samples.push((incident, samples.to_vec()));
         }
         Ok(())
     }
