@@ -5,10 +5,11 @@
 //! (a node going from healthy to degraded), which become events on the incident's timeline; a
 //! [`Monitor::view`] is everything the window draws, each value with its age.
 //!
-//! What it holds is keyed by node, and within a node by metric in small arrays: a poll cycle
-//! brings thousands of samples and judges every node of the topology, so a sample is stored
-//! with one lookup by the node's name (never a copy of it), and each node is judged in place
-//! from its own readings, its verdict written over the last one.
+//! What it holds is one entry per node, and within it arrays by metric: a poll cycle brings
+//! thousands of samples and judges every node of the topology, so a sample is stored with one
+//! lookup by the node's name (never a copy of it), and the topology's nodes are judged in one
+//! pass over their entries, each in place from its own readings, its verdict written over the
+//! last one only when something moved.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -57,28 +58,32 @@ struct Pending {
     seen: u32,
 }
 
-/// What the sources said of one node, per metric by [`Metric::index`].
+/// What the monitor holds of one node: what the sources said of it, per metric by
+/// [`Metric::index`], and its health while it is in the topology.
 #[derive(Debug, Clone, Default)]
-struct NodeSignals {
+struct Tracked {
     /// The newest reading of each metric: health and staleness are judged by it.
     latest: Readings,
     /// The last half hour of each metric, oldest first; `None` until its first sample (or
     /// backfill): only then has the node a chart of it.
     history: [Option<Series>; Metric::ALL.len()],
+    /// Its health as last confirmed, and the change it may be heading for; `None` while it is
+    /// not in the topology as last evaluated.
+    judged: Option<Judged>,
 }
 
-impl NodeSignals {
-    /// Takes in one sample, forgetting history from before `horizon`.
-    fn take(&mut self, sample: &Sample, horizon: DateTime<Utc>) {
-        let slot = sample.metric.index();
+impl Tracked {
+    /// Takes in one reading of `metric`, forgetting history from before `horizon`.
+    fn take(&mut self, metric: Metric, reading: Reading, horizon: DateTime<Utc>) {
+        let slot = metric.index();
         let series = self.history[slot].get_or_insert_default();
-        if series.back().is_none_or(|(at, _)| *at < sample.at) {
-            series.push_back((sample.at, sample.value));
+        if series.back().is_none_or(|(at, _)| *at < reading.at) {
+            series.push_back((reading.at, reading.value));
         }
         while series.front().is_some_and(|(at, _)| *at < horizon) {
             series.pop_front();
         }
-        self.latest[slot] = Some(Reading { value: sample.value, at: sample.at });
+        self.latest[slot] = Some(reading);
     }
 }
 
@@ -87,8 +92,6 @@ impl NodeSignals {
 struct Judged {
     health: NodeHealth,
     pending: Option<Pending>,
-    /// The evaluation that last found it in the topology: a node no longer there is dropped.
-    evaluation: u64,
 }
 
 /// What one ingest changed: node health, and alerts that started or stopped firing.
@@ -176,12 +179,12 @@ pub struct Chart {
 pub struct Monitor {
     topology: Topology,
     thresholds: Thresholds,
-    /// Every node the sources spoke of, in the topology or not.
-    signals: HashMap<String, NodeSignals>,
-    /// Every topology node's health, with the change it may be heading for.
-    health: HashMap<String, Judged>,
-    /// How many evaluations there were.
-    evaluations: u64,
+    /// Every node the sources spoke of or a topology named, by its id: where it is in `nodes`.
+    index: HashMap<String, usize>,
+    nodes: Vec<Tracked>,
+    /// The topology's nodes in `nodes`, in topology order; `None` once the topology changed,
+    /// until the next evaluation finds them.
+    watched: Option<Vec<usize>>,
     /// Alerts firing, by fingerprint.
     alerts: BTreeMap<String, Alert>,
     /// Alerts reported but not firing (pending, silenced, inhibited), by fingerprint.
@@ -195,9 +198,9 @@ impl Monitor {
         let mut monitor = Monitor {
             topology,
             thresholds,
-            signals: HashMap::new(),
-            health: HashMap::new(),
-            evaluations: 0,
+            index: HashMap::new(),
+            nodes: Vec::new(),
+            watched: None,
             alerts: BTreeMap::new(),
             quiet: BTreeMap::new(),
             logs: VecDeque::new(),
@@ -211,6 +214,7 @@ impl Monitor {
     /// ingest, and nodes new to it start unknown.
     pub fn set_topology(&mut self, topology: Topology) {
         self.topology = topology;
+        self.watched = None;
     }
 
     /// The topology watched.
@@ -224,7 +228,21 @@ impl Monitor {
     }
 
     fn series(&self, node: &str, metric: Metric) -> Option<&Series> {
-        self.signals.get(node).and_then(|s| s.history[metric.index()].as_ref())
+        self.tracked(node).and_then(|t| t.history[metric.index()].as_ref())
+    }
+
+    fn tracked(&self, node: &str) -> Option<&Tracked> {
+        self.index.get(node).and_then(|&i| self.nodes.get(i))
+    }
+
+    /// Where `node` is in `nodes`, a new entry if it is new.
+    fn track(&mut self, node: String) -> usize {
+        if let Some(&i) = self.index.get(&node) {
+            return i;
+        }
+        self.nodes.push(Tracked::default());
+        self.index.insert(node, self.nodes.len() - 1);
+        self.nodes.len() - 1
     }
 
     /// Takes in past samples for the charts only: merged into the history in time order,
@@ -235,8 +253,8 @@ impl Monitor {
             by_series.entry((s.node, s.metric)).or_default().push_back((s.at, s.value));
         }
         for ((node, metric), points) in by_series {
-            let series =
-                self.signals.entry(node).or_default().history[metric.index()].get_or_insert_default();
+            let i = self.track(node);
+            let series = self.nodes[i].history[metric.index()].get_or_insert_default();
             let mut merged: Vec<(DateTime<Utc>, f64)> = points.into_iter().chain(series.drain(..)).collect();
             merged.sort_by_key(|(at, _)| *at);
             merged.dedup_by_key(|(at, _)| *at);
@@ -250,15 +268,12 @@ impl Monitor {
     /// reported is resolved); otherwise the alerts known before are kept.
     pub fn ingest(&mut self, signals: Signals, now: DateTime<Utc>) -> Changes {
         let horizon = now - HISTORY;
-        for sample in signals.samples {
-            match self.signals.get_mut(sample.node.as_str()) {
-                Some(node) => node.take(&sample, horizon),
-                None => {
-                    let mut node = NodeSignals::default();
-                    node.take(&sample, horizon);
-                    self.signals.insert(sample.node, node);
-                }
-            }
+        for Sample { node, metric, value, at } in signals.samples {
+            let i = match self.index.get(node.as_str()) {
+                Some(&i) => i,
+                None => self.track(node),
+            };
+            self.nodes[i].take(metric, Reading { value, at }, horizon);
         }
         // When an alert source failed, the set is not complete: keep what was firing rather than
         // take it for resolved.
@@ -308,30 +323,30 @@ impl Monitor {
     /// truth about when it started. A node's first data is taken at once.
     pub fn reevaluate(&mut self, now: DateTime<Utc>) -> Vec<HealthChange> {
         let hold = self.thresholds.hold_cycles.max(1);
-        self.evaluations += 1;
-        let evaluation = self.evaluations;
+        let watched = match self.watched.take() {
+            Some(watched) => watched,
+            None => self.watch(),
+        };
         let mut judge = Judge::new(&self.thresholds, now);
         // Each node's verdict is written here, then swapped with its confirmed health when it
         // is taken: the strings of the health it replaces are reused for the next node.
         let mut verdict = NodeHealth::unknown();
         let mut changes = Vec::new();
-        let mut nodes = 0;
-        for node in self.topology.nodes() {
-            nodes += 1;
+        for (node, &i) in self.topology.nodes().zip(&watched) {
             let id = node.id.as_str();
-            judge.weigh(id, self.signals.get(id).map_or(&NO_READINGS, |s| &s.latest));
-            let Some(judged) = self.health.get_mut(id) else {
-                // New to the monitor: its first verdict is taken at once, and a first verdict
+            let tracked = &mut self.nodes[i];
+            judge.weigh(id, &tracked.latest);
+            let Some(judged) = &mut tracked.judged else {
+                // New to the topology: its first verdict is taken at once, and a first verdict
                 // of unknown or healthy is no news.
                 judge.write(&mut verdict);
                 if !matches!(verdict.health, Health::Unknown | Health::Healthy) {
                     changes.push(HealthChange::new(id, Health::Unknown, &verdict, now));
                 }
                 let health = std::mem::replace(&mut verdict, NodeHealth::unknown());
-                self.health.insert(id.to_owned(), Judged { health, pending: None, evaluation });
+                tracked.judged = Some(Judged { health, pending: None });
                 continue;
             };
-            judged.evaluation = evaluation;
             if judge.stands(&judged.health) {
                 // Judged from the same grounds, it is judged the same: no change, and the end
                 // of any change it was heading for. Its data ages.
@@ -366,13 +381,27 @@ impl Monitor {
                 judged.health.newest = verdict.newest;
             }
         }
-        // Node ids are unique in a topology: more judged nodes than it has means some left it.
-        if self.health.len() > nodes {
-            self.health.retain(|_, judged| judged.evaluation == evaluation);
-        }
+        self.watched = Some(watched);
         // In node order, as they always came.
         changes.sort_by(|a, b| a.node.cmp(&b.node));
         changes
+    }
+
+    /// Finds the topology's nodes in `nodes`, in topology order; those no longer in it lose
+    /// their health (a node back in it later starts unknown).
+    fn watch(&mut self) -> Vec<usize> {
+        let ids: Vec<String> = self.topology.nodes().map(|n| n.id.clone()).collect();
+        let watched: Vec<usize> = ids.into_iter().map(|id| self.track(id)).collect();
+        let mut in_topology = vec![false; self.nodes.len()];
+        for &i in &watched {
+            in_topology[i] = true;
+        }
+        for (tracked, watched) in self.nodes.iter_mut().zip(in_topology) {
+            if !watched {
+                tracked.judged = None;
+            }
+        }
+        watched
     }
 
     /// Charts of every signal a node has, over the last half hour, each with its threshold and
@@ -399,7 +428,12 @@ impl Monitor {
 
     /// The newest reading of one node's signal.
     pub fn latest(&self, node: &str, metric: Metric) -> Option<Reading> {
-        self.signals.get(node).and_then(|s| s.latest[metric.index()])
+        self.tracked(node).and_then(|t| t.latest[metric.index()])
+    }
+
+    /// The health of the topology's nodes, as last evaluated, by id.
+    fn judged(&self) -> impl Iterator<Item = (&String, &NodeHealth)> {
+        self.index.iter().filter_map(|(id, &i)| Some((id, &self.nodes.get(i)?.judged.as_ref()?.health)))
     }
 
     /// How old the newest sample may be before it is stale.
@@ -409,7 +443,7 @@ impl Monitor {
 
     /// The health of every node, as last evaluated.
     pub fn health(&self) -> HashMap<String, Health> {
-        self.health.iter().map(|(id, judged)| (id.clone(), judged.health.health)).collect()
+        self.judged().map(|(id, judged)| (id.clone(), judged.health)).collect()
     }
 
     /// Changes must hold `cycles` evaluations in a row from now on (1: every change at once).
@@ -419,7 +453,8 @@ impl Monitor {
 
     /// Why a node is as it is: its first reason (the worst breached threshold, or why unknown).
     pub fn reason(&self, node: &str) -> Option<String> {
-        self.health.get(node).and_then(|judged| judged.health.reasons.first().cloned())
+        let judged = self.tracked(node)?.judged.as_ref()?;
+        judged.health.reasons.first().cloned()
     }
 
     /// The thresholds it judges health by (and charts draw).
@@ -429,7 +464,7 @@ impl Monitor {
 
     /// Whether any node has data yet: before its first evaluated cycle a monitor knows nothing.
     pub fn has_data(&self) -> bool {
-        self.health.values().any(|judged| judged.health.newest.is_some())
+        self.judged().any(|(_, judged)| judged.newest.is_some())
     }
 
     /// The blast radius of what is down now.
@@ -441,8 +476,9 @@ impl Monitor {
     pub fn view(&self, now: DateTime<Utc>) -> GraphView {
         let age = |at: DateTime<Utc>| (now - at).num_milliseconds() as f64 / 1000.0;
         let mut view = GraphView::of(&self.topology, now, self.blast_radius(), |n| {
-            let health = self.health.get(&n.id).map(|judged| &judged.health);
-            let latest = self.signals.get(&n.id).map_or(&NO_READINGS, |s| &s.latest);
+            let tracked = self.tracked(&n.id);
+            let health = tracked.and_then(|t| t.judged.as_ref()).map(|judged| &judged.health);
+            let latest = tracked.map_or(&NO_READINGS, |t| &t.latest);
             let mut signals: Vec<SignalView> = Metric::ALL
                 .into_iter()
                 .filter_map(|metric| latest[metric.index()].map(|r| (metric, r)))
