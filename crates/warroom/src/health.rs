@@ -88,6 +88,11 @@ impl Thresholds {
         own.chain(every).find(|r| r.above.is_some() || r.below.is_some())
     }
 
+    /// Whether `node` has thresholds of its own.
+    pub fn has_own(&self, node: &str) -> bool {
+        self.rules.iter().any(|r| r.node.as_deref() == Some(node))
+    }
+
     /// The limit a chart draws for `node`'s `metric`: above or below it, it is breached.
     pub fn limit(&self, node: &str, metric: Metric) -> Option<f64> {
         self.rule(node, metric).and_then(|r| r.above.or(r.below))
@@ -215,9 +220,6 @@ pub const NO_READINGS: Readings = [None; Metric::ALL.len()];
 pub struct Judge<'t> {
     thresholds: &'t Thresholds,
     now: DateTime<Utc>,
-    /// Whether any threshold is a node's own: without one, every general rule applies to every
-    /// node and no node needs its rules looked up.
-    own_rules: bool,
     /// How each rule's breach reads, by rule.
     wordings: Vec<Wording>,
     /// The grounds of the node weighed last: reused from node to node.
@@ -231,17 +233,18 @@ impl<'t> Judge<'t> {
         Judge {
             thresholds,
             now,
-            own_rules: thresholds.rules.iter().any(|r| r.node.is_some()),
             wordings: thresholds.rules.iter().map(Wording::of).collect(),
             grounds: Grounds::default(),
             newest: None,
         }
     }
 
-    /// Weighs `node`'s newest `readings`: unknown with no data or stale data (no data is not
+    /// Weighs a node's newest `readings`: unknown with no data or stale data (no data is not
     /// good news), else the thresholds they breach, a node's own thresholds for a metric
-    /// replacing the general ones for that metric.
-    pub fn weigh(&mut self, node: &str, readings: &Readings) {
+    /// replacing the general ones for that metric. `own` is the node's id when it has
+    /// thresholds of its own ([`Thresholds::has_own`]); `None` when only the general ones apply
+    /// (a caller judging many nodes need not read their ids).
+    pub fn weigh(&mut self, own: Option<&str>, readings: &Readings) {
         let newest = readings.iter().flatten().map(|r| r.at).max();
         self.newest = newest;
         self.grounds.breaches.clear();
@@ -255,12 +258,15 @@ impl<'t> Judge<'t> {
         }
         self.grounds.basis = Basis::Readings;
         let rules = &self.thresholds.rules;
-        let own =
-            |metric: Metric| rules.iter().any(|r| r.metric == metric && r.node.as_deref() == Some(node));
+        let own_for = |node: &str, metric: Metric| {
+            rules.iter().any(|r| r.metric == metric && r.node.as_deref() == Some(node))
+        };
         for (i, rule) in rules.iter().enumerate() {
-            let applies = match rule.node.as_deref() {
-                Some(n) => n == node,
-                None => !self.own_rules || !own(rule.metric),
+            let applies = match (rule.node.as_deref(), own) {
+                (None, None) => true,
+                (None, Some(node)) => !own_for(node, rule.metric),
+                (Some(n), Some(node)) => n == node,
+                (Some(_), None) => false,
             };
             if applies
                 && let Some(reading) = readings[rule.metric.index()]
@@ -316,7 +322,7 @@ impl<'t> Judge<'t> {
 
     /// Weighs `node` and writes its verdict over `verdict`, unless it [stands](Judge::stands).
     pub fn judge(&mut self, node: &str, readings: &Readings, verdict: &mut NodeHealth) {
-        self.weigh(node, readings);
+        self.weigh(self.thresholds.has_own(node).then_some(node), readings);
         if self.stands(verdict) {
             verdict.newest = self.newest;
         } else {
@@ -471,26 +477,26 @@ mod tests {
         };
         let mut verdict = NodeHealth::unknown();
         let mut judge = Judge::new(&thresholds, t0);
-        judge.weigh("a", &readings(0.95, t0));
+        judge.weigh(Some("a"), &readings(0.95, t0));
         assert!(!judge.stands(&verdict), "an unjudged verdict never stands");
         judge.write(&mut verdict);
         let later = t0 + Duration::seconds(5);
         let mut judge = Judge::new(&thresholds, later);
-        judge.weigh("a", &readings(0.95, later));
+        judge.weigh(Some("a"), &readings(0.95, later));
         assert!(judge.stands(&verdict));
         assert_eq!(judge.newest(), Some(later));
-        judge.weigh("a", &readings(0.96, later));
+        judge.weigh(Some("a"), &readings(0.96, later));
         assert!(!judge.stands(&verdict), "the reason says the value");
         judge.write(&mut verdict);
         assert_eq!(verdict.reasons, ["cpu_ratio 96.0% > 80.0%"]);
-        judge.weigh("a", &readings(0.5, later));
+        judge.weigh(Some("a"), &readings(0.5, later));
         judge.write(&mut verdict);
-        judge.weigh("a", &readings(0.6, later));
+        judge.weigh(Some("a"), &readings(0.6, later));
         assert!(judge.stands(&verdict), "healthy says no value: nothing to write again");
 
         let stale = |secs: i64| {
             let mut judge = Judge::new(&thresholds, t0 + Duration::seconds(secs));
-            judge.weigh("a", &readings(0.5, t0));
+            judge.weigh(Some("a"), &readings(0.5, t0));
             judge
         };
         stale(40).write(&mut verdict);
