@@ -12,6 +12,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use chrono::{DateTime, Utc};
+
 use crate::model::{Metric, Sample};
 
 /// An answer: its status, and its `data` as read by the [`DeserializeSeed`] it was read with.
@@ -249,15 +251,23 @@ impl<'de> Visitor<'de> for VectorSeed<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut samples = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(sample) = seq.next_element_seed(SeriesSeed(self.0))? {
-            samples.extend(sample);
+        // An instant vector's series are all evaluated at one time: it is converted once.
+        let mut evaluated: Option<(f64, DateTime<Utc>)> = None;
+        while let Some(series) = seq.next_element_seed(SeriesSeed(self.0.label))? {
+            let Some((node, value, t)) = series else { continue };
+            let at = match evaluated {
+                Some((seen, at)) if seen.to_bits() == t.to_bits() => at,
+                _ => evaluated.insert((t, super::at(t))).1,
+            };
+            samples.push(Sample { node, metric: self.0.metric, value, at });
         }
         Ok(samples)
     }
 }
 
-/// Reads one series of a vector: `metric`, of which only the label is kept, and `value`.
-struct SeriesSeed<'a, 's>(&'a InstantSeed<'s>);
+/// Reads one series of a vector: the value of its label named so (the node), its value and
+/// when it was evaluated; `None` without the label or a number.
+struct SeriesSeed<'s>(&'s str);
 
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "lowercase")]
@@ -268,16 +278,16 @@ enum SeriesField {
     Other,
 }
 
-impl<'de> DeserializeSeed<'de> for SeriesSeed<'_, '_> {
-    type Value = Option<Sample>;
+impl<'de> DeserializeSeed<'de> for SeriesSeed<'_> {
+    type Value = Option<(String, f64, f64)>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for SeriesSeed<'_, '_> {
-    type Value = Option<Sample>;
+impl<'de> Visitor<'de> for SeriesSeed<'_> {
+    type Value = Option<(String, f64, f64)>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a series of an instant vector")
@@ -287,9 +297,7 @@ impl<'de> Visitor<'de> for SeriesSeed<'_, '_> {
         let (mut node, mut sample) = (None, None);
         while let Some(field) = map.next_key()? {
             match field {
-                SeriesField::Metric => {
-                    once(&mut node, "metric", map.next_value_seed(LabelSeed(self.0.label))?)?
-                }
+                SeriesField::Metric => once(&mut node, "metric", map.next_value_seed(LabelSeed(self.0))?)?,
                 SeriesField::Value => once(&mut sample, "value", map.next_value::<(f64, Text<'de>)>()?)?,
                 SeriesField::Other => {
                     map.next_value::<IgnoredAny>()?;
@@ -298,12 +306,7 @@ impl<'de> Visitor<'de> for SeriesSeed<'_, '_> {
         }
         let node = node.ok_or_else(|| de::Error::missing_field("metric"))?;
         let (t, text) = sample.ok_or_else(|| de::Error::missing_field("value"))?;
-        Ok(node.zip(super::value(&text.0)).map(|(node, v)| Sample {
-            node,
-            metric: self.0.metric,
-            value: v,
-            at: super::at(t),
-        }))
+        Ok(node.zip(super::value(&text.0)).map(|(node, v)| (node, v, t)))
     }
 }
 
