@@ -5,11 +5,12 @@
 //! (a node going from healthy to degraded), which become events on the incident's timeline; a
 //! [`Monitor::view`] is everything the window draws, each value with its age.
 //!
-//! What it holds is one entry per node, and within it arrays by metric: a poll cycle brings
-//! thousands of samples and judges every node of the topology, so a sample is stored with one
-//! lookup by the node's name (never a copy of it), and the topology's nodes are judged in one
-//! pass over their entries, each in place from its own readings, its verdict written over the
-//! last one only when something moved.
+//! What it holds is one entry per node in a Vec, arrays by metric within it, and the nodes'
+//! histories in a Vec beside it: a poll cycle brings thousands of samples and judges every node
+//! of the topology, so a sample is stored with one lookup by the node's name (never a copy of
+//! it), and the topology's nodes are judged in one pass over their entries, each in place from
+//! its own readings, its verdict written over the last one only when something moved. Most of
+//! that time is cache misses (the data is cold when a cycle comes back to it), hence the layout.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -58,34 +59,20 @@ struct Pending {
     seen: u32,
 }
 
-/// What the monitor holds of one node: what the sources said of it, per metric by
+/// What the monitor judges one node by: the newest reading of each metric, by
 /// [`Metric::index`], and its health while it is in the topology.
 #[derive(Debug, Clone, Default)]
 struct Tracked {
     /// The newest reading of each metric: health and staleness are judged by it.
     latest: Readings,
-    /// The last half hour of each metric, oldest first; `None` until its first sample (or
-    /// backfill): only then has the node a chart of it.
-    history: [Option<Series>; Metric::ALL.len()],
     /// Its health as last confirmed, and the change it may be heading for; `None` while it is
     /// not in the topology as last evaluated.
     judged: Option<Judged>,
 }
 
-impl Tracked {
-    /// Takes in one reading of `metric`, forgetting history from before `horizon`.
-    fn take(&mut self, metric: Metric, reading: Reading, horizon: DateTime<Utc>) {
-        let slot = metric.index();
-        let series = self.history[slot].get_or_insert_default();
-        if series.back().is_none_or(|(at, _)| *at < reading.at) {
-            series.push_back((reading.at, reading.value));
-        }
-        while series.front().is_some_and(|(at, _)| *at < horizon) {
-            series.pop_front();
-        }
-        self.latest[slot] = Some(reading);
-    }
-}
+/// The last half hour of each metric of one node, by [`Metric::index`], oldest first; `None`
+/// until the metric's first sample (or backfill): only then has the node a chart of it.
+type History = [Option<Series>; Metric::ALL.len()];
 
 /// A topology node's entry in `Monitor::nodes`.
 #[derive(Debug, Clone, Copy)]
@@ -190,6 +177,9 @@ pub struct Monitor {
     /// Every node the sources spoke of or a topology named, by its id: where it is in `nodes`.
     index: HashMap<String, usize>,
     nodes: Vec<Tracked>,
+    /// The history of every node, where it is in `nodes`: kept apart from what it is judged
+    /// by, so judging every node reads only that.
+    history: Vec<History>,
     /// The topology's nodes in `nodes`, in topology order; `None` once the topology changed,
     /// until the next evaluation finds them.
     watched: Option<Vec<Watched>>,
@@ -208,6 +198,7 @@ impl Monitor {
             thresholds,
             index: HashMap::new(),
             nodes: Vec::new(),
+            history: Vec::new(),
             watched: None,
             alerts: BTreeMap::new(),
             quiet: BTreeMap::new(),
@@ -236,7 +227,7 @@ impl Monitor {
     }
 
     fn series(&self, node: &str, metric: Metric) -> Option<&Series> {
-        self.tracked(node).and_then(|t| t.history[metric.index()].as_ref())
+        self.index.get(node).and_then(|&i| self.history.get(i)?[metric.index()].as_ref())
     }
 
     fn tracked(&self, node: &str) -> Option<&Tracked> {
@@ -249,6 +240,7 @@ impl Monitor {
             return i;
         }
         self.nodes.push(Tracked::default());
+        self.history.push(History::default());
         self.index.insert(node, self.nodes.len() - 1);
         self.nodes.len() - 1
     }
@@ -262,7 +254,7 @@ impl Monitor {
         }
         for ((node, metric), points) in by_series {
             let i = self.track(node);
-            let series = self.nodes[i].history[metric.index()].get_or_insert_default();
+            let series = self.history[i][metric.index()].get_or_insert_default();
             let mut merged: Vec<(DateTime<Utc>, f64)> = points.into_iter().chain(series.drain(..)).collect();
             merged.sort_by_key(|(at, _)| *at);
             merged.dedup_by_key(|(at, _)| *at);
@@ -287,7 +279,15 @@ impl Monitor {
             found.push((i, metric, Reading { value, at }));
         }
         for (i, metric, reading) in found {
-            self.nodes[i].take(metric, reading, horizon);
+            let slot = metric.index();
+            let series = self.history[i][slot].get_or_insert_default();
+            if series.back().is_none_or(|(at, _)| *at < reading.at) {
+                series.push_back((reading.at, reading.value));
+            }
+            while series.front().is_some_and(|(at, _)| *at < horizon) {
+                series.pop_front();
+            }
+            self.nodes[i].latest[slot] = Some(reading);
         }
         // When an alert source failed, the set is not complete: keep what was firing rather than
         // take it for resolved.
