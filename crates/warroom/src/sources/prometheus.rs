@@ -7,7 +7,7 @@
 //! (`status: error`) becomes an error naming its `errorType`.
 //!
 //! A signal's answer is read as it is parsed, for the one label that names the node
-//! ([`answer`]): a poll cycle reads thousands of series. Other answers (ranges, checks, service
+//! (`answer.rs`): a poll cycle reads thousands of series. Other answers (ranges, checks, service
 //! graphs) are few and small, and read whole into the structs below.
 
 mod answer;
