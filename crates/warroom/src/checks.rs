@@ -90,13 +90,13 @@ pub fn plan(check: &crate::runbook::Check, node: Option<&str>) -> Plan {
 pub fn from_monitor(query: &SignalQuery, monitor: &Monitor, now: DateTime<Utc>) -> Observed {
     match monitor.latest(&query.node, query.metric) {
         None => Observed::Nothing(format!("no data for {} of {}", query.metric.name(), query.node)),
-        Some(sample) if now - sample.at > monitor.stale_after() => Observed::Nothing(format!(
+        Some(reading) if now - reading.at > monitor.stale_after() => Observed::Nothing(format!(
             "{} of {} is stale ({} s old)",
             query.metric.name(),
             query.node,
-            (now - sample.at).num_seconds()
+            (now - reading.at).num_seconds()
         )),
-        Some(sample) => Observed::Value(sample.value, sample.at),
+        Some(reading) => Observed::Value(reading.value, reading.at),
     }
 }
 

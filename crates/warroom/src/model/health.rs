@@ -100,21 +100,55 @@ impl Metric {
         }
     }
 
+    /// Its place in [`Metric::ALL`]: per-metric slots (a node's newest readings) are arrays
+    /// indexed by it rather than maps keyed by it.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// The value as people read it: ratios in %, seconds in ms.
     pub fn format(self, value: f64) -> String {
-        match self {
+        self.display(value).to_string()
+    }
+
+    /// [`Metric::format`] without building a `String`, to write into one already there (health
+    /// reasons are rewritten every poll cycle for every node in breach).
+    pub fn display(self, value: f64) -> impl fmt::Display {
+        Shown { metric: self, value }
+    }
+}
+
+// `Metric::index` is the place in `Metric::ALL`: the declaration order and `ALL` must agree.
+const _: () = {
+    let mut i = 0;
+    while i < Metric::ALL.len() {
+        assert!(Metric::ALL[i].index() == i, "Metric::ALL is not in declaration order");
+        i += 1;
+    }
+};
+
+/// A metric's value as people read it.
+struct Shown {
+    metric: Metric,
+    value: f64,
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = self.value;
+        match self.metric {
             Metric::CpuRatio | Metric::MemoryRatio | Metric::Http5xxRatio | Metric::DbPoolRatio => {
-                format!("{:.1}%", value * 100.0)
+                write!(f, "{:.1}%", value * 100.0)
             }
-            Metric::LatencyP99Seconds => format!("{:.0} ms", value * 1000.0),
-            Metric::RequestRate | Metric::ErrorLogRate => format!("{value:.1}/s"),
-            Metric::ProviderStatus => match value.round() as i64 {
-                0 => "operational".to_owned(),
-                1 => "degraded performance".to_owned(),
-                2 => "partial outage".to_owned(),
-                _ => "major outage".to_owned(),
-            },
-            Metric::Up | Metric::Restarts => format!("{value:.0}"),
+            Metric::LatencyP99Seconds => write!(f, "{:.0} ms", value * 1000.0),
+            Metric::RequestRate | Metric::ErrorLogRate => write!(f, "{value:.1}/s"),
+            Metric::ProviderStatus => f.write_str(match value.round() as i64 {
+                0 => "operational",
+                1 => "degraded performance",
+                2 => "partial outage",
+                _ => "major outage",
+            }),
+            Metric::Up | Metric::Restarts => write!(f, "{value:.0}"),
         }
     }
 }

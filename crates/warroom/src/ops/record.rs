@@ -277,7 +277,10 @@ impl Recorder {
             }
         }
         for node in &self.affected {
-            batch.samples.extend(Metric::ALL.iter().filter_map(|m| monitor.latest(node, *m)).cloned());
+            batch.samples.extend(Metric::ALL.into_iter().filter_map(|metric| {
+                let reading = monitor.latest(node, metric)?;
+                Some(Sample { node: node.clone(), metric, value: reading.value, at: reading.at })
+            }));
         }
         Ok(batch)
     }

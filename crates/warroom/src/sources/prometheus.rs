@@ -5,13 +5,21 @@
 //! of nodes. Sample values arrive as strings; `NaN` (no data, e.g. 0/0) is dropped, `+Inf`/`-Inf`
 //! are kept as the extremes they are. `warnings` on success are passed on; an error body
 //! (`status: error`) becomes an error naming its `errorType`.
+//!
+//! A signal's answer is read as it is parsed, for the one label that names the node
+//! (`answer.rs`): a poll cycle reads thousands of series. Other answers (ranges, checks, service
+//! graphs) are few and small, and read whole into the structs below.
+
+mod answer;
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use chrono::{DateTime, TimeZone, Utc};
-use std::borrow::Cow;
-
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{DeserializeSeed, IgnoredAny};
 
+use self::answer::{Envelope, EnvelopeSeed, Instant, InstantSeed};
 use super::http::{Endpoint, FetchError};
 use crate::config::SignalConfig;
 use crate::model::Sample;
@@ -26,18 +34,6 @@ pub enum PrometheusError {
     Query { query: String, error_type: String, error: String },
     #[error("query `{query}`: not a Prometheus answer ({reason})")]
     Malformed { query: String, reason: String },
-}
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    status: String,
-    #[serde(borrow)]
-    data: Option<Data<'a>>,
-    #[serde(rename = "errorType")]
-    error_type: Option<String>,
-    error: Option<String>,
-    #[serde(default)]
-    warnings: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -61,8 +57,7 @@ struct MatrixSeries<'a> {
     values: Vec<(f64, Cow<'a, str>)>,
 }
 
-/// One series of a vector. Labels and values are borrowed from the answer where they can be:
-/// a 1 000-series answer parses without 2 000 small allocations per label.
+/// One series of a vector, every label of it.
 #[derive(Deserialize)]
 struct VectorSample<'a> {
     #[serde(borrow)]
@@ -93,9 +88,16 @@ fn value(text: &str) -> Option<f64> {
     }
 }
 
-/// Reads a query's answer: a successful envelope, or the error it carries.
-fn successful<'a>(query: &str, body: &'a [u8]) -> Result<Envelope<'a>, PrometheusError> {
-    let envelope: Envelope = serde_json::from_slice(body)
+/// Reads a query's answer, its `data` with `data`: a successful envelope, or the error it carries.
+fn successful<'a, S: DeserializeSeed<'a>>(
+    query: &str,
+    body: &'a [u8],
+    data: S,
+) -> Result<Envelope<S::Value>, PrometheusError> {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let envelope = EnvelopeSeed(data)
+        .deserialize(&mut json)
+        .and_then(|envelope| json.end().map(|()| envelope))
         .map_err(|e| PrometheusError::Malformed { query: query.to_owned(), reason: e.to_string() })?;
     if envelope.status != "success" {
         return Err(PrometheusError::Query {
@@ -114,26 +116,44 @@ fn successful<'a>(query: &str, body: &'a [u8]) -> Result<Envelope<'a>, Prometheu
 /// that is not Prometheus JSON (truncated, HTML from a proxy, a matrix where a vector was due).
 pub fn parse_instant(signal: &SignalConfig, body: &[u8]) -> Result<QueryResult, PrometheusError> {
     let malformed = |reason: String| PrometheusError::Malformed { query: signal.query.clone(), reason };
-    let envelope = successful(&signal.query, body)?;
-    let samples = match envelope.data {
-        Some(Data::Vector(vector)) => vector
-            .into_iter()
-            .filter_map(|s| {
-                let node = s.metric.get(signal.label.as_str())?.to_string();
-                let v = value(&s.value.1)?;
-                Some(Sample { node, metric: signal.metric, value: v, at: at(s.value.0) })
-            })
-            .collect(),
-        Some(Data::Scalar(_) | Data::String(_)) => {
+    let seed = InstantSeed { label: &signal.label, metric: signal.metric };
+    let envelope = successful(&signal.query, body, seed)?;
+    let data = match envelope.data {
+        Some(Instant::Unordered) => read_whole(signal, body)?,
+        data => data,
+    };
+    let samples = match data {
+        Some(Instant::Vector(samples)) => samples,
+        Some(Instant::Scalar) => {
             return Err(malformed(format!(
                 "a scalar has no `{}` label: aggregate `by ({})`",
                 signal.label, signal.label
             )));
         }
-        Some(Data::Matrix(_)) => return Err(malformed("a range vector: use an instant vector".to_owned())),
-        None => return Err(malformed("no data".to_owned())),
+        Some(Instant::Matrix) => return Err(malformed("a range vector: use an instant vector".to_owned())),
+        Some(Instant::Unordered) | None => return Err(malformed("no data".to_owned())),
     };
     Ok(QueryResult { samples, warnings: envelope.warnings })
+}
+
+/// Reads an instant query's answer whole, every label of every series, when it could not be
+/// read as it was parsed.
+fn read_whole(signal: &SignalConfig, body: &[u8]) -> Result<Option<Instant>, PrometheusError> {
+    Ok(match successful(&signal.query, body, PhantomData::<Data>)?.data {
+        Some(Data::Vector(vector)) => Some(Instant::Vector(
+            vector
+                .into_iter()
+                .filter_map(|s| {
+                    let node = s.metric.get(signal.label.as_str())?.to_string();
+                    let v = value(&s.value.1)?;
+                    Some(Sample { node, metric: signal.metric, value: v, at: at(s.value.0) })
+                })
+                .collect(),
+        )),
+        Some(Data::Scalar(_) | Data::String(_)) => Some(Instant::Scalar),
+        Some(Data::Matrix(_)) => Some(Instant::Matrix),
+        None => None,
+    })
 }
 
 /// Turns a range-query answer into samples of `signal`, oldest first per node.
@@ -142,7 +162,7 @@ pub fn parse_instant(signal: &SignalConfig, body: &[u8]) -> Result<QueryResult, 
 /// As [`parse_instant`]; a vector where a matrix was due is malformed.
 pub fn parse_range(signal: &SignalConfig, body: &[u8]) -> Result<Vec<Sample>, PrometheusError> {
     let malformed = |reason: String| PrometheusError::Malformed { query: signal.query.clone(), reason };
-    let envelope = successful(&signal.query, body)?;
+    let envelope = successful(&signal.query, body, PhantomData::<Data>)?;
     let Some(Data::Matrix(series)) = envelope.data else {
         return Err(malformed("expected a matrix from a range query".to_owned()));
     };
@@ -181,7 +201,7 @@ pub async fn query_range(
 /// As [`parse_instant`]; no series, several series, or `NaN` are malformed, saying which.
 pub fn parse_scalar(query: &str, body: &[u8]) -> Result<(f64, DateTime<Utc>), PrometheusError> {
     let malformed = |reason: String| PrometheusError::Malformed { query: query.to_owned(), reason };
-    let (t, text) = match successful(query, body)?.data {
+    let (t, text) = match successful(query, body, PhantomData::<Data>)?.data {
         Some(Data::Scalar((t, v))) => (t, v.into_owned()),
         Some(Data::Vector(mut series)) if series.len() == 1 => {
             let (t, v) = series.remove(0).value;
@@ -222,15 +242,7 @@ pub async fn scalar(
 /// As [`parse_instant`].
 pub fn parse_edges(query: &str, body: &[u8]) -> Result<Vec<(String, String)>, PrometheusError> {
     let malformed = |reason: String| PrometheusError::Malformed { query: query.to_owned(), reason };
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
-    if envelope.status != "success" {
-        return Err(PrometheusError::Query {
-            query: query.to_owned(),
-            error_type: envelope.error_type.unwrap_or_else(|| "error".to_owned()),
-            error: envelope.error.unwrap_or_default(),
-        });
-    }
-    let Some(Data::Vector(vector)) = envelope.data else {
+    let Some(Data::Vector(vector)) = successful(query, body, PhantomData::<Data>)?.data else {
         return Err(malformed("expected an instant vector".to_owned()));
     };
     let mut edges: Vec<(String, String)> = vector
@@ -496,5 +508,46 @@ mod tests {
         assert!(
             parse_instant(&signal("job"), scalar).unwrap_err().to_string().contains("aggregate `by (job)`")
         );
+    }
+
+    /// The signal's answer is read as it is parsed, for one label: it must read as the whole
+    /// answer does, whatever the other labels, escapes or the order of the keys.
+    #[test]
+    fn reading_as_parsed_gives_what_reading_whole_gives() {
+        let vector = include_bytes!("../../tests/fixtures/prometheus/query_vector.json");
+        let escaped = br#"{"data":{"resultType":"vector","result":[
+            {"value":[1.5,"2"],"metric":{"job":"a","service":"caf\u00e9 \"x\"","z":"\\n"}},
+            {"metric":{"service":"b"},"value":[1.5,"-Inf"],"extra":true},
+            {"metric":{"job":"c"},"value":[1.5,"3"]}]},"status":"success"}"#;
+        for (label, body) in [("job", &vector[..]), ("service", &escaped[..])] {
+            let signal = signal(label);
+            let whole = match read_whole(&signal, body).unwrap() {
+                Some(Instant::Vector(samples)) => samples,
+                _ => panic!("not a vector"),
+            };
+            assert_eq!(parse_instant(&signal, body).unwrap().samples, whole);
+            assert!(!whole.is_empty());
+        }
+        let samples = parse_instant(&signal("service"), escaped).unwrap().samples;
+        assert_eq!(samples[0].node, "café \"x\"");
+        assert_eq!(samples.len(), 2, "a series without the label is left out");
+
+        // `result` before `resultType`: read whole, with the same outcome.
+        let late = br#"{"status":"success","data":{"result":[{"metric":{"job":"a"},"value":[1,"1"]}],"resultType":"vector"}}"#;
+        assert_eq!(parse_instant(&signal("job"), late).unwrap().samples[0].node, "a");
+        let late = br#"{"status":"success","data":{"result":[1,"1"],"resultType":"scalar"}}"#;
+        assert!(parse_instant(&signal("job"), late).unwrap_err().to_string().contains("a scalar has no"));
+        for broken in [
+            &br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"a"}}]}}"#[..],
+            br#"{"status":"success","data":{"resultType":"vector","result":[]}} trailing"#,
+            br#"{"status":"success","status":"success","data":null}"#,
+            br#"{"status":"success","data":{"resultType":"vectors","result":[]}}"#,
+            br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"a","z":1},"value":[1,"1"]}]}}"#,
+        ] {
+            let err = parse_instant(&signal("job"), broken).unwrap_err();
+            assert!(matches!(err, PrometheusError::Malformed { .. }), "{err}");
+        }
+        let none = br#"{"status":"success","data":null}"#;
+        assert!(parse_instant(&signal("job"), none).unwrap_err().to_string().contains("no data"));
     }
 }
