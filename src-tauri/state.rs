@@ -177,7 +177,11 @@ impl AppState {
         if settings.config.is_none() || no_sources {
             let name = settings.drill.unwrap_or_else(|| warroom::sources::drill::DEFAULT_SCENARIO.to_owned());
             let record_on = settings.drill_record_on.as_deref().and_then(|id| {
-                runtime.log().find_incident(id).map_err(|e| tracing::error!("WARROOM_DRILL_RECORD_ON: {e}")).ok()
+                runtime
+                    .log()
+                    .find_incident(id)
+                    .map_err(|e| tracing::error!("WARROOM_DRILL_RECORD_ON: {e}"))
+                    .ok()
             });
             if name != "off"
                 && let Err(e) = runtime.start_drill(

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::io::Read;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -135,7 +136,8 @@ struct Seen {
     /// The first event, and its incident, read before the file said its incident.
     stray: Option<(Ulid, Ulid)>,
     declared: usize,
-    /// Samples read before the file said its incident (handed on when it does).
+    /// Samples read and not handed on yet: a batch, or all of them until the file says its
+    /// incident.
     samples: Vec<Sample>,
 }
 
@@ -186,16 +188,14 @@ impl FileSeed<'_> {
         self.importing.event(event).map_err(|e| self.stop(Stop::Store(e)))
     }
 
-    /// Hands a batch of samples on (or keeps them until the file says its incident); `batch` is
-    /// left empty.
-    fn samples<E: de::Error>(&mut self, batch: &mut Vec<Sample>) -> Result<(), E> {
-        match self.read.incident {
-            Some(id) => {
-                self.importing.samples(id, batch).map_err(|e| self.stop(Stop::Store(e)))?;
-                batch.clear();
-            }
-            None => self.read.samples.append(batch),
+    /// Hands the samples read so far on, once the file has said its incident (until then they
+    /// are kept).
+    fn hand_on_samples<E: de::Error>(&mut self) -> Result<(), E> {
+        let Some(id) = self.read.incident else { return Ok(()) };
+        if let Err(e) = self.importing.samples(id, &self.read.samples) {
+            return Err(self.stop(Stop::Store(e)));
         }
+        self.read.samples.clear();
         Ok(())
     }
 }
@@ -262,14 +262,10 @@ impl<'de> Visitor<'de> for &mut FileSeed<'_> {
                         return Err(self.stop(Stop::File(message)));
                     }
                     self.read.incident = Some(incident.id);
-                    let mut early = std::mem::take(&mut self.read.samples);
-                    self.samples(&mut early)?;
+                    self.hand_on_samples()?;
                 }
-                Key::Events => {
-                    map.next_value_seed(Events(&mut *self))?;
-                    self.read.events = true;
-                }
-                Key::Samples => map.next_value_seed(Samples(&mut *self))?,
+                Key::Events => map.next_value_seed(Each::<Event>(&mut *self, PhantomData))?,
+                Key::Samples => map.next_value_seed(Each::<Sample>(&mut *self, PhantomData))?,
                 Key::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -279,36 +275,48 @@ impl<'de> Visitor<'de> for &mut FileSeed<'_> {
     }
 }
 
-/// The `events` array, each event handed to the import as it is read.
-struct Events<'a, 's>(&'a mut FileSeed<'s>);
-
-impl<'de> DeserializeSeed<'de> for Events<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
+/// What [`Each`] hands the items of an array to.
+trait Take<T> {
+    /// What the array is, for the reader's errors.
+    const WHAT: &'static str;
+    fn take<E: de::Error>(&mut self, item: T) -> Result<(), E>;
+    /// The array ended.
+    fn done<E: de::Error>(&mut self) -> Result<(), E>;
 }
 
-impl<'de> Visitor<'de> for Events<'_, '_> {
-    type Value = ();
+impl Take<Event> for FileSeed<'_> {
+    const WHAT: &'static str = "a list of events";
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of events")
+    fn take<E: de::Error>(&mut self, event: Event) -> Result<(), E> {
+        self.event(event)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(event) = seq.next_element::<Event>()? {
-            self.0.event(event)?;
-        }
+    fn done<E: de::Error>(&mut self) -> Result<(), E> {
+        self.read.events = true;
         Ok(())
     }
 }
 
-/// The `samples` array, handed to the import a batch at a time.
-struct Samples<'a, 's>(&'a mut FileSeed<'s>);
+impl Take<Sample> for FileSeed<'_> {
+    const WHAT: &'static str = "a list of samples";
 
-impl<'de> DeserializeSeed<'de> for Samples<'_, '_> {
+    fn take<E: de::Error>(&mut self, sample: Sample) -> Result<(), E> {
+        self.read.samples.push(sample);
+        if self.read.samples.len() < SAMPLE_BATCH { Ok(()) } else { self.hand_on_samples() }
+    }
+
+    fn done<E: de::Error>(&mut self) -> Result<(), E> {
+        self.hand_on_samples()
+    }
+}
+
+/// An array of the file, each item handed on as it is read, never the array whole.
+struct Each<'a, 's, T>(&'a mut FileSeed<'s>, PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Each<'_, '_, T>
+where
+    for<'s> FileSeed<'s>: Take<T>,
+{
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -316,21 +324,20 @@ impl<'de> DeserializeSeed<'de> for Samples<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for Samples<'_, '_> {
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Each<'_, '_, T>
+where
+    for<'s> FileSeed<'s>: Take<T>,
+{
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of samples")
+        f.write_str(<FileSeed<'_> as Take<T>>::WHAT)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut batch = Vec::with_capacity(SAMPLE_BATCH);
-        while let Some(sample) = seq.next_element::<Sample>()? {
-            batch.push(sample);
-            if batch.len() == SAMPLE_BATCH {
-                self.0.samples(&mut batch)?;
-            }
+        while let Some(item) = seq.next_element::<T>()? {
+            self.0.take(item)?;
         }
-        self.0.samples(&mut batch)
+        self.0.done()
     }
 }

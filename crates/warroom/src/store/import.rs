@@ -204,7 +204,8 @@ impl Importing<'_> {
     pub fn samples(&mut self, incident: Ulid, samples: &[Sample]) -> Result<(), StoreError> {
         self.flush()?;
         if self.exists(&incident.to_string())? {
-            self.imported.samples += insert_samples(&self.tx, incident, samples).map_err(|e| self.sqlite(e))?;
+            self.imported.samples +=
+                insert_samples(&self.tx, incident, samples).map_err(|e| self.sqlite(e))?;
         } else {
             self.early_samples.push((incident, samples.to_vec()));
         }
