@@ -96,7 +96,7 @@ impl Store {
         };
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE {which} AND seq <= ?3");
         let mut events = self.query_events(&sql, rusqlite::params![id, after, through])?;
-        events.sort_unstable_by(|a, b| (a.at, a.id).cmp(&(b.at, b.id)));
+        events.sort_unstable_by_key(|e| (e.at, e.id));
         Ok((events, through))
     }
 
