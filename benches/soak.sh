@@ -14,6 +14,7 @@
 set -euo pipefail
 
 APP=${APP:-target/debug/warroom-desktop}
+CLI=${CLI:-$(dirname "$APP")/warroom}
 DURATION=${DURATION:-3600}
 INTERVAL=${INTERVAL:-30}
 WARMUP=${WARMUP:-600}
@@ -64,7 +65,6 @@ PY
 
 record_on=""
 if [ "${RECORD:-0}" = 1 ]; then
-  CLI=${CLI:-$(dirname "$APP")/warroom}
   [ -x "$CLI" ] || { echo "$CLI is missing: cargo build first" >&2; exit 1; }
   record_on=$("$CLI" --db "$work/soak.db" incident declare --title "soak: drills through the night" --severity sev3)
 fi
@@ -88,7 +88,6 @@ while :; do
   [ "$now" -ge "$DURATION" ] && break
 done
 if [ -n "$record_on" ]; then
-  CLI=${CLI:-$(dirname "$APP")/warroom}
   echo "# the incident: $("$CLI" --db "$work/soak.db" timeline "$record_on" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)), "events")')"
 fi
 if [ -n "$base" ]; then

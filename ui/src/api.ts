@@ -153,40 +153,10 @@ export const situation = () => invoke<Situation>("situation");
 export const muteNotifications = (muted: boolean) => invoke<NotificationStatus>("mute_notifications", { muted });
 
 export const listIncidents = () => invoke<Incident[]>("list_incidents");
-/** The incident and its timeline. Given what was shown of it (`known`), only the events written
- *  since are asked for and merged in, in time order: a long incident is not sent whole on every
- *  change. */
-export async function getIncident(id: string, known: IncidentView | null = null): Promise<IncidentView> {
-  const since = known?.incident.id === id ? known : null;
-  const fresh = await invoke<IncidentView>("get_incident", { id, after: since?.through ?? null });
-  if (!since || !fresh.since) return fresh;
-  return { ...fresh, events: mergeInTime(since.events, fresh.events) };
-}
-
-/** An event's place in the log's time order (`at` to the nanosecond, then id). */
-function timeKey(e: Event): string {
-  const [seconds, fraction = ""] = e.at.replace(/Z$/, "").split(".");
-  return `${seconds}.${fraction.padEnd(9, "0")} ${e.id}`;
-}
-
-/** Two lists in time order as one; new events nearly always come after all the others. */
-function mergeInTime(known: Event[], added: Event[]): Event[] {
-  const [last, first] = [known[known.length - 1], added[0]];
-  if (!first) return known;
-  if (!last || timeKey(first) >= timeKey(last)) return known.concat(added);
-  const merged: Event[] = [];
-  let [i, j] = [0, 0];
-  for (let a = known[i], b = added[j]; a || b; a = known[i], b = added[j]) {
-    if (a && (!b || timeKey(a) <= timeKey(b))) {
-      merged.push(a);
-      i++;
-    } else if (b) {
-      merged.push(b);
-      j++;
-    }
-  }
-  return merged;
-}
+/** The incident and its timeline: whole, or (`after`: the `through` of an earlier answer) only
+ *  the events written since. */
+export const getIncident = (id: string, after: number | null = null) =>
+  invoke<IncidentView>("get_incident", { id, after });
 /** Declares an incident; a `local` one stays on this laptop (never synced). */
 export const declareIncident = (title: string, severity: Severity, commander: string | null, local = false) =>
   invoke<Incident>("declare_incident", { title, severity, commander, local });

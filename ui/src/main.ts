@@ -14,6 +14,7 @@ import * as api from "./api";
 import type { AppInfo, Incident, IncidentView, Stage } from "./api";
 import { byId, confirmDialog, setText } from "./dom";
 import { governFrames, wakeFrames } from "./frames";
+import { loadIncident } from "./incident";
 import { type Action, openPalette, register, renderHelp, wireKeys, wirePalette } from "./keys";
 import { presenting, togglePanel, togglePresenting, wireLayout, zoomBy } from "./layout";
 import { renderAlerts, renderFiring } from "./panels/alerts";
@@ -88,7 +89,7 @@ async function refresh(): Promise<void> {
     // On start: the incident going on, else the latest one (shown as what it is: resolved).
     const first = activeIncident() ?? incidents[0];
     if (!selected && first) select(first.id);
-    view = selected ? await api.getIncident(selected, view) : null;
+    view = selected ? await loadIncident(selected, view) : null;
     if (selected && view) {
       const id = selected;
       [runbookViews, suggestions] = await Promise.all([

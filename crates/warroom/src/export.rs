@@ -4,8 +4,8 @@
 //! chain head, and its events their chain: an event edited by hand is refused on import.
 //!
 //! An import is read as it streams ([`import`]): each event goes to the log as it is read, a batch
-//! at a time, in one transaction, so a file of any size takes memory for a batch, not for the
-//! file (issue 17: a 100 MB file took 510 MB read whole).
+//! at a time, in one transaction, so a file takes memory for a batch and what must wait (see
+//! `store/import.rs`), not for the file (issue 17: a 100 MB file took 510 MB read whole).
 
 use std::fmt;
 use std::io::Read;
@@ -65,11 +65,27 @@ impl Exported {
 /// Why an import was refused: the file (where, and what was expected), or the log. Nothing of
 /// the file is written either way.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImportFailed {
     #[error(transparent)]
     File(#[from] ImportError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl ImportFailed {
+    /// A stable code for the UI to branch on: `import_file`, or the log's own.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportFailed::File(_) => "import_file",
+            ImportFailed::Store(e) => e.code(),
+        }
+    }
+}
+
+/// Why an event is refused as not the file's: `event` belongs to `of`, the file is of `not`.
+fn stray(event: Ulid, of: Ulid, not: Ulid) -> String {
+    format!("events: event {event} belongs to incident {of}, not {not}")
 }
 
 /// Reads an exported incident from `reader` (the file at `path`, named in errors) into `store`,
@@ -92,12 +108,12 @@ pub fn import(path: &Path, reader: impl Read, store: &mut Store) -> Result<(Ulid
     match (parsed, stopped) {
         (Ok(()), _) => {}
         (Err(_), Some(Stop::Store(e))) => return Err(e.into()),
-        (Err(e), Some(Stop::File(message))) => return Err(err(Some(line_of(&e)), message).into()),
+        (Err(e), Some(Stop::File(message))) => return Err(err(line_of(&e), message).into()),
         (Err(e), None) => {
             let said = e.to_string();
             // The line is said before the message; the reader's own "at line L column C" goes.
             let message = said.rsplit_once(" at line ").map_or(said.as_str(), |(message, _)| message);
-            return Err(err(Some(line_of(&e)), message.to_owned()).into());
+            return Err(err(line_of(&e), message.to_owned()).into());
         }
     }
     for (present, field) in [(read.format, "format"), (read.version, "version"), (read.events, "events")] {
@@ -108,21 +124,20 @@ pub fn import(path: &Path, reader: impl Read, store: &mut Store) -> Result<(Ulid
     let Some(id) = read.incident else {
         return Err(err(None, "missing field `incident`".to_owned()).into());
     };
-    if let Some((event, incident)) = read.stray.filter(|(_, incident)| *incident != id) {
-        return Err(
-            err(None, format!("events: event {event} belongs to incident {incident}, not {id}")).into()
-        );
-    }
     if read.declared != 1 {
         return Err(err(None, format!("events: expected one declared event, found {}", read.declared)).into());
     }
     Ok((id, importing.finish()?))
 }
 
-/// The line a JSON error is on. Read from a stream, the reader has taken the character after a
-/// value before it judges it: "column 0" is the end of the line before.
-fn line_of(e: &serde_json::Error) -> usize {
-    if e.column() == 0 { e.line().saturating_sub(1).max(1) } else { e.line() }
+/// The line a JSON error is on (none for a read error). Read from a stream, the reader has taken
+/// the character after a value before it judges it: "column 0" is the end of the line before.
+fn line_of(e: &serde_json::Error) -> Option<usize> {
+    match (e.line(), e.column()) {
+        (0, _) => None,
+        (line, 0) => Some(line.saturating_sub(1).max(1)),
+        (line, _) => Some(line),
+    }
 }
 
 /// What [`import`] has read of the file so far.
@@ -133,8 +148,8 @@ struct Seen {
     events: bool,
     /// The incident the file is of.
     incident: Option<Ulid>,
-    /// The first event, and its incident, read before the file said its incident.
-    stray: Option<(Ulid, Ulid)>,
+    /// The first event read, and its incident: every other must be of the same incident.
+    first: Option<(Ulid, Ulid)>,
     declared: usize,
     /// Samples read and not handed on yet: a batch, or all of them until the file says its
     /// incident.
@@ -167,16 +182,10 @@ impl FileSeed<'_> {
     }
 
     fn event<E: de::Error>(&mut self, event: Event) -> Result<(), E> {
-        match self.read.incident {
-            Some(id) if event.incident != id => {
-                let message =
-                    format!("events: event {} belongs to incident {}, not {id}", event.id, event.incident);
-                return Err(self.stop(Stop::File(message)));
-            }
-            Some(_) => {}
-            None => {
-                self.read.stray.get_or_insert((event.id, event.incident));
-            }
+        let (_, of) = *self.read.first.get_or_insert((event.id, event.incident));
+        let file_is_of = self.read.incident.unwrap_or(of);
+        if event.incident != file_is_of {
+            return Err(self.stop(Stop::File(stray(event.id, event.incident, file_is_of))));
         }
         if matches!(event.kind, EventKind::Declared { .. }) {
             self.read.declared += 1;
@@ -256,10 +265,11 @@ impl<'de> Visitor<'de> for &mut FileSeed<'_> {
                 }
                 Key::Incident => {
                     let incident: IncidentId = map.next_value()?;
-                    if let Some((event, of)) = self.read.stray.filter(|(_, of)| *of != incident.id) {
-                        let message =
-                            format!("events: event {event} belongs to incident {of}, not {}", incident.id);
-                        return Err(self.stop(Stop::File(message)));
+                    if self.read.incident.is_some() {
+                        return Err(self.stop(Stop::File("incident: given twice".to_owned())));
+                    }
+                    if let Some((event, of)) = self.read.first.filter(|(_, of)| *of != incident.id) {
+                        return Err(self.stop(Stop::File(stray(event, of, incident.id))));
                     }
                     self.read.incident = Some(incident.id);
                     self.hand_on_samples()?;

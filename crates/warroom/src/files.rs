@@ -2,8 +2,9 @@
 //!
 //! Every file read whole has a cap ([`max_bytes`]: 64 MiB, or `WARROOM_MAX_FILE_MB`): `/dev/zero`
 //! or a runaway log given by mistake is refused at once with a clear error, not read for
-//! gigabytes. A file read as it streams ([`open_streamed`]: an import) takes bounded memory
-//! whatever its size, so a regular file is not capped; anything else is read whole, capped.
+//! gigabytes. A file read as it streams ([`open_streamed`]: an import) is not held whole, so a
+//! regular file is not capped (its size is known: an import holds 16 bytes per event and what
+//! must wait, see `store/import.rs`); anything else (a device, a pipe) is read whole, capped.
 //! Every file written goes whole or not at all ([`write_atomically`]): to a temporary file
 //! beside it, synced, then renamed over it; on a failure (a full disk) the temporary file is
 //! removed and the earlier file is as it was.
@@ -60,8 +61,8 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
 }
 
 /// Opens `path` to be read as it streams: a regular file as it is (its size is known, and the
-/// reader takes bounded memory whatever it is); anything else (a device, a pipe: it may never
-/// end) read whole first, up to [`max_bytes`].
+/// reader does not hold it whole); anything else (a device, a pipe: it may never end) read whole
+/// first, up to [`max_bytes`].
 ///
 /// # Errors
 /// As [`read`].

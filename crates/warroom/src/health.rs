@@ -191,7 +191,8 @@ impl PartialEq for Grounds {
         let same = |a: &(Health, usize, f64), b: &(Health, usize, f64)| {
             a.0 == b.0 && a.1 == b.1 && a.2.to_bits() == b.2.to_bits()
         };
-        self.basis == other.basis
+        self.basis != Basis::Unjudged
+            && self.basis == other.basis
             && self.breaches.len() == other.breaches.len()
             && self.breaches.iter().zip(&other.breaches).all(|(a, b)| same(a, b))
     }
@@ -319,16 +320,6 @@ impl<'t> Judge<'t> {
         verdict.grounds.basis = self.grounds.basis;
         verdict.grounds.breaches.clone_from(&self.grounds.breaches);
     }
-
-    /// Weighs `node` and writes its verdict over `verdict`, unless it [stands](Judge::stands).
-    pub fn judge(&mut self, node: &str, readings: &Readings, verdict: &mut NodeHealth) {
-        self.weigh(self.thresholds.has_own(node).then_some(node), readings);
-        if self.stands(verdict) {
-            verdict.newest = self.newest;
-        } else {
-            self.write(verdict);
-        }
-    }
 }
 
 /// Makes `reasons` `count` strings long, the `i`th written by `write(i, text)` into an emptied
@@ -356,6 +347,16 @@ mod tests {
         (node, metric, Reading { value, at })
     }
 
+    /// Weighs `node` and writes its verdict over `verdict` unless it stands, as the monitor does.
+    fn judge_node(judge: &mut Judge<'_>, node: &str, readings: &Readings, verdict: &mut NodeHealth) {
+        judge.weigh(judge.thresholds.has_own(node).then_some(node), readings);
+        if judge.stands(verdict) {
+            verdict.newest = judge.newest();
+        } else {
+            judge.write(verdict);
+        }
+    }
+
     /// Every node's verdict, each judged from its own readings as the monitor does.
     fn evaluate(
         nodes: &[&str],
@@ -372,7 +373,7 @@ mod tests {
                     readings[metric.index()] = Some(reading);
                 }
                 let mut verdict = NodeHealth::unknown();
-                judge.judge(node, &readings, &mut verdict);
+                judge_node(&mut judge, node, &readings, &mut verdict);
                 (node.to_owned(), verdict)
             })
             .collect()
@@ -446,18 +447,18 @@ mod tests {
         readings[Metric::Http5xxRatio.index()] = Some(Reading { value: 0.5, at: now });
         readings[Metric::CpuRatio.index()] = Some(Reading { value: 0.95, at: now });
         let mut verdict = NodeHealth::unknown();
-        judge.judge("b", &readings, &mut verdict);
+        judge_node(&mut judge, "b", &readings, &mut verdict);
         assert_eq!(verdict.reasons, ["http_5xx_ratio 50.0% > 2.0%", "cpu_ratio 95.0% > 80.0%"]);
         readings[Metric::Http5xxRatio.index()] = None;
-        judge.judge("a", &readings, &mut verdict);
+        judge_node(&mut judge, "a", &readings, &mut verdict);
         assert_eq!(
             (verdict.health, verdict.reasons.as_slice()),
             (Health::Degraded, &["cpu_ratio 95.0% > 80.0%".to_owned()][..])
         );
         readings[Metric::CpuRatio.index()] = Some(Reading { value: 0.5, at: now });
-        judge.judge("a", &readings, &mut verdict);
+        judge_node(&mut judge, "a", &readings, &mut verdict);
         assert_eq!((verdict.health, verdict.reasons.len(), verdict.newest), (Health::Healthy, 0, Some(now)));
-        judge.judge("c", &NO_READINGS, &mut verdict);
+        judge_node(&mut judge, "c", &NO_READINGS, &mut verdict);
         assert_eq!(
             (verdict.health, verdict.reasons.as_slice(), verdict.newest),
             (Health::Unknown, &["no data".to_owned()][..], None)

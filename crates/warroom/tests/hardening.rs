@@ -141,8 +141,9 @@ fn a_failed_export_leaves_the_earlier_one_whole() {
     );
 }
 
-/// Defect 7: `topology check /dev/zero` and `import /dev/zero` read ~7 GB. Every file read has a
-/// cap (`WARROOM_MAX_FILE_MB`, default 64): refused at once, saying so.
+/// Defect 7: `topology check /dev/zero` and `import /dev/zero` read ~7 GB. Every file read whole
+/// has a cap (`WARROOM_MAX_FILE_MB`, default 64), and an import of anything but a regular file is
+/// read whole first: refused at once, saying so.
 #[test]
 fn an_endless_file_is_refused_at_the_cap() {
     let cli = Cli::new();

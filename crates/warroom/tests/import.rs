@@ -180,3 +180,101 @@ fn a_file_refused_late_leaves_the_log_as_it_was_and_says_where() {
     // The file itself is fine: it all goes in, once.
     assert_eq!(import_text(&mut target, &text).unwrap().1.added, 3021);
 }
+
+/// Two copies of one laptop's log that went on apart (a fork of its chain): importing one into
+/// the other adds the branch it lacks, from where it leaves the shared part, whatever the order
+/// its events wait in.
+#[test]
+fn a_fork_of_a_chain_imports_from_where_it_leaves_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let mut first = Store::open(&a).unwrap();
+    first.set_device("laptop-a");
+    let id = Ulid::new();
+    let declared =
+        EventKind::Declared { title: "fork".into(), severity: Severity::Sev3, commander: None, local: false };
+    first.append(&mut [Event::new(id, t0(), t0(), "cli", None, declared)]).unwrap();
+    drop(first);
+    std::fs::copy(&a, &b).unwrap();
+    let mut here = Store::open(&a).unwrap();
+    here.set_device("laptop-a");
+    here.append(&mut [note(id, t0() + Duration::seconds(1), "on this copy".into())]).unwrap();
+    let mut there = Store::open(&b).unwrap();
+    there.set_device("laptop-a");
+    // Dated back, so they come in the file before what the log has and in no chain order.
+    let mut branch: Vec<Event> = (0..5)
+        .map(|k| note(id, t0() + Duration::seconds(10 - k), format!("on the other copy {k}")))
+        .collect();
+    there.append(&mut branch).unwrap();
+    let (_, imported) = import_text(&mut here, &exported(&there, id)).unwrap();
+    assert_eq!((imported.added, imported.known), (5, 1));
+    assert_eq!(here.events(id).unwrap().len(), 7);
+}
+
+/// An id given twice, its first copy still waiting for the event before it in its chain: the
+/// second copy is compared with the first (refused when it differs), not taken for new.
+#[test]
+fn an_id_given_twice_while_its_first_copy_waits_is_compared_with_it() {
+    let (_dir, source, id) = source(10);
+    let events = source.events(id).unwrap();
+    // The last event of the chain first: it waits for the rest.
+    let last = events.iter().max_by_key(|e| e.recorded_at).unwrap().clone();
+    let mut changed = last.clone();
+    changed.kind = EventKind::Note { text: "something else".into() };
+    let mut given = vec![last.clone(), changed];
+    given.extend(events.iter().cloned());
+    let mut target = Store::open_in_memory().unwrap();
+    let err = target.import(&given).unwrap_err().to_string();
+    assert!(err.contains(&format!("event {} differs from the copy earlier in the import", last.id)), "{err}");
+    assert!(target.incidents().unwrap().is_empty());
+    // The same copy twice is one event, known the second time.
+    let mut twice = vec![last.clone(), last];
+    twice.extend(events.iter().cloned());
+    assert_eq!(target.import(&twice).unwrap(), events.len());
+}
+
+/// A file is of one incident: an event of another is refused wherever the file says which
+/// incident it is of (before its events, after them, or twice).
+#[test]
+fn a_file_is_of_one_incident_wherever_it_says_which() {
+    let (_a_dir, a, a_id) = source(10);
+    let (_b_dir, b, b_id) = source(10);
+    let a_file = Exported::new(a.events(a_id).unwrap(), Vec::new()).unwrap();
+    let b_event = serde_json::to_string(&b.events(b_id).unwrap()[3]).unwrap();
+    let events = serde_json::to_string(&a_file.events).unwrap();
+    let mixed = format!("{},{b_event}]", &events[..events.len() - 1]);
+    let incident = serde_json::to_string(&a_file.incident).unwrap();
+    let head = "\"format\": \"warroom-incident\", \"version\": 1";
+    for (order, text) in [
+        ("incident first", format!("{{{head}, \"incident\": {incident}, \"events\": {mixed}}}")),
+        ("incident last", format!("{{{head}, \"events\": {mixed}, \"incident\": {incident}}}")),
+        (
+            "incident twice",
+            format!("{{{head}, \"incident\": {incident}, \"events\": {events}, \"incident\": {incident}}}"),
+        ),
+    ] {
+        let mut target = Store::open_in_memory().unwrap();
+        // B is in the log already: nothing of it may be taken as A's.
+        import_text(&mut target, &exported(&b, b_id)).unwrap();
+        let before = event_count(&target);
+        let err = import_text(&mut target, &text).unwrap_err().to_string();
+        let said = if order == "incident twice" { "incident: given twice" } else { "belongs to incident" };
+        assert!(err.contains(said), "{order}: {err}");
+        assert_eq!(event_count(&target), before, "{order}");
+        assert!(target.incident(a_id).is_err(), "{order}");
+    }
+}
+
+/// A file cut right after a line's end: the error names the last line there is, not the empty
+/// one after it (read from a stream, the reader has taken the line's end when it judges).
+#[test]
+fn a_file_cut_at_a_line_end_names_its_last_line() {
+    let (_dir, source, id) = source(10);
+    let text = exported(&source, id);
+    let cut_at = text[..text.len() / 2].rfind('\n').unwrap() + 1;
+    let cut = &text[..cut_at];
+    let mut target = Store::open_in_memory().unwrap();
+    let err = import_text(&mut target, cut).unwrap_err();
+    let ImportFailed::File(file) = &err else { panic!("{err:?}") };
+    assert_eq!(file.line, Some(cut.lines().count()), "{err}");
+}

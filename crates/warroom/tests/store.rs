@@ -472,4 +472,9 @@ fn events_after_a_position_are_those_written_since_in_time_order() {
     assert_eq!(texts, ["seen before, written now", "later"], "time order, the other incident's left out");
     assert!(newer > through);
     assert_eq!(store.events_after(id, newer).unwrap(), (Vec::new(), newer), "nothing new: the same position");
+    // While it is quiet and another incident is written to, its position moves on with the log:
+    // the next ask does not read again what was written since.
+    ops::add_note(&mut store, &actor(), other, "elsewhere again", None).unwrap();
+    let (none, moved) = store.events_after(id, newer).unwrap();
+    assert!(none.is_empty() && moved > newer, "{moved} after {newer}");
 }

@@ -110,10 +110,10 @@ pub fn import(store: &mut Store, file: &Path) -> Result<()> {
     // Events and samples in one transaction: a refused file leaves the log as it was.
     let (id, imported) = match warroom::export::import(file, reader, store) {
         Ok(done) => done,
-        Err(warroom::export::ImportFailed::File(e)) => return Err(e.into()),
         Err(warroom::export::ImportFailed::Store(e)) => {
             return Err(e).with_context(|| format!("{} was not imported", file.display()));
         }
+        Err(e) => return Err(e.into()),
     };
     say!(
         "imported incident {id}: {} event(s) added, {} already there; {} sample(s) added",

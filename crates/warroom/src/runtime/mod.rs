@@ -234,7 +234,14 @@ impl Runtime {
     ) -> Result<DrillStatus, RuntimeError> {
         let feed = feed::drill(scenario, seed, speed, actor.now)?;
         let FeedStatus::Drill(status) = feed.status(actor.now) else { return Err(RuntimeError::NoDrill) };
-        self.begin_recording(incident, &feed.describe(), actor)?;
+        match incident {
+            // Recording on goes on; the log says what it records from now on.
+            Some(id) if self.recording() == Some(id) => {
+                let started = crate::model::EventKind::RecordingStarted { feed: feed.describe() };
+                ops::record_on_log(&mut self.log(), actor, id, started)?;
+            }
+            _ => self.begin_recording(incident, &feed.describe(), actor)?,
+        }
         self.set_feed(Some(feed));
         Ok(status)
     }

@@ -410,3 +410,28 @@ async fn drafts_at_the_peak_say_the_outage_in_each_audiences_words() {
     assert!(exec.text.contains("Impact on customers"), "{}", exec.text);
     assert!(exec.subject.contains("SEV1"), "{}", exec.subject);
 }
+
+/// A drill started on the incident already recorded on (the next drill of a looping rehearsal
+/// screen, or another one picked in the window) goes on recording there, and the log says what
+/// it records from then on.
+#[test]
+fn another_drill_on_the_incident_recorded_on_says_so_on_the_log() {
+    let runtime = runtime();
+    let id = declare(&runtime, t0());
+    runtime.start_drill("db-pool-exhaustion", 1, 50.0, &actor(t0()), Some(id)).unwrap();
+    runtime.start_drill("redis-down", 1, 50.0, &actor(t0()), Some(id)).unwrap();
+    assert_eq!(runtime.recording(), Some(id));
+    let feeds: Vec<String> = runtime
+        .log()
+        .events(id)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::RecordingStarted { feed } => Some(feed),
+            EventKind::RecordingStopped => Some("stopped".to_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(feeds.len(), 2, "{feeds:?}");
+    assert!(feeds[0].contains("db-pool-exhaustion") && feeds[1].contains("redis-down"), "{feeds:?}");
+}

@@ -80,22 +80,22 @@ impl Store {
     /// # Errors
     /// As [`Store::events`].
     pub fn events_after(&self, incident: Ulid, after: i64) -> Result<(Vec<Event>, i64), StoreError> {
+        // The log's end first (the last row: a lookup, not a scan), so that the position moves
+        // on while the incident is quiet and others are written, and an event written between
+        // the two queries is left for next time, not lost.
+        let through: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))?;
+        if through <= after {
+            return Ok((Vec::new(), after));
+        }
         // After a position, the rows written since are found by position (`+incident` keeps
         // SQLite from walking the incident's whole index instead): what is new costs what is new,
         // however long the incident. From the start, the incident's index is the way.
         let which = if after > 0 { "seq > ?2 AND +incident = ?1" } else { "incident = ?1 AND seq > ?2" };
-        let id = incident.to_string();
-        // The end first: an event written between the two queries is left for next time, not lost.
-        let through: Option<i64> = self
-            .conn
-            .prepare_cached(&format!("SELECT MAX(seq) FROM events WHERE {which}"))
-            .and_then(|mut stmt| stmt.query_row(rusqlite::params![id, after], |r| r.get(0)))
-            .map_err(|e| StoreError::from_sqlite(&self.path, e))?;
-        let Some(through) = through else {
-            return Ok((Vec::new(), after));
-        };
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE {which} AND seq <= ?3");
-        let mut events = self.query_events(&sql, rusqlite::params![id, after, through])?;
+        let mut events = self.query_events(&sql, rusqlite::params![incident.to_string(), after, through])?;
         events.sort_unstable_by_key(|e| (e.at, e.id));
         Ok((events, through))
     }

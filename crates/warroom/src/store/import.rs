@@ -12,7 +12,9 @@
 //! dated back was recorded after later events), so an event whose predecessor in its chain has not
 //! come yet waits for it; an event of an incident the log does not have waits for the
 //! declaration; events from before chains are sealed at the end, the declaration first, as this
-//! laptop's.
+//! laptop's. Besides those, an import keeps the id of every event it was given (16 bytes each:
+//! an id given twice is compared with its first copy). An export from warroom holds back a few
+//! notes dated back; a file from before chains is held whole.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -52,9 +54,7 @@ impl Store {
     /// As [`Importing::event`] and [`Importing::finish`]; nothing is written then.
     pub fn import(&mut self, events: &[Event]) -> Result<usize, StoreError> {
         let mut importing = self.importing()?;
-        for event in events {
-            importing.event(event.clone())?;
-        }
+        importing.events(events)?;
         Ok(importing.finish()?.added)
     }
 
@@ -71,9 +71,7 @@ impl Store {
         samples: &[Sample],
     ) -> Result<Imported, StoreError> {
         let mut importing = self.importing()?;
-        for event in events {
-            importing.event(event.clone())?;
-        }
+        importing.events(events)?;
         importing.samples(incident, samples)?;
         importing.finish()
     }
@@ -94,7 +92,7 @@ impl Store {
             path,
             device: self.device.clone(),
             writing: Writing::default(),
-            given: HashSet::new(),
+            given: HashMap::new(),
             ready: Vec::new(),
             heads: HashMap::new(),
             waiting: HashMap::new(),
@@ -114,8 +112,9 @@ pub struct Importing<'a> {
     /// The laptop events from before chains are written as.
     device: String,
     writing: Writing,
-    /// Every id given so far: a second copy is compared with the first.
-    given: HashSet<Ulid>,
+    /// Every id given so far, and whether its first copy was new to the log: a second copy is
+    /// compared with the first.
+    given: HashMap<Ulid, bool>,
     /// Rows whose chain is in order, to be written at the next batch.
     ready: Vec<Row>,
     /// The hash each chain (incident, device) ends with, with what is ready counted.
@@ -124,7 +123,7 @@ pub struct Importing<'a> {
     waiting: HashMap<(String, String, String), Vec<Row>>,
     /// Rows of incidents the log does not have yet, until their declaration comes.
     undeclared: Vec<Row>,
-    /// Incidents whose declaration is ready in this import.
+    /// Incidents known to exist: in the log, or declared by a row ready in this import.
     declared: HashSet<String>,
     /// Events from before chains, sealed last.
     legacy: Vec<Event>,
@@ -160,11 +159,12 @@ impl Importing<'_> {
             copy,
             differs: differs.join("; "),
         };
-        let repeated = !self.given.insert(event.id);
-        if repeated {
+        let first = self.given.get(&event.id).copied();
+        if first.is_some() {
             // Rare (a file put together by hand): the first copy is looked for where it waits.
             self.flush()?;
         }
+        let copy = if first == Some(true) { "earlier in the import" } else { "this log already has" };
         if let Some(row) = stored(&self.tx, &event.id.to_string()).map_err(|e| self.sqlite(e))? {
             let here = row.decode().map_err(|reason| StoreError::Unreadable {
                 path: self.path.clone(),
@@ -173,12 +173,14 @@ impl Importing<'_> {
             })?;
             let differs = differences(&here, &event);
             if !differs.is_empty() {
-                let copy = if repeated { "earlier in the import" } else { "this log already has" };
                 return Err(conflict(&self.path, copy, differs));
             }
+            self.given.entry(event.id).or_insert(false);
             self.imported.known += 1;
             return Ok(());
         }
+        let repeated = first.is_some();
+        self.given.insert(event.id, true);
         if repeated {
             let first = self.held(&event.id)?;
             let differs = first.as_ref().map(|first| differences(first, &event)).unwrap_or_default();
@@ -194,6 +196,14 @@ impl Importing<'_> {
         }
         let row = Row::of(&event).map_err(|e| self.sqlite(to_sql_error(e)))?;
         self.offer(row)
+    }
+
+    /// Takes events, in the order given, as [`Importing::event`].
+    ///
+    /// # Errors
+    /// As [`Importing::event`].
+    pub fn events(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        events.iter().try_for_each(|event| self.event(event.clone()))
     }
 
     /// Takes samples of `incident` (written once its declaration is).

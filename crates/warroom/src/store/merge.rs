@@ -2,7 +2,7 @@
 //! (`store/import.rs`). Each is checked against its device's chain before it is folded; what
 //! breaks a chain is left out and reported, never folded.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 
 use rusqlite::{Transaction, TransactionBehavior};
@@ -125,9 +125,10 @@ pub(super) fn merge_rows(
     Ok(merged)
 }
 
-/// Rows put in an order they can be merged in: each device's chain from its first event on,
-/// following `prev`, the chain holding the declaration first. Rows no chain leads to come last
-/// (they will be reported).
+/// Rows put in an order they can be merged in: each device's chain from where it starts in
+/// the set (a row following no other row of the set: the chain's first event, or the first after
+/// what the log has, a fork's included) following `prev`, the chain holding the declaration
+/// first. Rows no chain leads to come last (they will be reported).
 pub(super) fn chain_order(rows: Vec<Row>) -> Vec<Row> {
     // Each row by what it follows, in the order given: one lookup per step of a chain (a scan of
     // every row left for each step made a big import quadratic).
@@ -135,17 +136,25 @@ pub(super) fn chain_order(rows: Vec<Row>) -> Vec<Row> {
     for (i, r) in rows.iter().enumerate() {
         after.entry((r.incident.as_str(), r.device.as_str(), r.prev.as_deref())).or_default().push_back(i);
     }
-    let devices: BTreeSet<(&str, &str)> =
-        rows.iter().map(|r| (r.incident.as_str(), r.device.as_str())).collect();
+    let hashes: HashSet<(&str, &str, &str)> =
+        rows.iter().map(|r| (r.incident.as_str(), r.device.as_str(), r.hash.as_str())).collect();
+    let starts = rows.iter().enumerate().filter(|(_, r)| {
+        r.prev.as_deref().is_none_or(|prev| !hashes.contains(&(r.incident.as_str(), r.device.as_str(), prev)))
+    });
     let mut used = vec![false; rows.len()];
     let mut chains: Vec<Vec<usize>> = Vec::new();
-    for (incident, device) in devices {
+    for (start, r) in starts {
+        if used[start] {
+            continue;
+        }
+        let (incident, device) = (r.incident.as_str(), r.device.as_str());
         let mut chain = Vec::new();
-        let mut prev: Option<&str> = None;
-        while let Some(i) = after.get_mut(&(incident, device, prev)).and_then(VecDeque::pop_front) {
+        let mut next = Some(start);
+        while let Some(i) = next {
             used[i] = true;
-            prev = Some(rows[i].hash.as_str());
             chain.push(i);
+            let key = (incident, device, Some(rows[i].hash.as_str()));
+            next = after.get_mut(&key).and_then(VecDeque::pop_front).filter(|&j| !used[j]);
         }
         chains.push(chain);
     }
