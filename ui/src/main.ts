@@ -15,6 +15,7 @@ import type { AppInfo, Incident, IncidentView, Stage } from "./api";
 import { byId, confirmDialog, setText } from "./dom";
 import { governFrames, wakeFrames } from "./frames";
 import { loadIncident } from "./incident";
+import { Throttled } from "./throttle";
 import { type Action, openPalette, register, renderHelp, wireKeys, wirePalette } from "./keys";
 import { presenting, togglePanel, togglePresenting, wireLayout, zoomBy } from "./layout";
 import { renderAlerts, renderFiring } from "./panels/alerts";
@@ -81,6 +82,11 @@ async function act(action: () => Promise<unknown>): Promise<boolean> {
 function activeIncident(): Incident | null {
   return incidents.find((i) => i.status === "active") ?? null;
 }
+
+/** What the core's pushes ask for: one refresh at a time, another after it if more came in
+ *  meanwhile, at most four a second. A recorded drill pushes events several times a second; each
+ *  refresh asks the core six things, and refreshes started faster than they end piled up. */
+const refreshing = new Throttled(250, refresh);
 
 async function refresh(): Promise<void> {
   try {
@@ -291,7 +297,7 @@ function onPush(b: api.Broadcast): void {
   loadUpdates(selected);
   loadChanges(selected);
   if (u.events.length > 0 || u.checks.length > 0 || u.log_changed) {
-    void refresh();
+    refreshing.ask();
   } else if (selected && view?.incident.status === "active" && (u.health.length > 0 || u.fired.length > 0)) {
     // What fails changed: the runbooks that fit may have too.
     void api.runbookSuggestions(selected).then((s) => {
