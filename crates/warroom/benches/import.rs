@@ -16,6 +16,8 @@
 
 #[path = "common/incident.rs"]
 mod incident;
+#[path = "common/memory.rs"]
+mod memory;
 
 use std::path::Path;
 use std::process::Command;
@@ -87,20 +89,9 @@ fn child(how: &str, file: &Path, db: &Path) {
     let took = started.elapsed();
     println!(
         "  {how:<9} {took:>8.2?}  peak memory {:>6.1} MB  ({} added, {} known, {} samples)",
-        peak_mb(),
+        memory::peak_mb(),
         imported.added,
         imported.known,
         imported.samples
     );
-}
-
-/// This process's peak resident memory (`VmHWM`), MB.
-fn peak_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb / 1024.0
 }

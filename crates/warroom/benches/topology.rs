@@ -54,13 +54,10 @@ fn chain(n: usize) -> String {
     text
 }
 
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+#[path = "common/memory.rs"]
+mod memory;
+
+use memory::peak_mb;
 
 fn main() {
     println!("topologies at real size:");
