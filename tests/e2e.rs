@@ -1595,6 +1595,14 @@ async fn an_imported_runbook_keeps_what_warroom_does_not_map_as_reference() {
     let steps =
         c.execute("return document.querySelectorAll('#runbooks li.step').length", vec![]).await.unwrap();
     assert!(steps.as_u64().unwrap_or(0) >= 1, "recover has steps: {steps}");
+    // The window renders again on every change of the log: the reference being read stays open.
+    warroom(&["incident", "note", id.trim(), "reading the notes"]);
+    eventually("the note is on the timeline", || async {
+        timeline_texts(&c).await.first().map(String::as_str) == Some("reading the notes")
+    })
+    .await;
+    let open = c.execute("return document.querySelector('#runbooks .reference').open", vec![]).await.unwrap();
+    assert_eq!(open, json!(true), "a render does not fold the reference being read");
     screenshot(&c, "imported-runbook").await;
     c.close().await.unwrap();
     drop(driver);
@@ -1602,7 +1610,8 @@ async fn an_imported_runbook_keeps_what_warroom_does_not_map_as_reference() {
 
 /// Issue 17 (soak): an incident of hundreds of events draws one page of the newest (300), and
 /// says how many older ones it leaves out, with a button for a page more: a list of every event
-/// of an eight-hour incident would make the window heavier by the hour.
+/// of an eight-hour incident would make the window heavier by the hour. A new event builds its
+/// own row only; the rows drawn before stay.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_long_timeline_draws_a_page_and_more_on_demand() {
     let dir = tempfile::tempdir().unwrap();
@@ -1622,9 +1631,37 @@ async fn a_long_timeline_draws_a_page_and_more_on_demand() {
     .await;
     assert_eq!(timeline_texts(&c).await.len(), 300, "one page of the 331 events");
     assert_eq!(label(&c, "#timeline .timeline-older").await, "31 older events not shown · Show 31 older");
+
+    // A new event builds its row only: the 299 rows still shown are the ones drawn before (a
+    // timeline rebuilt whole several times a second made WebKit's memory grow all night).
+    c.execute(
+        "document.querySelectorAll('#timeline li.event').forEach(li => { li.dataset.drawnBefore = 'yes'; })",
+        vec![],
+    )
+    .await
+    .unwrap();
+    cli_text(&db, &["incident", "note", id, "note 331"]);
+    eventually("the new note is drawn", || async {
+        timeline_texts(&c).await.first().map(String::as_str) == Some("note 331")
+    })
+    .await;
+    let kept = "return [...document.querySelectorAll('#timeline li.event')].map(li => li.dataset.drawnBefore === 'yes')";
+    let kept: Vec<bool> = serde_json::from_value(c.execute(kept, vec![]).await.unwrap()).unwrap();
+    assert_eq!(kept.len(), 300, "still one page");
+    assert!(!kept[0], "the new row is built");
+    assert!(kept[1..].iter().all(|&k| k), "the rows drawn before are kept, not built again");
+    assert_eq!(label(&c, "#timeline .timeline-older").await, "32 older events not shown · Show 32 older");
+
     c.execute("document.getElementById('timeline-older').click()", vec![]).await.unwrap();
-    eventually("the older events are drawn on demand", || async { timeline_texts(&c).await.len() == 331 })
+    eventually("the older events are drawn on demand", || async { timeline_texts(&c).await.len() == 332 })
         .await;
+    let kept: Vec<bool> = serde_json::from_value(
+        c.execute("return [...document.querySelectorAll('#timeline li.event')].map(li => li.dataset.drawnBefore === 'yes')", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(kept.iter().filter(|&&k| k).count(), 299, "a page more adds rows, the drawn ones stay");
     assert_eq!(label(&c, "#timeline .timeline-older").await, "", "nothing older left out");
     c.close().await.unwrap();
     drop(driver);

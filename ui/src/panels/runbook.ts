@@ -4,8 +4,8 @@
 
 import * as api from "../api";
 import type { Stage } from "../api";
-import { byId, el, elapsed } from "../dom";
-import { clock } from "../time";
+import { byId, el, elapsed, rebuildOn } from "../dom";
+import { clock, inUtc } from "../time";
 import { thisDevice } from "./sync";
 
 /** Which stage tab each runbook shows; by default the incident's current stage. */
@@ -32,6 +32,9 @@ async function toggle(runbook: string, step: string, done: boolean): Promise<voi
     onChange?.();
   } catch (e) {
     byId("runbook-error").textContent = api.isIpcError(e) ? e.message : String(e);
+    // The box was ticked by the click but nothing changed: draw the steps as they stand.
+    delete byId("runbooks").dataset.key;
+    onChange?.();
   }
 }
 
@@ -158,8 +161,12 @@ export function renderRunbooks(
   current = { id: incident.id, stage: incident.stage, furthest, views, readOnly };
   section.classList.toggle("read-only", readOnly);
   byId("stage-times").textContent = `time in stages: ${stageTimes(incident, review?.now ?? Date.now())}`;
-  byId("runbook-suggestions").replaceChildren(
-    ...(readOnly ? [] : suggestions).map((s) => {
+  // Both lists are built again only when what they show changed: the window renders several
+  // times a second in a drill, and a rebuild would fold an opened reference and churn WebKit's
+  // memory.
+  const shownSuggestions = readOnly ? [] : suggestions;
+  rebuildOn(byId("runbook-suggestions"), JSON.stringify(shownSuggestions), () =>
+    shownSuggestions.map((s) => {
       const attach = el("button", { text: "Attach" });
       attach.type = "button";
       attach.dataset.runbook = s.runbook;
@@ -178,10 +185,14 @@ export function renderRunbooks(
       return el("div", { class: "suggestion", title: all }, [attach, el("span", { text: ` ${s.title}` }), el("span", { class: "muted", text: ` · ${s.node} (${why})` })]);
     }),
   );
+  const list = byId("runbooks");
+  const key = JSON.stringify([views, stages, [...tabs], current.stage, furthest, readOnly, thisDevice(), inUtc()]);
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
   // Keep the focused step focused across a re-render (j/k and space stay where they were).
   const focused = (document.activeElement as HTMLElement | null)?.dataset;
   const keep = focused?.runbook && focused.step ? { runbook: focused.runbook, step: focused.step } : null;
-  byId("runbooks").replaceChildren(...views.map((v) => runbookBlock(v, stages)));
+  list.replaceChildren(...views.map((v) => runbookBlock(v, stages)));
   if (keep) {
     byId("runbooks")
       .querySelector<HTMLElement>(`li[data-runbook="${CSS.escape(keep.runbook)}"][data-step="${CSS.escape(keep.step)}"]`)

@@ -3,7 +3,7 @@
 // as everywhere else, nodes by their names.
 
 import type { Event } from "../api";
-import { byId, el, rebuildOn } from "../dom";
+import { byId, el, type KeyedRow, keyedChildren } from "../dom";
 import { clock, inUtc, otherZone } from "../time";
 import { changeKindLabel } from "./changes";
 import { thisDevice } from "./sync";
@@ -167,6 +167,7 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
   const list = byId("timeline");
   if (!events) {
     list.replaceChildren();
+    delete list.dataset.key;
     return;
   }
   queuedUpdates.clear();
@@ -177,39 +178,46 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
     drawnFor = events[0]?.id ?? "";
     rowsShown = PAGE;
   }
+  const me = thisDevice();
+  const categories = [...shownCategories].join(",");
+  // Redrawn only when the events (or the zone their times are shown in, the categories shown,
+  // how far back) changed; then only the rows that are new or say something else are built.
+  const key = `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}:${categories}:${rowsShown}`;
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
   const shown = events.filter((e) => shownCategories.has(category(e)));
   const newestFirst = shown.slice(Math.max(0, shown.length - rowsShown)).reverse();
   const older = shown.length - newestFirst.length;
   const overtaken = overtakenBy(events);
-  const me = thisDevice();
-  const categories = [...shownCategories].join(",");
-  // Redrawn only when the events (or the zone their times are shown in, the categories shown,
-  // how far back) changed.
-  const key = `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}:${categories}:${rowsShown}`;
-  rebuildOn(list, key, () => [
-    ...newestFirst.map((e) => {
-      const { tag, label, text } = describe(e, name);
-      const who = e.by ?? (["drill", "live", "check", "outbox", "changes"].includes(e.origin) ? "" : e.origin);
-      // Another laptop's events say whose laptop: this one's need not.
-      const elsewhere = me !== null && e.device !== "" && e.device !== me;
-      const by = elsewhere ? (who ? `${who} @ ${e.device}` : `@ ${e.device}`) : who;
-      const recorded = e.recorded_at !== e.at ? `, recorded ${clock(e.recorded_at)}` : "";
-      const later = overtaken.get(e.id);
-      const body = [
-        el("span", { class: `event-tag tag-${tag}`, text: label ?? tag }),
-        el("span", { class: "event-text", text }),
-        el("span", { class: "event-by muted", text: by }),
-      ];
-      if (later) {
-        body.push(el("span", { class: "event-overtaken", text: `overtaken ${elapsedBetween(e.at, later.at)} later by ${later.by ?? later.device}'s change` }));
-      }
-      return el("li", { class: `event event-${e.kind.type}`, data: { kind: e.kind.type, category: category(e) } }, [
-        el("time", { text: clock(e.at), title: `${otherZone(e.at)}${recorded}${e.device ? `\nwritten on ${e.device}` : ""}` }),
-        el("span", { class: "event-body" }, body),
-      ]);
-    }),
-    ...(older > 0 ? [olderRow(older)] : []),
-  ]);
+  const rows = newestFirst.map((e) => eventRow(e, name, me, overtaken.get(e.id)));
+  if (older > 0) rows.push({ key: `older ${older}`, build: () => olderRow(older) });
+  keyedChildren(list, rows);
+}
+
+/** A timeline row: its key is all it shows, so a row drawn before is kept while it says the same. */
+function eventRow(e: Event, name: (id: string) => string, me: string | null, later: Event | undefined): KeyedRow {
+  const { tag, label, text } = describe(e, name);
+  const who = e.by ?? (["drill", "live", "check", "outbox", "changes"].includes(e.origin) ? "" : e.origin);
+  // Another laptop's events say whose laptop: this one's need not.
+  const elsewhere = me !== null && e.device !== "" && e.device !== me;
+  const by = elsewhere ? (who ? `${who} @ ${e.device}` : `@ ${e.device}`) : who;
+  const recorded = e.recorded_at !== e.at ? `, recorded ${clock(e.recorded_at)}` : "";
+  const overtaken = later ? `overtaken ${elapsedBetween(e.at, later.at)} later by ${later.by ?? later.device}'s change` : "";
+  const time = clock(e.at);
+  const title = `${otherZone(e.at)}${recorded}${e.device ? `\nwritten on ${e.device}` : ""}`;
+  const build = () => {
+    const body = [
+      el("span", { class: `event-tag tag-${tag}`, text: label ?? tag }),
+      el("span", { class: "event-text", text }),
+      el("span", { class: "event-by muted", text: by }),
+    ];
+    if (overtaken) body.push(el("span", { class: "event-overtaken", text: overtaken }));
+    return el("li", { class: `event event-${e.kind.type}`, data: { kind: e.kind.type, category: category(e) } }, [
+      el("time", { text: time, title }),
+      el("span", { class: "event-body" }, body),
+    ]);
+  };
+  return { key: [e.id, tag, label ?? "", text, by, overtaken, time, title].join("\u0000"), build };
 }
 
 /** The last row when older events are not drawn: how many, and a button for a page more. */
