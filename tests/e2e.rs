@@ -686,6 +686,10 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
         rect(&c, "#hdr-status").await.is_none() && rect(&c, "#resolve-toggle").await.is_none(),
         "no live badge in review"
     );
+    eventually("the status bar says its sources are now, not the past under review", || async {
+        text(&c, "#status-source").await.starts_with("now, not the past under review:")
+    })
+    .await;
 
     // The peak: the order service down, the gateway impacted, as at that moment.
     click(&c, "#review-peak").await;

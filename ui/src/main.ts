@@ -254,7 +254,7 @@ function renderGraphArea(): void {
   renderWhatIf(whatIf.on && !reviewing, [...whatIf.picked], names, whatIf.result?.outage ?? null);
   byId("drill-bar").hidden = reviewing;
   renderDrillBar(graph, reviewing ? null : (view?.incident ?? null), whatIf.on);
-  renderSources(graph, Date.now());
+  renderSources(graph, Date.now(), reviewing);
   renderSyncStatus(graph?.sync ?? null, Date.now());
   if (reviewing && frame && !frame.graph) renderFiring(frame.alerts);
   else renderAlerts(shownView);
@@ -372,7 +372,7 @@ function tick(): void {
   renderHeaderNow();
   renderPushAge(now);
   // A failing source's "last good 4 min ago" moves on between pushes; written only when it changes.
-  renderSources(graph, now);
+  renderSources(graph, now, reviewedId() !== null);
 }
 
 function nextStage(): void {

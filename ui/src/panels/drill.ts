@@ -79,7 +79,10 @@ export function renderDrillBar(state: Situation | null, selected: Incident | nul
 
 /** The status bar's sources: each with its state; the age of its last good answer only when
  *  it is older than two polls (a fresh one is simply "ok"). Rewritten only when a text changes. */
-export function renderSources(state: Situation | null, now: number): void {
+/** Before the sources in review: the screen shows the past, the sources are as they stand now. */
+const NOT_THE_PAST = "now, not the past under review:";
+
+export function renderSources(state: Situation | null, now: number, reviewing = false): void {
   const bar = byId("status-source");
   const feed = state?.feed;
   if (!state || !feed) {
@@ -87,11 +90,13 @@ export function renderSources(state: Situation | null, now: number): void {
     return;
   }
   if (feed.kind !== "live") {
-    setText(bar, feed.kind === "drill" ? `source: drill ${feed.scenario}` : "no source: start a drill");
+    const now = feed.kind === "drill" ? `source: drill ${feed.scenario}` : "no source: start a drill";
+    setText(bar, reviewing ? `${NOT_THE_PAST} ${now}` : now);
     return;
   }
   const interval = feed.interval_secs * 1000;
   const parts = [
+    ...(reviewing ? [{ class: "source source-now muted", text: NOT_THE_PAST, title: "" }] : []),
     ...feed.provider_incidents.map((p) => ({
       class: "source source-failing provider-incident",
       text: `provider incident: ${p.name} (${p.status}${p.impact ? `, ${p.impact}` : ""})`,
