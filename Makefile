@@ -90,7 +90,7 @@ test: setup-test ui
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 	$(MAKE) --no-print-directory check-core-has-no-tauri
-	cd ui && npm run typecheck --silent
+	cd ui && npm run typecheck --silent && npm test --silent
 	$(CARGO) build --workspace --all-targets
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(CARGO) test --workspace
 	$(MAKE) --no-print-directory check-bindings
