@@ -1649,8 +1649,11 @@ async fn a_long_timeline_draws_a_page_and_more_on_demand() {
         timeline_texts(&c).await.first().map(String::as_str) == Some("note 331")
     })
     .await;
-    let kept = "return [...document.querySelectorAll('#timeline li.event')].map(li => li.dataset.drawnBefore === 'yes')";
-    let kept: Vec<bool> = serde_json::from_value(c.execute(kept, vec![]).await.unwrap()).unwrap();
+    let drawn_before = || async {
+        let script = "return [...document.querySelectorAll('#timeline li.event')].map(li => li.dataset.drawnBefore === 'yes')";
+        serde_json::from_value::<Vec<bool>>(c.execute(script, vec![]).await.unwrap()).unwrap()
+    };
+    let kept = drawn_before().await;
     assert_eq!(kept.len(), 300, "still one page");
     assert!(!kept[0], "the new row is built");
     assert!(kept[1..].iter().all(|&k| k), "the rows drawn before are kept, not built again");
@@ -1659,12 +1662,7 @@ async fn a_long_timeline_draws_a_page_and_more_on_demand() {
     c.execute("document.getElementById('timeline-older').click()", vec![]).await.unwrap();
     eventually("the older events are drawn on demand", || async { timeline_texts(&c).await.len() == 332 })
         .await;
-    let kept: Vec<bool> = serde_json::from_value(
-        c.execute("return [...document.querySelectorAll('#timeline li.event')].map(li => li.dataset.drawnBefore === 'yes')", vec![])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let kept = drawn_before().await;
     assert_eq!(kept.iter().filter(|&&k| k).count(), 299, "a page more adds rows, the drawn ones stay");
     assert_eq!(label(&c, "#timeline .timeline-older").await, "", "nothing older left out");
     c.close().await.unwrap();
