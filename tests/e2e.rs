@@ -1001,6 +1001,13 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
             && rect(&c, "#outage").await.is_some()
     })
     .await;
+    // Zoomed out to fit, what is failing is still named in letters one can read.
+    let smallest_failing_label = "const f = window.warroomGraph.nodes('.down, .impacted'); return f.length ? Math.min(...f.map(n => parseFloat(n.renderedStyle('font-size')))) : 0";
+    eventually("the failing nodes' names are drawn at 11 px or more", || async {
+        let px = c.execute(smallest_failing_label, vec![]).await.unwrap().as_f64().unwrap_or(0.0);
+        px >= 10.9
+    })
+    .await;
     screenshot(&c, "peak-900x560").await;
     c.close().await.unwrap();
     drop(driver);

@@ -26,6 +26,16 @@ let drawn = ""; // the states and labels it was last styled with
 let onTap: (id: string) => void = () => {};
 let onBackground: () => void = () => {};
 
+/** The least a failing node's label is drawn at, in screen pixels, whatever the zoom: at the
+ *  window's minimum size the graph fits at about 0.6 and its names were 8 px. */
+const FAILING_LABEL_PX = 11;
+/** How much a failing node's label of `base` model pixels grows at the graph's zoom. */
+const failingScale = (base: number, node: cytoscape.NodeSingular) => Math.max(1, FAILING_LABEL_PX / (base * node.cy().zoom()));
+/** A failing node's label size, and the width it wraps at, grown alike: it wraps as at full size
+ *  (a two-line name would reach the node below). */
+const failingFont = (base: number) => (node: cytoscape.NodeSingular) => base * failingScale(base, node);
+const failingWidth = (base: number) => (node: cytoscape.NodeSingular) => `${LABEL_WIDTH * failingScale(base, node)}px`;
+
 const style: cytoscape.StylesheetJson = [
   {
     selector: "node",
@@ -56,8 +66,8 @@ const style: cytoscape.StylesheetJson = [
   { selector: "node.down", style: { "background-color": "#dc2626", "border-color": "#fecaca", "border-width": 5, shape: "octagon" } },
   // What is failing stays big and labelled at any zoom: on a 300-node estate it is what the eye
   // must find first.
-  { selector: "node.down, node.impacted", style: { width: 40, height: 40, "min-zoomed-font-size": 0, "font-size": 14, "z-index": 10 } },
-  { selector: "node.entrypoint.down, node.entrypoint.impacted", style: { width: 56, height: 56, "font-size": 15, "text-background-color": "#7f1d1d", "text-background-opacity": 1, "text-background-padding": "3px" } },
+  { selector: "node.down, node.impacted", style: { width: 40, height: 40, "min-zoomed-font-size": 0, "font-size": failingFont(14), "text-max-width": failingWidth(14), "z-index": 10 } },
+  { selector: "node.entrypoint.down, node.entrypoint.impacted", style: { width: 56, height: 56, "font-size": failingFont(15), "text-max-width": failingWidth(15), "text-background-color": "#7f1d1d", "text-background-opacity": 1, "text-background-padding": "3px" } },
   // Unaffected nodes step back, their names still readable.
   { selector: "node.calm", style: { "background-opacity": 0.3, "border-opacity": 0.35, "text-opacity": 0.75 } },
   { selector: "node:selected", style: { "overlay-color": "#5aa2ff", "overlay-opacity": 0.25, "overlay-padding": 6 } },
@@ -189,6 +199,15 @@ function build(view: GraphView): void {
       boundingBox,
     }).run();
   }
+  // The failing labels' size follows the zoom (failingFont): restyled once per zoomed frame.
+  let restyle = 0;
+  graph.on("zoom", () => {
+    if (restyle) return;
+    restyle = requestAnimationFrame(() => {
+      restyle = 0;
+      if (!graph.destroyed()) graph.style().update();
+    });
+  });
   fit();
   graph.on("tap", "node", (e) => onTap(e.target.id()));
   // A tap on the background closes the node panel.
