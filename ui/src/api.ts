@@ -132,8 +132,9 @@ export function isIpcError(e: unknown): e is IpcError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
-/** The event that tells the window a broadcast waits (see src-tauri/push.rs): it carries only a
- *  counter, the broadcast is pulled with a command (WebKit keeps every event's script). */
+/** The event that tells the window a broadcast waits (see src-tauri/push.rs): it carries
+ *  nothing, the broadcast is pulled with a command (WebKit keeps every distinct script an event
+ *  is delivered by). */
 const BROADCAST = "warroom://broadcast";
 
 export const pullBroadcast = () => invoke<Broadcast | null>("pull_broadcast");
@@ -145,7 +146,7 @@ export function onBroadcast(handler: (b: Broadcast) => void): Promise<UnlistenFn
     const broadcast = await pullBroadcast();
     if (broadcast) handler(broadcast);
   });
-  return listen<number>(BROADCAST, () => puller.ask(true));
+  return listen<null>(BROADCAST, () => puller.ask(true));
 }
 
 export const appInfo = () => invoke<AppInfo>("app_info");
