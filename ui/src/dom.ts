@@ -40,8 +40,8 @@ const drawnAs = new WeakMap<Element, string>();
 
 /** Sets `node`'s children to `rows`, in order, keeping the children already drawn for the same
  *  keys (a key says all a row shows): a list that grows at its top, as the timeline does several
- *  times a second in a recorded drill, builds only its new rows instead of all of them, which
- *  made WebKit's memory grow through a long night (`make bench-soak`). */
+ *  times a second in a recorded drill, builds only its new rows instead of all of them (300
+ *  rows, some 1 800 elements, per redraw). */
 export function keyedChildren(node: HTMLElement, rows: KeyedRow[]): void {
   const drawn = new Map<string, Element>();
   for (const child of node.children) {

@@ -77,11 +77,11 @@ export function renderDrillBar(state: Situation | null, selected: Incident | nul
   setText(toggle, whatIf ? "What if… (leave: w)" : "What if…");
 }
 
-/** The status bar's sources: each with its state; the age of its last good answer only when
- *  it is older than two polls (a fresh one is simply "ok"). Rewritten only when a text changes. */
 /** Before the sources in review: the screen shows the past, the sources are as they stand now. */
 const NOT_THE_PAST = "now, not the past under review:";
 
+/** The status bar's sources: each with its state; the age of its last good answer only when
+ *  it is older than two polls (a fresh one is simply "ok"). Rewritten only when a text changes. */
 export function renderSources(state: Situation | null, now: number, reviewing = false): void {
   const bar = byId("status-source");
   const feed = state?.feed;
@@ -90,8 +90,8 @@ export function renderSources(state: Situation | null, now: number, reviewing = 
     return;
   }
   if (feed.kind !== "live") {
-    const now = feed.kind === "drill" ? `source: drill ${feed.scenario}` : "no source: start a drill";
-    setText(bar, reviewing ? `${NOT_THE_PAST} ${now}` : now);
+    const source = feed.kind === "drill" ? `source: drill ${feed.scenario}` : "no source: start a drill";
+    setText(bar, reviewing ? `${NOT_THE_PAST} ${source}` : source);
     return;
   }
   const interval = feed.interval_secs * 1000;

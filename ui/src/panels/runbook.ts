@@ -162,8 +162,8 @@ export function renderRunbooks(
   section.classList.toggle("read-only", readOnly);
   byId("stage-times").textContent = `time in stages: ${stageTimes(incident, review?.now ?? Date.now())}`;
   // Both lists are built again only when what they show changed: the window renders several
-  // times a second in a drill, and a rebuild would fold an opened reference and churn WebKit's
-  // memory.
+  // times a second in a drill, and each rebuild folded the reference being read and built every
+  // step again.
   const shownSuggestions = readOnly ? [] : suggestions;
   rebuildOn(byId("runbook-suggestions"), JSON.stringify(shownSuggestions), () =>
     shownSuggestions.map((s) => {
@@ -194,7 +194,7 @@ export function renderRunbooks(
   const keep = focused?.runbook && focused.step ? { runbook: focused.runbook, step: focused.step } : null;
   list.replaceChildren(...views.map((v) => runbookBlock(v, stages)));
   if (keep) {
-    byId("runbooks")
+    list
       .querySelector<HTMLElement>(`li[data-runbook="${CSS.escape(keep.runbook)}"][data-step="${CSS.escape(keep.step)}"]`)
       ?.focus();
   }
