@@ -12,6 +12,7 @@ SPAN=${SPAN:-60}
 WARMUP=${WARMUP:-15}
 CASES=${CASES:-"live drill"}
 TICK=$(getconf CLK_TCK)
+here=$(dirname "$0")
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 
@@ -20,35 +21,6 @@ trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# utime + stime, in clock ticks, of a process and every descendant alive now; then how many
-# processes that was. Read from /proc alone (no procps or psmisc needed).
-tree_ticks() {
-  python3 - "$@" <<'PY'
-import os, sys
-root = int(sys.argv[1])
-stats = {}
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        raw = open(f"/proc/{pid}/stat").read()
-    except OSError:
-        continue
-    fields = raw[raw.rindex(")") + 2:].split()
-    stats[int(pid)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-tree, grew = {root}, True
-while grew:
-    grew = False
-    for pid, (ppid, _) in stats.items():
-        if ppid in tree and pid not in tree:
-            tree.add(pid); grew = True
-if len(sys.argv) > 2:
-    for p in sorted(tree):
-        if p in stats:
-            name = open(f"/proc/{p}/comm").read().strip()
-            print(f"{p} {name} {stats[p][1]}", file=sys.stderr)
-print(sum(stats[p][1] for p in tree if p in stats), len([p for p in tree if p in stats]))
-PY
-}
-
 measure() {
   local name=$1; shift
   env "$@" WARROOM_DB="$work/$name.db" "$APP" >"$work/$name.log" 2>&1 &
@@ -56,9 +28,9 @@ measure() {
   sleep "$WARMUP"
   kill -0 "$pid" 2>/dev/null || { echo "$name: the app exited; see its log:" >&2; cat "$work/$name.log" >&2; exit 1; }
   local before after procs
-  read -r before procs < <(tree_ticks "$pid" ${DETAIL:+detail})
+  read -r before procs < <(python3 "$here/proc_tree.py" ticks "$pid" ${DETAIL:+detail})
   sleep "$SPAN"
-  read -r after procs < <(tree_ticks "$pid" ${DETAIL:+detail})
+  read -r after procs < <(python3 "$here/proc_tree.py" ticks "$pid" ${DETAIL:+detail})
   awk -v n="$name" -v d=$((after - before)) -v t="$TICK" -v s="$SPAN" -v p="$procs" \
     'BEGIN { printf "%-6s %5.2f %% of a core over %d s (app + %d WebKit/helper processes)\n", n, 100 * d / t / s, s, p - 1 }'
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true

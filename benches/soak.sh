@@ -2,10 +2,11 @@
 # The window through a long night (issue 17): the app on the built-in drills looping at ×60
 # (WARROOM_DRILL_LOOP: when one ends the next starts; an hour is two and a half days of incident),
 # its memory and that of its WebKit processes sampled from /proc every INTERVAL seconds. Prints
-# one line per sample (seconds, the app's memory, WebKit's, their sum, in MB: private memory, the
-# pages only that process holds, so that other programs' WebKit sharing libraries with it do not
-# move the figures as PSS does) and, at the end, the growth after the first WARMUP seconds. A benchmark, not a test:
-# the figures go into the issue's notes (aim: under 5 % growth after the first ten minutes).
+# one line per sample (seconds, the app's memory, WebKit's, their sum, in MB: the pages only that
+# process maps and has written, see proc_tree.py) and, at the end, the growth after the first
+# WARMUP seconds, from sample to sample and from the medians of the first and last WINDOW
+# seconds. A benchmark, not a test: the figures go into the issue's notes (aim: under 5 % growth
+# after the first ten minutes).
 #
 #   xvfb-run -a -s "-screen 0 1366x768x24" benches/soak.sh        # or: make bench-soak
 #   DURATION=600 INTERVAL=10 benches/soak.sh                        # a shorter look
@@ -19,49 +20,13 @@ DURATION=${DURATION:-3600}
 INTERVAL=${INTERVAL:-30}
 WARMUP=${WARMUP:-600}
 SPEED=${SPEED:-60}
+WINDOW=${WINDOW:-300}
+here=$(dirname "$0")
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
 
 [ -x "$APP" ] || { echo "$APP is missing: cargo build first" >&2; exit 1; }
 [ -n "${DISPLAY:-}" ] || { echo "no DISPLAY: run under xvfb-run" >&2; exit 1; }
-
-# The app's and its descendants' memory, in kB: "app webkit" (private pages, from smaps_rollup:
-# Private_Clean + Private_Dirty; RSS where the kernel gives no rollup).
-tree_memory() {
-  python3 - "$1" <<'PY'
-import os, sys
-root = int(sys.argv[1])
-parent = {}
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        raw = open(f"/proc/{pid}/stat").read()
-    except OSError:
-        continue
-    parent[int(pid)] = int(raw[raw.rindex(")") + 2:].split()[1])
-tree, grew = {root}, True
-while grew:
-    grew = False
-    for pid, ppid in parent.items():
-        if ppid in tree and pid not in tree:
-            tree.add(pid); grew = True
-def memory(pid):
-    try:
-        fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/smaps_rollup") if ":" in line)
-        return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty"))
-    except (OSError, KeyError, ValueError):
-        pass
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-app = memory(root)
-others = sum(memory(p) for p in tree if p != root)
-print(app, others)
-PY
-}
 
 record_on=""
 if [ "${RECORD:-0}" = 1 ]; then
@@ -80,10 +45,11 @@ while :; do
   sleep "$INTERVAL"
   kill -0 "$pid" 2>/dev/null || { echo "the app exited; its log:" >&2; cat "$work/app.log" >&2; exit 1; }
   now=$(( $(date +%s) - start ))
-  read -r app webkit < <(tree_memory "$pid")
+  read -r app webkit < <(python3 "$here/proc_tree.py" memory "$pid")
   total=$((app + webkit))
   awk -v t="$now" -v a="$app" -v w="$webkit" 'BEGIN { printf "%6d s  %7.1f  %7.1f  %7.1f\n", t, a/1024, w/1024, (a+w)/1024 }'
   if [ -z "$base" ] && [ "$now" -ge "$WARMUP" ]; then base=$total; fi
+  [ -n "$base" ] && echo "$now $total" >>"$work/after-warmup"
   last=$total
   [ "$now" -ge "$DURATION" ] && break
 done
@@ -93,4 +59,17 @@ fi
 if [ -n "$base" ]; then
   awk -v b="$base" -v l="$last" -v w="$WARMUP" \
     'BEGIN { printf "# after the first %d s: %.1f MB -> %.1f MB, %+.1f %%\n", w, b/1024, l/1024, 100*(l-b)/b }'
+  # WebKit's memory swings by tens of MB between its collections: two samples say little. The
+  # medians (and highest) of the first and the last WINDOW seconds after the warm-up say more.
+  python3 - "$work/after-warmup" "$WINDOW" <<'PY'
+import statistics, sys
+samples = [tuple(map(int, line.split())) for line in open(sys.argv[1])]
+window = int(sys.argv[2])
+first_t, last_t = samples[0][0], samples[-1][0]
+first = [m for t, m in samples if t < first_t + window]
+last = [m for t, m in samples if t > last_t - window]
+a, b = statistics.median(first), statistics.median(last)
+print(f"# medians of the first and last {window} s after it: {a/1024:.1f} MB -> {b/1024:.1f} MB, "
+      f"{100*(b-a)/a:+.1f} %; highest {max(first)/1024:.1f} -> {max(last)/1024:.1f} MB")
+PY
 fi
