@@ -73,16 +73,6 @@ pub enum ImportFailed {
     Store(#[from] StoreError),
 }
 
-impl ImportFailed {
-    /// A stable code for the UI to branch on: `import_file`, or the log's own.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ImportFailed::File(_) => "import_file",
-            ImportFailed::Store(e) => e.code(),
-        }
-    }
-}
-
 /// Why an event is refused as not the file's: `event` belongs to `of`, the file is of `not`.
 fn stray(event: Ulid, of: Ulid, not: Ulid) -> String {
     format!("events: event {event} belongs to incident {of}, not {not}")

@@ -179,11 +179,10 @@ impl Importing<'_> {
             self.imported.known += 1;
             return Ok(());
         }
-        let repeated = first.is_some();
         self.given.insert(event.id, true);
-        if repeated {
-            let first = self.held(&event.id)?;
-            let differs = first.as_ref().map(|first| differences(first, &event)).unwrap_or_default();
+        if first.is_some() {
+            let held = self.held(&event.id)?;
+            let differs = held.as_ref().map(|held| differences(held, &event)).unwrap_or_default();
             if !differs.is_empty() {
                 return Err(conflict(&self.path, "earlier in the import", differs));
             }
