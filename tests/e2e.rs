@@ -862,6 +862,27 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     let banner = text(&c, "#outage").await;
     assert!(!banner.contains("order-service") && !banner.contains("api-gateway"), "names, not ids: {banner}");
     assert!(banner.contains("API gateway — impacted"), "the legend's word: {banner}");
+    // Its figures move on every push: its rows are changed in place, not built again (a row
+    // shown a while and then replaced is freed only at WebKit's next full collection).
+    c.execute("document.querySelector('#outage .outage-body').firstElementChild.kept = true", vec![])
+        .await
+        .unwrap();
+    eventually("the banner's figures move", || async { text(&c, "#outage").await != banner }).await;
+    let kept = "const row = document.querySelector('#outage .outage-body').firstElementChild; return row !== null && row.kept === true";
+    assert_eq!(
+        c.execute(kept, vec![]).await.unwrap(),
+        json!(true),
+        "the banner's first row is the same element"
+    );
+
+    // A node's last log lines come with its panel (pushes carry the open node's only).
+    c.execute("window.warroomGraph.getElementById('order-service').emit('tap')", vec![]).await.unwrap();
+    eventually("the order service's log lines are in its panel", || async {
+        text(&c, "#node-detail").await.contains("HikariPool-1 - Connection is not available")
+    })
+    .await;
+    press(&c, "Escape", false).await;
+    eventually("the panel closes", || async { rect(&c, "#node-detail").await.is_none() }).await;
 
     // An alert's number is the one it fired at: over its threshold, as the node's health says.
     eventually("the order service's alert is listed", || async {
@@ -1448,7 +1469,7 @@ async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
     assert_eq!(got[0].json()["text"], json!(typed.trim_end()), "what was edited is what went");
     eventually("the countdown starts again from the update", || async {
         let shown = label(&c, "#hdr-next-update").await;
-        shown.starts_with("next update 14:") || shown.starts_with("next update 15:")
+        shown.starts_with("next update in 14:") || shown.starts_with("next update in 15:")
     })
     .await;
     visible(&c, "update-list").await;

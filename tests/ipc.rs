@@ -200,6 +200,24 @@ fn the_window_and_warroom_watch_record_the_same_drill_alike() {
     assert!(told.iter().all(|t| t == "null"), "the event carries nothing: {told:?}");
     assert!(pushes.iter().any(|p| p["update"]["health"].as_array().is_some_and(|h| !h.is_empty())));
     assert!(pushes.iter().all(|p| p["situation"]["view"]["nodes"].is_array()), "each push carries the graph");
+    // Log lines come for the node whose panel is open only (none was named here).
+    assert!(
+        pushes.iter().all(|p| p["situation"]["view"]["logs"].as_array().is_some_and(Vec::is_empty)),
+        "no node open, no log lines pushed"
+    );
+    let nodes: Vec<String> = w.ok("situation", json!({}))["view"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut lines = 0;
+    for node in &nodes {
+        let logs = w.ok("situation", json!({ "node": node }))["view"]["logs"].as_array().unwrap().clone();
+        assert!(logs.iter().all(|l| l["node"] == json!(node)), "{node}'s lines only: {logs:?}");
+        lines += logs.len();
+    }
+    assert!(lines > 0, "the drill's nodes log, and a node's lines come when it is named");
     let recorded: usize = pushes.iter().map(|p| p["update"]["events"].as_array().map_or(0, Vec::len)).sum();
     assert_eq!(recorded, window.len(), "every recorded event was pushed");
 

@@ -137,20 +137,22 @@ export function isIpcError(e: unknown): e is IpcError {
  *  is delivered by). */
 const BROADCAST = "warroom://broadcast";
 
-export const pullBroadcast = () => invoke<Broadcast | null>("pull_broadcast");
+/** `node`: the node whose panel is open; only its log lines come with the graph. */
+export const pullBroadcast = (node: string | null) => invoke<Broadcast | null>("pull_broadcast", { node });
 
 /** Calls `handler` with every broadcast of the core's runtime, pulled when told: one pull at a
  *  time, and one more if told again meanwhile (the core merges what waits). */
-export function onBroadcast(handler: (b: Broadcast) => void): Promise<UnlistenFn> {
+export function onBroadcast(handler: (b: Broadcast) => void, node: () => string | null): Promise<UnlistenFn> {
   const puller = new Throttled(0, async () => {
-    const broadcast = await pullBroadcast();
+    const broadcast = await pullBroadcast(node());
     if (broadcast) handler(broadcast);
   });
   return listen<null>(BROADCAST, () => puller.ask(true));
 }
 
 export const appInfo = () => invoke<AppInfo>("app_info");
-export const situation = () => invoke<Situation>("situation");
+/** The situation now, with the log lines of `node` only. */
+export const situation = (node: string | null) => invoke<Situation>("situation", { node });
 export const muteNotifications = (muted: boolean) => invoke<NotificationStatus>("mute_notifications", { muted });
 
 export const listIncidents = () => invoke<Incident[]>("list_incidents");

@@ -25,7 +25,12 @@ export function el<K extends keyof HTMLElementTagNameMap>(
  *  same text still costs WebKit a layout and a repaint of the page, and the window redraws
  *  on every push and every tick of its clock. */
 export function setText(node: HTMLElement, text: string, className?: string): void {
-  if (node.textContent !== text) node.textContent = text;
+  if (node.textContent !== text) {
+    // The text node already there is rewritten rather than replaced: clocks tick every second.
+    const only = node.childNodes.length === 1 ? node.firstChild : null;
+    if (only instanceof Text && text !== "") only.data = text;
+    else node.textContent = text;
+  }
   if (className !== undefined && node.className !== className) node.className = className;
 }
 
@@ -66,6 +71,50 @@ export function rebuildOn(node: HTMLElement, key: string, build: () => (Node | s
   if (node.dataset.key === key) return;
   node.dataset.key = key;
   node.replaceChildren(...build());
+}
+
+/** Like `rebuildOn`, but what is already drawn is kept and changed in place to look like what
+ *  `build()` drew: only the texts and attributes that differ are written, and only elements of
+ *  another kind or shape are replaced. For panels whose figures move on every push (the outage's
+ *  reasons, the alerts): an element built, shown for a while and replaced is freed by WebKit
+ *  only at its next full collection, some ten minutes later, so a panel rebuilt four times a
+ *  second grew the window by tens of MB between collections; a fresh tree never shown is freed
+ *  at once. Only for children without event listeners: a kept element keeps its own. */
+export function redrawOn(node: HTMLElement, key: string, build: () => (Node | string)[]): void {
+  if (node.dataset.key === key) return;
+  node.dataset.key = key;
+  const fresh = build().map((n) => (typeof n === "string" ? document.createTextNode(n) : n));
+  morphChildren(node, fresh);
+}
+
+/** Makes `node`'s children look like `fresh`, keeping those of the same kind. */
+function morphChildren(node: Node, fresh: Node[]): void {
+  fresh.forEach((want, i) => {
+    const there = node.childNodes[i] ?? null;
+    if (there && sameKind(there, want)) morph(there, want);
+    else node.insertBefore(want, there);
+  });
+  while (node.childNodes.length > fresh.length) node.lastChild?.remove();
+}
+
+function sameKind(a: Node, b: Node): boolean {
+  return a.nodeType === b.nodeType && a.nodeName === b.nodeName;
+}
+
+/** Makes `there` look like `want` (same kind): its text, its attributes, its children. */
+function morph(there: Node, want: Node): void {
+  if (there instanceof Element && want instanceof Element) {
+    for (const name of there.getAttributeNames()) {
+      if (!want.hasAttribute(name)) there.removeAttribute(name);
+    }
+    for (const name of want.getAttributeNames()) {
+      const value = want.getAttribute(name) ?? "";
+      if (there.getAttribute(name) !== value) there.setAttribute(name, value);
+    }
+    morphChildren(there, [...want.childNodes]);
+  } else if (there.nodeValue !== want.nodeValue) {
+    there.nodeValue = want.nodeValue;
+  }
 }
 
 /** How long since `from` (milliseconds), as of `now`: "42 s", "12 min". */

@@ -274,7 +274,7 @@ function declareFromOutage(): void {
 async function refreshGraph(): Promise<void> {
   const unnamed = names("") === "";
   try {
-    graph = await api.situation();
+    graph = await api.situation(selectedNode);
     lastPush = Date.now();
   } catch (e) {
     showError(e);
@@ -585,13 +585,15 @@ async function boot(): Promise<void> {
         selectedNode = id;
         setCharts(null, []);
         renderGraphArea();
+        // Pushes carry the log lines of the open node only: this one's, at once.
+        void refreshGraph();
         void refreshCharts();
       }
     },
     closeNode,
   );
   restoreDraft(selected);
-  await api.onBroadcast(onPush);
+  await api.onBroadcast(onPush, () => selectedNode);
   await refresh();
   await refreshGraph();
   wakeFrames();

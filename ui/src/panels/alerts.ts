@@ -7,7 +7,7 @@
 
 import type { Alert } from "../bindings/Alert";
 import type { FiringAt, GraphView } from "../api";
-import { byId, el, rebuildOn, setText } from "../dom";
+import { byId, el, redrawOn, setText } from "../dom";
 import { clock, inUtc, otherZone } from "../time";
 
 const SEVERITY_ORDER = ["critical", "page", "error", "high", "warning", "info", "none"];
@@ -51,7 +51,7 @@ function drawAlerts(alerts: Alert[]): void {
   });
   // Redrawn only when the alerts change: a push that brings the same alerts writes nothing.
   const key = JSON.stringify([inUtc(), alerts.map((a) => [a.fingerprint, a.state, a.severity, a.summary, a.starts_at])]);
-  rebuildOn(byId("alerts"), key, () =>
+  redrawOn(byId("alerts"), key, () =>
     nodes.map(([node, list]) => {
       list.sort((a, b) => Number(b.firing) - Number(a.firing) || severityRank(a.severity) - severityRank(b.severity) || a.name.localeCompare(b.name));
       return el("section", { class: "alert-node" }, [

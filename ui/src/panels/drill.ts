@@ -2,7 +2,7 @@
 // selected incident; and the what-if switch. Also the status bar's account of the sources.
 
 import type { DrillStatus, Incident, ScenarioInfo, Situation } from "../api";
-import { byId, el, elapsed, rebuildOn, setText } from "../dom";
+import { byId, el, elapsed, redrawOn, setText } from "../dom";
 import { clock } from "../time";
 
 export interface DrillActions {
@@ -116,5 +116,5 @@ export function renderSources(state: Situation | null, now: number, reviewing = 
       return { class: `source ${failing ? "source-failing" : "source-ok"}`, text, title: s.last_error ?? `breaker ${s.breaker}, ${s.requests} requests` };
     }),
   ];
-  rebuildOn(bar, JSON.stringify(parts), () => parts.map((p) => el("span", p)));
+  redrawOn(bar, JSON.stringify(parts), () => parts.map((p) => el("span", p)));
 }

@@ -2,7 +2,7 @@
 // the commander, and resolve or reopen. Live and the past never look alike: under review the
 // header says "REVIEW — as of 03:12:40" and shows none of the live badges; a resolved incident
 // shows when it was resolved, not clocks that tick. The countdown to the next stakeholder update
-// ("next update 12:34", red "update overdue 3:12") is a live badge too. Drawn on every tick of the
+// ("next update in 12:34", red "update overdue 3:12") is a live badge too. Drawn on every tick of the
 // window's clock: only what changed is written.
 
 import type { Incident, Severity, Term } from "../api";
@@ -54,12 +54,19 @@ function renderNextUpdate(incident: Incident | null, now: number, live: boolean,
   if (!show || !due || !incident) return;
   const left = Date.parse(due.due) - now;
   const overdue = left <= 0;
-  // Counted down to the second it is due (ceil), then how long past it (floor).
-  const text = overdue ? `update overdue ${countdown(-left)}` : `next update ${countdown(Math.ceil(left / 1000) * 1000)}`;
+  // Counted down to the second it is due (ceil), then how long past it (floor). "in" says it is
+  // a countdown, not a time of day ("next update 14:57" read as a clock).
+  const text = overdue ? `update overdue ${countdown(-left)}` : `next update in ${countdown(Math.ceil(left / 1000) * 1000)}`;
   if (item.textContent !== text) {
-    // A narrow header drops the first word: "update 12:34", "overdue 3:12" (the title says all).
+    // A narrow header drops the first word: "update in 12:34", "overdue 3:12" (the title says
+    // all). Its two parts are kept and rewritten: the countdown moves every second.
     const space = text.indexOf(" ") + 1;
-    item.replaceChildren(el("span", { class: "hdr-wordy", text: text.slice(0, space) }), text.slice(space));
+    if (!(item.firstChild instanceof HTMLSpanElement) || item.childNodes.length !== 2) {
+      item.replaceChildren(el("span", { class: "hdr-wordy" }), document.createTextNode(""));
+    }
+    setText(item.firstChild as HTMLSpanElement, text.slice(0, space));
+    const rest = item.lastChild;
+    if (rest && rest.textContent !== text.slice(space)) rest.textContent = text.slice(space);
   }
   const className = overdue ? "hdr-item clock overdue" : "hdr-item clock";
   if (item.className !== className) item.className = className;

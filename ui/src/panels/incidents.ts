@@ -2,7 +2,7 @@
 
 import type { Incident, Severity, Term } from "../api";
 import { byId, el, rebuildOn } from "../dom";
-import { clock, otherZone } from "../time";
+import { clock, inUtc, otherZone } from "../time";
 
 export function fillSeverities(select: HTMLSelectElement, severities: Term[], chosen: string, short = false): void {
   select.replaceChildren(
@@ -55,7 +55,10 @@ export function renderIncidentList(
     rebuildOn(list, "none", () => [el("li", { class: "muted", text: "No incidents yet." })]);
     return;
   }
-  rebuildOn(list, JSON.stringify([incidents, selected]), () =>
+  // Keyed on what the list shows (and the zone its times are in): a recorded drill changes the
+  // incident several times a second, and its list item with it only when a shown field moves.
+  const shown = incidents.map((i) => [i.id, i.severity, i.title, i.status, i.stage, i.declared_at, i.resolved_at]);
+  rebuildOn(list, JSON.stringify([shown, selected, inUtc()]), () =>
     incidents.map((i) => {
       const when = i.resolved_at ? `resolved ${clock(i.resolved_at)}` : `declared ${clock(i.declared_at)}`;
       const item = el("li", { class: "incident-item", data: { id: i.id } }, [

@@ -5,7 +5,7 @@
 // hypothesis never replaces the truth.
 
 import type { Outage, OutageHop } from "../api";
-import { byId, el, rebuildOn, setText } from "../dom";
+import { byId, el, rebuildOn, redrawOn, setText } from "../dom";
 import { clock } from "../time";
 
 function hop(h: OutageHop): Node[] {
@@ -82,11 +82,12 @@ export function renderOutage(outage: Outage | null, since: string | null, offerD
   p.declare.dataset.title = d.title;
   // One entrypoint: on the title's line. Several: each on its own.
   const single = outage.entrypoints.length === 1 ? outage.entrypoints[0] : undefined;
-  rebuildOn(p.entry, JSON.stringify(single?.entrypoint ?? null), () => (single ? hop(single.entrypoint) : []));
+  redrawOn(p.entry, JSON.stringify(single?.entrypoint ?? null), () => (single ? hop(single.entrypoint) : []));
   p.entry.className = single ? "outage-entry" : "";
   if (single) p.entry.dataset.entrypoint = single.entrypoint.id;
   else delete p.entry.dataset.entrypoint;
-  rebuildOn(p.body, JSON.stringify([outage.entrypoints, outage.contributors, Boolean(single)]), () => entries(outage, !single));
+  // Its reasons' figures move on every push: redrawn in place.
+  redrawOn(p.body, JSON.stringify([outage.entrypoints, outage.contributors, Boolean(single)]), () => entries(outage, !single));
 }
 
 /** The what-if banner, beside the real one: what users would see if `picked` failed. */

@@ -4,7 +4,7 @@
 
 import * as api from "../api";
 import type { Stage } from "../api";
-import { byId, el, elapsed, rebuildOn } from "../dom";
+import { byId, el, elapsed, rebuildOn, setText } from "../dom";
 import { clock, inUtc } from "../time";
 import { thisDevice } from "./sync";
 
@@ -160,7 +160,7 @@ export function renderRunbooks(
   const furthest = incident.stage_log.reduce<Stage>((far, v) => (order.indexOf(v.stage) > order.indexOf(far) ? v.stage : far), incident.stage);
   current = { id: incident.id, stage: incident.stage, furthest, views, readOnly };
   section.classList.toggle("read-only", readOnly);
-  byId("stage-times").textContent = `time in stages: ${stageTimes(incident, review?.now ?? Date.now())}`;
+  setText(byId("stage-times"), `time in stages: ${stageTimes(incident, review?.now ?? Date.now())}`);
   // Both lists are built again only when what they show changed: the window renders several
   // times a second in a drill, and each rebuild folded the reference being read and built every
   // step again.
