@@ -53,6 +53,11 @@ while :; do
   last=$total
   [ "$now" -ge "$DURATION" ] && break
 done
+# A web process that died and was started again (lib.rs reloads the page) starts from nothing:
+# the figures after it are not the same window's.
+ended=$(grep -c "web process ended" "$work/app.log" || true)
+echo "# the window's web process ended $ended time(s)"
+grep "web process ended" "$work/app.log" | sed 's/\x1b\[[0-9;]*m//g; s/^/#   /' || true
 if [ -n "$record_on" ]; then
   echo "# the incident: $("$CLI" --db "$work/soak.db" timeline "$record_on" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)), "events")')"
 fi

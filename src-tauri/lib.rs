@@ -24,8 +24,64 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
     let task = state.clone();
     builder.manage(state).invoke_handler(commands!(handlers)).setup(move |app| {
         push::spawn(app.handle().clone(), task);
+        #[cfg(target_os = "linux")]
+        reload_when_the_page_dies(app);
         Ok(())
     })
+}
+
+/// The most times the page is loaded again after its web process died within [`CRASH_SPAN`]:
+/// a page that dies as soon as it is drawn (a broken graphics driver) is not reloaded forever.
+#[cfg(target_os = "linux")]
+const CRASHES_RELOADED: usize = 3;
+
+/// See [`CRASHES_RELOADED`].
+#[cfg(target_os = "linux")]
+const CRASH_SPAN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Loads the page again when WebKit's web process, which draws it, dies. Nothing else would:
+/// the window stays blank, and says nothing, while the core records on. This was seen in an
+/// hour's soak of a ×60 drill under Xvfb: after 24 minutes WebKit's compositor thread crashed in
+/// Mesa's software renderer (`swrast_dri.so`), and the window was empty from then on. Everything
+/// the page shows comes from the core and a note being typed is kept in the page's local storage
+/// (`restoreDraft`), so a reload brings the window back as it was.
+#[cfg(target_os = "linux")]
+fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
+    use std::{cell::RefCell, collections::VecDeque, rc::Rc, time::Instant};
+    use tauri::Manager;
+    use webkit2gtk::{LoadEvent, WebViewExt};
+
+    let Some(window) = app.get_webview_window("main") else { return };
+    let watched = window.with_webview(|platform| {
+        let view = platform.inner();
+        let crashes = Rc::new(RefCell::new(VecDeque::<Instant>::new()));
+        let reloading = Rc::new(RefCell::new(false));
+        let (seen, told) = (crashes.clone(), reloading.clone());
+        view.connect_web_process_terminated(move |webview, reason| {
+            let mut crashes = seen.borrow_mut();
+            let now = Instant::now();
+            crashes.retain(|at| now.duration_since(*at) < CRASH_SPAN);
+            if crashes.len() >= CRASHES_RELOADED {
+                tracing::error!(
+                    "the window's web process ended again ({reason:?}), {CRASHES_RELOADED} times within a minute: \
+                     not reloading; the log and the CLI still work"
+                );
+                return;
+            }
+            crashes.push_back(now);
+            tracing::warn!("the window's web process ended ({reason:?}); loading the page again");
+            *told.borrow_mut() = true;
+            webview.reload();
+        });
+        view.connect_load_changed(move |_, event| {
+            if event == LoadEvent::Finished && reloading.replace(false) {
+                tracing::info!("the window's page is loaded again");
+            }
+        });
+    });
+    if let Err(e) = watched {
+        tracing::warn!("cannot watch the window's web process: {e}");
+    }
 }
 
 /// Opens the window, as the environment says (`WARROOM_DB`, `WARROOM_CONFIG`, ...).
