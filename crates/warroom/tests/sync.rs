@@ -80,9 +80,17 @@ async fn a_note_on_one_laptop_is_in_the_others_log_within_a_second() {
     assert_eq!((got.by.as_deref(), got.device.as_str()), (Some("ben"), "ben-laptop"));
     assert_eq!(a.timeline(id), b.timeline(id));
 
-    // Both say who is here.
-    eventually("ana sees both laptops", Duration::from_secs(15), || {
-        a.runtime.sync_status().is_some_and(|s| s.connected && s.devices.len() == 2)
+    // Both say who is here, and on what (presence is a heartbeat: ben's may first arrive from
+    // before he wrote on the incident; seen on a loaded machine).
+    let on = id.to_string();
+    eventually("ana sees both laptops, ben on the incident", Duration::from_secs(15), || {
+        a.runtime.sync_status().is_some_and(|s| {
+            s.connected
+                && s.devices.len() == 2
+                && s.devices
+                    .iter()
+                    .any(|d| d.device == "ben-laptop" && d.incident.as_deref() == Some(on.as_str()))
+        })
     })
     .await;
     let status = a.runtime.sync_status().unwrap();
