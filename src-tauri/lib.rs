@@ -47,7 +47,12 @@ const CRASH_SPAN: std::time::Duration = std::time::Duration::from_secs(60);
 /// (`restoreDraft`), so a reload brings the window back as it was.
 #[cfg(target_os = "linux")]
 fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
-    use std::{cell::RefCell, collections::VecDeque, rc::Rc, time::Instant};
+    use std::{
+        cell::{Cell, RefCell},
+        collections::VecDeque,
+        rc::Rc,
+        time::Instant,
+    };
     use tauri::Manager;
     use webkit2gtk::{LoadEvent, WebViewExt};
 
@@ -55,7 +60,7 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
     let watched = window.with_webview(|platform| {
         let view = platform.inner();
         let crashes = Rc::new(RefCell::new(VecDeque::<Instant>::new()));
-        let reloading = Rc::new(RefCell::new(false));
+        let reloading = Rc::new(Cell::new(false));
         let (seen, told) = (crashes.clone(), reloading.clone());
         view.connect_web_process_terminated(move |webview, reason| {
             let mut crashes = seen.borrow_mut();
@@ -70,7 +75,7 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
             }
             crashes.push_back(now);
             tracing::warn!("the window's web process ended ({reason:?}); loading the page again");
-            *told.borrow_mut() = true;
+            told.set(true);
             webview.reload();
         });
         view.connect_load_changed(move |_, event| {

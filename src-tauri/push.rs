@@ -132,9 +132,9 @@ pub fn pull(state: &AppState, node: Option<&str>) -> Option<Broadcast> {
 }
 
 /// `situation` with the log lines of `node` only (none without one). The window shows a node's
-/// last lines in its panel and nothing else of them; the hundred lines the graph keeps were more
-/// than half of every push (14 of 26 KB in a drill), pulled four times a second at x60 and
-/// parsed into strings WebKit's collector frees late.
+/// last five lines in its panel and nothing else of them; the hundred lines the graph keeps were
+/// more than half of every push (14 of 26 KB in a drill), pulled and parsed four times a second
+/// at ×60.
 pub fn logs_of(mut situation: Situation, node: Option<&str>) -> Situation {
     if let Some(view) = situation.view.as_mut() {
         view.logs.retain(|line| Some(line.node.as_str()) == node);
