@@ -3,6 +3,10 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if !warroom_desktop::fix_mmap_threshold() {
+        eprintln!("warroom: malloc did not take a fixed mmap threshold; memory may grow");
+    }
     #[cfg(target_os = "linux")]
     for (key, value) in warroom_desktop::WEB_PROCESS_ENV {
         // What the person who started the app set stays theirs.

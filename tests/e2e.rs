@@ -1719,12 +1719,15 @@ fn web_process_of(db: &Path) -> Option<u32> {
             Some((pid, parent, comm.trim().to_owned()))
         })
         .collect();
-    let app = procs.iter().find(|(pid, _, comm)| {
-        comm.starts_with("warroom-desktop")
-            && std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == wanted.as_bytes()))
-    })?;
+    let app =
+        procs.iter().find(|(pid, _, comm)| comm.starts_with("warroom-desktop") && has_env(*pid, &wanted))?;
     procs.iter().find(|(_, parent, comm)| *parent == app.0 && comm.starts_with("WebKitWebProc")).map(|p| p.0)
+}
+
+/// Whether process `pid` was started with `entry` (`KEY=value`) in its environment.
+fn has_env(pid: u32, entry: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == entry.as_bytes()))
 }
 
 /// When WebKit's web process dies, the window loads its page again by itself. (Seen: 24 minutes
@@ -1737,11 +1740,11 @@ async fn the_window_comes_back_when_its_web_process_dies() {
     let title = "Payments time out";
     declare_and_start_drill(&c, title, "redis-down", 10).await;
     let before = web_process_of(&db).expect("the app's web process");
-    // The web process runs with what the app set for it (a smaller JavaScript nursery).
-    let env = std::fs::read(format!("/proc/{before}/environ")).unwrap();
+    // The web process runs with what the app set for it (a smaller JavaScript nursery, a fixed
+    // mmap threshold).
     for (key, value) in warroom_desktop::WEB_PROCESS_ENV {
         let wanted = format!("{key}={value}");
-        assert!(env.split(|b| *b == 0).any(|v| v == wanted.as_bytes()), "the web process has no {wanted}");
+        assert!(has_env(before, &wanted), "the web process has no {wanted}");
     }
     let killed = Command::new("kill").args(["-KILL", &before.to_string()]).status().unwrap();
     assert!(killed.success());
