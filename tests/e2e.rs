@@ -1647,7 +1647,8 @@ async fn an_imported_runbook_keeps_what_warroom_does_not_map_as_reference() {
 /// Issue 17 (soak): an incident of hundreds of events draws one page of the newest (300), and
 /// says how many older ones it leaves out, with a button for a page more: a list of every event
 /// of an eight-hour incident would make the window heavier by the hour. A new event builds its
-/// own row only; the rows drawn before stay.
+/// own row only; the rows drawn before stay. The window holds only the newest 300 of each
+/// category (ui/src/held.ts), so "older" reads the incident whole again and draws what it let go.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_long_timeline_draws_a_page_and_more_on_demand() {
     let dir = tempfile::tempdir().unwrap();

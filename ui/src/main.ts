@@ -11,10 +11,10 @@
 // that reads as now is shown.
 
 import * as api from "./api";
-import type { AppInfo, Incident, IncidentView, Stage } from "./api";
+import type { AppInfo, Incident, Stage } from "./api";
 import { byId, confirmDialog, setText } from "./dom";
 import { governFrames, wakeFrames } from "./frames";
-import { loadIncident } from "./incident";
+import { type HeldIncident, loadIncident } from "./incident";
 import { Throttled } from "./throttle";
 import { type Action, openPalette, register, renderHelp, wireKeys, wirePalette } from "./keys";
 import { presenting, togglePanel, togglePresenting, wireLayout, zoomBy } from "./layout";
@@ -32,7 +32,7 @@ import { STEPS, enterReview, leaveReview, noteEvents, reviewedId, reviewFrame, s
 import { renderRunbooks, undone, wireRunbooks } from "./panels/runbook";
 import { wireSources } from "./panels/sources";
 import { renderPresence, renderSyncStatus } from "./panels/sync";
-import { renderTimeline, restoreDraft, wireNoteForm, wireTimelineFilters } from "./panels/timeline";
+import { renderTimeline, restoreDraft, rowsWanted, wireNoteForm, wireTimelineFilters } from "./panels/timeline";
 import { loadUpdates, renderUpdates, updateDue, wireUpdates } from "./panels/updates";
 import { elapsedLabel } from "./dom";
 import { onZoneChange, switchZone, zoneName } from "./time";
@@ -43,7 +43,7 @@ const CHARTS_MS = 5000;
 let info: AppInfo | null = null;
 let incidents: Incident[] = [];
 let selected: string | null = localStorage.getItem("warroom.selected");
-let view: IncidentView | null = null;
+let view: HeldIncident | null = null;
 let graph: api.Situation | null = null;
 let chartsAt = 0;
 /** When the core last pushed (or was asked): if pushes stop, the window says so. */
@@ -95,7 +95,7 @@ async function refresh(): Promise<void> {
     // On start: the incident going on, else the latest one (shown as what it is: resolved).
     const first = activeIncident() ?? incidents[0];
     if (!selected && first) select(first.id);
-    view = selected ? await loadIncident(selected, view) : null;
+    view = selected ? await loadIncident(selected, view, rowsWanted()) : null;
     if (selected && view) {
       const id = selected;
       [runbookViews, suggestions] = await Promise.all([
@@ -229,7 +229,7 @@ function render(): void {
   const frame = reviewFrame();
   const until = reviewing && frame && view && frame.incident.id === view.incident.id ? frame.events_until : null;
   const events = view ? (until === null ? view.events : view.events.slice(0, until)) : null;
-  renderTimeline(events, reviewing, names);
+  renderTimeline(events, reviewing, names, view?.dropped);
   const runbooks = reviewing ? (frame?.runbooks ?? runbookViews) : runbookViews;
   if (changed("runbooks", [incident, runbooks, suggestions, reviewing])) renderRunbookPanel();
   renderUpdates(incident, screen.reviewAt);
@@ -501,7 +501,7 @@ async function boot(): Promise<void> {
   });
   wireSources(() => graph?.feed.kind ?? "none");
   wireNotifications();
-  wireTimelineFilters();
+  wireTimelineFilters(() => refreshing.ask());
   wireRunbooks(() => {
     renderRunbookPanel();
     void refresh();

@@ -116,7 +116,9 @@ function draw(): void {
   const top = changes.slice(0, TOP);
   const rest = changes.slice(TOP);
   rebuildOn(byId("changes-top"), listKey(top), () => top.map(changeItem));
-  rebuildOn(byId("changes-rest"), listKey(rest), () => rest.map(changeItem));
+  // Folded, the others are not drawn at all: a night of drills finds hundreds of changes, and a
+  // hidden list of them rebuilt on each fetch made the window heavier by the hour.
+  rebuildOn(byId("changes-rest"), state.expanded ? listKey(rest) : "folded", () => (state.expanded ? rest.map(changeItem) : []));
   const all = byId<HTMLButtonElement>("changes-all");
   if (all.hidden !== (rest.length === 0)) all.hidden = rest.length === 0;
   setText(all, `All ${changes.length} changes`);

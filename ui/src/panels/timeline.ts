@@ -4,31 +4,10 @@
 
 import type { Event } from "../api";
 import { byId, el, type KeyedRow, keyedChildren } from "../dom";
+import { CATEGORIES, type Category, category, type Dropped, droppedIn, noneDropped } from "../held";
 import { clock, inUtc, otherZone } from "../time";
 import { changeKindLabel } from "./changes";
 import { thisDevice } from "./sync";
-
-/** Who an event is for, as the filter chips group them. */
-type Category = "people" | "alerts" | "health" | "checks" | "changes";
-const CATEGORIES: Category[] = ["people", "alerts", "health", "checks", "changes"];
-
-function category(e: Event): Category {
-  switch (e.kind.type) {
-    case "alert_fired":
-    case "alert_resolved":
-    case "provider_incident":
-      return "alerts";
-    case "health_changed":
-    case "topology_recorded":
-      return "health";
-    case "check_evaluated":
-      return "checks";
-    case "change_seen":
-      return "changes";
-    default:
-      return "people";
-  }
-}
 
 /** The categories hidden, remembered: one not listed is shown, so a chip added later starts on. */
 const HIDDEN_KEY = "warroom.timeline-hidden";
@@ -51,9 +30,13 @@ function savedHidden(): Category[] {
 const hiddenAtStart = savedHidden();
 const shownCategories = new Set<Category>(CATEGORIES.filter((c) => !hiddenAtStart.includes(c)));
 let redraw: () => void = () => {};
+/** Asks for the incident again: more rows are wanted than the window holds. */
+let holdMore: () => void = () => {};
 
-/** The filter chips: each category on or off, remembered. */
-export function wireTimelineFilters(): void {
+/** The filter chips: each category on or off, remembered. `more` asks for the incident again
+ *  when "older" wants rows the window does not hold. */
+export function wireTimelineFilters(more: () => void): void {
+  holdMore = more;
   const chips = CATEGORIES.map((c) => {
     const chip = el("button", { class: "chip", text: c, data: { category: c } });
     chip.type = "button";
@@ -77,6 +60,11 @@ export function wireTimelineFilters(): void {
  *  the window heavier by the hour (`make bench-soak`). */
 const PAGE = 300;
 let rowsShown = PAGE;
+
+/** How many of each category's newest events the window must hold to draw what is asked. */
+export function rowsWanted(): number {
+  return rowsShown;
+}
 /** The incident whose timeline is drawn (its first event): another one starts from one page. */
 let drawnFor = "";
 
@@ -154,11 +142,17 @@ function describe(e: Event, name: (id: string) => string): { tag: string; label?
 
 const NOTE_HINT = "Note (n; Enter adds, Shift+Enter: new line)";
 
-/** Draws `events`, newest first, nodes named by `name`. In review the timeline is the past up
- *  to the scrubber's instant: a note written there would not show where it lands, so the box
- *  waits for live. */
-export function renderTimeline(events: Event[] | null, review = false, name: (id: string) => string = (id) => id): void {
-  redraw = () => renderTimeline(events, review, name);
+/** Draws `events`, newest first, nodes named by `name`; `dropped` counts, per category, the
+ *  older events the window does not hold. In review the timeline is the past up to the
+ *  scrubber's instant: a note written there would not show where it lands, so the box waits for
+ *  live. */
+export function renderTimeline(
+  events: Event[] | null,
+  review = false,
+  name: (id: string) => string = (id) => id,
+  dropped: Dropped = noneDropped(),
+): void {
+  redraw = () => renderTimeline(events, review, name, dropped);
   const enabled = events !== null && !review;
   const note = byId<HTMLTextAreaElement>("note-text");
   note.disabled = !enabled;
@@ -182,12 +176,13 @@ export function renderTimeline(events: Event[] | null, review = false, name: (id
   const categories = [...shownCategories].join(",");
   // Redrawn only when the events (or the zone their times are shown in, the categories shown,
   // how far back) changed; then only the rows that are new or say something else are built.
-  const key = `${events.length}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}:${categories}:${rowsShown}`;
+  const notHeld = droppedIn(dropped, shownCategories);
+  const key = `${events.length}:${notHeld}:${events[events.length - 1]?.id ?? ""}:${inUtc()}:${name("")}:${me}:${categories}:${rowsShown}`;
   if (list.dataset.key === key) return;
   list.dataset.key = key;
   const shown = events.filter((e) => shownCategories.has(category(e)));
   const newestFirst = shown.slice(Math.max(0, shown.length - rowsShown)).reverse();
-  const older = shown.length - newestFirst.length;
+  const older = shown.length - newestFirst.length + notHeld;
   const overtaken = overtakenBy(events);
   const rows = newestFirst.map((e) => eventRow(e, name, me, overtaken.get(e.id)));
   if (older > 0) rows.push({ key: `older ${older}`, build: () => olderRow(older) });
@@ -228,6 +223,8 @@ function olderRow(older: number): HTMLElement {
   more.addEventListener("click", () => {
     rowsShown += PAGE;
     redraw();
+    // The rows held are drawn at once; the window asks for the others.
+    holdMore();
   });
   return el("li", { class: "timeline-older muted" }, [`${older} older event${older === 1 ? "" : "s"} not shown · `, more]);
 }
