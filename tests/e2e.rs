@@ -599,10 +599,16 @@ async fn live_sources_drive_the_graph_and_the_status_bar() {
 }
 
 /// The element with this id, scrolled into the middle of its scrolling column first (WebKit's
-/// driver does not scroll nested containers for a click).
+/// driver does not scroll nested containers for a click), once nothing covers its centre: a
+/// window just resized lays out again under it, and a click then was refused under load.
 async fn visible(c: &Client, id: &str) -> fantoccini::elements::Element {
-    let script = "document.getElementById(arguments[0]).scrollIntoView({ block: 'center' })";
-    c.execute(script, vec![json!(id)]).await.unwrap();
+    let script = "const e = document.getElementById(arguments[0]); e.scrollIntoView({ block: 'center' }); \
+        const r = e.getBoundingClientRect(); const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+        return r.width > 0 && hit !== null && e.contains(hit);";
+    eventually(&format!("#{id} is in view and uncovered"), || async {
+        c.execute(script, vec![json!(id)]).await.unwrap() == json!(true)
+    })
+    .await;
     c.find(Locator::Id(id)).await.unwrap()
 }
 
