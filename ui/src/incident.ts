@@ -19,8 +19,9 @@ export interface HeldIncident extends IncidentView {
  *  whole again when more are wanted than were held, or once it is resolved. */
 export async function loadIncident(id: string, known: HeldIncident | null, keep: number): Promise<HeldIncident> {
   let since = known?.incident.id === id ? known : null;
+  // Only an active incident is held in part (`keep` set, something let go).
   const letGo = since !== null && droppedIn(since.dropped) > 0;
-  if (since && letGo && (since.incident.status !== "active" || (since.keep ?? Infinity) < keep)) since = null;
+  if (since && letGo && since.keep !== null && since.keep < keep) since = null;
   let fresh = await api.getIncident(id, since?.through ?? null);
   if (since && letGo && fresh.incident.status !== "active") {
     // Resolved since the last look: what was let go is read again, for review.
