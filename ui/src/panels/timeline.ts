@@ -185,7 +185,7 @@ export function renderTimeline(
   const older = shown.length - newestFirst.length + notHeld;
   const overtaken = overtakenBy(events);
   const rows = newestFirst.map((e) => eventRow(e, name, me, overtaken.get(e.id)));
-  if (older > 0) rows.push({ key: `older ${older}`, build: () => olderRow(older) });
+  if (older > 0) rows.push({ key: `older ${older} ${notHeld}`, build: () => olderRow(older, notHeld > 0) });
   keyedChildren(list, rows);
 }
 
@@ -215,16 +215,17 @@ function eventRow(e: Event, name: (id: string) => string, me: string | null, lat
   return { key: [e.id, tag, label ?? "", text, by, overtaken, time, title].join("\u0000"), build };
 }
 
-/** The last row when older events are not drawn: how many, and a button for a page more. */
-function olderRow(older: number): HTMLElement {
+/** The last row when older events are not drawn: how many, and a button for a page more. Of
+ *  those, some may not be held (`letGo`): then the window asks for them too. */
+function olderRow(older: number, letGo: boolean): HTMLElement {
   const more = el("button", { class: "link", text: `Show ${Math.min(older, PAGE)} older` });
   more.type = "button";
   more.id = "timeline-older";
   more.addEventListener("click", () => {
     rowsShown += PAGE;
     redraw();
-    // The rows held are drawn at once; the window asks for the others.
-    holdMore();
+    // The rows held are drawn at once; the window asks for the others, if it let any go.
+    if (letGo) holdMore();
   });
   return el("li", { class: "timeline-older muted" }, [`${older} older event${older === 1 ? "" : "s"} not shown · `, more]);
 }
