@@ -140,8 +140,8 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
 /// `perf` (the web process's mmap and munmap over 10 minutes of a recorded ×60 drill), its main
 /// thread maps and unmaps some 575 MB of them in that time (Mesa's storage for the layers' tiles,
 /// under Xvfb's software renderer), and of those still mapped at the end, 20 of 22 MB had been
-/// made in the last two minutes: they churn, they do not pile up. Nor does more glibc arenas'
-/// worth of it go with `glibc.malloc.arena_max=2` (tried for an hour: no change).
+/// made in the last two minutes: they churn, they do not pile up. Nor is it glibc's thread
+/// arenas: capped at two (`glibc.malloc.arena_max=2`, tried for an hour), nothing changed.
 #[cfg(target_os = "linux")]
 pub const WEB_PROCESS_ENV: &[(&str, &str)] = &[
     ("JSC_largeHeapSize", "8388608"),
