@@ -275,7 +275,19 @@ async fn declare_and_start_drill(c: &Client, title: &str, scenario: &str, speed:
     click(c, &option).await;
     let script = "const s = document.getElementById('drill-speed'); s.add(new Option('x' + arguments[0], arguments[0])); s.value = arguments[0];";
     c.execute(script, vec![json!(speed.to_string())]).await.unwrap();
+    // A person's pause between picking and starting: pushes of the drill running arrive meanwhile.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     click(c, "#drill-start").await;
+    // The drill bar says what runs: this scenario at this speed (a push between picking and
+    // starting once put the running drill back in the menus, and Start ran that one).
+    let running = format!("×{speed}");
+    eventually("the drill picked is the one running", || async {
+        let clock = text(c, "#drill-clock").await;
+        clock.starts_with("running")
+            && clock.ends_with(&running)
+            && text(c, "#drill-scenario").await == scenario
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -39,17 +39,24 @@ function minutes(secs: number): string {
   return `${Math.floor(secs / 60)}`;
 }
 
+/** The drill the menus were last set to ("scenario ×speed"): they follow the drill when it
+ *  changes, and otherwise keep what a person picked for the next one. */
+let mirrored = "";
+
 export function renderDrillBar(state: Situation | null, selected: Incident | null, whatIf: boolean): void {
   const drill = drillOf(state);
   const live = state?.feed.kind === "live";
-  const select = byId<HTMLSelectElement>("drill-scenario");
-  if (drill && document.activeElement !== select) select.value = drill.scenario;
-  // The speed menu says the speed the drill runs at, even one it does not list.
-  const speed = byId<HTMLSelectElement>("drill-speed");
-  if (drill && document.activeElement !== speed && speed.value !== String(drill.speed)) {
+  // The menus say the drill running when it starts, even a speed they do not list. Set on every
+  // push, a scenario picked but not started yet went back to the running one as soon as focus
+  // left its menu (for the speed, or on the way to Start), and Start ran the wrong drill.
+  const running = drill ? `${drill.scenario} ×${drill.speed}` : "";
+  if (drill && running !== mirrored) {
+    byId<HTMLSelectElement>("drill-scenario").value = drill.scenario;
+    const speed = byId<HTMLSelectElement>("drill-speed");
     if (![...speed.options].some((o) => o.value === String(drill.speed))) speed.add(new Option(`×${drill.speed}`, String(drill.speed)));
     speed.value = String(drill.speed);
   }
+  mirrored = running;
   for (const id of ["drill-scenario", "drill-speed", "drill-start"]) byId<HTMLButtonElement>(id).disabled = live;
   byId<HTMLButtonElement>("drill-stop").disabled = live || drill === null;
   byId("drill-bar").classList.toggle("live", live);
