@@ -27,32 +27,47 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         give_back_freed_memory();
         #[cfg(target_os = "linux")]
-        cache_as_one_page(app);
+        draw_as_one_page(app);
         #[cfg(target_os = "linux")]
         reload_when_the_page_dies(app);
         Ok(())
     })
 }
 
-/// Tells WebKit the window shows one local page, not the web: its cache model is then a
-/// document viewer's (no back-forward cache, no dead resources kept in memory, no disk cache)
-/// instead of a browser's, which keeps what pages it left used, up to a share of the machine's
-/// memory. The page loads nothing but its own bundle and the charts' data URLs, so there is
-/// nothing to lose; in an hour's recorded soak it made no difference that could be measured
-/// (WebKit 272 → 281 MB by the 52nd minute, as before): it is the right setting, not a fix.
+/// Tells WebKit the window shows one local page, not the web, drawn without the GPU.
+///
+/// Its cache model is then a document viewer's (no back-forward cache, no dead resources kept in
+/// memory, no disk cache) instead of a browser's, which keeps what pages it left used, up to a
+/// share of the machine's memory. The page loads nothing but its own bundle and the charts' data
+/// URLs, so there is nothing to lose (alone it made no difference that could be measured).
+///
+/// And its hardware acceleration is off: WebKit paints the page on the CPU and hands the window
+/// a bitmap, instead of compositing its layers with OpenGL. Without a GPU (Xvfb, a VM, a remote
+/// desktop) OpenGL is Mesa's software renderer, and that path was most of the window's memory
+/// and all of its crashes: side by side on a recorded ×60 drill for five minutes (`RECORD=1
+/// DURATION=300 benches/soak.sh`), WebKit's processes held 230-247 MB composited and 87-100 MB
+/// painted (the app 4 MB more: the page's bitmap is in its process), and the composited web
+/// process crashed in `swrast_dri.so` as it had once an hour or two in every soak (stop 22).
+/// With a GPU the compositor's memory is the GPU's, but its drivers are where WebKitGTK's blank
+/// and crashing windows come from (Evolution and Eclipse turn it off for that). The window is
+/// text, a graph of a few dozen nodes and small charts: the CPU draws it well within a frame.
 #[cfg(target_os = "linux")]
-fn cache_as_one_page<R: tauri::Runtime>(app: &tauri::App<R>) {
+fn draw_as_one_page<R: tauri::Runtime>(app: &tauri::App<R>) {
     use tauri::Manager;
-    use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
+    use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt};
 
     let Some(window) = app.get_webview_window("main") else { return };
     let set = window.with_webview(|platform| {
-        if let Some(context) = platform.inner().context() {
+        let view = platform.inner();
+        if let Some(context) = view.context() {
             context.set_cache_model(CacheModel::DocumentViewer);
+        }
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
         }
     });
     if let Err(e) = set {
-        tracing::warn!("cannot set the window's cache model: {e}");
+        tracing::warn!("cannot set how the window is drawn: {e}");
     }
 }
 
