@@ -22,12 +22,14 @@ macro_rules! handlers {
 /// The app on `builder`: its state, its commands, and the runtime's task once it is set up.
 pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     let task = state.clone();
+    #[cfg(target_os = "linux")]
+    let gpu = state.gpu;
     builder.manage(state).invoke_handler(commands!(handlers)).setup(move |app| {
         push::spawn(app.handle().clone(), task);
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         give_back_freed_memory();
         #[cfg(target_os = "linux")]
-        draw_as_one_page(app);
+        draw_as_one_page(app, gpu);
         #[cfg(target_os = "linux")]
         reload_when_the_page_dies(app);
         Ok(())
@@ -50,19 +52,23 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
 /// process crashed in `swrast_dri.so` as it had once an hour or two in every soak (stop 22).
 /// With a GPU the compositor's memory is the GPU's, but its drivers are where WebKitGTK's blank
 /// and crashing windows come from (Evolution and Eclipse turn it off for that). The window is
-/// text, a graph of a few dozen nodes and small charts: the CPU draws it well within a frame.
+/// text, a graph of a few dozen nodes and small charts: the CPU draws it well within a frame
+/// (`benches/idle.sh`, the drill at ×4: 2.9 % of a core painted, 2.2 % composited by Mesa).
+/// Over 36 minutes of the recorded soak the app and WebKit held 153 → 164 MB (medians of the
+/// 10th-15th and 31st-36th minutes), where composited they held 307 → 325 MB over the hour.
+/// With `gpu` (`WARROOM_GPU=1`, for a machine whose GPU serves WebKit well), WebKit decides.
 #[cfg(target_os = "linux")]
-fn draw_as_one_page<R: tauri::Runtime>(app: &tauri::App<R>) {
+fn draw_as_one_page<R: tauri::Runtime>(app: &tauri::App<R>, gpu: bool) {
     use tauri::Manager;
     use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt};
 
     let Some(window) = app.get_webview_window("main") else { return };
-    let set = window.with_webview(|platform| {
+    let set = window.with_webview(move |platform| {
         let view = platform.inner();
         if let Some(context) = view.context() {
             context.set_cache_model(CacheModel::DocumentViewer);
         }
-        if let Some(settings) = WebViewExt::settings(&view) {
+        if let Some(settings) = WebViewExt::settings(&view).filter(|_| !gpu) {
             settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
         }
     });
@@ -157,6 +163,11 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
 /// under Xvfb's software renderer), and of those still mapped at the end, 20 of 22 MB had been
 /// made in the last two minutes: they churn, they do not pile up. Nor is it glibc's thread
 /// arenas: capped at two (`glibc.malloc.arena_max=2`, tried for an hour), nothing changed.
+/// Painted on the CPU (`draw_as_one_page`) the churn is gone and the growth stands out:
+/// blocks of 128 KiB to 8 MiB, live, 49 → 61 MB from the 11th to the 27th minute, while
+/// `[heap]` stays at 8 MB. `heaptrack -p` on the web process for 12 minutes: 5.7 MB allocated
+/// and not freed, 4.9 MB of it from one script function through a DOM binding into WebKit,
+/// some 190 blocks of ~26 kB (WebKit's own symbols are stripped here: which binding is next).
 #[cfg(target_os = "linux")]
 pub const WEB_PROCESS_ENV: &[(&str, &str)] = &[
     ("JSC_largeHeapSize", "8388608"),

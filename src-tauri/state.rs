@@ -82,6 +82,9 @@ pub struct AppState {
     /// Start the next built-in drill when one ends (`WARROOM_DRILL_LOOP=1`): a rehearsal screen
     /// left running, and the soak benchmark.
     pub drill_loop: bool,
+    /// Let WebKit composite the window with the GPU (`WARROOM_GPU=1`); off, it paints on the
+    /// CPU (see `draw_as_one_page` in `lib.rs`).
+    pub gpu: bool,
 }
 
 /// How the shell starts, as the environment says.
@@ -101,6 +104,8 @@ pub struct Settings {
     pub drill_speed: Option<f64>,
     /// `WARROOM_DRILL_LOOP` = 1, true or on: when a drill ends, the next built-in one starts.
     pub drill_loop: bool,
+    /// `WARROOM_GPU` = 1, true or on: WebKit may composite the window with the GPU.
+    pub gpu: bool,
     /// The incident the drill opened on records on (`WARROOM_DRILL_RECORD_ON`, an id or a
     /// prefix of one): a rehearsal screen that keeps its record, and the soak benchmark.
     pub drill_record_on: Option<String>,
@@ -119,12 +124,17 @@ impl Settings {
             user: std::env::var("WARROOM_USER").ok().filter(|s| !s.trim().is_empty()),
             drill: std::env::var("WARROOM_DRILL").ok(),
             drill_speed: std::env::var("WARROOM_DRILL_SPEED").ok().and_then(|s| s.parse().ok()),
-            drill_loop: std::env::var("WARROOM_DRILL_LOOP")
-                .is_ok_and(|v| matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "on" | "yes")),
+            drill_loop: switched_on("WARROOM_DRILL_LOOP"),
+            gpu: switched_on("WARROOM_GPU"),
             export_dir: std::env::var_os("WARROOM_EXPORT_DIR").map(PathBuf::from),
             drill_record_on: std::env::var("WARROOM_DRILL_RECORD_ON").ok().filter(|s| !s.trim().is_empty()),
         }
     }
+}
+
+/// Whether the environment variable `name` is 1, true, on or yes.
+fn switched_on(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "on" | "yes"))
 }
 
 impl AppState {
@@ -206,6 +216,7 @@ impl AppState {
             unpulled: Arc::default(),
             user: settings.user,
             drill_loop: settings.drill_loop,
+            gpu: settings.gpu,
             export_dir: settings.export_dir.unwrap_or_else(|| {
                 dirs::document_dir()
                     .or_else(dirs::data_dir)

@@ -139,9 +139,26 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
+    eventually_sees(what, || {
+        let holds = check();
+        async { (holds.await, String::new()) }
+    })
+    .await;
+}
+
+/// As [`eventually`], for a check that also says what it saw: a failure shows the last of it.
+async fn eventually_sees<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (bool, String)>,
+{
     let deadline = Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+    loop {
+        let (holds, seen) = check().await;
+        if holds {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}; last seen: {seen:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -391,11 +408,10 @@ async fn a_runbook_guides_a_drill_and_checks_itself() {
     declare_and_start_drill(&c, "Drill: orders time out", "db-pool-exhaustion", 60).await;
 
     // Suggested for what fails, then attached.
-    eventually("db-pool-exhaustion is suggested", || async {
-        c.execute("return document.querySelector('#runbook-suggestions button[data-runbook=\"db-pool-exhaustion\"]') !== null", vec![])
-            .await
-            .unwrap()
-            == json!(true)
+    eventually_sees("db-pool-exhaustion is suggested", || async {
+        let script = "return document.querySelector('#runbook-suggestions button[data-runbook=\"db-pool-exhaustion\"]') !== null";
+        let suggested = c.execute(script, vec![]).await.unwrap() == json!(true);
+        (suggested, text(&c, "#runbook-suggestions").await + " | alerts: " + &text(&c, "#alerts").await)
     })
     .await;
     click(&c, "#runbook-suggestions button[data-runbook='db-pool-exhaustion']").await;
@@ -447,11 +463,10 @@ async fn a_runbook_guides_a_drill_and_checks_itself() {
     // The Recover stage's checks are seen during detect, and not recorded before recover: a
     // recover check failing while the pool is exhausted is expected, not news.
     click(&c, ".stage-tabs .tab:nth-child(4)").await;
-    eventually("the recover check is shown, marked not recorded before its stage", || async {
-        let script =
-            "return [...document.querySelectorAll('#runbooks .check')].map(e => e.textContent).join('|')";
+    eventually_sees("the recover check is shown, marked not recorded before its stage", || async {
+        let script = "return document.querySelector('.stage-tabs .tab-on')?.textContent + ' | ' + [...document.querySelectorAll('#runbooks .check')].map(e => e.textContent).join('|')";
         let checks = c.execute(script, vec![]).await.unwrap().as_str().unwrap_or("").to_owned();
-        checks.contains("(expect < 0.8) · not recorded before this stage") && !checks.contains("waiting")
+        (checks.contains("(expect < 0.8) · not recorded before this stage") && !checks.contains("waiting"), checks)
     })
     .await;
     screenshot(&c, "runbook").await;
