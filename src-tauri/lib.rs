@@ -164,10 +164,12 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
 /// made in the last two minutes: they churn, they do not pile up. Nor is it glibc's thread
 /// arenas: capped at two (`glibc.malloc.arena_max=2`, tried for an hour), nothing changed.
 /// Painted on the CPU (`draw_as_one_page`) the churn is gone and the growth stands out:
-/// blocks of 128 KiB to 8 MiB, live, 49 → 61 MB from the 11th to the 27th minute, while
-/// `[heap]` stays at 8 MB. `heaptrack -p` on the web process for 12 minutes: 5.7 MB allocated
-/// and not freed, 4.9 MB of it from one script function through a DOM binding into WebKit,
-/// some 190 blocks of ~26 kB (WebKit's own symbols are stripped here: which binding is next).
+/// anonymous mappings of 128 KiB to 8 MiB, written to, 49 → 61 MB from the 11th to the 27th
+/// minute, while `[heap]` stays at 8 MB and the thread arenas hold 0.2 MB. It is not malloc's
+/// live data (`heaptrack -p` on the web process: what was allocated after attaching and not
+/// freed is 5.7 MB after 7 minutes and after 12, the same caches refilled) nor new mappings
+/// (`perf`, 5 minutes: 12.7 MB mapped and kept, 8 MB of it a thread's stack): regions mapped
+/// before are being filled, JavaScriptCore's own (its JIT pool, its heap) the likely ones.
 #[cfg(target_os = "linux")]
 pub const WEB_PROCESS_ENV: &[(&str, &str)] = &[
     ("JSC_largeHeapSize", "8388608"),
