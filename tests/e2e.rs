@@ -292,11 +292,14 @@ async fn declare_and_start_drill(c: &Client, title: &str, scenario: &str, speed:
     click(c, &option).await;
     let script = "const s = document.getElementById('drill-speed'); s.add(new Option('x' + arguments[0], arguments[0])); s.value = arguments[0];";
     c.execute(script, vec![json!(speed.to_string())]).await.unwrap();
-    // A person's pause between picking and starting: pushes of the drill running arrive meanwhile.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // As a person pausing before Start: the window draws a push of the drill running after the
+    // pick (the drill clock is marked; the next push writes it again). Such a push once put the
+    // running drill back in the menus, and Start ran that one.
+    c.execute("document.getElementById('drill-clock').textContent = 'e2e: picked'", vec![]).await.unwrap();
+    eventually("a push is drawn after the pick", || async { text(c, "#drill-clock").await != "e2e: picked" })
+        .await;
     click(c, "#drill-start").await;
-    // The drill bar says what runs: this scenario at this speed (a push between picking and
-    // starting once put the running drill back in the menus, and Start ran that one).
+    // The drill bar says what runs: this scenario at this speed.
     let running = format!("×{speed}");
     eventually("the drill picked is the one running", || async {
         let clock = text(c, "#drill-clock").await;
