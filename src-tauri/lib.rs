@@ -59,12 +59,9 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
 /// With `gpu` (`WARROOM_GPU=1`, for a machine whose GPU serves WebKit well), WebKit decides.
 #[cfg(target_os = "linux")]
 fn draw_as_one_page<R: tauri::Runtime>(app: &tauri::App<R>, gpu: bool) {
-    use tauri::Manager;
     use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt};
 
-    let Some(window) = app.get_webview_window("main") else { return };
-    let set = window.with_webview(move |platform| {
-        let view = platform.inner();
+    with_main_webview(app, "set how the window is drawn", move |view| {
         if let Some(context) = view.context() {
             context.set_cache_model(CacheModel::DocumentViewer);
         }
@@ -72,8 +69,21 @@ fn draw_as_one_page<R: tauri::Runtime>(app: &tauri::App<R>, gpu: bool) {
             settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
         }
     });
-    if let Err(e) = set {
-        tracing::warn!("cannot set how the window is drawn: {e}");
+}
+
+/// Runs `f` on the main window's WebKit view, on GTK's thread; a warning says what could not
+/// be done (`doing`) when it cannot.
+#[cfg(target_os = "linux")]
+fn with_main_webview<R: tauri::Runtime>(
+    app: &tauri::App<R>,
+    doing: &str,
+    f: impl FnOnce(webkit2gtk::WebView) + Send + 'static,
+) {
+    use tauri::Manager;
+
+    let Some(window) = app.get_webview_window("main") else { return };
+    if let Err(e) = window.with_webview(move |platform| f(platform.inner())) {
+        tracing::warn!("cannot {doing}: {e}");
     }
 }
 
@@ -100,12 +110,9 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
         rc::Rc,
         time::Instant,
     };
-    use tauri::Manager;
     use webkit2gtk::{LoadEvent, WebViewExt};
 
-    let Some(window) = app.get_webview_window("main") else { return };
-    let watched = window.with_webview(|platform| {
-        let view = platform.inner();
+    with_main_webview(app, "watch the window's web process", |view| {
         let crashes = Rc::new(RefCell::new(VecDeque::<Instant>::new()));
         let reloading = Rc::new(Cell::new(false));
         let (seen, told) = (crashes.clone(), reloading.clone());
@@ -131,9 +138,6 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
             }
         });
     });
-    if let Err(e) = watched {
-        tracing::warn!("cannot watch the window's web process: {e}");
-    }
 }
 
 /// What the window's web process is started with: WebKit starts it with the app's environment,
