@@ -203,6 +203,32 @@ fn artifacts() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
 
+/// Sets the window's size and waits until the page answers at it. WebKitWebDriver answers a
+/// script or a screenshot sent while the window is still being laid out with an empty
+/// `UnknownError` (seen in CI: the first script after a resize failed so), and here the page
+/// was seen to answer with the old width once in two dozen resizes: it is asked until it
+/// answers with the new width, for up to 15 s.
+async fn resize(c: &Client, width: u32, height: u32) {
+    c.set_window_size(width, height).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let seen = c.execute("return window.innerWidth", vec![]).await;
+        if let Err(e) = &seen {
+            eprintln!("resize {width}x{height}: {e}; asking again");
+        }
+        if let Ok(shown) = &seen
+            && shown.as_u64().is_some_and(|w| w <= u64::from(width) && w + 40 >= u64::from(width))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the window did not take {width}x{height} in 15 s; last: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// WebKitWebDriver now and then answers a screenshot with an empty `UnknownError` (seen in CI
 /// right after a resize, while the window is still being laid out): the picture is tried again
 /// a few times before the test gives up on it.
@@ -694,7 +720,7 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     };
     // The window opens live; the review is chosen. The past is not dressed as now: no "active",
     // no clock counting from the declaration; the live graph is drawn underneath.
-    c.set_window_size(1366, 768).await.unwrap();
+    resize(&c, 1366, 768).await;
     eventually("the resolved incident is selected, live", || async {
         text(&c, "#hdr-status").await == "resolved"
     })
@@ -741,9 +767,9 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     .await;
     let at_peak = timeline_texts(&c).await.len();
     screenshot(&c, "review-1366x768").await;
-    c.set_window_size(900, 560).await.unwrap();
+    resize(&c, 900, 560).await;
     screenshot(&c, "review-900x560").await;
-    c.set_window_size(1366, 768).await.unwrap();
+    resize(&c, 1366, 768).await;
 
     // Scrubbed back to the declaration: nothing was down yet, and the timeline is shorter.
     let script = "const s = document.getElementById('review-scrubber'); s.value = s.min; s.dispatchEvent(new Event('input', { bubbles: true }));";
@@ -864,7 +890,7 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     let speed = Path::new("20");
     let (driver, c, _dir, db) =
         launch_with("peak", &[("WARROOM_DRILL", scenario), ("WARROOM_DRILL_SPEED", speed)]).await;
-    c.set_window_size(1366, 768).await.unwrap();
+    resize(&c, 1366, 768).await;
 
     // No incident yet: the outage offers one, drafted, and one click records on it.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -1056,7 +1082,7 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     press(&c, "p", false).await;
 
     // The window's minimum size: the graph still usable, the banner visible.
-    c.set_window_size(900, 560).await.unwrap();
+    resize(&c, 900, 560).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     eventually("at 900×560 the graph keeps 400×300", || async {
         rect(&c, "#graph").await.is_some_and(|g| g.2 >= 400.0 && g.3 >= 300.0)
@@ -1397,11 +1423,11 @@ async fn a_second_laptop_writes_with_the_cli_and_the_window_shows_it_within_two_
     })
     .await;
     // As a laptop shows it: the header still names who is here, the status bar says sync is live.
-    c.set_window_size(1366, 768).await.unwrap();
+    resize(&c, 1366, 768).await;
     screenshot(&c, "sync-1366x768").await;
     let presence = rect(&c, "#hdr-presence").await.expect("who is here, at 1366×768");
     assert!(presence.2 > 60.0, "the presence list is not squeezed away: {presence:?}");
-    c.set_window_size(900, 560).await.unwrap();
+    resize(&c, 900, 560).await;
     eventually("a narrow header says how many are here", || async {
         label(&c, "#hdr-presence").await == "2 here"
     })
@@ -1441,7 +1467,7 @@ async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
     );
     let id = id.trim().to_owned();
     let (driver, c, _dir, _) = launch_in(dir, "updates", &[("WARROOM_CONFIG", &config)]).await;
-    c.set_window_size(1366, 768).await.unwrap();
+    resize(&c, 1366, 768).await;
 
     eventually("the active incident is shown", || async {
         text(&c, "#hdr-title").await == "Checkout returns 500"
@@ -1523,7 +1549,7 @@ async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
     assert_eq!(listed[0]["state"], "sent", "{listed}");
     assert_eq!(listed[0]["text"], json!(typed.trim_end()));
 
-    c.set_window_size(900, 560).await.unwrap();
+    resize(&c, 900, 560).await;
     screenshot(&c, "updates-900x560").await;
     c.close().await.unwrap();
     drop(driver);
@@ -1536,7 +1562,7 @@ async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
 #[tokio::test(flavor = "multi_thread")]
 async fn what_changed_is_ranked_on_screen_during_the_drill() {
     let (driver, c, _dir, db) = launch("changes").await;
-    c.set_window_size(1366, 768).await.unwrap();
+    resize(&c, 1366, 768).await;
     declare_and_start_drill(&c, "Drill: checkout failing", "db-pool-exhaustion", 60).await;
     eventually("order-service is drawn down", || async {
         node_classes(&c, "order-service").await.contains(&"down".to_owned())
@@ -1582,7 +1608,7 @@ async fn what_changed_is_ranked_on_screen_during_the_drill() {
     .await;
     visible(&c, "changes-section").await;
     screenshot(&c, "changes-1366x768").await;
-    c.set_window_size(900, 560).await.unwrap();
+    resize(&c, 900, 560).await;
     screenshot(&c, "changes-900x560").await;
     c.close().await.unwrap();
     drop(driver);
@@ -1632,7 +1658,7 @@ async fn an_imported_runbook_keeps_what_warroom_does_not_map_as_reference() {
     warroom(&["runbook", "attach", id.trim(), "collectornodedown"]);
 
     let (driver, c, _dir, _) = launch_in(dir, "imported-runbook", &[("WARROOM_RUNBOOKS", &runbooks)]).await;
-    c.set_window_size(1366, 768).await.unwrap();
+    resize(&c, 1366, 768).await;
     eventually("the runbook is attached with its stage tabs", || async {
         text(&c, "#runbooks").await.contains("CollectorNodeDown")
     })
