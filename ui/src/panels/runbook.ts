@@ -5,6 +5,7 @@
 import * as api from "../api";
 import type { Stage } from "../api";
 import { byId, el, elapsed, rebuildOn, setText } from "../dom";
+import { Steady } from "../steady";
 import { clock, inUtc } from "../time";
 import { thisDevice } from "./sync";
 
@@ -14,6 +15,9 @@ const tabs = new Map<string, Stage>();
  *  instant of a resolved incident and nothing may be checked or attached. */
 let current: { id: string; stage: Stage; furthest: Stage; views: api.RunbookView[]; readOnly: boolean } | null = null;
 let onChange: (() => void) | null = null;
+/** Holds the suggestions still while the pointer moves over the panel: they sit above the stage
+ *  tabs and the steps, and their changing moved what a person was about to click. */
+let steady: Steady | null = null;
 
 /** The steps of `stage` not done in any attached runbook, as `runbook/step`. */
 export function undone(stage: Stage): string[] {
@@ -141,6 +145,26 @@ function stageTimes(incident: api.Incident, now: number): string {
     .join(" · ");
 }
 
+/** A suggested runbook, with the button that attaches it. */
+function suggestionRow(s: api.Suggestion): HTMLElement {
+  const attach = el("button", { text: "Attach" });
+  attach.type = "button";
+  attach.dataset.runbook = s.runbook;
+  attach.addEventListener("click", async () => {
+    try {
+      if (current) current.views = await api.attachRunbook(current.id, s.runbook, s.node);
+      onChange?.();
+    } catch (e) {
+      byId("runbook-error").textContent = api.isIpcError(e) ? e.message : String(e);
+    }
+  });
+  // The strongest reason says why; all of them on hover.
+  const first = s.why.reasons[0];
+  const why = first ? `${first.by} ${first.value}` : "";
+  const all = s.why.reasons.map((r) => `${r.by} ${r.value}`).join(", ");
+  return el("div", { class: "suggestion", title: all }, [attach, el("span", { text: ` ${s.title}` }), el("span", { class: "muted", text: ` · ${s.node} (${why})` })]);
+}
+
 export function renderRunbooks(
   incident: api.Incident | null,
   views: api.RunbookView[],
@@ -165,26 +189,12 @@ export function renderRunbooks(
   // times a second in a drill, and each rebuild folded the reference being read and built every
   // step again.
   const shownSuggestions = readOnly ? [] : suggestions;
-  rebuildOn(byId("runbook-suggestions"), JSON.stringify(shownSuggestions), () =>
-    shownSuggestions.map((s) => {
-      const attach = el("button", { text: "Attach" });
-      attach.type = "button";
-      attach.dataset.runbook = s.runbook;
-      attach.addEventListener("click", async () => {
-        try {
-          if (current) current.views = await api.attachRunbook(current.id, s.runbook, s.node);
-          onChange?.();
-        } catch (e) {
-          byId("runbook-error").textContent = api.isIpcError(e) ? e.message : String(e);
-        }
-      });
-      // The strongest reason says why; all of them on hover.
-      const first = s.why.reasons[0];
-      const why = first ? `${first.by} ${first.value}` : "";
-      const all = s.why.reasons.map((r) => `${r.by} ${r.value}`).join(", ");
-      return el("div", { class: "suggestion", title: all }, [attach, el("span", { text: ` ${s.title}` }), el("span", { class: "muted", text: ` · ${s.node} (${why})` })]);
-    }),
-  );
+  const suggested = byId("runbook-suggestions");
+  const suggestedKey = JSON.stringify(shownSuggestions);
+  steady ??= new Steady(section);
+  if (suggested.dataset.key === suggestedKey) steady.drop();
+  // A change waits while the pointer moves over the panel (see `Steady`).
+  else steady.draw(() => rebuildOn(suggested, suggestedKey, () => shownSuggestions.map(suggestionRow)));
   const list = byId("runbooks");
   const key = JSON.stringify([views, stages, [...tabs], current.stage, furthest, readOnly, thisDevice(), inUtc()]);
   if (list.dataset.key === key) return;
