@@ -210,23 +210,17 @@ fn artifacts() -> PathBuf {
 /// answers with the new width, for up to 15 s.
 async fn resize(c: &Client, width: u32, height: u32) {
     c.set_window_size(width, height).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let seen = c.execute("return window.innerWidth", vec![]).await;
-        if let Err(e) = &seen {
-            eprintln!("resize {width}x{height}: {e}; asking again");
+    eventually_sees(&format!("the window takes {width}x{height}"), || async {
+        match c.execute("return window.innerWidth", vec![]).await {
+            Ok(shown) => {
+                let fits =
+                    shown.as_u64().is_some_and(|w| w <= u64::from(width) && w + 40 >= u64::from(width));
+                (fits, format!("width {shown}"))
+            }
+            Err(e) => (false, format!("no answer: {e}")),
         }
-        if let Ok(shown) = &seen
-            && shown.as_u64().is_some_and(|w| w <= u64::from(width) && w + 40 >= u64::from(width))
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the window did not take {width}x{height} in 15 s; last: {seen:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// WebKitWebDriver now and then answers a screenshot with an empty `UnknownError` (seen in CI
@@ -1083,7 +1077,6 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
 
     // The window's minimum size: the graph still usable, the banner visible.
     resize(&c, 900, 560).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
     eventually("at 900×560 the graph keeps 400×300", || async {
         rect(&c, "#graph").await.is_some_and(|g| g.2 >= 400.0 && g.3 >= 300.0)
             && rect(&c, "#outage").await.is_some()
