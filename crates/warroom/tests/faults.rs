@@ -107,7 +107,7 @@ async fn survive(fault: Behaviour, stub_port: Option<u16>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_source_is_down() {
-    let port = common::free_port();
+    let (_held, port) = common::refused_port();
     survive(healthy_answer(), Some(port)).await;
 }
 

@@ -23,6 +23,16 @@ pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A port nobody serves, kept so while the returned socket lives: bound, never listening, so a
+/// connection to it is refused. A port from [`free_port`] is only free when asked: another test
+/// of the same binary once started its stub server on it, and "the server is down" answered.
+pub fn refused_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
+}
+
 /// A child process killed on drop.
 pub struct Server {
     pub child: Child,
