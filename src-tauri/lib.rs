@@ -174,23 +174,10 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
 /// freed is 5.7 MB after 7 minutes and after 12, the same caches refilled) nor new mappings
 /// (`perf`, 5 minutes: 12.7 MB mapped and kept, 8 MB of it a thread's stack): regions mapped
 /// before are being filled, JavaScriptCore's own (its JIT pool, its heap) the likely ones.
-///
-/// It was the JIT: JavaScriptCore's optimizing tiers (DFG and FTL) are off. Recorded ×60 drills
-/// of 25 minutes (`RECORD=1 DURATION=1500 benches/soak.sh`), WebKit's memory from the 10th to
-/// the 15th minute: left on, 112 → 116 MB, the same ~0.3 MB a minute whatever the page did (half
-/// the pushes, no re-reading of the log, no graph at all, no recording: each cut the level, none
-/// the growth); without the DFG and the FTL (the interpreter and the baseline JIT only) 92.0 →
-/// 92.2 MB, 20 MB lower; with no JIT at all 78 MB, flat as well. The window's JavaScript is a
-/// page of panels and a graph of dozens of nodes redrawn a few times a second: the baseline JIT
-/// is ample for it. What the optimizing tiers kept growing (their compilations or the JIT
-/// memory they leave cut up) was not told apart. `JSC_useDFGJIT=1 JSC_useFTLJIT=1` in the
-/// environment turn them back on.
 #[cfg(target_os = "linux")]
 pub const WEB_PROCESS_ENV: &[(&str, &str)] = &[
     ("JSC_largeHeapSize", "8388608"),
     ("JSC_heapGrowthMaxIncrease", "0.5"),
-    ("JSC_useDFGJIT", "0"),
-    ("JSC_useFTLJIT", "0"),
     ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072"),
 ];
 
