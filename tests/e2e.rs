@@ -203,11 +203,12 @@ fn artifacts() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
 
-/// Sets the window's size and waits until the page answers at it. WebKitWebDriver answers a
-/// script or a screenshot sent while the window is still being laid out with an empty
-/// `UnknownError` (seen in CI: the first script after a resize failed so), and here the page
-/// was seen to answer with the old width once in two dozen resizes: it is asked until it
-/// answers with the new width, for up to 15 s.
+/// Sets the window's size and waits until the page answers at it: here the page was seen to
+/// answer with the old width once in two dozen resizes, so it is asked until it answers with
+/// the new width, for up to 15 s. An empty `UnknownError` for all of that time is not the
+/// resize: it is WebKitGTK's web process having died at start (`dmesg`: a segfault in
+/// libwebkit2gtk-4.1; the app's log: "the window's web process ended"), which takes the
+/// driver's session with it; that is what failed stop 28's CI here, not a layout race.
 async fn resize(c: &Client, width: u32, height: u32) {
     c.set_window_size(width, height).await.unwrap();
     eventually_sees(&format!("the window takes {width}x{height}"), || async {
