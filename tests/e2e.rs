@@ -194,9 +194,69 @@ async fn launch_in(
     let app = bin_dir().join("warroom-desktop");
     assert!(app.exists(), "{} is missing: cargo build --workspace first", app.display());
     let db = dir.path().join("e2e.db");
-    let driver = Driver::start(&db, &artifacts().join(format!("e2e-{name}-tauri-driver.log")), env);
+    let log = artifacts().join(format!("e2e-{name}-tauri-driver.log"));
+    let kept = artifacts().join(format!("e2e-{name}-crashed-at-start-tauri-driver.log"));
+    let _ = std::fs::remove_file(&kept);
+    let started = Instant::now();
+    let driver = Driver::start(&db, &log, env);
     let c = connect(&driver, &app).await;
+    if page_is_up(&c, &log, started).await {
+        return (driver, c, dir, db);
+    }
+    // WebKitGTK's web process now and then dies within a second or two of its start under
+    // WebDriver (`dmesg`: a segfault in libwebkit2gtk-4.1, at the same address each time, a
+    // lock taken at null + 0x40; not seen in 40 starts of the app alone, with and without
+    // resizes). It takes the driver's session with it: the app loads its page again, but
+    // every later command of the test fails with an empty `UnknownError` (stop 28's CI). That
+    // is WebKit's, not the window's: the app is started once more on the same log (its first
+    // log kept beside, `-crashed-at-start`); a second such death fails the test.
+    eprintln!(
+        "{name}: WebKit's web process died at start; starting the app again (first log: {})",
+        kept.display()
+    );
+    let _ = c.close().await;
+    drop(driver);
+    std::fs::rename(&log, &kept).unwrap();
+    let started = Instant::now();
+    let driver = Driver::start(&db, &log, env);
+    let c = connect(&driver, &app).await;
+    let up = page_is_up(&c, &log, started).await;
+    assert!(
+        up,
+        "WebKit's web process died at start twice running: {}",
+        std::fs::read_to_string(&log).unwrap()
+    );
     (driver, c, dir, db)
+}
+
+/// How long after the start [`page_is_up`] watches for WebKit's web process dying: it was seen
+/// to die 0.9 s after the app's first line, and the page can be up in less (a web process killed
+/// 1.3 s after the app's first line, by hand, was after the page came up).
+const START_CRASH_WINDOW: Duration = Duration::from_millis(2500);
+
+/// Whether the page came up (its status bar names the log, so its script ran and the core
+/// answered it) with the web process that first drew it: false when the app's log (`log`) says
+/// that process ended before the page came up or within [`START_CRASH_WINDOW`] of `started`
+/// (when tauri-driver was started). Up to 30 s.
+async fn page_is_up(c: &Client, log: &Path, started: Instant) -> bool {
+    let ended = || std::fs::read_to_string(log).is_ok_and(|l| l.contains("web process ended"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = String::new();
+    while Instant::now() < deadline {
+        if ended() {
+            return false;
+        }
+        match c.execute("return document.getElementById('status-db')?.textContent ?? ''", vec![]).await {
+            Ok(Value::String(status)) if status.starts_with("log:") => {
+                tokio::time::sleep_until((started + START_CRASH_WINDOW).into()).await;
+                return !ended();
+            }
+            Ok(other) => seen = other.to_string(),
+            Err(e) => seen = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page did not come up in 30 s; last seen: {seen}");
 }
 
 fn artifacts() -> PathBuf {
@@ -206,9 +266,9 @@ fn artifacts() -> PathBuf {
 /// Sets the window's size and waits until the page answers at it: here the page was seen to
 /// answer with the old width once in two dozen resizes, so it is asked until it answers with
 /// the new width, for up to 15 s. An empty `UnknownError` for all of that time is not the
-/// resize: it is WebKitGTK's web process having died at start (`dmesg`: a segfault in
-/// libwebkit2gtk-4.1; the app's log: "the window's web process ended"), which takes the
-/// driver's session with it; that is what failed stop 28's CI here, not a layout race.
+/// resize: it is WebKitGTK's web process having died (`dmesg`: a segfault in libwebkit2gtk-4.1;
+/// the app's log: "the window's web process ended"), which takes the driver's session with it;
+/// that is what failed stop 28's CI here, at start, which [`launch_in`] now gets past.
 async fn resize(c: &Client, width: u32, height: u32) {
     c.set_window_size(width, height).await.unwrap();
     eventually_sees(&format!("the window takes {width}x{height}"), || async {
