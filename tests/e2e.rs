@@ -750,7 +750,7 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     cli_text(&db, &["drill", "run", "db-pool-exhaustion", "--headless", "--speed", "300", "--incident", id]);
     cli_text(&db, &["incident", "resolve", id]);
 
-    let closed = common::free_port();
+    let (_held, closed) = common::refused_port();
     let config = dir.path().join("warroom.toml");
     std::fs::write(
         &config,

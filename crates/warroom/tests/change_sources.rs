@@ -248,7 +248,7 @@ async fn kubernetes_a_foreign_answer_or_no_server_is_an_error_naming_the_path() 
         "{e}"
     );
 
-    let port = common::free_port();
+    let (_held, port) = common::refused_port();
     let e = kubernetes::changes(&kubernetes_source(format!("http://127.0.0.1:{port}"), None), window())
         .await
         .unwrap_err();

@@ -169,7 +169,8 @@ async fn a_laptop_offline_for_500_events_merges_without_loss_or_duplicates() {
     let url = pg.url("postgres");
     let a = laptop(dir.path(), "ana-laptop", "ana", Some(&url));
     // Cho's laptop is on a train: its hub does not answer.
-    let nowhere = format!("postgres://postgres@127.0.0.1:{}/warroom", common::free_port());
+    let (_held, port) = common::refused_port();
+    let nowhere = format!("postgres://postgres@127.0.0.1:{port}/warroom");
     let c = laptop(dir.path(), "cho-laptop", "cho", Some(&nowhere));
     let id = a.declare("Search degraded");
     // Cho got the incident earlier (an export, or before the train left).
