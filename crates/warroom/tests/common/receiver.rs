@@ -1,7 +1,7 @@
 //! Receivers for stakeholder updates on 127.0.0.1: an HTTP server that keeps every request it
 //! gets (for Slack's incoming webhooks and signed webhooks), and a Statuspage stub of the manage
 //! API's documented shapes (`../shared/fixtures/statuspage`: no Statuspage can be reached from a
-//! test). The window's end-to-end test uses it too (`#[path]`): it needs only `free_port` beside it.
+//! test). The window's end-to-end test uses it too (through `common`).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,8 +12,6 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-use super::free_port;
 
 /// One request as it arrived.
 #[derive(Debug, Clone)]
@@ -56,17 +54,20 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    /// Starts on a free port.
+    /// Starts on a port the system picks as it binds (none asked for first, which another test
+    /// could take meanwhile).
     pub async fn start(handler: impl Fn(&Request) -> Answer + Send + Sync + 'static) -> Receiver {
-        Receiver::start_on(free_port(), handler).await
+        Receiver::start_on(0, handler).await
     }
 
-    /// Starts on `port` (a channel that was down comes up where it was configured).
+    /// Starts on `port` (a channel that was down comes up where it was configured), or on one the
+    /// system picks when `port` is 0.
     pub async fn start_on(
         port: u16,
         handler: impl Fn(&Request) -> Answer + Send + Sync + 'static,
     ) -> Receiver {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handler: Handler = Arc::new(handler);
         let kept = requests.clone();
