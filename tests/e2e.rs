@@ -449,6 +449,18 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
     })
     .await;
     screenshot(&c, "drill").await;
+    // The open panel comes back, charts and all, when the page is loaded again (as the shell
+    // loads it when WebKit's web process dies).
+    c.execute("location.reload()", vec![]).await.unwrap();
+    eventually("the node panel is open again after a reload", || async {
+        text(&c, "#node-detail").await.contains("API gateway → Order service")
+    })
+    .await;
+    eventually("its charts are back", || async {
+        let script = "return [...document.querySelectorAll('#node-detail img.chart')].filter(i => i.complete && i.naturalWidth > 0).length";
+        c.execute(script, vec![]).await.unwrap().as_u64().unwrap_or(0) >= 3
+    })
+    .await;
 
     // What if the replica also fails? Pick both MySQL nodes: the whole back end goes.
     click(&c, "#whatif-toggle").await;

@@ -37,6 +37,16 @@ import { loadUpdates, renderUpdates, updateDue, wireUpdates } from "./panels/upd
 import { elapsedLabel } from "./dom";
 import { onZoneChange, switchZone, zoneName } from "./time";
 
+/** Where the open node panel is kept across a reload of the page (`selectedNode`). */
+const NODE_KEY = "warroom.node";
+
+/** Opens the panel of node `id`, or closes it (`null`). */
+function keepNode(id: string | null): void {
+  selectedNode = id;
+  if (id === null) sessionStorage.removeItem(NODE_KEY);
+  else sessionStorage.setItem(NODE_KEY, id);
+}
+
 /** How often the selected node's charts are redrawn while pushes come in. */
 const CHARTS_MS = 5000;
 
@@ -49,7 +59,10 @@ let chartsAt = 0;
 /** When the core last pushed (or was asked): if pushes stop, the window says so. */
 let lastPush: number | null = null;
 const whatIf: { on: boolean; picked: Set<string>; result: api.WhatIf | null } = { on: false, picked: new Set(), result: null };
-let selectedNode: string | null = null;
+/** The node (or redundancy group) whose panel is open. Kept for this window's session, so that
+ *  the panel is open again when the page is loaded again (its web process died and the shell
+ *  reloaded it); a new start of the app opens none. */
+let selectedNode: string | null = sessionStorage.getItem(NODE_KEY);
 let runbookViews: api.RunbookView[] = [];
 let suggestions: api.Suggestion[] = [];
 /** Whether an incident was active at the last refresh: the declare form folds away while one is. */
@@ -339,9 +352,19 @@ function toggleWhatIf(): void {
   renderGraphArea();
 }
 
+/** After a reload: the panel kept open comes back with its charts, unless its node is no longer
+ *  in the graph (another topology), when it is let go. */
+function reopenNode(): void {
+  const id = selectedNode;
+  const shown = graph?.view;
+  if (id === null) return;
+  if (shown && !shown.nodes.some((n) => n.id === id) && !shown.groups.some((g) => g.id === id)) keepNode(null);
+  else void refreshCharts();
+}
+
 function closeNode(): void {
   if (selectedNode === null) return;
-  selectedNode = null;
+  keepNode(null);
   setCharts(null, []);
   renderGraphArea();
 }
@@ -582,7 +605,7 @@ async function boot(): Promise<void> {
         else whatIf.picked.add(id);
         void updateWhatIf();
       } else {
-        selectedNode = id;
+        keepNode(id);
         setCharts(null, []);
         renderGraphArea();
         // Pushes carry the log lines of the open node only: this one's, at once.
@@ -596,6 +619,7 @@ async function boot(): Promise<void> {
   await api.onBroadcast(onPush, () => selectedNode);
   await refresh();
   await refreshGraph();
+  reopenNode();
   wakeFrames();
   window.setInterval(tick, 1000);
 }
