@@ -362,6 +362,16 @@ async fn node_classes(c: &Client, id: &str) -> Vec<String> {
     serde_json::from_value(c.execute(script, vec![json!(id)]).await.unwrap()).unwrap()
 }
 
+/// Waits until the API gateway's panel explains the outage and shows three charts or more.
+async fn gateway_panel_with_charts(c: &Client, what: &str) {
+    eventually(what, || async {
+        let script = "return [...document.querySelectorAll('#node-detail img.chart')].filter(i => i.complete && i.naturalWidth > 0).length";
+        text(c, "#node-detail").await.contains("API gateway → Order service")
+            && c.execute(script, vec![]).await.unwrap().as_u64().unwrap_or(0) >= 3
+    })
+    .await;
+}
+
 /// Declares an incident in the window, then starts the drill `scenario` at `speed` from the
 /// drill bar (a speed the bar does not list is added to it).
 async fn declare_and_start_drill(c: &Client, title: &str, scenario: &str, speed: u32) {
@@ -436,31 +446,15 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
         "{banner}"
     );
 
-    // Selecting a node shows why it is impacted and its signals with their age.
+    // Selecting a node shows why it is impacted and its signals with their age, over the last
+    // half hour (drawn by the core as SVG, shown as decoded images).
     c.execute("window.warroomGraph.getElementById('api-gateway').emit('tap')", vec![]).await.unwrap();
-    eventually("the node panel explains the outage", || async {
-        text(&c, "#node-detail").await.contains("API gateway → Order service")
-    })
-    .await;
-    // Its signals over the last half hour, drawn by the core as SVG, shown as decoded images.
-    eventually("the node panel shows charts", || async {
-        let script = "return [...document.querySelectorAll('#node-detail img.chart')].filter(i => i.complete && i.naturalWidth > 0).length";
-        c.execute(script, vec![]).await.unwrap().as_u64().unwrap_or(0) >= 3
-    })
-    .await;
+    gateway_panel_with_charts(&c, "the node panel explains the outage, with charts").await;
     screenshot(&c, "drill").await;
     // The open panel comes back, charts and all, when the page is loaded again (as the shell
     // loads it when WebKit's web process dies).
     c.execute("location.reload()", vec![]).await.unwrap();
-    eventually("the node panel is open again after a reload", || async {
-        text(&c, "#node-detail").await.contains("API gateway → Order service")
-    })
-    .await;
-    eventually("its charts are back", || async {
-        let script = "return [...document.querySelectorAll('#node-detail img.chart')].filter(i => i.complete && i.naturalWidth > 0).length";
-        c.execute(script, vec![]).await.unwrap().as_u64().unwrap_or(0) >= 3
-    })
-    .await;
+    gateway_panel_with_charts(&c, "the node panel is open again after a reload").await;
 
     // What if the replica also fails? Pick both MySQL nodes: the whole back end goes.
     click(&c, "#whatif-toggle").await;
