@@ -197,12 +197,6 @@ async fn launch_in(
     let log = artifacts().join(format!("e2e-{name}-tauri-driver.log"));
     let kept = artifacts().join(format!("e2e-{name}-crashed-at-start-tauri-driver.log"));
     let _ = std::fs::remove_file(&kept);
-    let started = Instant::now();
-    let driver = Driver::start(&db, &log, env);
-    let c = connect(&driver, &app).await;
-    if page_is_up(&c, &log, started).await {
-        return (driver, c, dir, db);
-    }
     // WebKitGTK's web process now and then dies within a second or two of its start under
     // WebDriver (`dmesg`: a segfault in libwebkit2gtk-4.1, at the same address each time, a
     // lock taken at null + 0x40; not seen in 40 starts of the app alone, with and without
@@ -210,23 +204,24 @@ async fn launch_in(
     // every later command of the test fails with an empty `UnknownError` (stop 28's CI). That
     // is WebKit's, not the window's: the app is started once more on the same log (its first
     // log kept beside, `-crashed-at-start`); a second such death fails the test.
-    eprintln!(
-        "{name}: WebKit's web process died at start; starting the app again (first log: {})",
-        kept.display()
-    );
-    let _ = c.close().await;
-    drop(driver);
-    std::fs::rename(&log, &kept).unwrap();
-    let started = Instant::now();
-    let driver = Driver::start(&db, &log, env);
-    let c = connect(&driver, &app).await;
-    let up = page_is_up(&c, &log, started).await;
-    assert!(
-        up,
-        "WebKit's web process died at start twice running: {}",
-        std::fs::read_to_string(&log).unwrap()
-    );
-    (driver, c, dir, db)
+    for attempt in 1..=2 {
+        let started = Instant::now();
+        let driver = Driver::start(&db, &log, env);
+        let c = connect(&driver, &app).await;
+        if page_is_up(&c, &log, started).await {
+            return (driver, c, dir, db);
+        }
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(attempt == 1, "WebKit's web process died at start twice running: {said}");
+        eprintln!(
+            "{name}: WebKit's web process died at start; starting the app again (first log: {})",
+            kept.display()
+        );
+        let _ = c.close().await;
+        drop(driver);
+        std::fs::rename(&log, &kept).unwrap();
+    }
+    unreachable!("the second start returns or fails")
 }
 
 /// How long after the start [`page_is_up`] watches for WebKit's web process dying: it was seen
