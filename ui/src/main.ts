@@ -227,7 +227,7 @@ function render(): void {
   renderHeader(incident, screen.now, screen.reviewAt, updateDue(incident?.id ?? null));
   renderIncidentList(incidents, selected, (id) => {
     select(id);
-    void refresh();
+    refreshing.ask(true);
   });
   // The declare form folds away while an incident is active (and opens when none is).
   const active = activeIncident() !== null;
@@ -410,7 +410,7 @@ function moveSelection(step: number): void {
   const next = incidents[Math.min(incidents.length - 1, Math.max(0, i + step))];
   if (next) {
     select(next.id);
-    void refresh();
+    refreshing.ask(true);
   }
 }
 
@@ -527,7 +527,7 @@ async function boot(): Promise<void> {
   wireTimelineFilters(() => refreshing.ask());
   wireRunbooks(() => {
     renderRunbookPanel();
-    void refresh();
+    refreshing.ask(true);
   });
   try {
     info = await api.appInfo();
@@ -566,8 +566,8 @@ async function boot(): Promise<void> {
     review: startReview,
   });
   wireDetail(info.roles, (role, name) => (selected ? act(() => api.assignRole(selected as string, role, name)) : Promise.resolve(false)));
-  wirePostmortem(() => void refresh());
-  wireUpdates(info, { sent: () => void refresh(), fetched: renderHeaderNow });
+  wirePostmortem(() => refreshing.ask(true));
+  wireUpdates(info, { sent: () => refreshing.ask(true), fetched: renderHeaderNow });
   wireChanges({
     fetched: () => {
       if (selectedNode !== null) renderGraphArea();
