@@ -3,7 +3,8 @@
 //!
 //! Connected, it exchanges with the hub when the hub announces a push (`NOTIFY`), when the local
 //! log grew (looked at every [`LOOK`], one cheap query), and every [`SAFETY`] in case an
-//! announcement was lost; it says who is here every [`BEAT`]. Unreachable, it retries with
+//! announcement was lost; it says who is here every [`BEAT`], and at once when the incident it is
+//! on changes (the hub announces that to the others). Unreachable, it retries with
 //! backoff (from half a second up to [`BACKOFF_MAX`]) and the status says since when it is
 //! offline and how many events wait. Events pulled wake the cycle loop at once, so the window
 //! shows another laptop's note within a second.
@@ -20,6 +21,9 @@ use crate::sync::{self, Hub, SyncConfig, SyncStatus};
 const LOOK: Duration = Duration::from_millis(100);
 /// How often this laptop says it is here, and reads who else is.
 const BEAT: chrono::Duration = chrono::Duration::seconds(10);
+/// How often at most it reads who is here again after announcements (a heartbeat reads it
+/// anyway every [`BEAT`]).
+const DEVICES_EVERY: chrono::Duration = chrono::Duration::seconds(2);
 /// How often it exchanges with the hub even when nothing was announced.
 const SAFETY: chrono::Duration = chrono::Duration::seconds(30);
 /// The longest wait between two tries to reach the hub.
@@ -227,14 +231,21 @@ impl Runtime {
         let mut last_exchange = clock.now();
         let mut next_beat = clock.now();
         let mut last_devices = clock.now();
-        let mut announced_at: Option<DateTime<Utc>> = None;
+        // Who is here is read again once an announcement came (a push, or someone's presence
+        // changed), at most every DEVICES_EVERY.
+        let mut devices_due = false;
+        // The incident the last heartbeat said this laptop is on (`None`: no heartbeat yet), and
+        // what it was recording then.
+        let mut said_on: Option<Option<Ulid>> = None;
+        let mut seen_recording = self.recording();
         loop {
             if self.generation() != Some(setup.generation) {
                 return None;
             }
             let now = clock.now();
             let seq = self.log().last_seq().unwrap_or(seen_seq);
-            if announced || seq != seen_seq || now - last_exchange >= SAFETY {
+            let exchanging = announced || seq != seen_seq || now - last_exchange >= SAFETY;
+            if exchanging {
                 match sync::exchange(&mut hub, &self.inner.log, now).await {
                     Ok(moved) => {
                         last_exchange = now;
@@ -267,16 +278,26 @@ impl Runtime {
                     Err(e) => return Some(e.to_string()),
                 }
             }
-            // Someone pushed or arrived: who is here may have changed too (read at most every
-            // few seconds; a heartbeat is every BEAT).
-            if announced_at.is_some_and(|at| at >= last_devices + chrono::Duration::seconds(2)) {
+            // This laptop moved to another incident (picked in the window, declared, pulled,
+            // resolved): say so now, not at the next BEAT.
+            let recording = self.recording();
+            if said_on.is_some() && (exchanging || recording != seen_recording) {
+                seen_recording = recording;
+                if said_on != Some(self.present_on()) {
+                    next_beat = now;
+                }
+            }
+            // Someone pushed or arrived: who is here may have changed too (a heartbeat reads it).
+            if devices_due && now >= last_devices + DEVICES_EVERY {
                 next_beat = next_beat.min(now);
             }
-            announced_at = None;
             if now >= next_beat {
                 next_beat = now + BEAT;
                 last_devices = now;
-                let incident = self.present_on().map(|id| id.to_string());
+                devices_due = false;
+                let on = self.present_on();
+                said_on = Some(on);
+                let incident = on.map(|id| id.to_string());
                 let beat = hub
                     .heartbeat(&setup.config.device, setup.person.as_deref(), incident.as_deref(), &setup.app)
                     .await;
@@ -294,7 +315,7 @@ impl Runtime {
                 got = hub.notified() => match got {
                     Some(()) => {
                         announced = true;
-                        announced_at = Some(clock.now());
+                        devices_due = true;
                     }
                     None => return Some("the hub closed the connection".to_owned()),
                 },

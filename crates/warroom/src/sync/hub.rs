@@ -227,7 +227,9 @@ impl Hub {
         Ok((samples, last))
     }
 
-    /// Says this laptop is here (who, on which incident, running what).
+    /// Says this laptop is here (who, on which incident, running what). When that changed (a
+    /// new laptop, another person or incident), the hub announces it as it does a push, so the
+    /// others read who is here at once instead of at their next heartbeat.
     ///
     /// # Errors
     /// [`SyncError`] when the hub cannot be reached.
@@ -238,11 +240,24 @@ impl Hub {
         incident: Option<&str>,
         app: &str,
     ) -> Result<(), SyncError> {
+        // Every part of one statement sees the table as it was before it: `before` is the row
+        // the upsert replaces.
         within(self.client.execute(
-            "INSERT INTO warroom.presence (device, person, incident, app, last_seen)
-             VALUES ($1, $2, $3, $4, now())
-             ON CONFLICT (device) DO UPDATE SET person = EXCLUDED.person, incident = EXCLUDED.incident,
-                 app = EXCLUDED.app, last_seen = now()",
+            &format!(
+                "WITH before AS (
+                     SELECT person, incident, app FROM warroom.presence WHERE device = $1
+                 ), here AS (
+                     INSERT INTO warroom.presence (device, person, incident, app, last_seen)
+                     VALUES ($1, $2, $3, $4, now())
+                     ON CONFLICT (device) DO UPDATE SET person = EXCLUDED.person,
+                         incident = EXCLUDED.incident, app = EXCLUDED.app, last_seen = now()
+                 )
+                 SELECT pg_notify('{CHANNEL}', 'presence')
+                 WHERE NOT EXISTS (
+                     SELECT 1 FROM before WHERE person IS NOT DISTINCT FROM $2::text
+                         AND incident IS NOT DISTINCT FROM $3::text AND app = $4::text
+                 )"
+            ),
             &[&device, &person, &incident, &app],
         ))
         .await
