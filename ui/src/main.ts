@@ -83,7 +83,9 @@ async function act(action: () => Promise<unknown>): Promise<boolean> {
   try {
     await action();
     clearError();
-    await refresh();
+    // Through the refresher: a refresh of its own beside one under way could be answered
+    // first and drawn over by the older answer.
+    await refreshing.ask(true);
     await refreshGraph();
     return true;
   } catch (e) {
@@ -617,7 +619,7 @@ async function boot(): Promise<void> {
   );
   restoreDraft(selected);
   await api.onBroadcast(onPush, () => selectedNode);
-  await refresh();
+  await refreshing.ask(true);
   await refreshGraph();
   reopenNode();
   wakeFrames();
