@@ -1568,6 +1568,18 @@ async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
     })
     .await;
     screenshot(&c, "updates-1366x768").await;
+    // A laptop's header with the countdown overdue: the title whole, and every stage within it.
+    let header = c
+        .execute(
+            "const h = document.getElementById('hdr-title'); \
+             const list = document.getElementById('stages').getBoundingClientRect(); \
+             const last = document.querySelector('#stages li:last-child button').getBoundingClientRect(); \
+             return [h.scrollWidth <= h.clientWidth, last.right <= list.right + 0.5, innerWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(header, json!([true, true, 1366]), "title whole, last stage not clipped, at 1366 px");
 
     eventually("Send can be pressed", || async {
         c.execute("return !document.getElementById('update-send').disabled", vec![]).await.unwrap()

@@ -138,7 +138,13 @@ export function renderStages(incident: Incident | null, stages: Term[], disabled
   list.dataset.key = key;
   list.replaceChildren(
     ...stages.map((s, i) => {
-      const button = el("button", { class: "stage-button", text: `${i + 1}. ${s.name}`, title: s.meaning, data: { n: String(i + 1) } });
+      // The name in its own part: a narrow header shows the other stages by number (style.css).
+      const button = el("button", { class: "stage-button", title: `${s.name}: ${s.meaning}`, data: { n: String(i + 1) } }, [
+        `${i + 1}.`,
+        el("span", { class: "stage-name", text: ` ${s.name}` }),
+      ]);
+      // Read out whole even when shown by number (the current one's text is whole, with its time).
+      if (i !== current) button.setAttribute("aria-label", `${i + 1}. ${s.name}`);
       button.id = `stage-${s.name}`;
       button.type = "button";
       const state = i === current ? "current" : visited.has(s.name as Incident["stage"]) && i < current ? "done" : "todo";
