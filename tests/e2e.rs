@@ -1782,7 +1782,8 @@ async fn an_imported_runbook_keeps_what_warroom_does_not_map_as_reference() {
 /// says how many older ones it leaves out, with a button for a page more: a list of every event
 /// of an eight-hour incident would make the window heavier by the hour. A new event builds its
 /// own row only; the rows drawn before stay. The window holds only the newest 300 of each
-/// category (ui/src/held.ts), so "older" reads the incident whole again and draws what it let go.
+/// category (the core sends no more on the first read, ui/src/held.ts keeps it so), so "older"
+/// reads the incident again and draws what it let go.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_long_timeline_draws_a_page_and_more_on_demand() {
     let dir = tempfile::tempdir().unwrap();
@@ -1802,6 +1803,19 @@ async fn a_long_timeline_draws_a_page_and_more_on_demand() {
     .await;
     assert_eq!(timeline_texts(&c).await.len(), 300, "one page of the 331 events");
     assert_eq!(label(&c, "#timeline .timeline-older").await, "31 older events not shown · Show 31 older");
+    // The core sends no more than that: the newest 300 of each category and what the timeline
+    // reads beyond its rows (the declaration), and counts the rest; a night of a hundred thousand
+    // events is not sent whole to the page to be cut there.
+    let sent = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             window.__TAURI_INTERNALS__.invoke('get_incident', { id: arguments[0], after: null, keep: 300 }) \
+               .then(v => done([v.events.length, v.dropped.people]), e => done(String(e)));",
+            vec![json!(id)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent, json!([301, 30]), "the declaration and the newest 300 notes sent, 30 counted");
 
     // A new event builds its row only: the 299 rows still shown are the ones drawn before (a
     // timeline rebuilt whole several times a second made WebKit's memory grow all night).

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use tauri::State;
-use warroom::model::{Event, Incident};
+use warroom::model::{Event, Incident, Status};
 use warroom::ops::{self, Declaration};
 
 use crate::state::{AppState, IpcError};
@@ -19,6 +19,76 @@ pub struct IncidentView {
     through: i64,
     /// Whether `events` are only those written after the `after` asked for, to merge in.
     since: bool,
+    /// Of a live incident read whole with `keep`, what of each filter category was not sent.
+    dropped: Dropped,
+}
+
+/// How many events of each of the timeline's filter categories were not sent.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct Dropped {
+    people: u32,
+    alerts: u32,
+    health: u32,
+    checks: u32,
+    changes: u32,
+}
+
+impl Dropped {
+    /// The count of the filter category of events of kind `tag` ([`EventKind::tag`]), as the
+    /// timeline's chips group them (`ui/src/held.ts`).
+    fn of(&mut self, tag: &str) -> &mut u32 {
+        match tag {
+            "alert_fired" | "alert_resolved" | "provider_incident" => &mut self.alerts,
+            "health_changed" | "topology_recorded" => &mut self.health,
+            "check_evaluated" => &mut self.checks,
+            "change_seen" => &mut self.changes,
+            _ => &mut self.people,
+        }
+    }
+}
+
+/// Kinds of events the timeline reads beyond the rows it draws, held however old (the
+/// declaration, who changed the stage, severity or a role, where each update went).
+const CONTEXT: [&str; 5] =
+    ["declared", "stage_entered", "severity_changed", "role_assigned", "update_queued"];
+
+/// Of `events` (in time order), the newest `keep` of each filter category and the context
+/// events. The window holds a live incident so (`ui/src/held.ts` does the same to what comes
+/// after): a night's incident of a hundred thousand events is not sent whole to be cut there.
+fn hold_newest(events: Vec<Event>, keep: usize) -> Vec<Event> {
+    let mut seen = Dropped::default();
+    let mut held: Vec<Event> = Vec::new();
+    for e in events.into_iter().rev() {
+        let tag = e.kind.tag();
+        let n = seen.of(tag);
+        *n += 1;
+        if usize::try_from(*n).unwrap_or(usize::MAX) <= keep || CONTEXT.contains(&tag) {
+            held.push(e);
+        }
+    }
+    held.reverse();
+    held
+}
+
+/// A live incident's newest `keep` events of each filter category, the context events, and how
+/// many of each category were left out; read from the log a bounded number per kind.
+fn newest(
+    log: &warroom::store::Store,
+    id: ulid::Ulid,
+    keep: usize,
+) -> Result<(Vec<Event>, i64, Dropped), IpcError> {
+    let read = log.newest_of_each_kind(id, keep, &CONTEXT)?;
+    let held = hold_newest(read.events, keep);
+    let mut dropped = Dropped::default();
+    for (kind, n) in &read.counts {
+        *dropped.of(kind) += u32::try_from(*n).unwrap_or(u32::MAX);
+    }
+    for e in &held {
+        let n = dropped.of(e.kind.tag());
+        *n = n.saturating_sub(1);
+    }
+    Ok((held, read.through, dropped))
 }
 
 #[tauri::command(async)]
@@ -27,17 +97,28 @@ pub fn list_incidents(state: State<'_, AppState>) -> Result<Vec<Incident>, IpcEr
 }
 
 /// The incident and its timeline; with `after` (the `through` of an earlier answer), only the
-/// events written since: a long incident's timeline is not sent whole on every change.
+/// events written since: a long incident's timeline is not sent whole on every change. Read
+/// whole with `keep`, a live incident comes with the newest `keep` events of each filter
+/// category only (and those the timeline reads beyond its rows), and the count of the others.
 #[tauri::command(async)]
 pub fn get_incident(
     state: State<'_, AppState>,
     id: String,
     after: Option<i64>,
+    keep: Option<usize>,
 ) -> Result<IncidentView, IpcError> {
     let id = state.incident_id(&id)?;
     state.with_log(|log| {
-        let (events, through) = log.events_after(id, after.unwrap_or(0).max(0))?;
-        Ok(IncidentView { incident: log.incident(id)?, events, through, since: after.is_some() })
+        let incident = log.incident(id)?;
+        let (events, through, dropped) =
+            match keep.filter(|_| after.is_none() && incident.status == Status::Active) {
+                Some(keep) => newest(log, id, keep)?,
+                None => {
+                    let (events, through) = log.events_after(id, after.unwrap_or(0).max(0))?;
+                    (events, through, Dropped::default())
+                }
+            };
+        Ok(IncidentView { incident, events, through, since: after.is_some(), dropped })
     })
 }
 
@@ -116,4 +197,84 @@ pub fn resolve_incident(state: State<'_, AppState>, id: String) -> Result<Event,
 pub fn reopen_incident(state: State<'_, AppState>, id: String) -> Result<Event, IpcError> {
     let id = state.incident_id(&id)?;
     state.with_log(|log| Ok(ops::reopen(log, &state.actor(), id, None)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+    use ulid::Ulid;
+    use warroom::model::{Event, EventKind, Health, Severity, Stage};
+    use warroom::store::Store;
+
+    use super::{Dropped, hold_newest, newest};
+
+    /// A real log: a declared incident, then 44 notes, 23 alerts, 11 health changes and two
+    /// stage changes, interleaved, one a second.
+    fn long_incident(dir: &std::path::Path) -> (Store, Ulid) {
+        let mut log = Store::open(&dir.join("log.db")).unwrap();
+        let start = Utc.with_ymd_and_hms(2026, 12, 2, 3, 0, 0).unwrap();
+        let declared = EventKind::Declared {
+            title: "Long night".to_owned(),
+            severity: Severity::Sev2,
+            commander: None,
+            local: false,
+        };
+        let mut first = Event::new(Ulid::new(), start, start, "test", None, declared);
+        first.incident = first.id;
+        let id = first.id;
+        let mut events = vec![first];
+        for n in 1..=80u32 {
+            let kind = match n % 7 {
+                0 | 3 => EventKind::AlertResolved {
+                    name: format!("a{n}"),
+                    node: "db".to_owned(),
+                    fingerprint: format!("{n}"),
+                },
+                5 => EventKind::HealthChanged {
+                    node: "db".to_owned(),
+                    from: Health::Healthy,
+                    to: Health::Down,
+                    reason: String::new(),
+                },
+                _ if n == 9 || n == 60 => {
+                    EventKind::StageEntered { stage: if n == 9 { Stage::Identify } else { Stage::Isolate } }
+                }
+                _ => EventKind::Note { text: format!("note {n}") },
+            };
+            let at = start + Duration::seconds(i64::from(n));
+            events.push(Event::new(id, at, at, "test", None, kind));
+        }
+        log.append(&mut events).unwrap();
+        (log, id)
+    }
+
+    #[test]
+    fn a_live_incident_is_read_with_the_newest_of_each_category_and_the_count_of_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, id) = long_incident(dir.path());
+        let all = log.events(id).unwrap();
+        let tags = |events: &[Event]| {
+            let mut n = Dropped::default();
+            for e in events {
+                *n.of(e.kind.tag()) += 1;
+            }
+            n
+        };
+        let total = tags(&all);
+        assert_eq!((total.people, total.alerts, total.health), (47, 23, 11), "the incident as written");
+
+        let (held, through, dropped) = newest(&log, id, 10).unwrap();
+        // What the page would hold of the whole incident, read from the log a kind at a time.
+        let ids = |events: &[Event]| events.iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(ids(&held), ids(&hold_newest(all.clone(), 10)));
+        let kept = tags(&held);
+        // Of the people's: the ten newest, the declaration and both stage changes.
+        assert_eq!((kept.people, kept.alerts, kept.health), (13, 10, 10));
+        assert_eq!(dropped, Dropped { people: 34, alerts: 13, health: 1, ..Dropped::default() });
+        assert_eq!(through, log.last_seq().unwrap(), "the log's end, for what comes next");
+
+        let (held, _, dropped) = newest(&log, id, 100).unwrap();
+        assert_eq!(ids(&held), ids(&all), "nothing let go when all fit");
+        assert_eq!(dropped, Dropped::default());
+    }
 }

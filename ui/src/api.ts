@@ -157,9 +157,11 @@ export const muteNotifications = (muted: boolean) => invoke<NotificationStatus>(
 
 export const listIncidents = () => invoke<Incident[]>("list_incidents");
 /** The incident and its timeline: whole, or (`after`: the `through` of an earlier answer) only
- *  the events written since. */
-export const getIncident = (id: string, after: number | null = null) =>
-  invoke<IncidentView>("get_incident", { id, after });
+ *  the events written since. Read whole with `keep`, a live one comes with the newest `keep`
+ *  events of each filter category (and those the timeline reads beyond its rows), and the count
+ *  of the others in `dropped`. */
+export const getIncident = (id: string, after: number | null = null, keep: number | null = null) =>
+  invoke<IncidentView>("get_incident", { id, after, keep });
 /** Declares an incident; a `local` one stays on this laptop (never synced). */
 export const declareIncident = (title: string, severity: Severity, commander: string | null, local = false) =>
   invoke<Incident>("declare_incident", { title, severity, commander, local });

@@ -22,7 +22,8 @@ export async function loadIncident(id: string, known: HeldIncident | null, keep:
   // Only an active incident is held in part (`keep` set, something let go).
   const letGo = since !== null && droppedIn(since.dropped) > 0;
   if (since && letGo && since.keep !== null && since.keep < keep) since = null;
-  let fresh = await api.getIncident(id, since?.through ?? null);
+  // Read whole, a live incident comes already held so (the core counts what it did not send).
+  let fresh = await api.getIncident(id, since?.through ?? null, keep);
   if (since && letGo && fresh.incident.status !== "active") {
     // Resolved since the last look: what was let go is read again, for review.
     since = null;
@@ -30,6 +31,6 @@ export async function loadIncident(id: string, known: HeldIncident | null, keep:
   }
   const merged = since && fresh.since ? mergeInTime(since.events, fresh.events) : fresh.events;
   if (fresh.incident.status !== "active") return { ...fresh, events: merged, dropped: noneDropped(), keep: null };
-  const held = holdNewest(merged, keep, since && fresh.since ? since.dropped : noneDropped());
+  const held = holdNewest(merged, keep, since && fresh.since ? since.dropped : fresh.dropped);
   return { ...fresh, events: held.events, dropped: held.dropped, keep };
 }

@@ -1,4 +1,5 @@
-//! How fast the log takes durable appends, and how fast a long incident folds.
+//! How fast the log takes durable appends, how fast a long incident folds, and how fast the
+//! window reads a long incident the first time.
 //!
 //! `cargo bench -p warroom --bench store`. Figures go in the issue notes, not in assertions: the
 //! machines are shared and noisy. Every append here is durable (WAL, `synchronous=FULL`, one
@@ -127,6 +128,15 @@ fn fold(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("read_and_fold_100k_events_from_sqlite", |b| {
         b.iter(|| store.incident(stored).unwrap())
+    });
+    // The window's first read of a live incident: whole (as it was), or the newest page of each
+    // kind with the counts of the rest (as it is).
+    group.bench_function("window_first_read_100k_events_whole", |b| {
+        b.iter(|| store.events_after(stored, 0).unwrap())
+    });
+    group.throughput(Throughput::Elements(300));
+    group.bench_function("window_first_read_100k_events_newest_300", |b| {
+        b.iter(|| store.newest_of_each_kind(stored, 300, &["declared"]).unwrap())
     });
     group.finish();
 }

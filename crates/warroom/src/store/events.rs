@@ -100,6 +100,49 @@ impl Store {
         Ok((events, through))
     }
 
+    /// The newest `keep` events of each kind of an incident (every one of the kinds in `whole`),
+    /// in time order, with how many there are of each kind, and the log's end they go up to (as
+    /// [`Store::events_after`] gives it). A window that draws a page of a long incident's newest
+    /// events reads only those: one indexed count and a bounded read per kind, however many
+    /// events the incident has.
+    ///
+    /// # Errors
+    /// As [`Store::events`].
+    pub fn newest_of_each_kind(
+        &self,
+        incident: Ulid,
+        keep: usize,
+        whole: &[&str],
+    ) -> Result<NewestOfEachKind, StoreError> {
+        let sqlite = |e| StoreError::from_sqlite(&self.path, e);
+        let through: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
+            .map_err(sqlite)?;
+        let id = incident.to_string();
+        let counts: Vec<(String, u64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, count(*) FROM events WHERE incident = ?1 AND seq <= ?2 GROUP BY kind",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map(params![id, through], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+            })
+            .map_err(sqlite)?;
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE incident = ?1 AND kind = ?2 AND seq <= ?3
+             ORDER BY at DESC, seq DESC LIMIT ?4"
+        );
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        let mut events = Vec::new();
+        for (kind, _) in &counts {
+            let limit = if whole.contains(&kind.as_str()) { -1 } else { keep };
+            events.extend(self.query_events(&sql, params![id, kind, through, limit])?);
+        }
+        events.sort_unstable_by_key(|e| (e.at, e.id));
+        Ok(NewestOfEachKind { events, counts, through })
+    }
+
     /// The incident's events of one kind (`"change_seen"`, as [`EventKind`]'s tag names it), in
     /// time order: one indexed query, however long the incident (what changed is asked about
     /// every 30 s and for every chart).
@@ -364,6 +407,18 @@ pub(super) fn known(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<O
 pub(super) enum Insert {
     UnknownIncident,
     Sqlite(rusqlite::Error),
+}
+
+/// What [`Store::newest_of_each_kind`] read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewestOfEachKind {
+    /// In time order.
+    pub events: Vec<Event>,
+    /// Each kind the incident has events of (its tag, as [`EventKind::tag`] names it), and how
+    /// many.
+    pub counts: Vec<(String, u64)>,
+    /// The log's end these go up to.
+    pub through: i64,
 }
 
 impl From<rusqlite::Error> for Insert {

@@ -30,6 +30,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use alerts::AlertSeen;
 pub use chain::{ChainHead, ChainProblem, Row};
 pub use error::StoreError;
+pub use events::NewestOfEachKind;
 pub use folds::CHECKPOINT_EVERY;
 pub use import::{Imported, Importing};
 pub use merge::Merged;
