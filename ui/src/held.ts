@@ -1,7 +1,9 @@
 // What of a live incident's timeline the window holds (pure: tested with node). A night at ×60
 // records thousands of events an hour; the timeline draws the newest 300 of what is shown, so
 // holding them all made the window heavier by the hour (issue 17's soak). The window holds, of
-// each filter category, the newest events it may draw, and counts the others.
+// each filter category, the newest events it may draw, and counts the others. The first read of
+// a live incident comes from the core already held so (`get_incident` with `keep`, whose
+// categories in src-tauri/commands/incident.rs must stay these); what comes after is held here.
 
 import type { Event } from "./api";
 
