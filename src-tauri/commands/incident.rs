@@ -34,15 +34,28 @@ pub struct Dropped {
     changes: u32,
 }
 
+/// The timeline's filter category (its chip) of events of kind `tag` ([`EventKind::tag`]), as
+/// `ui/src/held.ts` names them (a test reads them there).
+///
+/// [`EventKind::tag`]: warroom::model::EventKind::tag
+fn category(tag: &str) -> &'static str {
+    match tag {
+        "alert_fired" | "alert_resolved" | "provider_incident" => "alerts",
+        "health_changed" | "topology_recorded" => "health",
+        "check_evaluated" => "checks",
+        "change_seen" => "changes",
+        _ => "people",
+    }
+}
+
 impl Dropped {
-    /// The count of the filter category of events of kind `tag` ([`EventKind::tag`]), as the
-    /// timeline's chips group them (`ui/src/held.ts`).
+    /// The count of the category of events of kind `tag`.
     fn of(&mut self, tag: &str) -> &mut u32 {
-        match tag {
-            "alert_fired" | "alert_resolved" | "provider_incident" => &mut self.alerts,
-            "health_changed" | "topology_recorded" => &mut self.health,
-            "check_evaluated" => &mut self.checks,
-            "change_seen" => &mut self.changes,
+        match category(tag) {
+            "alerts" => &mut self.alerts,
+            "health" => &mut self.health,
+            "checks" => &mut self.checks,
+            "changes" => &mut self.changes,
             _ => &mut self.people,
         }
     }
@@ -206,7 +219,34 @@ mod tests {
     use warroom::model::{Event, EventKind, Health, Severity, Stage};
     use warroom::store::Store;
 
-    use super::{Dropped, hold_newest, newest};
+    use super::{CONTEXT, Dropped, category, hold_newest, newest};
+
+    /// The page holds what comes after the first read as the core held that read: the same
+    /// categories, the same events read beyond the rows. Read from held.ts's `switch`es.
+    #[test]
+    fn the_core_holds_by_the_categories_of_the_page() {
+        let held = include_str!("../../ui/src/held.ts");
+        let (mut tags, mut context, mut page) = (Vec::new(), Vec::new(), Vec::new());
+        for line in held.lines().map(str::trim) {
+            if let Some(tag) = line.strip_prefix("case \"").and_then(|t| t.strip_suffix("\":")) {
+                tags.push(tag);
+            } else if let Some(name) = line.strip_prefix("return \"").and_then(|t| t.strip_suffix("\";")) {
+                page.extend(tags.drain(..).map(|tag| (tag, name)));
+            } else if line == "return true;" {
+                context.append(&mut tags);
+            } else if line.starts_with("default:") {
+                tags.clear();
+            }
+        }
+        assert!(page.len() >= 7, "held.ts's categories were read: {page:?}");
+        for (tag, name) in page {
+            assert_eq!(category(tag), name, "the category of {tag}");
+        }
+        context.sort_unstable();
+        let mut ours = CONTEXT.to_vec();
+        ours.sort_unstable();
+        assert_eq!(context, ours, "the events read beyond the rows");
+    }
 
     /// A real log: a declared incident, then 44 notes, 23 alerts, 11 health changes and two
     /// stage changes, interleaved, one a second.
