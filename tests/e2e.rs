@@ -1618,6 +1618,11 @@ async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
 
     resize(&c, 900, 560).await;
     screenshot(&c, "updates-900x560").await;
+    let title = c
+        .execute("const h = document.getElementById('hdr-title'); return [h.scrollWidth <= h.clientWidth, innerWidth];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(title, json!([true, 900]), "a short title is whole at the window's smallest size");
     c.close().await.unwrap();
     drop(driver);
 }
