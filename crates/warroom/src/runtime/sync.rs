@@ -281,11 +281,14 @@ impl Runtime {
             // This laptop moved to another incident (picked in the window, declared, pulled,
             // resolved): say so now, not at the next BEAT.
             let recording = self.recording();
+            let mut on_now = None;
             if said_on.is_some() && (exchanging || recording != seen_recording) {
                 seen_recording = recording;
-                if said_on != Some(self.present_on()) {
+                let on = self.present_on();
+                if said_on != Some(on) {
                     next_beat = now;
                 }
+                on_now = Some(on);
             }
             // Someone pushed or arrived: who is here may have changed too (a heartbeat reads it).
             if devices_due && now >= last_devices + DEVICES_EVERY {
@@ -295,7 +298,8 @@ impl Runtime {
                 next_beat = now + BEAT;
                 last_devices = now;
                 devices_due = false;
-                let on = self.present_on();
+                // Read once a loop: what was just compared is what is said.
+                let on = on_now.unwrap_or_else(|| self.present_on());
                 said_on = Some(on);
                 let incident = on.map(|id| id.to_string());
                 let beat = hub

@@ -83,10 +83,7 @@ impl Store {
         // The log's end first (the last row: a lookup, not a scan), so that the position moves
         // on while the incident is quiet and others are written, and an event written between
         // the two queries is left for next time, not lost.
-        let through: i64 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
-            .map_err(|e| StoreError::from_sqlite(&self.path, e))?;
+        let through = self.last_seq()?;
         if through <= after {
             return Ok((Vec::new(), after));
         }
@@ -115,10 +112,7 @@ impl Store {
         whole: &[&str],
     ) -> Result<NewestOfEachKind, StoreError> {
         let sqlite = |e| StoreError::from_sqlite(&self.path, e);
-        let through: i64 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
-            .map_err(sqlite)?;
+        let through = self.last_seq()?;
         let id = incident.to_string();
         let counts: Vec<(String, u64)> = self
             .conn
