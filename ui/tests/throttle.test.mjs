@@ -24,6 +24,15 @@ function gate() {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** Waits until `check` holds, failing after two seconds. */
+async function until(what, check) {
+  const deadline = Date.now() + 2000;
+  while (!check()) {
+    assert.ok(Date.now() < deadline, `${what}: not within 2 s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 test("an ask during a fetch waits for the next fetch, not the one under way", async () => {
   const g = gate();
   const t = new Throttled(0, g.fetch);
@@ -72,8 +81,7 @@ test("asks within the interval wait for it, then are one fetch", async () => {
   void t.ask().then(() => (answered += 1));
   await tick();
   assert.equal(g.started, 1, "the second fetch waits for the interval");
-  await new Promise((resolve) => setTimeout(resolve, 60));
-  assert.equal(g.started, 2);
+  await until("the second fetch once the interval has passed", () => g.started === 2);
   g.ends[1]();
   await tick();
   assert.equal(answered, 2);
