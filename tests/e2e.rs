@@ -824,6 +824,15 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     let at_peak = timeline_texts(&c).await.len();
     screenshot(&c, "review-1366x768").await;
     resize(&c, 900, 560).await;
+    // The review bar says when; the header keeps "REVIEW" and gives the room to the title.
+    let fits = c
+        .execute("const h = document.getElementById('hdr-title'); return [h.scrollWidth <= h.clientWidth, innerWidth];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(fits, json!([true, 900]), "the incident's title is whole in review on a narrow window");
+    let said =
+        c.execute("return document.getElementById('hdr-mode').innerText.trim()", vec![]).await.unwrap();
+    assert_eq!(said, json!("REVIEW"), "the header keeps the word, the bar the instant");
     screenshot(&c, "review-900x560").await;
     resize(&c, 1366, 768).await;
 
@@ -1144,9 +1153,9 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
             && rect(&c, "#outage").await.is_some()
     })
     .await;
-    // Zoomed out to fit, what is failing is still named in letters one can read.
-    let smallest_failing_label = "const f = window.warroomGraph.nodes('.down, .impacted'); return f.length ? Math.min(...f.map(n => parseFloat(n.renderedStyle('font-size')))) : 0";
-    eventually("the failing nodes' names are drawn at 11 px or more", || async {
+    // Zoomed out to fit, what is failing or degraded is still named in letters one can read.
+    let smallest_failing_label = "const f = window.warroomGraph.nodes('.down, .impacted, .degraded'); return f.length ? Math.min(...f.map(n => parseFloat(n.renderedStyle('font-size')))) : 0";
+    eventually("the failing and degraded nodes' names are drawn at 11 px or more", || async {
         let px = c.execute(smallest_failing_label, vec![]).await.unwrap().as_f64().unwrap_or(0.0);
         px >= 10.9
     })

@@ -67,6 +67,10 @@ const style: cytoscape.StylesheetJson = [
   // What is failing stays big and labelled at any zoom: on a 300-node estate it is what the eye
   // must find first.
   { selector: "node.down, node.impacted", style: { width: 40, height: 40, "min-zoomed-font-size": 0, "font-size": failingFont(14), "text-max-width": failingWidth(14), "z-index": 10 } },
+  // A degraded node is often the cause upstream ("Upstream: MySQL primary — degraded"): its name
+  // stays readable too, at its own size. Not the stale ones: when a source is lost they can be
+  // every node, and their names would cover each other.
+  { selector: "node.degraded", style: { "min-zoomed-font-size": 0, "font-size": failingFont(13), "text-max-width": failingWidth(13) } },
   { selector: "node.entrypoint.down, node.entrypoint.impacted", style: { width: 56, height: 56, "font-size": failingFont(15), "text-max-width": failingWidth(15), "text-background-color": "#7f1d1d", "text-background-opacity": 1, "text-background-padding": "3px" } },
   // Unaffected nodes step back, their names still readable.
   { selector: "node.calm", style: { "background-opacity": 0.3, "border-opacity": 0.35, "text-opacity": 0.75 } },

@@ -75,13 +75,27 @@ function renderNextUpdate(incident: Incident | null, now: number, live: boolean,
   if (item.title !== title) item.title = title;
 }
 
+/** The header's badge while reviewing: "REVIEW — as of 04:45:12". The instant is its own span:
+ *  on a narrow window the review bar under the header says it, and the header keeps the word
+ *  (and its room for the incident's title). */
+function renderMode(reviewAt: string | null): void {
+  const mode = byId("hdr-mode");
+  if (mode.hidden === (reviewAt !== null)) mode.hidden = reviewAt === null;
+  let when = mode.querySelector<HTMLElement>(".mode-when");
+  if (!when) {
+    when = document.createElement("span");
+    when.className = "mode-when";
+    mode.replaceChildren("REVIEW", when);
+    mode.className = "mode-badge mode-review";
+  }
+  setText(when, reviewAt ? ` — as of ${clock(reviewAt)}` : "");
+}
+
 /** Draws `incident` as of `now`; `reviewAt` is the instant under review, if reviewing; `due`
  *  when its next stakeholder update is due, if one is. */
 export function renderHeader(incident: Incident | null, now: number, reviewAt: string | null, due: UpdateDue | null = null): void {
-  const mode = byId("hdr-mode");
   const reviewing = reviewAt !== null;
-  if (mode.hidden === reviewing) mode.hidden = !reviewing;
-  setText(mode, reviewing ? `REVIEW — as of ${clock(reviewAt)}` : "", "mode-badge mode-review");
+  renderMode(reviewAt);
   const header = byId("incident-header");
   if (header.hidden !== (incident === null)) header.hidden = incident === null;
   renderNextUpdate(incident, now, !reviewing, due);
