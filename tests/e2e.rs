@@ -1056,7 +1056,15 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
         .await;
     }
 
-    // Labels never collide at the default zoom.
+    // Labels never collide at the default zoom (once the graph has refitted to the panel closed).
+    let mut zoom = json!(null);
+    for _ in 0..50 {
+        let now = c.execute("return window.warroomGraph.zoom()", vec![]).await.unwrap();
+        if std::mem::replace(&mut zoom, now) == zoom {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert_eq!(labels_collide(&c).await, Vec::<(String, String)>::new());
 
     // At 1366×768: the graph, the banner and eight timeline entries at once.
@@ -1117,6 +1125,12 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     eventually("Ctrl = zooms in", || async { width().await < before - 10.0 }).await;
     press(&c, "0", true).await;
     eventually("Ctrl 0 zooms back", || async { (width().await - before).abs() < 2.0 }).await;
+    let whole = "const h = document.getElementById('hdr-title'); return [h.scrollWidth <= h.clientWidth && h.scrollHeight <= h.clientHeight + 1, innerWidth];";
+    assert_eq!(
+        c.execute(whole, vec![]).await.unwrap(),
+        json!([true, 1366]),
+        "the drill's long title is whole at 1366 px"
+    );
     screenshot(&c, "peak-1366x768").await;
 
     // The side panels collapse with their keys; presentation mode (p) for the shared screen.
@@ -1153,11 +1167,19 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
             && rect(&c, "#outage").await.is_some()
     })
     .await;
-    // Zoomed out to fit, what is failing or degraded is still named in letters one can read.
-    let smallest_failing_label = "const f = window.warroomGraph.nodes('.down, .impacted, .degraded'); return f.length ? Math.min(...f.map(n => parseFloat(n.renderedStyle('font-size')))) : 0";
-    eventually("the failing and degraded nodes' names are drawn at 11 px or more", || async {
-        let px = c.execute(smallest_failing_label, vec![]).await.unwrap().as_f64().unwrap_or(0.0);
-        px >= 10.9
+    // The drill's long title takes two lines in the header rather than losing its end.
+    let whole = "const h = document.getElementById('hdr-title'); return [h.textContent.length > 30, h.scrollWidth <= h.clientWidth && h.scrollHeight <= h.clientHeight + 1, h.getClientRects().length > 0 && h.offsetHeight > 30, innerWidth];";
+    let title = c.execute(whole, vec![]).await.unwrap();
+    assert_eq!(title, json!([true, true, true, 900]), "the long title is whole, on two lines, at 900 px");
+    // Zoomed out to fit, what is failing is still named in letters one can read, and what is
+    // degraded (the cause upstream, here) nearly as large.
+    let smallest_label = "const f = window.warroomGraph.nodes(arguments[0]); return f.length ? Math.min(...f.map(n => parseFloat(n.renderedStyle('font-size')))) : 0";
+    eventually("the failing nodes' names are drawn at 11 px or more, the degraded at 9.5", || async {
+        let px = |classes: &'static str| {
+            let c = &c;
+            async move { c.execute(smallest_label, vec![json!(classes)]).await.unwrap().as_f64().unwrap_or(0.0) }
+        };
+        px(".down, .impacted").await >= 10.9 && px(".degraded").await >= 9.5
     })
     .await;
     screenshot(&c, "peak-900x560").await;

@@ -35,6 +35,13 @@ const failingScale = (base: number, node: cytoscape.NodeSingular) => Math.max(1,
  *  (a two-line name would reach the node below). */
 const failingFont = (base: number) => (node: cytoscape.NodeSingular) => base * failingScale(base, node);
 const failingWidth = (base: number) => (node: cytoscape.NodeSingular) => `${LABEL_WIDTH * failingScale(base, node)}px`;
+/** A degraded node's label grows as a failing one's, but by half at most (10 px at the window's
+ *  minimum size, where the graph fits at about 0.5): two grown names side by side (a degraded
+ *  node beside a failing one) would cover each other when the graph is zoomed out further. */
+const DEGRADED_GROWTH = 1.5;
+const degradedScale = (base: number, node: cytoscape.NodeSingular) => Math.min(DEGRADED_GROWTH, failingScale(base, node));
+const degradedFont = (base: number) => (node: cytoscape.NodeSingular) => base * degradedScale(base, node);
+const degradedWidth = (base: number) => (node: cytoscape.NodeSingular) => `${LABEL_WIDTH * degradedScale(base, node)}px`;
 
 const style: cytoscape.StylesheetJson = [
   {
@@ -68,9 +75,9 @@ const style: cytoscape.StylesheetJson = [
   // must find first.
   { selector: "node.down, node.impacted", style: { width: 40, height: 40, "min-zoomed-font-size": 0, "font-size": failingFont(14), "text-max-width": failingWidth(14), "z-index": 10 } },
   // A degraded node is often the cause upstream ("Upstream: MySQL primary — degraded"): its name
-  // stays readable too, at its own size. Not the stale ones: when a source is lost they can be
+  // stays readable too (DEGRADED_GROWTH). Not the stale ones: when a source is lost they can be
   // every node, and their names would cover each other.
-  { selector: "node.degraded", style: { "min-zoomed-font-size": 0, "font-size": failingFont(13), "text-max-width": failingWidth(13) } },
+  { selector: "node.degraded", style: { "min-zoomed-font-size": 0, "font-size": degradedFont(13), "text-max-width": degradedWidth(13) } },
   { selector: "node.entrypoint.down, node.entrypoint.impacted", style: { width: 56, height: 56, "font-size": failingFont(15), "text-max-width": failingWidth(15), "text-background-color": "#7f1d1d", "text-background-opacity": 1, "text-background-padding": "3px" } },
   // Unaffected nodes step back, their names still readable.
   { selector: "node.calm", style: { "background-opacity": 0.3, "border-opacity": 0.35, "text-opacity": 0.75 } },
