@@ -1,5 +1,5 @@
-//! How fast the log takes durable appends, how fast a long incident folds, and how fast the
-//! window reads a long incident the first time.
+//! How fast the log takes durable appends, how fast a long incident folds, how fast the window
+//! reads a long incident the first time, and how fast it is told what changed.
 //!
 //! `cargo bench -p warroom --bench store`. Figures go in the issue notes, not in assertions: the
 //! machines are shared and noisy. Every append here is durable (WAL, `synchronous=FULL`, one
@@ -13,6 +13,7 @@ use chrono::{Duration, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ulid::Ulid;
 use warroom::model::{Event, EventKind, Incident, Severity, Stage};
+use warroom::runtime::{Library, Runtime};
 use warroom::store::Store;
 use warroom::time;
 
@@ -137,6 +138,25 @@ fn fold(c: &mut Criterion) {
     group.throughput(Throughput::Elements(300));
     group.bench_function("window_first_read_100k_events_newest_300", |b| {
         b.iter(|| store.newest_of_each_kind(stored, 300, &["declared"]).unwrap())
+    });
+    // What changed, as the window asks it every 2 s with an event or two written since: ranked
+    // from the whole incident read again (as it was), or taken on from the last ask (as it is).
+    group.throughput(Throughput::Elements(EVENTS as u64));
+    group.bench_function("changes_100k_events_whole", |b| {
+        b.iter(|| warroom::changes::ranked(&store.events(stored).unwrap()))
+    });
+    let runtime = Runtime::new(store, Library::load(&[]).0);
+    runtime.changes_of(stored).unwrap();
+    let mut n = EVENTS;
+    group.bench_function("changes_100k_events_taken_on", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                runtime.log().append(&mut [note(stored, n)]).unwrap();
+            },
+            |()| runtime.changes_of(stored).unwrap(),
+            BatchSize::PerIteration,
+        )
     });
     group.finish();
 }

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 pub(crate) use config::ChangesEntry;
 pub use config::{ChangeSource, ChangeSourceKind, DEFAULT_LOOKBACK};
-pub use rank::{RankedChange, Suspects, ranked, recorded};
+pub use rank::{Evidence, RankedChange, Suspects, ranked, recorded};
 
 use crate::config::SourceConfig;
 use crate::model::{Change, Event, EventKind};

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use ulid::Ulid;
 
 use crate::model::{Change, Event, EventKind};
 use crate::topology::Topology;
@@ -51,29 +52,9 @@ impl Suspects {
     /// What an incident's events say: failing nodes from its health changes and alerts, the
     /// topology it recorded last.
     pub fn of(events: &[Event]) -> Suspects {
-        let mut failing: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-        let mut declared = None;
-        let mut spec = None;
-        for e in events {
-            let (node, at) = match &e.kind {
-                EventKind::Declared { .. } => {
-                    declared = declared.or(Some(e.at));
-                    continue;
-                }
-                EventKind::TopologyRecorded { topology, .. } => {
-                    spec = Some(topology.clone());
-                    continue;
-                }
-                EventKind::HealthChanged { node, to, .. } if to.is_failing() => (node, e.at),
-                EventKind::AlertFired { node, starts_at, .. } => (node, (*starts_at).min(e.at)),
-                _ => continue,
-            };
-            let first = failing.entry(node.clone()).or_insert(at);
-            *first = (*first).min(at);
-        }
-        let first_failure = failing.values().min().copied().or(declared);
-        let topology = spec.and_then(|s| Topology::build(&s).ok());
-        Suspects { failing, first_failure, topology }
+        let mut evidence = Evidence::default();
+        evidence.add(events);
+        evidence.suspects
     }
 
     fn name<'a>(&'a self, id: &'a str) -> &'a str {
@@ -156,23 +137,82 @@ impl Suspects {
 
 /// The changes recorded on an incident, once each (by source and key), oldest first.
 pub fn recorded(events: &[Event]) -> Vec<Change> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut changes: Vec<Change> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::ChangeSeen { change } => Some(change),
-            _ => None,
-        })
-        .filter(|c| seen.insert((c.source.clone(), c.key.clone())))
-        .cloned()
-        .collect();
-    changes.sort_by(|a, b| a.at.cmp(&b.at).then(a.key.cmp(&b.key)));
-    changes
+    let mut evidence = Evidence::default();
+    evidence.add(events);
+    evidence.changes()
 }
 
 /// The incident's changes, ranked.
 pub fn ranked(events: &[Event]) -> Vec<RankedChange> {
-    Suspects::of(events).rank(&recorded(events))
+    let mut evidence = Evidence::default();
+    evidence.add(events);
+    evidence.ranked()
+}
+
+/// Where an event stands in an incident's order: its time, then its id.
+type Order = (DateTime<Utc>, Ulid);
+
+/// What ranking needs of an incident's events, gathered as they come: [`Evidence::add`] over
+/// the events in parts, in any order, gives what it gives over all of them at once. The window
+/// asks for the ranking every 2 s (`Runtime::changes_of`): a long incident is read once, then
+/// only what was written since, instead of whole at every ask.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    suspects: Suspects,
+    declared: Option<DateTime<Utc>>,
+    /// The topology's record the suspects' topology was built from: the last one.
+    topology_of: Option<Order>,
+    /// Each change once (by source and key): its first record.
+    changes: BTreeMap<(String, String), (Order, Change)>,
+}
+
+impl Evidence {
+    /// Takes these events into account.
+    pub fn add(&mut self, events: &[Event]) {
+        for e in events {
+            let order = (e.at, e.id);
+            let (node, at) = match &e.kind {
+                EventKind::Declared { .. } => {
+                    self.declared = Some(self.declared.map_or(e.at, |d| d.min(e.at)));
+                    continue;
+                }
+                EventKind::TopologyRecorded { topology, .. } => {
+                    if self.topology_of.is_none_or(|seen| seen < order) {
+                        self.topology_of = Some(order);
+                        self.suspects.topology = Topology::build(topology).ok();
+                    }
+                    continue;
+                }
+                EventKind::ChangeSeen { change } => {
+                    let key = (change.source.clone(), change.key.clone());
+                    if self.changes.get(&key).is_none_or(|(seen, _)| order < *seen) {
+                        self.changes.insert(key, (order, change.clone()));
+                    }
+                    continue;
+                }
+                EventKind::HealthChanged { node, to, .. } if to.is_failing() => (node, e.at),
+                EventKind::AlertFired { node, starts_at, .. } => (node, (*starts_at).min(e.at)),
+                _ => continue,
+            };
+            let first = self.suspects.failing.entry(node.clone()).or_insert(at);
+            *first = (*first).min(at);
+        }
+        self.suspects.first_failure = self.suspects.failing.values().min().copied().or(self.declared);
+    }
+
+    /// The changes recorded, once each, oldest first.
+    pub fn changes(&self) -> Vec<Change> {
+        let mut changes: Vec<&(Order, Change)> = self.changes.values().collect();
+        changes.sort_by(|(a_order, a), (b_order, b)| {
+            a.at.cmp(&b.at).then(a.key.cmp(&b.key)).then(a_order.cmp(b_order))
+        });
+        changes.into_iter().map(|(_, c)| c.clone()).collect()
+    }
+
+    /// The changes recorded, ranked.
+    pub fn ranked(&self) -> Vec<RankedChange> {
+        self.suspects.rank(&self.changes())
+    }
 }
 
 #[cfg(test)]

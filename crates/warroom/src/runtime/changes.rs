@@ -12,7 +12,7 @@ use serde::Serialize;
 use ulid::Ulid;
 
 use super::{Clock, Feed, Runtime, RuntimeError};
-use crate::changes::{self, ChangeSource, RankedChange, Window};
+use crate::changes::{self, ChangeSource, Evidence, RankedChange, Window};
 use crate::config::SourceConfig;
 use crate::ops::Actor;
 
@@ -32,6 +32,15 @@ impl Default for ChangesSetup {
     fn default() -> ChangesSetup {
         ChangesSetup { sources: Vec::new(), lookback: changes::DEFAULT_LOOKBACK, servers: Vec::new() }
     }
+}
+
+/// What [`Runtime::changes_of`] gathered of an incident's events, and the log's position it read
+/// them to.
+#[derive(Debug)]
+pub(super) struct ChangesRead {
+    incident: Ulid,
+    through: i64,
+    evidence: Evidence,
 }
 
 /// Where a change source stands, as the window and `warroom changes` say it.
@@ -86,7 +95,19 @@ impl Runtime {
     /// # Errors
     /// The store's error.
     pub fn changes_of(&self, id: Ulid) -> Result<Vec<RankedChange>, RuntimeError> {
-        Ok(changes::ranked(&self.log().events(id)?))
+        // What was gathered at the last ask is taken on from where it was read to: only what was
+        // written since is read (the window asks every 2 s, and a long incident read whole each
+        // time held the log for every other command). Taken out of the state while the log is
+        // read, so the two locks are never held together.
+        let last = self.state().changes_read.take().filter(|read| read.incident == id);
+        let ChangesRead { mut through, mut evidence, .. } =
+            last.unwrap_or_else(|| ChangesRead { incident: id, through: 0, evidence: Evidence::default() });
+        let (events, now) = self.log().events_after(id, through)?;
+        evidence.add(&events);
+        through = now;
+        let ranked = evidence.ranked();
+        self.state().changes_read = Some(ChangesRead { incident: id, through, evidence });
+        Ok(ranked)
     }
 
     /// Asks every change source about `id`'s look-back window as of `now` (or about every active

@@ -162,6 +162,8 @@ struct State {
     /// Where changes are found, and what each source said last.
     changes: changes::ChangesSetup,
     change_status: changes::ChangeStatus,
+    /// What the ranking of changes last read of an incident, taken on at the next ask.
+    changes_read: Option<changes::ChangesRead>,
     /// The drill's scripted changes already written, by incident and key.
     drill_changes: BTreeSet<(Ulid, String)>,
 }

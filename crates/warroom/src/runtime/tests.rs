@@ -435,3 +435,48 @@ fn another_drill_on_the_incident_recorded_on_says_so_on_the_log() {
     assert_eq!(feeds.len(), 2, "{feeds:?}");
     assert!(feeds[0].contains("db-pool-exhaustion") && feeds[1].contains("redis-down"), "{feeds:?}");
 }
+
+/// The ranking of changes is taken on from the last ask (only what was written since is read)
+/// and says what a ranking of the whole incident says: after a drill, after a change written
+/// later (dated before the others: it ranks by when it happened, not when it was written), and
+/// for another incident asked in between.
+#[tokio::test]
+async fn the_ranking_of_changes_taken_on_from_the_last_ask_is_the_ranking_of_the_whole_incident() {
+    let runtime = runtime();
+    let clock = SteppedClock::new(t0());
+    let id = declare(&runtime, t0());
+    runtime.start_drill("db-pool-exhaustion", 7, 50.0, &actor(t0()), Some(id)).unwrap();
+    play(&runtime, &clock).await;
+    let whole = || crate::changes::ranked(&runtime.log().events(id).unwrap());
+    let first = runtime.changes_of(id).unwrap();
+    assert!(!first.is_empty(), "the drill records its scripted changes");
+    assert_eq!(first, whole());
+
+    let late = crate::model::Change {
+        at: t0() - chrono::Duration::minutes(2),
+        node: "mysql-primary".into(),
+        kind: crate::model::ChangeKind::Config,
+        summary: "max_connections 200 → 100".into(),
+        from: Some("200".into()),
+        to: Some("100".into()),
+        source: "test".into(),
+        by: None,
+        key: "mysql/1".into(),
+    };
+    let now = t0() + chrono::Duration::minutes(30);
+    crate::changes::record(&mut runtime.log(), &actor(now), id, std::slice::from_ref(&late)).unwrap();
+    let other = declare(&runtime, now);
+    assert!(runtime.changes_of(other).unwrap().is_empty(), "another incident, asked in between");
+    let again = runtime.changes_of(id).unwrap();
+    assert_eq!(again, whole());
+    assert!(again.iter().any(|r| r.change == late), "the change written since is ranked: {again:?}");
+    assert_eq!(again.len(), first.len() + 1);
+
+    // Gathered in parts, in any order, the evidence ranks as the whole.
+    let events = runtime.log().events(id).unwrap();
+    let (early, later) = events.split_at(events.len() / 2);
+    let mut evidence = crate::changes::Evidence::default();
+    evidence.add(later);
+    evidence.add(early);
+    assert_eq!(evidence.ranked(), crate::changes::ranked(&events));
+}
