@@ -100,11 +100,10 @@ impl Runtime {
         // time held the log for every other command). Taken out of the state while the log is
         // read, so the two locks are never held together.
         let last = self.state().changes_read.take().filter(|read| read.incident == id);
-        let ChangesRead { mut through, mut evidence, .. } =
-            last.unwrap_or_else(|| ChangesRead { incident: id, through: 0, evidence: Evidence::default() });
-        let (events, now) = self.log().events_after(id, through)?;
+        let (read_to, mut evidence) =
+            last.map_or((0, Evidence::default()), |read| (read.through, read.evidence));
+        let (events, through) = self.log().events_after(id, read_to)?;
         evidence.add(&events);
-        through = now;
         let ranked = evidence.ranked();
         self.state().changes_read = Some(ChangesRead { incident: id, through, evidence });
         Ok(ranked)
