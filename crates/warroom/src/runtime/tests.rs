@@ -48,13 +48,20 @@ async fn play(runtime: &Runtime, clock: &SteppedClock) -> Vec<Update> {
     updates
 }
 
-#[tokio::test]
-async fn a_drill_on_a_stepped_clock_cycles_on_its_ticks_and_records_what_changed() {
+/// The pool drill at ×50, seed 7, played to its end on a stepped clock from [`t0`], recorded on
+/// an incident declared then: the runtime, the incident and every update.
+async fn recorded_pool_drill() -> (Runtime, Ulid, Vec<Update>) {
     let runtime = runtime();
     let clock = SteppedClock::new(t0());
     let id = declare(&runtime, t0());
     runtime.start_drill("db-pool-exhaustion", 7, 50.0, &actor(t0()), Some(id)).unwrap();
     let updates = play(&runtime, &clock).await;
+    (runtime, id, updates)
+}
+
+#[tokio::test]
+async fn a_drill_on_a_stepped_clock_cycles_on_its_ticks_and_records_what_changed() {
+    let (runtime, id, updates) = recorded_pool_drill().await;
 
     // A 1 200 s scenario in 5 s ticks at ×50: 241 cycles 100 ms apart, each exactly on its tick.
     assert_eq!(updates.len(), 241);
@@ -442,11 +449,7 @@ fn another_drill_on_the_incident_recorded_on_says_so_on_the_log() {
 /// for another incident asked in between.
 #[tokio::test]
 async fn the_ranking_of_changes_taken_on_from_the_last_ask_is_the_ranking_of_the_whole_incident() {
-    let runtime = runtime();
-    let clock = SteppedClock::new(t0());
-    let id = declare(&runtime, t0());
-    runtime.start_drill("db-pool-exhaustion", 7, 50.0, &actor(t0()), Some(id)).unwrap();
-    play(&runtime, &clock).await;
+    let (runtime, id, _) = recorded_pool_drill().await;
     let whole = || crate::changes::ranked(&runtime.log().events(id).unwrap());
     let first = runtime.changes_of(id).unwrap();
     assert!(!first.is_empty(), "the drill records its scripted changes");
