@@ -1174,13 +1174,18 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     // Zoomed out to fit, what is failing is still named in letters one can read, and what is
     // degraded (the cause upstream, here) nearly as large.
     let smallest_label = "const f = window.warroomGraph.nodes(arguments[0]); return f.length ? Math.min(...f.map(n => parseFloat(n.renderedStyle('font-size')))) : 0";
-    eventually("the failing nodes' names are drawn at 11 px or more, the degraded at 9 (6.5 unscaled)", || async {
-        let px = |classes: &'static str| {
-            let c = &c;
-            async move { c.execute(smallest_label, vec![json!(classes)]).await.unwrap().as_f64().unwrap_or(0.0) }
-        };
-        px(".down, .impacted").await >= 10.9 && px(".degraded").await >= 9.0
-    })
+    eventually(
+        "the failing nodes' names are drawn at 11 px or more, the degraded at 9 (6.5 unscaled)",
+        || async {
+            let px = |classes: &'static str| {
+                let c = &c;
+                async move {
+                    c.execute(smallest_label, vec![json!(classes)]).await.unwrap().as_f64().unwrap_or(0.0)
+                }
+            };
+            px(".down, .impacted").await >= 10.9 && px(".degraded").await >= 9.0
+        },
+    )
     .await;
     screenshot(&c, "peak-900x560").await;
     c.close().await.unwrap();
