@@ -52,9 +52,7 @@ impl Suspects {
     /// What an incident's events say: failing nodes from its health changes and alerts, the
     /// topology it recorded last.
     pub fn of(events: &[Event]) -> Suspects {
-        let mut evidence = Evidence::default();
-        evidence.add(events);
-        evidence.suspects
+        Evidence::of(events).suspects
     }
 
     fn name<'a>(&'a self, id: &'a str) -> &'a str {
@@ -137,16 +135,12 @@ impl Suspects {
 
 /// The changes recorded on an incident, once each (by source and key), oldest first.
 pub fn recorded(events: &[Event]) -> Vec<Change> {
-    let mut evidence = Evidence::default();
-    evidence.add(events);
-    evidence.changes()
+    Evidence::of(events).changes()
 }
 
 /// The incident's changes, ranked.
 pub fn ranked(events: &[Event]) -> Vec<RankedChange> {
-    let mut evidence = Evidence::default();
-    evidence.add(events);
-    evidence.ranked()
+    Evidence::of(events).ranked()
 }
 
 /// Where an event stands in an incident's order: its time, then its id.
@@ -167,6 +161,13 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// What these events say, all at once.
+    pub fn of(events: &[Event]) -> Evidence {
+        let mut evidence = Evidence::default();
+        evidence.add(events);
+        evidence
+    }
+
     /// Takes these events into account.
     pub fn add(&mut self, events: &[Event]) {
         for e in events {
