@@ -103,6 +103,14 @@ async fn text(c: &Client, css: &str) -> String {
     serde_json::from_value(c.execute(script, vec![json!(css)]).await.unwrap()).unwrap()
 }
 
+/// Whether the incident's title is whole in the header (neither cut short by "…" nor by the
+/// second line's end), with the window's width: `[whole, innerWidth]`.
+async fn title_whole(c: &Client) -> serde_json::Value {
+    let script = "const h = document.getElementById('hdr-title'); \
+                  return [h.scrollWidth <= h.clientWidth && h.scrollHeight <= h.clientHeight + 1, innerWidth];";
+    c.execute(script, vec![]).await.unwrap()
+}
+
 /// Clicks the element `css` names, as a person would. A panel redrawn between the find and the
 /// click (a push arrived) leaves a stale element: it is found again, up to five times.
 async fn click(c: &Client, css: &str) {
@@ -825,11 +833,11 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     screenshot(&c, "review-1366x768").await;
     resize(&c, 900, 560).await;
     // The review bar says when; the header keeps "REVIEW" and gives the room to the title.
-    let fits = c
-        .execute("const h = document.getElementById('hdr-title'); return [h.scrollWidth <= h.clientWidth, innerWidth];", vec![])
-        .await
-        .unwrap();
-    assert_eq!(fits, json!([true, 900]), "the incident's title is whole in review on a narrow window");
+    assert_eq!(
+        title_whole(&c).await,
+        json!([true, 900]),
+        "the incident's title is whole in review on a narrow window"
+    );
     let said =
         c.execute("return document.getElementById('hdr-mode').innerText.trim()", vec![]).await.unwrap();
     assert_eq!(said, json!("REVIEW"), "the header keeps the word, the bar the instant");
@@ -1125,12 +1133,7 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     eventually("Ctrl = zooms in", || async { width().await < before - 10.0 }).await;
     press(&c, "0", true).await;
     eventually("Ctrl 0 zooms back", || async { (width().await - before).abs() < 2.0 }).await;
-    let whole = "const h = document.getElementById('hdr-title'); return [h.scrollWidth <= h.clientWidth && h.scrollHeight <= h.clientHeight + 1, innerWidth];";
-    assert_eq!(
-        c.execute(whole, vec![]).await.unwrap(),
-        json!([true, 1366]),
-        "the drill's long title is whole at 1366 px"
-    );
+    assert_eq!(title_whole(&c).await, json!([true, 1366]), "the drill's long title is whole at 1366 px");
     screenshot(&c, "peak-1366x768").await;
 
     // The side panels collapse with their keys; presentation mode (p) for the shared screen.
@@ -1168,9 +1171,9 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     })
     .await;
     // The drill's long title takes two lines in the header rather than losing its end.
-    let whole = "const h = document.getElementById('hdr-title'); return [h.textContent.length > 30, h.scrollWidth <= h.clientWidth && h.scrollHeight <= h.clientHeight + 1, h.getClientRects().length > 0 && h.offsetHeight > 30, innerWidth];";
-    let title = c.execute(whole, vec![]).await.unwrap();
-    assert_eq!(title, json!([true, true, true, 900]), "the long title is whole, on two lines, at 900 px");
+    assert_eq!(title_whole(&c).await, json!([true, 900]), "the long title is whole at 900 px");
+    let lines = "const h = document.getElementById('hdr-title'); return [h.textContent.length > 30, h.offsetHeight > 30];";
+    assert_eq!(c.execute(lines, vec![]).await.unwrap(), json!([true, true]), "a long title, on two lines");
     // Zoomed out to fit, what is failing is still named in letters one can read, and what is
     // degraded (the cause upstream, here) nearly as large.
     let smallest_label = "const f = window.warroomGraph.nodes(arguments[0]); return f.length ? Math.min(...f.map(n => parseFloat(n.renderedStyle('font-size')))) : 0";
@@ -1654,11 +1657,11 @@ async fn a_stakeholder_update_is_drafted_edited_and_sent_from_the_window() {
 
     resize(&c, 900, 560).await;
     screenshot(&c, "updates-900x560").await;
-    let title = c
-        .execute("const h = document.getElementById('hdr-title'); return [h.scrollWidth <= h.clientWidth, innerWidth];", vec![])
-        .await
-        .unwrap();
-    assert_eq!(title, json!([true, 900]), "a short title is whole at the window's smallest size");
+    assert_eq!(
+        title_whole(&c).await,
+        json!([true, 900]),
+        "a short title is whole at the window's smallest size"
+    );
     c.close().await.unwrap();
     drop(driver);
 }
