@@ -6,6 +6,8 @@
 //! of the war room lives here: the CLI does everything the window does, through the same core.
 
 pub mod commands;
+#[cfg(target_os = "linux")]
+pub mod memory;
 pub mod push;
 pub mod state;
 
@@ -27,7 +29,7 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
     builder.manage(state).invoke_handler(commands!(handlers)).setup(move |app| {
         push::spawn(app.handle().clone(), task);
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        give_back_freed_memory();
+        memory::give_back_freed_memory();
         #[cfg(target_os = "linux")]
         draw_as_one_page(app, gpu);
         #[cfg(target_os = "linux")]
@@ -140,99 +142,6 @@ fn reload_when_the_page_dies<R: tauri::Runtime>(app: &tauri::App<R>) {
     });
 }
 
-/// What the window's web process is started with: WebKit starts it with the app's environment,
-/// and JavaScriptCore reads its options from `JSC_` variables (`main` sets these unless they are
-/// set already). Watched on a ×60 drill (JavaScriptCore's own log, `JSC_logGC=1`, and heap
-/// snapshots through the inspector), the page lives on 12 to 14 MB of objects, yet its heap
-/// climbed to 90 MB and more before each full collection, ten to twelve minutes apart, and the
-/// window's memory drew that sawtooth, higher each time. Each young collection promotes what is
-/// alive at that instant (the last push's situation, its strings, its wrappers) and a full one
-/// comes only once the old generation has grown by twice the nursery; the nursery is at least
-/// 32 MB for a web page (`largeHeapSize`) and, after a full collection, three times what
-/// survived it (`heapGrowthMaxIncrease` 3 on a machine of 16 GB and more). With an 8 MB nursery
-/// and half a live heap of growth, the heap is collected in full every 20 s or so at ×60 (every
-/// third young collection) and stays at 15 to 22 MB; the log's pauses are 2 to 12 ms, as before.
-/// What else the window's memory did was WebKit's drawing (hidden, the page grew by nothing):
-/// its tiles and Mesa's buffers are large blocks, and glibc's malloc, which raises its mmap
-/// threshold to the size of each large block freed, came to keep them on its heaps, where what
-/// is freed is not given back. Two recorded ×60 drills side by side for 25 minutes, total MB of
-/// app and WebKit at 10 and 24 minutes: 327.1 → 339.5 as it was, 303.3 → 303.1 with the threshold
-/// fixed at 128 KiB (`glibc.malloc.mmap_threshold`, read by glibc when a process starts, so it
-/// applies to the web process; `main` sets the same for the app itself, [`fix_mmap_threshold`]).
-/// Over a full hour of it (`RECORD=1 benches/soak.sh`), the medians of the first and last five
-/// minutes after the tenth were 304.7 → 327.1 MB, 25 MB below the hour before (330 → 355) but
-/// growing as much: that growth is still to be found. It is not in the large blocks: traced with
-/// `perf` (the web process's mmap and munmap over 10 minutes of a recorded ×60 drill), its main
-/// thread maps and unmaps some 575 MB of them in that time (Mesa's storage for the layers' tiles,
-/// under Xvfb's software renderer), and of those still mapped at the end, 20 of 22 MB had been
-/// made in the last two minutes: they churn, they do not pile up. Nor is it glibc's thread
-/// arenas: capped at two (`glibc.malloc.arena_max=2`, tried for an hour), nothing changed.
-/// Painted on the CPU (`draw_as_one_page`) the churn is gone and the growth stands out:
-/// anonymous mappings of 128 KiB to 8 MiB, written to, 49 → 61 MB from the 11th to the 27th
-/// minute, while `[heap]` stays at 8 MB and the thread arenas hold 0.2 MB. It is not malloc's
-/// live data (`heaptrack -p` on the web process: what was allocated after attaching and not
-/// freed is 5.7 MB after 7 minutes and after 12, the same caches refilled) nor new mappings
-/// (`perf`, 5 minutes: 12.7 MB mapped and kept, 8 MB of it a thread's stack): regions mapped
-/// before are being filled, JavaScriptCore's own (its JIT pool, its heap) the likely ones.
-/// Not its optimizing JIT's churn, though that churn is real: with `JSC_reportDFGCompileTimes=1`
-/// the page compiles some 160 functions a minute with the DFG, the same 170 again and again
-/// (one 12 times in 139 s), as each full collection drops optimized code older than 20 s that is
-/// not running. Three recorded ×60 drills side by side for 30 minutes, medians of the 10th-15th
-/// and 25th-30th minutes (app + WebKit): as here 152.1 → 157.5 MB (+3.5 %); keeping code alive
-/// (`JSC_forceCodeBlockLiveness=1`) 158.9 → 166.4 MB (+4.7 %); the DFG and FTL off 129.3 → 187.0
-/// MB (+44.6 %). (The compile log itself crashed the web process three times in five minutes.)
-#[cfg(target_os = "linux")]
-pub const WEB_PROCESS_ENV: &[(&str, &str)] = &[
-    ("JSC_largeHeapSize", "8388608"),
-    ("JSC_heapGrowthMaxIncrease", "0.5"),
-    ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072"),
-];
-
-/// The mmap threshold [`WEB_PROCESS_ENV`] gives the web process, in bytes.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
-
-/// Fixes this process's mmap threshold as [`WEB_PROCESS_ENV`] fixes the web process's: blocks of
-/// 128 KiB and more are mapped on their own and unmapped when freed. `main` calls it first;
-/// false when malloc refused it.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn fix_mmap_threshold() -> bool {
-    // SAFETY: `mallopt` only sets one of malloc's parameters, under malloc's own lock; the
-    // values are glibc's documented constant and a positive size.
-    #[allow(unsafe_code)]
-    let done = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) };
-    done != 0
-}
-
-/// How often the app gives malloc's free pages back ([`give_back_freed_memory`]).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Gives the pages malloc holds free back to the system every [`TRIM_EVERY`]. Traced on a
-/// recorded ×60 drill (heaptrack, 13 minutes), the app's live heap ended at 8.2 MB (peak 9.7 MB)
-/// while its resident memory grew by 7 MB in an hour: glibc keeps what its threads' arenas free
-/// (every poll, push and append allocates and frees) and returns it only on `malloc_trim`, which
-/// gave back 2 MB when called by hand after 30 s of the drill. With it, the app still went
-/// from 35 to 39 MB over a recorded hour, and stayed flat at 32 MB unrecorded: what is left
-/// grows with the incident, not with malloc.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn give_back_freed_memory() {
-    tauri::async_runtime::spawn(async {
-        let mut ticker = tokio::time::interval(TRIM_EVERY);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            // SAFETY: `malloc_trim` walks malloc's arenas under their locks and releases whole
-            // free pages; it reads or writes no memory of ours.
-            #[allow(unsafe_code)]
-            let trim = || unsafe { libc::malloc_trim(0) };
-            if tokio::task::spawn_blocking(trim).await.is_err() {
-                return;
-            }
-        }
-    });
-}
-
 /// Opens the window, as the environment says (`WARROOM_DB`, `WARROOM_CONFIG`, ...).
 pub fn run() {
     use tracing_subscriber::EnvFilter;
@@ -240,6 +149,15 @@ pub fn run() {
         .with_env_filter(EnvFilter::try_from_env("WARROOM_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
+    // Before the window's web context is made (the settings are given to its constructor).
+    // Asked for only (`WARROOM_WEB_MEMORY=release`) until an hour's soak says it bounds the
+    // window's memory every time: see `memory::release_web_memory`.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WARROOM_WEB_MEMORY").is_some_and(|v| v == "release")
+        && let Err(e) = memory::release_web_memory(memory::WEB_MEMORY)
+    {
+        tracing::warn!("WebKit's web process will keep what it frees: {e}");
+    }
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init());

@@ -4,11 +4,11 @@
 
 fn main() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if !warroom_desktop::fix_mmap_threshold() {
+    if !warroom_desktop::memory::fix_mmap_threshold() {
         eprintln!("warroom: malloc did not take a fixed mmap threshold; memory may grow");
     }
     #[cfg(target_os = "linux")]
-    for (key, value) in warroom_desktop::WEB_PROCESS_ENV {
+    for (key, value) in warroom_desktop::memory::WEB_PROCESS_ENV {
         // What the person who started the app set stays theirs.
         if std::env::var_os(key).is_none() {
             // SAFETY: `set_var` must not race another thread reading the environment; this is
