@@ -1190,6 +1190,15 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
         },
     )
     .await;
+    // The legend explains what is drawn: what the drill's graph does not draw (edges seen in
+    // traces) is not listed, and its last entries are fewer to scroll to on a narrow window.
+    let legend =
+        "return [...document.querySelectorAll('.legend .lg')].filter(e => !e.hidden).map(e => e.textContent)";
+    let entries: Vec<String> = serde_json::from_value(c.execute(legend, vec![]).await.unwrap()).unwrap();
+    for needed in ["down", "impacted", "degraded", "healthy", "entrypoint", "needs", "redundancy group"] {
+        assert!(entries.iter().any(|e| e == needed), "the legend explains {needed}: {entries:?}");
+    }
+    assert!(!entries.iter().any(|e| e == "seen in traces"), "the drill draws no traced edge: {entries:?}");
     screenshot(&c, "peak-900x560").await;
     c.close().await.unwrap();
     drop(driver);
@@ -1935,7 +1944,7 @@ async fn the_window_comes_back_when_its_web_process_dies() {
     let before = web_process_of(&db).expect("the app's web process");
     // The web process runs with what the app set for it (a smaller JavaScript nursery, a fixed
     // mmap threshold).
-    for (key, value) in warroom_desktop::WEB_PROCESS_ENV {
+    for (key, value) in warroom_desktop::memory::WEB_PROCESS_ENV {
         let wanted = format!("{key}={value}");
         assert!(has_env(before, &wanted), "the web process has no {wanted}");
     }

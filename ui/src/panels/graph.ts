@@ -12,6 +12,7 @@ import type { BlastRadius, GraphView, NodeView } from "../api";
 import { byId, el } from "../dom";
 import { wakeFrames } from "../frames";
 import { clock, otherZone } from "../time";
+import { type LegendEntry, legendEntries } from "../legend";
 
 export type NodeState = "down" | "impacted" | "degraded" | "healthy" | "unknown";
 
@@ -297,6 +298,7 @@ export function renderGraph(view: GraphView | null, blast: BlastRadius | null, p
   if (look === drawn) return;
   drawn = look;
   wakeFrames();
+  showLegend(legendEntries(view, [...st.values()].includes("unknown")));
   const failing = blast.down.length + blast.impacted.length > 0;
   const hot = new Set<string>();
   for (const i of blast.impacted) i.reason.forEach((id, k) => k > 0 && hot.add(`${i.reason[k - 1]}->${id}`) && hot.add(`${i.reason[k - 1]}=>${id}`));
@@ -320,7 +322,14 @@ export function renderGraph(view: GraphView | null, blast: BlastRadius | null, p
   });
 }
 
-/** The side panel of the selected node: health, why, reason path, signals with their age. */
+/** Shows the legend's entries in `shown`, hides the others. */
+function showLegend(shown: Set<LegendEntry>): void {
+  for (const entry of document.querySelectorAll<HTMLElement>(".legend .lg")) {
+    const kind = [...entry.classList].find((c) => c.startsWith("lg-"))?.slice(3) as LegendEntry | undefined;
+    entry.hidden = kind !== undefined && !shown.has(kind);
+  }
+}
+
 /** The name a node is shown by (its id when the graph does not know it). */
 export function nameOf(view: GraphView | null, id: string): string {
   return view?.nodes.find((n) => n.id === id)?.name ?? id;
