@@ -1,7 +1,7 @@
 //! What the window's memory is kept within (Linux), through a long night: what WebKit's web
 //! process is started with ([`WEB_PROCESS_ENV`]), what WebKit gives back while it runs
 //! ([`release_web_memory`]) and malloc's own controls for the app ([`fix_mmap_threshold`],
-//! [`give_back_freed_memory`]). Each is measured by `benches/soak.sh` (issue 17); the figures
+//! `give_back_freed_memory`). Each is measured by `benches/soak.sh` (issue 17); the figures
 //! are in their doc comments.
 
 use std::{
