@@ -20,7 +20,7 @@ use std::time::{Duration as Elapsed, Instant};
 
 use chrono::Duration;
 use ulid::Ulid;
-use warroom::model::Metric;
+use warroom::model::{Audience, Metric};
 use warroom::postmortem::{self, Options};
 use warroom::replay::Replay;
 use warroom::store::Store;
@@ -113,6 +113,15 @@ fn large(dir: &std::path::Path) {
         "export md + 4 charts       median {export:>8.1?}  max {export_max:>8.1?}  ({:.2}× reading; target ≤ 4 s)",
         export.as_secs_f64() / read.as_secs_f64()
     );
+    // What the window's "draft an update" asks of the core (`Runtime::draft_update`): the
+    // events read, a replay opened without samples, the draft written as of the end.
+    let (draft, draft_max) = time(3, || {
+        let replay = Replay::new(store.events(id).unwrap(), Vec::new()).unwrap();
+        let cadence = warroom::updates::Cadence::default();
+        warroom::updates::draft::draft(&replay, Audience::Exec, &cadence, None, Vec::new(), replay.end())
+            .unwrap()
+    });
+    println!("draft an update            median {draft:>8.1?}  max {draft_max:>8.1?}");
     if std::env::var_os("BREAKDOWN").is_some() {
         breakdown(&store, id);
     }
