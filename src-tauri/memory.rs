@@ -197,9 +197,10 @@ pub fn release_web_memory(settings: WebMemory) -> Result<(), WebMemoryError> {
             ffi::webkit_memory_pressure_settings_free(made);
             return Err(WebMemoryError::NoConstructor);
         };
-        if GIVEN.set(Given { chained, settings: Settings(made), asked: settings }).is_err() {
+        if GIVEN.set(Given { chained, settings: MadeSettings(made), asked: settings }).is_err() {
+            // Another thread gave its settings in between: those are the ones in place.
             ffi::webkit_memory_pressure_settings_free(made);
-            return Err(WebMemoryError::GivenAlready(settings));
+            return Err(WebMemoryError::GivenAlready(GIVEN.get().map_or(settings, |given| given.asked)));
         }
         (*class).constructor = Some(construct_with_memory_settings);
     }
@@ -258,19 +259,19 @@ type Constructor =
     unsafe extern "C" fn(GType, c_uint, *mut gobject::GObjectConstructParam) -> *mut gobject::GObject;
 
 /// WebKit's memory pressure settings, made once.
-struct Settings(*mut ffi::WebKitMemoryPressureSettings);
+struct MadeSettings(*mut ffi::WebKitMemoryPressureSettings);
 
 // SAFETY: made once before any thread reads them, never changed or freed after; GLib only
 // copies them.
 #[allow(unsafe_code)]
-unsafe impl Send for Settings {}
+unsafe impl Send for MadeSettings {}
 #[allow(unsafe_code)]
-unsafe impl Sync for Settings {}
+unsafe impl Sync for MadeSettings {}
 
 /// What [`release_web_memory`] put in place: WebKit's constructor and the settings it is given.
 struct Given {
     chained: Constructor,
-    settings: Settings,
+    settings: MadeSettings,
     asked: WebMemory,
 }
 

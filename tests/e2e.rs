@@ -770,13 +770,8 @@ async fn a_resolved_incident_is_reviewed_offline_and_its_postmortem_exported() {
     )
     .unwrap();
     let exports = dir.path().join("exports");
-    let app = bin_dir().join("warroom-desktop");
-    let driver = Driver::start(
-        &db,
-        &artifacts().join("e2e-review-tauri-driver.log"),
-        &[("WARROOM_CONFIG", &config), ("WARROOM_EXPORT_DIR", &exports)],
-    );
-    let c = connect(&driver, &app).await;
+    let (driver, c, _dir, db) =
+        launch_in(dir, "review", &[("WARROOM_CONFIG", &config), ("WARROOM_EXPORT_DIR", &exports)]).await;
 
     let frame = || async {
         let script = "const b = document.getElementById('review-bar'); return b && !b.hidden ? (b.dataset.frame ?? '') : ''";

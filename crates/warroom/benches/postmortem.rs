@@ -12,7 +12,8 @@
 //! - `export`: read, replay, metrics, Markdown, 4 charts as PNG and SVG, files written;
 //! - `seek`: the state and the graph at a random instant of an already opened replay (what the
 //!   review scrubber asks for), and opening the replay itself (once per review);
-//! - `large`: the same incident at 400 000 events (the same four hours), read and exported.
+//! - `large`: the same incident at 400 000 events (the same four hours), read and exported, and
+//!   an update drafted from it (what the window's "Draft" asks of the core).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
