@@ -150,10 +150,10 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     // Before the window's web context is made (the settings are given to its constructor).
-    // Asked for only (`WARROOM_WEB_MEMORY=release`) until an hour's soak says it bounds the
-    // window's memory every time: see `memory::release_web_memory`.
+    // `WARROOM_WEB_MEMORY=keep` leaves WebKit's defaults (to compare, or should its release
+    // ever cost more than it gives): see `memory::release_web_memory`.
     #[cfg(target_os = "linux")]
-    if std::env::var_os("WARROOM_WEB_MEMORY").is_some_and(|v| v == "release")
+    if std::env::var_os("WARROOM_WEB_MEMORY").is_none_or(|v| v != "keep")
         && let Err(e) = memory::release_web_memory(memory::WEB_MEMORY)
     {
         tracing::warn!("WebKit's web process will keep what it frees: {e}");
