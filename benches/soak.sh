@@ -12,6 +12,8 @@
 #   DURATION=600 INTERVAL=10 benches/soak.sh                        # a shorter look
 #   RECORD=1 benches/soak.sh     # the drills recorded on an incident, as in a real night: the
 #                                # timeline, checks and kept state grow with it
+#   WARROOM_WEB_MEMORY=keep benches/soak.sh   # WebKit's own memory defaults, to compare
+#                                # (src-tauri/memory.rs, release_web_memory)
 set -euo pipefail
 
 APP=${APP:-target/debug/warroom-desktop}
