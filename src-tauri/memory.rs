@@ -174,9 +174,9 @@ pub enum WebMemoryError {
 /// growing by 8 MB rather than 11, but growing still (the aim is under 5 %). It is on by default;
 /// `WARROOM_WEB_MEMORY=keep` leaves WebKit's defaults (`run`). The next hour with it on by
 /// default (an unrecorded and a recorded drill side by side, with two `make test` runs at
-/// `nice 19` taking 42 minutes of it): unrecorded 115.0 → 116.9 MB (+1.6 %), recorded 128.9 → 133.0 MB
-/// (+3.2 %, 3 088 events); the web process's private pages from the 10th to the 58th minute
-/// (its `smaps`) +1.4 MB unrecorded, all of it malloc's heap, and +4.1 MB recorded.
+/// `nice 19` taking 42 minutes of it): unrecorded 115.0 → 116.9 MB (+1.6 %), recorded 128.9 →
+/// 133.0 MB (+3.2 %, 3 088 events); the web process's private pages from the 10th to the 58th
+/// minute (its `smaps`) +1.4 MB unrecorded, all of it malloc's heap, and +4.1 MB recorded.
 ///
 /// WebKit takes these settings only when a web context is made (its `memory-pressure-settings`
 /// property can only be given to the constructor) and wry makes the window's context itself,

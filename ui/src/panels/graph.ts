@@ -335,7 +335,8 @@ export function nameOf(view: GraphView | null, id: string): string {
   return view?.nodes.find((n) => n.id === id)?.name ?? id;
 }
 
-/** `changes`: the node's changes on the selected incident (heading and list), shown above its
+/** The side panel of the selected node: health, why, reason path, signals with their age.
+ *  `changes`: the node's changes on the selected incident (heading and list), shown above its
  *  charts, whose vertical marks they are. */
 export function renderNodeDetail(
   view: GraphView | null,
