@@ -121,9 +121,11 @@ impl Runtime {
             let state = self.state();
             (state.updates.cadence, state.updates.templates.clone())
         };
-        let events = self.log().events(id)?;
-        let incident = crate::model::Incident::fold(&events)
-            .ok_or_else(|| crate::store::StoreError::UnknownIncident { id: id.to_string() })?;
+        // One hold of the log for both reads, so the events and the kept state agree.
+        let (incident, events) = {
+            let log = self.log();
+            (log.incident(id)?, log.events(id)?)
+        };
         let steps = self.library().open_steps(&incident);
         let replay = Replay::new(events, Vec::new())
             .ok_or_else(|| crate::store::StoreError::UnknownIncident { id: id.to_string() })?;
