@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::model::topology::TopologySpec;
 use crate::model::{Alert, AlertState, Event, EventKind, Health, Incident, Metric, Sample};
 use crate::monitor::{GraphView, NodeState, SignalView};
 use crate::topology::{BlastRadius, Topology};
@@ -319,6 +320,70 @@ impl Replay {
     /// The samples kept of `node`'s `metric`, in time order.
     pub fn series(&self, node: &str, metric: Metric) -> &[(DateTime<Utc>, f64)] {
         self.samples.get(&(node.to_owned(), metric)).map_or(&[], Vec::as_slice)
+    }
+
+    /// A walk through the events in time order, keeping each node's health and the topology in
+    /// force as it goes: the blast radius after any event in one pass, where seeking the replay
+    /// at each change folds from a checkpoint every time.
+    pub fn health_walk(&self) -> HealthWalk<'_> {
+        HealthWalk { replay: self, next: 0, health: HashMap::new(), topology: None }
+    }
+}
+
+/// Each node's health and the topology in force, event after event ([`Replay::health_walk`]):
+/// what the postmortem's outages and peak and an update's "failing since" are taken on.
+#[derive(Debug)]
+pub struct HealthWalk<'a> {
+    replay: &'a Replay,
+    /// Index of the next event to take.
+    next: usize,
+    health: HashMap<String, Health>,
+    topology: Option<(&'a Topology, &'a TopologySpec)>,
+}
+
+impl<'a> HealthWalk<'a> {
+    /// Takes the next event; with it, whether it changed what the blast radius is taken on (a
+    /// node's health, or a topology recorded with its baseline). `None` past the last event.
+    pub fn step(&mut self) -> Option<(&'a Event, bool)> {
+        let i = self.next;
+        let event = self.replay.events.get(i)?;
+        self.next += 1;
+        let changed = match &event.kind {
+            EventKind::HealthChanged { node, to, .. } => {
+                self.health.insert(node.clone(), *to);
+                true
+            }
+            EventKind::TopologyRecorded { topology: spec, health } => {
+                // A snapshot that does not build leaves the topology in force (Replay::new).
+                if let Some(built) = self.replay.topology_of.get(&i) {
+                    self.topology = Some((&self.replay.topologies[*built], spec));
+                }
+                self.health.extend(health.iter().map(|(n, h)| (n.clone(), *h)));
+                true
+            }
+            _ => false,
+        };
+        Some((event, changed))
+    }
+
+    /// When the next event happened; `None` past the last.
+    pub fn next_at(&self) -> Option<DateTime<Utc>> {
+        self.replay.events.get(self.next).map(|e| e.at)
+    }
+
+    /// Each node's health as last recorded by the events taken.
+    pub fn health(&self) -> &HashMap<String, Health> {
+        &self.health
+    }
+
+    /// The topology in force, built and as recorded; `None` before the first.
+    pub fn topology(&self) -> Option<(&'a Topology, &'a TopologySpec)> {
+        self.topology
+    }
+
+    /// The blast radius of that health on that topology; `None` before the first topology.
+    pub fn radius(&self) -> Option<BlastRadius> {
+        self.topology.map(|(t, _)| t.blast_radius(&self.health))
     }
 }
 

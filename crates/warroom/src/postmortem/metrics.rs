@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::model::topology::TopologySpec;
 use crate::model::{EventKind, Health, Incident, Severity, Stage};
 use crate::replay::Replay;
-use crate::topology::{BlastRadius, NodeKind, Topology};
+use crate::topology::{BlastRadius, NodeKind};
 
 /// Origins of events written by machines; everything else was done by a person.
 pub const MACHINE_ORIGINS: [&str; 5] = ["drill", "live", "check", "outbox", "changes"];
@@ -147,12 +147,10 @@ impl Metrics {
 /// Computes the numbers of the replayed incident (`incident`: its whole fold); `history` is
 /// every incident in the log (for MTBF and MTTR).
 pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Metrics {
-    let events = replay.events();
     let declared_at = incident.declared_at;
     let end = incident.resolved_at.unwrap_or(replay.end()).max(declared_at);
 
-    let mut topology: Option<(Topology, &TopologySpec)> = None;
-    let mut health: HashMap<String, Health> = HashMap::new();
+    let mut walk = replay.health_walk();
     let mut noted_start: Option<DateTime<Utc>> = None;
     let mut reasons: HashMap<String, String> = HashMap::new();
     let mut acknowledged_at = None;
@@ -166,12 +164,11 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
     let mut severities: Vec<(Severity, DateTime<Utc>)> = Vec::new();
     let mut first_recover: Option<DateTime<Utc>> = None;
 
-    for event in events {
+    while let Some((event, changed_health)) = walk.step() {
         // The numbers are about the incident: what came after its resolution does not count.
         if event.at > end {
             break;
         }
-        let mut changed_health = false;
         match &event.kind {
             EventKind::Declared { severity, .. } if severities.is_empty() => {
                 severities.push((*severity, event.at))
@@ -184,12 +181,10 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
                 noted_start = Some(noted_start.map_or(event.at, |s| s.min(event.at)));
             }
             EventKind::HealthChanged { node, to, reason, .. } => {
-                health.insert(node.clone(), *to);
                 reasons.insert(node.clone(), reason.clone());
-                changed_health = true;
                 if to.is_failing() {
-                    let provider = topology
-                        .as_ref()
+                    let provider = walk
+                        .topology()
                         .and_then(|(t, _)| t.node(node))
                         .is_some_and(|n| n.kind == NodeKind::ExternalProvider);
                     if provider {
@@ -201,13 +196,6 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
                         });
                     }
                 }
-            }
-            EventKind::TopologyRecorded { topology: spec, health: baseline } => {
-                if let Ok(built) = Topology::build(spec) {
-                    topology = Some((built, spec));
-                    changed_health = true;
-                }
-                health.extend(baseline.iter().map(|(n, h)| (n.clone(), *h)));
             }
             EventKind::AlertFired { name, node, severity, summary, fingerprint, starts_at } => {
                 let record = alerts.entry(fingerprint.clone()).or_insert_with(|| AlertRecord {
@@ -252,8 +240,8 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
         if !changed_health {
             continue;
         }
-        let Some((topology, spec)) = &topology else { continue };
-        let radius = topology.blast_radius(&health);
+        let Some((topology, spec)) = walk.topology() else { continue };
+        let radius = topology.blast_radius(walk.health());
         entrypoints_affected.extend(radius.entrypoints_down.iter().cloned());
         match (outage_since, radius.entrypoints_down.is_empty()) {
             (None, false) => outage_since = Some(event.at),
@@ -265,9 +253,9 @@ pub fn compute(replay: &Replay, incident: &Incident, history: &[Incident]) -> Me
         }
         let size = radius.down.len() + radius.impacted.len();
         if size > 0 && peak.as_ref().is_none_or(|p| size > p.radius.down.len() + p.radius.impacted.len()) {
-            let health = health.iter().map(|(n, h)| (n.clone(), *h)).collect();
+            let health = walk.health().iter().map(|(n, h)| (n.clone(), *h)).collect();
             let reasons = reasons.iter().map(|(n, r)| (n.clone(), r.clone())).collect();
-            peak = Some(Peak { at: event.at, radius, health, reasons, topology: (*spec).clone() });
+            peak = Some(Peak { at: event.at, radius, health, reasons, topology: spec.clone() });
         }
     }
     if let Some(since) = outage_since {

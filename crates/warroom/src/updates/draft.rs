@@ -8,7 +8,7 @@
 //! a `#` heading, is the subject) turns them into text. The public template gets only public
 //! words: a node's `public_name`, never an internal name or id.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -18,7 +18,6 @@ use super::Cadence;
 use crate::model::topology::TopologySpec;
 use crate::model::{Audience, Event, EventKind, Health, Incident, Stage, Status};
 use crate::replay::Replay;
-use crate::topology::Topology;
 
 /// A draft, ready to be edited and sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -401,32 +400,20 @@ fn reason_of(events: &[Event], node: &str, now: DateTime<Utc>) -> Option<String>
 /// instead took 200 s on an incident of 400 000 events: `cargo bench -p warroom --bench
 /// postmortem`.)
 fn outage_since(replay: &Replay, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let mut health: HashMap<String, Health> = HashMap::new();
-    let mut topology: Option<Topology> = None;
+    let mut walk = replay.health_walk();
     let mut changed = false;
     let mut since = None;
-    let mut events = replay.events().iter().take_while(|e| e.at <= now).peekable();
-    while let Some(e) = events.next() {
-        match &e.kind {
-            EventKind::HealthChanged { node, to, .. } => {
-                health.insert(node.clone(), *to);
-                changed = true;
-            }
-            EventKind::TopologyRecorded { topology: spec, health: baseline } => {
-                if let Ok(built) = Topology::build(spec) {
-                    topology = Some(built);
-                }
-                health.extend(baseline.iter().map(|(n, h)| (n.clone(), *h)));
-                changed = true;
-            }
-            _ => {}
+    while let Some((e, changed_now)) = walk.step() {
+        if e.at > now {
+            break;
         }
+        changed |= changed_now;
         // The state of an instant is the one after all its events.
-        if !changed || events.peek().is_some_and(|next| next.at == e.at) {
+        if !changed || walk.next_at() == Some(e.at) {
             continue;
         }
         changed = false;
-        let out = topology.as_ref().is_some_and(|t| !t.blast_radius(&health).entrypoints_down.is_empty());
+        let out = walk.radius().is_some_and(|r| !r.entrypoints_down.is_empty());
         since = match (since, out) {
             (_, false) => None,
             (None, true) => Some(e.at),
