@@ -393,6 +393,7 @@ mod tests {
     use ulid::Ulid;
 
     use super::*;
+    use crate::model::topology::{DependencySpec, Strength};
     use crate::model::{Severity, Stage};
 
     fn event(incident: Ulid, minute: u32, kind: EventKind) -> Event {
@@ -569,5 +570,72 @@ mod tests {
             assert_eq!(frame.events_until, upto.len());
             assert_eq!(frame.incident, moment.incident);
         }
+    }
+
+    /// The walk's health, topology and blast radius after the last event of each instant are
+    /// the replay's at that instant, on a log where the topology is recorded again midway and a
+    /// snapshot that does not build leaves the one in force.
+    #[test]
+    fn the_health_walk_sees_each_instant_as_the_replay_does() {
+        let topology = crate::rehearsal::reference_topology().unwrap();
+        let nodes: Vec<String> = topology.nodes().map(|n| n.id.clone()).collect();
+        let id = Ulid::new();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
+        let mut rng = fastrand::Rng::with_seed(5);
+        let healths = [Health::Healthy, Health::Degraded, Health::Down, Health::Unknown];
+        let event = |secs: i64, kind| {
+            let at = t0 + chrono::Duration::seconds(secs);
+            Event::new(id, at, at, "test", None, kind)
+        };
+        let declared = EventKind::Declared {
+            title: "t".into(),
+            severity: Severity::Sev1,
+            commander: None,
+            local: false,
+        };
+        let recorded = |spec| EventKind::TopologyRecorded {
+            topology: spec,
+            health: nodes.iter().map(|n| (n.clone(), Health::Healthy)).collect(),
+        };
+        let mut broken = topology.spec();
+        broken.nodes[0].depends_on.push(DependencySpec::on("nowhere", Strength::Hard));
+        let mut log = vec![event(0, declared), event(1, recorded(topology.spec()))];
+        let mut secs = 1;
+        for k in 0..400 {
+            secs += rng.i64(0..3);
+            let kind = match k {
+                150 => recorded(broken.clone()),
+                250 => recorded(topology.spec()),
+                _ => EventKind::HealthChanged {
+                    node: nodes[rng.usize(0..nodes.len())].clone(),
+                    from: Health::Unknown,
+                    to: healths[rng.usize(0..healths.len())],
+                    reason: String::new(),
+                },
+            };
+            log.push(event(secs, kind));
+            if k % 7 == 0 {
+                log.push(event(secs, EventKind::Note { text: format!("n{k}") }));
+            }
+        }
+        let replay = Replay::new(log, Vec::new()).unwrap();
+        assert_eq!(replay.topologies.len(), 2, "the broken snapshot does not build");
+        let mut walk = replay.health_walk();
+        let (mut instants, mut changes) = (0, 0);
+        while let Some((e, changed)) = walk.step() {
+            changes += usize::from(changed);
+            if walk.next_at() == Some(e.at) {
+                continue;
+            }
+            instants += 1;
+            let moment = replay.at(e.at).unwrap();
+            let health: BTreeMap<String, Health> =
+                walk.health().iter().map(|(n, h)| (n.clone(), *h)).collect();
+            assert_eq!(health, moment.health, "health at {}", e.at);
+            assert_eq!(walk.radius(), moment.radius, "blast radius at {}", e.at);
+            let in_force = walk.topology().map(|(_, spec)| spec.clone());
+            assert_eq!(in_force, (e.at > t0).then(|| topology.spec()), "the topology in force at {}", e.at);
+        }
+        assert!(instants > 200 && changes == 401, "{instants} instants, {changes} changes");
     }
 }
