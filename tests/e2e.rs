@@ -287,14 +287,30 @@ async fn resize(c: &Client, width: u32, height: u32) {
     .await;
 }
 
+/// Repaints one nearly transparent pixel in the window's corner every 100 ms until
+/// [`STILL`] stops it: WebKitGTK painting on the CPU (`draw_as_one_page`) takes a screenshot
+/// after the page's next paint, so on a page where nothing moves it waited for ever (the review
+/// test at 900 px once the legend fit its line: no scrollbar fading out any more to paint).
+const MOVING: &str = "if (!window.e2eShot) { const d = document.createElement('div'); d.style.cssText = 'position:fixed;left:0;bottom:0;width:1px;height:1px;pointer-events:none;background:#000;opacity:0.02'; document.body.append(d); window.e2eShot = setInterval(() => { d.style.opacity = d.style.opacity === '0.02' ? '0.03' : '0.02'; }, 100); window.e2eShotPixel = d; }";
+const STILL: &str =
+    "clearInterval(window.e2eShot); window.e2eShotPixel?.remove(); window.e2eShot = undefined;";
+
 /// WebKitWebDriver now and then answers a screenshot with an empty `UnknownError` (seen in CI
 /// right after a resize, while the window is still being laid out): the picture is tried again
-/// a few times before the test gives up on it.
+/// a few times before the test gives up on it. The page is kept painting meanwhile ([`MOVING`]).
 async fn screenshot(c: &Client, name: &str) {
     let mut tries = 0;
     let png = loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        match c.screenshot().await {
+        // An error here is the window's (see above): the picture's own error tells it again.
+        if let Err(e) = c.execute(MOVING, vec![]).await {
+            eprintln!("screenshot {name}: the page did not take the moving pixel: {e}");
+        }
+        let shot = c.screenshot().await;
+        if let Err(e) = c.execute(STILL, vec![]).await {
+            eprintln!("screenshot {name}: the page did not stop the moving pixel: {e}");
+        }
+        match shot {
             Ok(png) => break png,
             Err(e) if tries < 5 => {
                 tries += 1;
