@@ -1202,14 +1202,20 @@ async fn the_live_screen_at_the_peak_can_be_trusted_on_a_laptop() {
     )
     .await;
     // The legend explains what is drawn: what the drill's graph does not draw (edges seen in
-    // traces) is not listed, and its last entries are fewer to scroll to on a narrow window.
+    // traces) is not listed, and on a narrow window a redundancy group is "group", so that the
+    // legend fits on its line (its last entry, "group member", was scrolled to).
     let legend =
-        "return [...document.querySelectorAll('.legend .lg')].filter(e => !e.hidden).map(e => e.textContent)";
+        "return [...document.querySelectorAll('.legend .lg')].filter(e => !e.hidden).map(e => e.innerText)";
     let entries: Vec<String> = serde_json::from_value(c.execute(legend, vec![]).await.unwrap()).unwrap();
-    for needed in ["down", "impacted", "degraded", "healthy", "entrypoint", "needs", "redundancy group"] {
+    for needed in ["down", "impacted", "degraded", "healthy", "entrypoint", "needs", "group", "group member"]
+    {
         assert!(entries.iter().any(|e| e == needed), "the legend explains {needed}: {entries:?}");
     }
     assert!(!entries.iter().any(|e| e == "seen in traces"), "the drill draws no traced edge: {entries:?}");
+    let overflow =
+        "const l = document.querySelector('.centre .legend'); return [l.scrollWidth, l.clientWidth]";
+    let widths: (f64, f64) = serde_json::from_value(c.execute(overflow, vec![]).await.unwrap()).unwrap();
+    assert!(widths.0 <= widths.1 + 1.0, "the legend fits at 900 px, not scrolled: {widths:?}");
     screenshot(&c, "peak-900x560").await;
     c.close().await.unwrap();
     drop(driver);
