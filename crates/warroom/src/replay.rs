@@ -387,6 +387,55 @@ impl<'a> HealthWalk<'a> {
     }
 }
 
+/// A log on the drill's reference topology for tests: declared at 03:00:00, the topology
+/// recorded a second later with every node healthy, then `changes` events 0 to 2 s apart: a
+/// node's health changed at random (`seed`), or at the positions of `recorded_again` that
+/// topology recorded again with every node healthy.
+#[cfg(test)]
+pub(crate) fn health_log(
+    seed: u64,
+    changes: usize,
+    recorded_again: &[(usize, crate::model::topology::TopologySpec)],
+) -> Vec<Event> {
+    use chrono::TimeZone;
+    let topology = crate::rehearsal::reference_topology().unwrap();
+    let nodes: Vec<String> = topology.nodes().map(|n| n.id.clone()).collect();
+    let id = ulid::Ulid::new();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let healths = [Health::Healthy, Health::Degraded, Health::Down, Health::Unknown];
+    let event = |secs: i64, kind| {
+        let at = t0 + chrono::Duration::seconds(secs);
+        Event::new(id, at, at, "test", None, kind)
+    };
+    let recorded = |spec| EventKind::TopologyRecorded {
+        topology: spec,
+        health: nodes.iter().map(|n| (n.clone(), Health::Healthy)).collect(),
+    };
+    let declared = EventKind::Declared {
+        title: "t".into(),
+        severity: crate::model::Severity::Sev1,
+        commander: None,
+        local: false,
+    };
+    let mut log = vec![event(0, declared), event(1, recorded(topology.spec()))];
+    let mut secs = 1;
+    for k in 0..changes {
+        secs += rng.i64(0..3);
+        let kind = match recorded_again.iter().find(|(at, _)| *at == k) {
+            Some((_, spec)) => recorded(spec.clone()),
+            None => EventKind::HealthChanged {
+                node: nodes[rng.usize(0..nodes.len())].clone(),
+                from: Health::Unknown,
+                to: healths[rng.usize(0..healths.len())],
+                reason: String::new(),
+            },
+        };
+        log.push(event(secs, kind));
+    }
+    log
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -578,46 +627,16 @@ mod tests {
     #[test]
     fn the_health_walk_sees_each_instant_as_the_replay_does() {
         let topology = crate::rehearsal::reference_topology().unwrap();
-        let nodes: Vec<String> = topology.nodes().map(|n| n.id.clone()).collect();
-        let id = Ulid::new();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
-        let mut rng = fastrand::Rng::with_seed(5);
-        let healths = [Health::Healthy, Health::Degraded, Health::Down, Health::Unknown];
-        let event = |secs: i64, kind| {
-            let at = t0 + chrono::Duration::seconds(secs);
-            Event::new(id, at, at, "test", None, kind)
-        };
-        let declared = EventKind::Declared {
-            title: "t".into(),
-            severity: Severity::Sev1,
-            commander: None,
-            local: false,
-        };
-        let recorded = |spec| EventKind::TopologyRecorded {
-            topology: spec,
-            health: nodes.iter().map(|n| (n.clone(), Health::Healthy)).collect(),
-        };
         let mut broken = topology.spec();
         broken.nodes[0].depends_on.push(DependencySpec::on("nowhere", Strength::Hard));
-        let mut log = vec![event(0, declared), event(1, recorded(topology.spec()))];
-        let mut secs = 1;
-        for k in 0..400 {
-            secs += rng.i64(0..3);
-            let kind = match k {
-                150 => recorded(broken.clone()),
-                250 => recorded(topology.spec()),
-                _ => EventKind::HealthChanged {
-                    node: nodes[rng.usize(0..nodes.len())].clone(),
-                    from: Health::Unknown,
-                    to: healths[rng.usize(0..healths.len())],
-                    reason: String::new(),
-                },
-            };
-            log.push(event(secs, kind));
-            if k % 7 == 0 {
-                log.push(event(secs, EventKind::Note { text: format!("n{k}") }));
-            }
-        }
+        let mut log = health_log(5, 400, &[(150, broken), (250, topology.spec())]);
+        let notes: Vec<Event> = log
+            .iter()
+            .step_by(7)
+            .map(|e| Event::new(e.incident, e.at, e.at, "test", None, EventKind::Note { text: "n".into() }))
+            .collect();
+        log.extend(notes);
         let replay = Replay::new(log, Vec::new()).unwrap();
         assert_eq!(replay.topologies.len(), 2, "the broken snapshot does not build");
         let mut walk = replay.health_walk();

@@ -506,43 +506,11 @@ mod tests {
     #[test]
     fn the_outage_is_dated_as_the_replay_sees_it() {
         let topology = crate::rehearsal::reference_topology().unwrap();
-        let nodes: Vec<String> = topology.nodes().map(|n| n.id.clone()).collect();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
-        let healths = [Health::Healthy, Health::Degraded, Health::Down];
         let mut outages_seen = 0;
         for seed in 0..8 {
-            let mut rng = fastrand::Rng::with_seed(seed);
-            let id = Ulid::new();
-            let event = |secs: i64, kind| {
-                let at = t0 + Duration::seconds(secs);
-                Event::new(id, at, at, "test", None, kind)
-            };
-            let declared = EventKind::Declared {
-                title: "t".into(),
-                severity: Severity::Sev1,
-                commander: None,
-                local: false,
-            };
-            let recorded = || EventKind::TopologyRecorded {
-                topology: topology.spec(),
-                health: nodes.iter().map(|n| (n.clone(), Health::Healthy)).collect(),
-            };
-            let mut log = vec![event(0, declared), event(1, recorded())];
-            let mut secs = 1;
-            for k in 0..300 {
-                secs += rng.i64(0..3);
-                let kind = if k == 150 {
-                    recorded()
-                } else {
-                    EventKind::HealthChanged {
-                        node: nodes[rng.usize(0..nodes.len())].clone(),
-                        from: Health::Unknown,
-                        to: healths[rng.usize(0..healths.len())],
-                        reason: String::new(),
-                    }
-                };
-                log.push(event(secs, kind));
-            }
+            let log = crate::replay::health_log(seed, 300, &[(150, topology.spec())]);
+            let secs = (log[log.len() - 1].at - t0).num_seconds();
             let replay = Replay::new(log, Vec::new()).unwrap();
             for secs in (0..=secs + 1).step_by(5) {
                 let now = t0 + Duration::seconds(secs);
