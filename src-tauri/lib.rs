@@ -2,13 +2,15 @@
 //!
 //! It only wires. The core's runtime runs on a task of its own and each update is pushed to the
 //! window ([`push`]); each user action is one thin command over a core call ([`commands`],
-//! listed once in `commands/list.rs`); errors cross as `{ code, message }` ([`state`]). No rule
+//! listed once in `commands/list.rs`); what the window reads over and over comes over a protocol
+//! of its own ([`read`]); errors cross as `{ code, message }` ([`state`]). No rule
 //! of the war room lives here: the CLI does everything the window does, through the same core.
 
 pub mod commands;
 #[cfg(target_os = "linux")]
 pub mod memory;
 pub mod push;
+pub mod read;
 pub mod state;
 
 pub use state::{AppState, IpcError, Settings};
@@ -26,7 +28,7 @@ pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
     let task = state.clone();
     #[cfg(target_os = "linux")]
     let gpu = state.gpu;
-    builder.manage(state).invoke_handler(commands!(handlers)).setup(move |app| {
+    read::register(builder).manage(state).invoke_handler(commands!(handlers)).setup(move |app| {
         push::spawn(app.handle().clone(), task);
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         memory::give_back_freed_memory();

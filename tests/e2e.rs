@@ -426,6 +426,14 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
     // The pool-exhaustion drill at ×60: the order service fails about 7 s after the start and
     // stays down about 8 s, long enough for every check below (×120 left 4 s: flaky).
     declare_and_start_drill(&c, "Drill: checkout failing", "db-pool-exhaustion", 60).await;
+    // While pushes come, what the window reads goes over its read protocol, not Tauri's IPC:
+    // every invoke passes two callbacks through one Map of the page, and JavaScriptCore can keep
+    // such a Map's every entry, with the answers they carried (src-tauri/read.rs). Counted from
+    // here, as the drill breaks the graph and records on the incident with nobody touching the
+    // window: each `invoke` registers its callbacks with this Map's `set`.
+    let count = "const m = window.__TAURI_INTERNALS__.callbacks; window.e2eInvokes = 0; \
+                 m.set = function (k, v) { window.e2eInvokes++; return Map.prototype.set.call(this, k, v); };";
+    c.execute(count, vec![]).await.unwrap();
     eventually("order-service is drawn down", || async {
         node_classes(&c, "order-service").await.contains(&"down".to_owned())
     })
@@ -444,6 +452,13 @@ async fn a_drill_breaks_the_graph_and_records_on_the_incident() {
             && alerts.contains("critical")
     })
     .await;
+    // The refreshes counted: the drill's events came to the timeline (the declaration was first).
+    eventually("the drill's events are drawn on the timeline", || async {
+        timeline_texts(&c).await.len() > 1
+    })
+    .await;
+    let invokes = c.execute("return window.e2eInvokes", vec![]).await.unwrap();
+    assert_eq!(invokes, json!(0), "the pushes, refreshes and panels they redrew called Tauri's IPC");
     // A desktop notification was decided for the node going down (Xvfb has no notification
     // daemon to show it; the status bar says what it said), and it can be muted.
     eventually("the status bar names the last notification", || async {

@@ -163,6 +163,78 @@ fn incidents_are_declared_moved_and_read_over_ipc_and_errors_carry_a_code() {
     assert!(info["log_error"].is_null());
 }
 
+/// The window's reads over its own protocol (`warroom://`, src-tauri/read.rs) answer as the same
+/// commands do over IPC; a wrong request is refused with a status and `{ code, message }` naming
+/// the read and what was expected, and writes nothing.
+#[test]
+fn reads_over_the_protocol_answer_as_over_ipc_and_refuse_bad_requests_by_name() {
+    use tauri::http::{Request, StatusCode};
+    use warroom_desktop::read;
+
+    let w = open(settings);
+    let ask = |method: &str, path: &str, body: &str| {
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("warroom://localhost/{path}"))
+            .body(body.as_bytes().to_vec());
+        let answer = read::answer(w.webview.app_handle(), &request.unwrap());
+        let headers = answer.headers();
+        assert_eq!(headers["access-control-allow-origin"], "*");
+        assert_eq!(headers["cache-control"], "no-store", "WebKit must not keep answers");
+        (answer.status(), serde_json::from_slice::<Value>(answer.body()).unwrap_or(Value::Null))
+    };
+    let incident = w.ok("declare_incident", json!({ "title": "Checkout 500", "severity": "SEV2" }));
+    let id = incident["id"].as_str().unwrap().to_owned();
+    w.ok("add_note", json!({ "id": id, "text": "pool at 97%" }));
+
+    // The same answers as over IPC.
+    let args = json!({ "id": id, "after": null, "keep": 300 });
+    let (status, view) = ask("POST", "get_incident", &args.to_string());
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view, w.ok("get_incident", args));
+    assert_eq!(view["events"].as_array().unwrap().len(), 2);
+    assert_eq!(ask("POST", "list_incidents", "").1, w.ok("list_incidents", json!({})));
+    let (status, situation) = ask("POST", "situation", r#"{"node": null}"#);
+    assert_eq!(status, StatusCode::OK);
+    assert!(situation["feed"].is_object(), "{situation}");
+    // Every read listed is answered (arguments missing are refused by name, never "no read").
+    for name in read::READS {
+        let (status, body) = ask("POST", name, "{}");
+        assert_ne!(status, StatusCode::NOT_FOUND, "{name}: {body}");
+    }
+
+    // Refused: the core's errors keep their code; a wrong request names what was expected.
+    let (status, err) = ask("POST", "get_incident", r#"{"id": "01ZZZZZZZZZZZZZZZZZZZZZZZZ"}"#);
+    assert_eq!(
+        (status, &err["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("unknown_incident")),
+        "{err}"
+    );
+    let (status, err) = ask("POST", "get_incident", r#"{"after": 3}"#);
+    assert_eq!((status, &err["code"]), (StatusCode::BAD_REQUEST, &json!("bad_request")), "{err}");
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("get_incident") && message.contains("missing field `id`"), "{message}");
+    let (status, err) = ask("POST", "review_at", "{\"id\": \"x\",\n \"at\": 5}");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("review_at") && message.contains("expected a string") && message.contains("line 2"),
+        "{message}"
+    );
+    let (status, err) = ask("POST", "situation", r#"{"nod": "api"}"#);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(err["message"].as_str().unwrap().contains("unknown field `nod`"), "{err}");
+    let (status, err) = ask("POST", "add_note", &json!({ "id": id, "text": "sneaked in" }).to_string());
+    assert_eq!(status, StatusCode::NOT_FOUND, "writes are not reads: {err}");
+    assert!(err["message"].as_str().unwrap().contains("no read named 'add_note'"), "{err}");
+    let (status, _) = ask("GET", "list_incidents", "");
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(ask("OPTIONS", "list_incidents", "").0, StatusCode::NO_CONTENT);
+    // Nothing was written by any of it: the log holds the declaration and the one note.
+    let after = w.ok("get_incident", json!({ "id": id }));
+    assert_eq!(after["events"].as_array().unwrap().len(), 2);
+}
+
 /// The same drill with the same seed, once through the runtime as the window drives it (here)
 /// and once headless (`warroom watch`), records the same events at the same offsets from its
 /// start; the window is pushed the changes, fewer times than the drill cycled.

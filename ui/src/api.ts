@@ -1,8 +1,9 @@
-// The only place the UI talks to the core: typed wrappers around `invoke` and `listen`.
+// The only place the UI talks to the core: typed wrappers around `invoke` (the user's actions),
+// `read` (what the window asks over and over, see below) and `listen`.
 // Every type that crosses comes from Rust (ts-rs, in ./bindings); `make test` fails if they drift.
 // Nothing here keeps a copy of a Rust type by hand.
 
-import { invoke } from "@tauri-apps/api/core";
+import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { Throttled } from "./throttle";
 import type { ActionEdit } from "./bindings/ActionEdit";
@@ -132,13 +133,31 @@ export function isIpcError(e: unknown): e is IpcError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
+/** Reads `command` over the core's read protocol (src-tauri/read.rs), not `invoke`: Tauri keeps
+ *  each invoke's callbacks in a Map of the page, and JavaScriptCore can keep every answer that
+ *  ever went through it (one window in four, at random, grew by 100-250 MB an hour). A fetch
+ *  keeps nothing once read. Rejects with the core's `{ code, message }`, as `invoke` does. */
+async function read<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(convertFileSrc(command, "warroom"), { method: "POST", body: JSON.stringify(args) });
+  } catch (e) {
+    throw { code: "unreachable", message: `cannot read ${command} from the core: ${String(e)}` } satisfies IpcError;
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw isIpcError(body) ? body : ({ code: "unreadable", message: `${command}: the core answered ${response.status}` } satisfies IpcError);
+  }
+  return body as T;
+}
+
 /** The event that tells the window a broadcast waits (see src-tauri/push.rs): it carries
  *  nothing, the broadcast is pulled with a command (WebKit keeps every distinct script an event
  *  is delivered by). */
 const BROADCAST = "warroom://broadcast";
 
 /** `node`: the node whose panel is open; only its log lines come with the graph. */
-export const pullBroadcast = (node: string | null) => invoke<Broadcast | null>("pull_broadcast", { node });
+export const pullBroadcast = (node: string | null) => read<Broadcast | null>("pull_broadcast", { node });
 
 /** Calls `handler` with every broadcast of the core's runtime, pulled when told: one pull at a
  *  time, and one more if told again meanwhile (the core merges what waits). */
@@ -152,16 +171,16 @@ export function onBroadcast(handler: (b: Broadcast) => void, node: () => string 
 
 export const appInfo = () => invoke<AppInfo>("app_info");
 /** The situation now, with the log lines of `node` only. */
-export const situation = (node: string | null) => invoke<Situation>("situation", { node });
+export const situation = (node: string | null) => read<Situation>("situation", { node });
 export const muteNotifications = (muted: boolean) => invoke<NotificationStatus>("mute_notifications", { muted });
 
-export const listIncidents = () => invoke<Incident[]>("list_incidents");
+export const listIncidents = () => read<Incident[]>("list_incidents");
 /** The incident and its timeline: whole, or (`after`: the `through` of an earlier answer) only
  *  the events written since. Read whole with `keep`, a live one comes with the newest `keep`
  *  events of each filter category (and those the timeline reads beyond its rows), and the count
  *  of the others in `dropped`. */
 export const getIncident = (id: string, after: number | null = null, keep: number | null = null) =>
-  invoke<IncidentView>("get_incident", { id, after, keep });
+  read<IncidentView>("get_incident", { id, after, keep });
 /** Declares an incident; a `local` one stays on this laptop (never synced). */
 export const declareIncident = (title: string, severity: Severity, commander: string | null, local = false) =>
   invoke<Incident>("declare_incident", { title, severity, commander, local });
@@ -180,8 +199,8 @@ export const startDrill = (scenario: string, speed: number, seed: number, incide
   invoke<DrillStatus>("start_drill", { scenario, speed, seed, incident });
 export const stopDrill = () => invoke<void>("stop_drill");
 export const recordOn = (incident: string | null) => invoke<void>("record_on", { incident });
-export const whatIf = (failed: string[]) => invoke<WhatIf>("what_if", { failed });
-export const nodeCharts = (node: string) => invoke<Chart[]>("node_charts", { node });
+export const whatIf = (failed: string[]) => read<WhatIf>("what_if", { failed });
+export const nodeCharts = (node: string) => read<Chart[]>("node_charts", { node });
 
 export const sourcesConfig = () => invoke<SourceInfo[]>("sources_config");
 export const testSource = (name: string) => invoke<SourceTest>("test_source", { name });
@@ -189,8 +208,8 @@ export const openInGrafana = (node: string) => invoke<string>("open_in_grafana",
 export const configFile = () => invoke<ConfigFile>("config_file");
 export const saveConfig = (text: string) => invoke<ConfigFile>("save_config", { text });
 
-export const runbookSuggestions = (id: string) => invoke<Suggestion[]>("runbook_suggestions", { id });
-export const incidentRunbooks = (id: string) => invoke<RunbookView[]>("incident_runbooks", { id });
+export const runbookSuggestions = (id: string) => read<Suggestion[]>("runbook_suggestions", { id });
+export const incidentRunbooks = (id: string) => read<RunbookView[]>("incident_runbooks", { id });
 export const attachRunbook = (id: string, runbook: string, node: string | null) =>
   invoke<RunbookView[]>("attach_runbook", { id, runbook, node });
 export const checkStep = (id: string, runbook: string, step: string, done: boolean) =>
@@ -198,8 +217,8 @@ export const checkStep = (id: string, runbook: string, step: string, done: boole
 export const openRunbookLink = (id: string, runbook: string, step: string, index: number) =>
   invoke<string>("open_runbook_link", { id, runbook, step, index });
 
-export const reviewIncident = (id: string) => invoke<ReviewInfo>("review_incident", { id });
-export const reviewAt = (id: string, at: string) => invoke<ReviewFrame>("review_at", { id, at });
+export const reviewIncident = (id: string) => read<ReviewInfo>("review_incident", { id });
+export const reviewAt = (id: string, at: string) => read<ReviewFrame>("review_at", { id, at });
 /** `slo` is the availability target the error budget is counted against, in percent (null: 99.9). */
 export const exportPostmortem = (id: string, slo: number | null) =>
   invoke<ExportedFiles>("export_postmortem", { id, slo });
@@ -208,10 +227,10 @@ export const setAction = (id: string, edit: ActionEdit) => invoke<ActionItem[]>(
 
 /** What changed before and during incident `id` (deploys, restarts, config reloads, commits,
  *  rollouts, cluster events), most suspect first, and where each change source stands. */
-export const incidentChanges = (id: string) => invoke<ChangesView>("incident_changes", { id });
+export const incidentChanges = (id: string) => read<ChangesView>("incident_changes", { id });
 
 /** The update panel of incident `id`: the channels, each update per channel, when the next is due. */
-export const updatePanel = (id: string) => invoke<UpdatePanel>("update_panel", { id });
+export const updatePanel = (id: string) => read<UpdatePanel>("update_panel", { id });
 /** A stakeholder update to `audience`, drafted from what the log says now. */
 export const draftUpdate = (id: string, audience: Audience) => invoke<UpdateDraft>("draft_update", { id, audience });
 /** Queues the update (as edited) for each channel; the outbox delivers it in the background.

@@ -16,28 +16,36 @@ const native = window.requestAnimationFrame.bind(window);
 const cancelNative = window.cancelAnimationFrame.bind(window);
 let awakeUntil = 0;
 let nextId = 1;
-/** Frame requests waiting on the slow timer: our id → (timer, callback). */
-const waiting = new Map<number, { timer: number; callback: FrameRequestCallback }>();
-/** Our ids of requests handed to the browser → its ids. */
-const handed = new Map<number, number>();
+// Lists, not Maps: a frame request passes through them many times a second, and a Map that
+// many entries pass through can keep them all in JavaScriptCore (see `read` in api.ts). At
+// most a few wait at once.
+/** Frame requests waiting on the slow timer. */
+const waiting: { id: number; timer: number; callback: FrameRequestCallback }[] = [];
+/** Requests handed to the browser: our id and its. */
+const handed: { id: number; browser: number }[] = [];
+
+/** Removes and returns the entry of `id` in `list`, if there is one. */
+function take<T extends { id: number }>(list: T[], id: number): T | undefined {
+  const i = list.findIndex((x) => x.id === id);
+  return i < 0 ? undefined : list.splice(i, 1)[0];
+}
 
 function hand(id: number, callback: FrameRequestCallback): void {
-  handed.set(
+  handed.push({
     id,
-    native((t) => {
-      handed.delete(id);
+    browser: native((t) => {
+      take(handed, id);
       callback(t);
     }),
-  );
+  });
 }
 
 /** Full-rate frames for a while; the frames waiting are drawn now. */
 export function wakeFrames(): void {
   awakeUntil = performance.now() + AWAKE_MS;
-  for (const [id, w] of waiting) {
+  for (const w of waiting.splice(0)) {
     window.clearTimeout(w.timer);
-    waiting.delete(id);
-    hand(id, w.callback);
+    hand(w.id, w.callback);
   }
 }
 
@@ -49,24 +57,18 @@ export function governFrames(): void {
       hand(id, callback);
     } else {
       const timer = window.setTimeout(() => {
-        waiting.delete(id);
+        take(waiting, id);
         callback(performance.now());
       }, IDLE_MS);
-      waiting.set(id, { timer, callback });
+      waiting.push({ id, timer, callback });
     }
     return id;
   };
   window.cancelAnimationFrame = (id: number): void => {
-    const w = waiting.get(id);
-    if (w) {
-      window.clearTimeout(w.timer);
-      waiting.delete(id);
-    }
-    const browser = handed.get(id);
-    if (browser !== undefined) {
-      cancelNative(browser);
-      handed.delete(id);
-    }
+    const w = take(waiting, id);
+    if (w) window.clearTimeout(w.timer);
+    const h = take(handed, id);
+    if (h) cancelNative(h.browser);
   };
   for (const type of ["pointerdown", "pointermove", "wheel", "keydown", "resize"]) {
     window.addEventListener(type, wakeFrames, { passive: true, capture: true });

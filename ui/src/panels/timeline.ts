@@ -68,8 +68,10 @@ export function rowsWanted(): number {
 /** The incident whose timeline is drawn (its first event): another one starts from one page. */
 let drawnFor = "";
 
-/** The updates queued on the incident shown, by id: a delivery names its channel and audience. */
-const queuedUpdates = new Map<string, { channel: string; audience: string }>();
+/** The updates queued on the incident shown, by id: a delivery names its channel and audience.
+ *  A new Map each time the timeline is drawn, not one cleared and refilled: a long-lived Map that
+ *  many entries pass through can keep them all in JavaScriptCore (see `read` in api.ts). */
+let queuedUpdates = new Map<string, { channel: string; audience: string }>();
 
 /** What a timeline entry says. Text from people is shown as text, never as HTML. */
 function describe(e: Event, name: (id: string) => string): { tag: string; label?: string; text: string } {
@@ -164,7 +166,7 @@ export function renderTimeline(
     delete list.dataset.key;
     return;
   }
-  queuedUpdates.clear();
+  queuedUpdates = new Map();
   for (const e of events) {
     if (e.kind.type === "update_queued") queuedUpdates.set(e.kind.update, { channel: e.kind.channel, audience: e.kind.audience });
   }
