@@ -2,7 +2,7 @@
 //!
 //! The window does not poll: after each cycle it is told, by the Tauri event [`EVENT`], that a
 //! [`Broadcast`] (what changed and the situation after it) is waiting, and pulls it with the
-//! command `pull_broadcast`. A drill at high speed cycles many times a second; the window is
+//! read `pull_broadcast` (over the read protocol, [`crate::read`]). A drill at high speed cycles many times a second; the window is
 //! told at most once per [`GAP`], the updates in between merged (and merged further while it has
 //! not pulled), so a fast drill costs the window no more than a slow one. Desktop notifications
 //! the runtime decided on are shown here.
@@ -13,8 +13,8 @@
 //! sent, about 10 MB a minute during a drill; with a counter inside, every push was a script
 //! never seen before, and WebKit grew by some 60 MB over the first quarter hour of a recorded
 //! drill until the cache was full (`benches/soak.sh`, heap snapshots through WebKit's
-//! inspector). The same text each time is compiled once. A command's answer comes back over the
-//! IPC protocol and is freed.
+//! inspector). The same text each time is compiled once. The pulled answer comes back over the
+//! read protocol and is freed once read.
 
 use std::time::Duration;
 

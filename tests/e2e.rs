@@ -1894,8 +1894,9 @@ async fn a_long_timeline_draws_a_page_and_more_on_demand() {
     let sent = c
         .execute_async(
             "const done = arguments[arguments.length - 1]; \
-             window.__TAURI_INTERNALS__.invoke('get_incident', { id: arguments[0], after: null, keep: 300 }) \
-               .then(v => done([v.events.length, v.dropped.people]), e => done(String(e)));",
+             fetch(window.__TAURI_INTERNALS__.convertFileSrc('get_incident', 'warroom'), \
+                   { method: 'POST', body: JSON.stringify({ id: arguments[0], after: null, keep: 300 }) }) \
+               .then(r => r.json()).then(v => done([v.events.length, v.dropped.people]), e => done(String(e)));",
             vec![json!(id)],
         )
         .await

@@ -56,7 +56,6 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 
 /// The situation now, as the last cycle left it: what the window draws before the first push.
 /// Its log lines are those of `node` only (the node whose panel is open), as in a push.
-#[tauri::command(async)]
 pub fn situation(state: State<'_, AppState>, node: Option<String>) -> Situation {
     crate::push::logs_of(state.runtime.situation(state.clock.now()), node.as_deref())
 }
@@ -68,9 +67,9 @@ pub fn mute_notifications(state: State<'_, AppState>, muted: bool) -> Notificati
 }
 
 /// What changed since the window last pulled, and the situation now; `None` when nothing did.
-/// The window calls it when `warroom://broadcast` tells it something waits (see `push.rs`),
+/// The window reads it (over the read protocol, `read.rs`) when the event `warroom://broadcast`
+/// tells it something waits (see `push.rs`),
 /// naming the node whose panel is open: only that node's log lines come with the graph.
-#[tauri::command(async)]
 pub fn pull_broadcast(state: State<'_, AppState>, node: Option<String>) -> Option<Broadcast> {
     crate::push::pull(&state, node.as_deref())
 }

@@ -15,7 +15,6 @@ pub struct ChangesView {
     pub sources: Vec<ChangeSourceStatus>,
 }
 
-#[tauri::command(async)]
 pub fn incident_changes(state: State<'_, AppState>, id: String) -> Result<ChangesView, IpcError> {
     let id = state.incident_id(&id)?;
     Ok(ChangesView { changes: state.runtime.changes_of(id)?, sources: state.runtime.change_sources() })

@@ -40,13 +40,11 @@ pub fn record_on(state: State<'_, AppState>, incident: Option<String>) -> Result
 }
 
 /// What would break if these nodes failed, on the graph on screen.
-#[tauri::command(async)]
 pub fn what_if(state: State<'_, AppState>, failed: Vec<String>) -> Result<WhatIf, IpcError> {
     Ok(state.runtime.what_if(&failed)?)
 }
 
 /// Charts of the selected node's signals over the last half hour, from what the core has.
-#[tauri::command(async)]
 pub fn node_charts(state: State<'_, AppState>, node: String) -> Result<Vec<Chart>, IpcError> {
     Ok(state.runtime.charts(&node)?)
 }

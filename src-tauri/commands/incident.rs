@@ -104,7 +104,6 @@ fn newest(
     Ok((held, read.through, dropped))
 }
 
-#[tauri::command(async)]
 pub fn list_incidents(state: State<'_, AppState>) -> Result<Vec<Incident>, IpcError> {
     state.with_log(|log| Ok(log.incidents()?))
 }
@@ -113,7 +112,6 @@ pub fn list_incidents(state: State<'_, AppState>) -> Result<Vec<Incident>, IpcEr
 /// events written since: a long incident's timeline is not sent whole on every change. Read
 /// whole with `keep`, a live incident comes with the newest `keep` events of each filter
 /// category only (and those the timeline reads beyond its rows), and the count of the others.
-#[tauri::command(async)]
 pub fn get_incident(
     state: State<'_, AppState>,
     id: String,

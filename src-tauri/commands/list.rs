@@ -1,15 +1,13 @@
-// The one list of the window's commands, as `module::name`. `build.rs` generates a permission
-// for each (`allow-<name>`) and the window's capability granting exactly these; `lib.rs`
-// registers their handlers. A command not listed here cannot be called.
+// The one list of the window's commands over Tauri's IPC, as `module::name`: the user's actions
+// and what the window asks once. `build.rs` generates a permission for each (`allow-<name>`) and
+// the window's capability granting exactly these; `lib.rs` registers their handlers. A command
+// not listed here cannot be invoked. What the window reads over and over (on every push, refresh
+// or playback step) is not here: it comes over the read protocol (`read.rs`, its `READS`).
 macro_rules! commands {
     ($then:ident) => {
         $then! {
             app::app_info,
-            app::situation,
-            app::pull_broadcast,
             app::mute_notifications,
-            incident::list_incidents,
-            incident::get_incident,
             incident::declare_incident,
             incident::declare_from_outage,
             incident::enter_stage,
@@ -22,27 +20,19 @@ macro_rules! commands {
             feed::start_drill,
             feed::stop_drill,
             feed::record_on,
-            feed::what_if,
-            feed::node_charts,
             sources::sources_config,
             sources::test_source,
             sources::open_in_grafana,
             sources::config_file,
             sources::save_config,
-            runbook::runbook_suggestions,
             runbook::attach_runbook,
-            runbook::incident_runbooks,
             runbook::check_step,
             runbook::open_runbook_link,
-            review::review_incident,
-            review::review_at,
             review::export_postmortem,
             review::set_action,
-            updates::update_panel,
             updates::draft_update,
             updates::send_update,
             updates::flush_updates,
-            changes::incident_changes,
         }
     };
 }

@@ -9,14 +9,12 @@ use warroom::review::{self, ReviewFrame, ReviewInfo};
 
 use crate::state::{AppState, IpcError};
 
-#[tauri::command(async)]
 pub fn review_incident(state: State<'_, AppState>, id: String) -> Result<ReviewInfo, IpcError> {
     let id = state.incident_id(&id)?;
     let replay = state.with_log(|log| Ok(state.reviews.replay(log, id)?))?;
     Ok(review::info(id, &replay))
 }
 
-#[tauri::command(async)]
 pub fn review_at(state: State<'_, AppState>, id: String, at: String) -> Result<ReviewFrame, IpcError> {
     let asked = warroom::time::parse(&at)?;
     let id = state.incident_id(&id)?;

@@ -8,7 +8,6 @@ use crate::state::{AppState, IpcError};
 
 /// Runbooks for the alerts firing and the nodes in trouble, best first, one per runbook, not
 /// those already attached to the incident.
-#[tauri::command(async)]
 pub fn runbook_suggestions(state: State<'_, AppState>, id: String) -> Result<Vec<Suggestion>, IpcError> {
     let id = state.incident_id(&id)?;
     Ok(state.runtime.suggest(id, state.clock.now())?)
@@ -26,7 +25,6 @@ pub fn attach_runbook(
     Ok(state.runtime.runbooks_of(id)?)
 }
 
-#[tauri::command(async)]
 pub fn incident_runbooks(state: State<'_, AppState>, id: String) -> Result<Vec<RunbookView>, IpcError> {
     let id = state.incident_id(&id)?;
     Ok(state.runtime.runbooks_of(id)?)

@@ -8,7 +8,6 @@ use warroom::updates::{Draft, Tried};
 
 use crate::state::{AppState, IpcError};
 
-#[tauri::command(async)]
 pub fn update_panel(state: State<'_, AppState>, id: String) -> Result<UpdatePanel, IpcError> {
     let id = state.incident_id(&id)?;
     Ok(state.runtime.update_panel(id)?)
