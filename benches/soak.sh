@@ -14,6 +14,8 @@
 #                                # timeline, checks and kept state grow with it
 #   WARROOM_WEB_MEMORY=keep benches/soak.sh   # WebKit's own memory defaults, to compare
 #                                # (src-tauri/memory.rs, release_web_memory)
+#   WEBKIT_INSPECTOR_HTTP_SERVER=127.0.0.1:9310 benches/soak.sh   # and meanwhile
+#   python3 benches/inspect.py 9310 heap        # the page's JS heap (one port per soak)
 set -euo pipefail
 
 APP=${APP:-target/debug/warroom-desktop}

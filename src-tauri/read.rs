@@ -49,10 +49,26 @@ pub const READS: &[&str] = &[
 ];
 
 /// Registers the protocol on `builder`; each read runs on a blocking thread (some read SQLite).
+/// Every request is answered: a request left unanswered is a `fetch` the page waits on for
+/// ever, so a read that panics answers 500 with why.
 pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.register_asynchronous_uri_scheme_protocol(SCHEME, |ctx, request, responder| {
         let app = ctx.app_handle().clone();
-        tauri::async_runtime::spawn_blocking(move || responder.respond(answer(&app, &request)));
+        tauri::async_runtime::spawn_blocking(move || {
+            let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&app, &request)));
+            responder.respond(answered.unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or(panic.downcast_ref::<String>().map(String::as_str));
+                let e = IpcError::new(
+                    "internal",
+                    format!("{}: the read failed: {}", request.uri().path(), why.unwrap_or("a panic")),
+                );
+                tracing::error!("{}", e.message);
+                refuse(StatusCode::INTERNAL_SERVER_ERROR, &e)
+            }));
+        });
     })
 }
 

@@ -539,8 +539,15 @@ async fn a_runbook_guides_a_drill_and_checks_itself() {
     })
     .await;
     click(&c, "#runbook-suggestions button[data-runbook='db-pool-exhaustion']").await;
-    eventually("the runbook is attached with its stage tabs", || async {
-        text(&c, "#runbooks").await.contains("DB connection-pool exhaustion")
+    eventually_sees("the runbook is attached with its stage tabs", || async {
+        let runbooks = text(&c, "#runbooks").await;
+        let seen = format!(
+            "runbooks: {runbooks:?} | error: {:?} | suggested: {:?} | timeline: {:?}",
+            text(&c, "#runbook-error").await,
+            text(&c, "#runbook-suggestions").await,
+            timeline_texts(&c).await.into_iter().take(3).collect::<Vec<_>>()
+        );
+        (runbooks.contains("DB connection-pool exhaustion"), seen)
     })
     .await;
 

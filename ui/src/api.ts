@@ -133,6 +133,11 @@ export function isIpcError(e: unknown): e is IpcError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
+/** How long a read may go unanswered before the window says so (and the panel waiting on it
+ *  moves on). Reading a log of 400 000 events whole takes about 1.2 s (`cargo bench -p warroom
+ *  --bench postmortem`): 30 s is a core that is stuck, not slow. */
+const READ_TIMEOUT_MS = 30_000;
+
 /** Reads `command` over the core's read protocol (src-tauri/read.rs), not `invoke`: Tauri keeps
  *  each invoke's callbacks in a Map of the page, and JavaScriptCore can keep every answer that
  *  ever went through it (one window in four, at random, grew by 100-250 MB an hour). A fetch
@@ -140,9 +145,11 @@ export function isIpcError(e: unknown): e is IpcError {
 async function read<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(convertFileSrc(command, "warroom"), { method: "POST", body: JSON.stringify(args) });
+    const init = { method: "POST", body: JSON.stringify(args), signal: AbortSignal.timeout(READ_TIMEOUT_MS) };
+    response = await fetch(convertFileSrc(command, "warroom"), init);
   } catch (e) {
-    throw { code: "unreachable", message: `cannot read ${command} from the core: ${String(e)}` } satisfies IpcError;
+    const why = e instanceof DOMException && e.name === "TimeoutError" ? `no answer in ${READ_TIMEOUT_MS / 1000} s` : String(e);
+    throw { code: "unreachable", message: `cannot read ${command} from the core: ${why}` } satisfies IpcError;
   }
   const body: unknown = await response.json().catch(() => null);
   if (!response.ok) {
