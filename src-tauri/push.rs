@@ -2,10 +2,10 @@
 //!
 //! The window does not poll: after each cycle it is told, by the Tauri event [`EVENT`], that a
 //! [`Broadcast`] (what changed and the situation after it) is waiting, and pulls it with the
-//! read `pull_broadcast` (over the read protocol, [`crate::read`]). A drill at high speed cycles many times a second; the window is
-//! told at most once per [`GAP`], the updates in between merged (and merged further while it has
-//! not pulled), so a fast drill costs the window no more than a slow one. Desktop notifications
-//! the runtime decided on are shown here.
+//! read `pull_broadcast` (over the read protocol, [`crate::read`]). A drill at high speed cycles
+//! many times a second; the window is told at most once per [`GAP`], the updates in between
+//! merged (and merged further while it has not pulled), so a fast drill costs the window no more
+//! than a slow one. Desktop notifications the runtime decided on are shown here.
 //!
 //! The event carries nothing: Tauri delivers an event by handing the web process a script to
 //! evaluate, and WebKit keeps what it compiles, one entry per distinct script text (its code

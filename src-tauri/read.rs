@@ -23,7 +23,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tauri::http::{Method, Request, Response, StatusCode, header};
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::commands::{app, changes, feed, incident, review, runbook, updates};
 use crate::state::{AppState, IpcError};
@@ -31,22 +31,37 @@ use crate::state::{AppState, IpcError};
 /// The protocol's scheme.
 pub const SCHEME: &str = "warroom";
 
-/// The commands that can be read this way, as `/<name>`: what the window asks without a user's
-/// action (on every push, refresh or playback step), and what it asks many times in a row.
-pub const READS: &[&str] = &[
-    "pull_broadcast",
-    "situation",
-    "list_incidents",
-    "get_incident",
-    "incident_runbooks",
-    "runbook_suggestions",
-    "update_panel",
-    "incident_changes",
-    "node_charts",
-    "what_if",
-    "review_incident",
-    "review_at",
+/// How a read is answered: from the state, its name (for errors) and its body (its arguments).
+type Answer = fn(State<'_, AppState>, &str, &[u8]) -> Result<Vec<u8>, Refusal>;
+
+/// The reads, each once: its name (the path `/<name>`) and how it is answered. What the window
+/// asks without a user's action (on every push, refresh or playback step), and what it asks many
+/// times in a row.
+const READS: &[(&str, Answer)] = &[
+    ("pull_broadcast", |s, name, body| json(app::pull_broadcast(s, args::<Node>(name, body)?.node))),
+    ("situation", |s, name, body| json(app::situation(s, args::<Node>(name, body)?.node))),
+    ("list_incidents", |s, _, _| done(incident::list_incidents(s))),
+    ("get_incident", |s, name, body| {
+        let a: GetIncident = args(name, body)?;
+        done(incident::get_incident(s, a.id, a.after, a.keep))
+    }),
+    ("incident_runbooks", |s, name, body| done(runbook::incident_runbooks(s, id(name, body)?))),
+    ("runbook_suggestions", |s, name, body| done(runbook::runbook_suggestions(s, id(name, body)?))),
+    ("update_panel", |s, name, body| done(updates::update_panel(s, id(name, body)?))),
+    ("incident_changes", |s, name, body| done(changes::incident_changes(s, id(name, body)?))),
+    ("node_charts", |s, name, body| done(feed::node_charts(s, args::<NodeCharts>(name, body)?.node))),
+    ("what_if", |s, name, body| done(feed::what_if(s, args::<WhatIf>(name, body)?.failed))),
+    ("review_incident", |s, name, body| done(review::review_incident(s, id(name, body)?))),
+    ("review_at", |s, name, body| {
+        let a: ReviewAt = args(name, body)?;
+        done(review::review_at(s, a.id, a.at))
+    }),
 ];
+
+/// The names of the reads this protocol answers.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    READS.iter().map(|(name, _)| *name)
+}
 
 /// Registers the protocol on `builder`; each read runs on a blocking thread (some read SQLite).
 /// Every request is answered: a request left unanswered is a `fetch` the page waits on for
@@ -95,47 +110,15 @@ type Refusal = (StatusCode, IpcError);
 
 /// Runs `command` on `body` (its arguments): its answer as JSON.
 fn read<R: Runtime>(app: &AppHandle<R>, command: &str, body: &[u8]) -> Result<Vec<u8>, Refusal> {
-    let state = app.state::<AppState>();
-    let s = || state.clone();
-    match command {
-        "pull_broadcast" => {
-            let a: Node = args(command, body)?;
-            json(app::pull_broadcast(s(), a.node))
-        }
-        "situation" => {
-            let a: Node = args(command, body)?;
-            json(app::situation(s(), a.node))
-        }
-        "list_incidents" => done(incident::list_incidents(s())),
-        "get_incident" => {
-            let a: GetIncident = args(command, body)?;
-            done(incident::get_incident(s(), a.id, a.after, a.keep))
-        }
-        "incident_runbooks" => done(runbook::incident_runbooks(s(), id(command, body)?)),
-        "runbook_suggestions" => done(runbook::runbook_suggestions(s(), id(command, body)?)),
-        "update_panel" => done(updates::update_panel(s(), id(command, body)?)),
-        "incident_changes" => done(changes::incident_changes(s(), id(command, body)?)),
-        "node_charts" => {
-            let a: NodeCharts = args(command, body)?;
-            done(feed::node_charts(s(), a.node))
-        }
-        "what_if" => {
-            let a: WhatIf = args(command, body)?;
-            done(feed::what_if(s(), a.failed))
-        }
-        "review_incident" => done(review::review_incident(s(), id(command, body)?)),
-        "review_at" => {
-            let a: ReviewAt = args(command, body)?;
-            done(review::review_at(s(), a.id, a.at))
-        }
-        _ => Err((
-            StatusCode::NOT_FOUND,
-            IpcError::new(
-                "bad_request",
-                format!("{SCHEME}: no read named '{command}' (the reads are: {})", READS.join(", ")),
-            ),
-        )),
-    }
+    let Some((_, answer)) = READS.iter().find(|(name, _)| *name == command) else {
+        let reads = names().collect::<Vec<_>>().join(", ");
+        let e = IpcError::new(
+            "bad_request",
+            format!("{SCHEME}: no read named '{command}' (the reads are: {reads})"),
+        );
+        return Err((StatusCode::NOT_FOUND, e));
+    };
+    answer(app.state::<AppState>(), command, body)
 }
 
 #[derive(Deserialize)]

@@ -68,8 +68,8 @@ pub fn mute_notifications(state: State<'_, AppState>, muted: bool) -> Notificati
 
 /// What changed since the window last pulled, and the situation now; `None` when nothing did.
 /// The window reads it (over the read protocol, `read.rs`) when the event `warroom://broadcast`
-/// tells it something waits (see `push.rs`),
-/// naming the node whose panel is open: only that node's log lines come with the graph.
+/// tells it something waits (see `push.rs`), naming the node whose panel is open: only that
+/// node's log lines come with the graph.
 pub fn pull_broadcast(state: State<'_, AppState>, node: Option<String>) -> Option<Broadcast> {
     crate::push::pull(&state, node.as_deref())
 }

@@ -159,7 +159,7 @@ async function read<T>(command: string, args: Record<string, unknown> = {}): Pro
 }
 
 /** The event that tells the window a broadcast waits (see src-tauri/push.rs): it carries
- *  nothing, the broadcast is pulled with a command (WebKit keeps every distinct script an event
+ *  nothing, the broadcast is pulled with a read (WebKit keeps every distinct script an event
  *  is delivered by). */
 const BROADCAST = "warroom://broadcast";
 
